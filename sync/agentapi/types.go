@@ -1,0 +1,59 @@
+// Package agentapi is the local API of the agent: a server in the agent on a
+// Unix socket in the data directory (mode 0600), and a client for the
+// settings window and the command line.
+package agentapi
+
+import (
+	"context"
+	"time"
+
+	"mailsync/sync/engine"
+	"mailsync/sync/match"
+)
+
+// Decision is one recorded outcome of the rules for one message, as the
+// Activity list shows it.
+type Decision struct {
+	Time        time.Time `json:"time"`      // when the decision was made
+	Received    time.Time `json:"received"`  // when the message was received
+	MessageID   string    `json:"messageId"` // internetMessageId
+	Subject     string    `json:"subject"`
+	Counterpart string    `json:"counterpart"` // the other party, e.g. "Ann Lee <ann@acme.com>"
+	Synced      bool      `json:"synced"`
+	Clients     []string  `json:"clients,omitempty"` // client names it went to, when Synced
+	Reason      string    `json:"reason,omitempty"`  // skip reason in words, when !Synced
+}
+
+// Settings are everything the Options section edits.
+type Settings struct {
+	Rules        match.Settings `json:"rules"`
+	StartAtLogin bool           `json:"startAtLogin"`
+}
+
+// API is what the settings window and the command line can ask of the agent.
+// The Client in this package implements it over the socket; tests use fakes.
+// Every method returns errors whose text is fit to show to a person.
+type API interface {
+	Status(ctx context.Context) (engine.Status, error)
+	// Watch streams status changes until ctx ends or the agent goes away
+	// (the channel is then closed). The current status is sent first.
+	Watch(ctx context.Context) (<-chan engine.Status, error)
+	SyncNow(ctx context.Context) error
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
+	// Connect starts the browser sign-in in the agent (which opens the
+	// browser) and returns the sign-in URL at once; the outcome arrives
+	// through the status (Connecting, Account, LastError).
+	Connect(ctx context.Context) (signInURL string, err error)
+	CancelConnect(ctx context.Context) error
+	Disconnect(ctx context.Context) error
+	CRMLogin(ctx context.Context, username, password string) error
+	CRMLogout(ctx context.Context) error
+	Settings(ctx context.Context) (Settings, error)
+	SetSettings(ctx context.Context, s Settings) error
+	// Decisions returns recent decisions, newest first, whose subject,
+	// counterpart, clients or reason contain query (case-insensitive).
+	Decisions(ctx context.Context, query string, limit int) ([]Decision, error)
+	// ShowWindow asks the agent to open (or raise) the settings window.
+	ShowWindow(ctx context.Context) error
+}

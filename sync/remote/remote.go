@@ -1,0 +1,229 @@
+// Package remote holds what the Microsoft Graph and ClientSuccess clients
+// share: the HTTP client with timeouts, the one retry policy (shouldRetry,
+// Retry-After, exponential backoff with jitter) and the error kinds that tell
+// the engine whether to retry, give up on one item, or ask for a reconnect.
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Kind classifies a failed request for the caller.
+type Kind int
+
+const (
+	// Transient failures go away by themselves: throttling, 5xx, resets,
+	// timeouts, maintenance. The pass fails and a later one retries.
+	Transient Kind = 1
+	// Permanent failures will not change by retrying: 400, 403, 404.
+	Permanent Kind = 2
+	// NeedsReconnect means the credentials were refused: the person must
+	// connect (or sign in to ClientSuccess) again.
+	NeedsReconnect Kind = 3
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Transient:
+		return "transient"
+	case Permanent:
+		return "permanent"
+	case NeedsReconnect:
+		return "needs reconnect"
+	}
+	return "unknown"
+}
+
+// Error is a failed request to a remote service. Message is safe to show to a
+// person; it never carries a token or a password.
+type Error struct {
+	Service string // "graph" or "crm"
+	Op      string // what was being done: "list messages"
+	Kind    Kind
+	Status  int    // HTTP status, 0 when no response
+	Code    string // service error code, e.g. "ErrorItemNotFound", "invalid_grant"
+	Message string // words for a person
+	Err     error  // underlying error, if any
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Service)
+	if e.Op != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Op)
+	}
+	b.WriteString(": ")
+	if e.Message != "" {
+		b.WriteString(e.Message)
+	} else if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	} else {
+		fmt.Fprintf(&b, "HTTP %d", e.Status)
+	}
+	if e.Code != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Code)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of err: the Kind of a wrapped *Error, Transient for
+// network errors and timeouts, Permanent otherwise. A cancelled context is
+// Transient.
+func KindOf(err error) Kind {
+	var re *Error
+	if errors.As(err, &re) {
+		return re.Kind
+	}
+	if err == nil {
+		return 0
+	}
+	if isTransientNetErr(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Transient
+	}
+	return Permanent
+}
+
+// IsNeedsReconnect reports whether err asks the person to connect again.
+func IsNeedsReconnect(err error) bool { return KindOf(err) == NeedsReconnect }
+
+// RequestTimeout bounds every single request, including reading its body.
+const RequestTimeout = 60 * time.Second
+
+// NewHTTPClient returns an http.Client with the timeouts every request of
+// Mail Sync needs. base may be nil (http.DefaultTransport is cloned).
+func NewHTTPClient(base http.RoundTripper) *http.Client {
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSHandshakeTimeout = 15 * time.Second
+		t.ResponseHeaderTimeout = 45 * time.Second
+		t.MaxIdleConnsPerHost = 8
+		base = t
+	}
+	return &http.Client{Transport: base, Timeout: RequestTimeout}
+}
+
+// Policy is how often and how long to retry.
+type Policy struct {
+	MaxAttempts int           // total attempts, including the first
+	BaseDelay   time.Duration // first backoff
+	MaxDelay    time.Duration // cap of any one wait, Retry-After included
+}
+
+// DefaultPolicy suits both Graph and ClientSuccess.
+var DefaultPolicy = Policy{MaxAttempts: 6, BaseDelay: 500 * time.Millisecond, MaxDelay: 2 * time.Minute}
+
+// ShouldRetry decides whether a request should be tried again and how long to
+// wait first. It checks the context first, then honours Retry-After on 429,
+// 503 and 504, and backs off exponentially with jitter on other transient
+// failures (5xx, resets, timeouts, truncated bodies). attempt counts from 1.
+// resp may be nil when err is not.
+func ShouldRetry(ctx context.Context, p Policy, attempt int, resp *http.Response, err error) (bool, time.Duration) {
+	if ctx.Err() != nil {
+		return false, 0
+	}
+	if attempt >= p.MaxAttempts {
+		return false, 0
+	}
+	backoff := Backoff(p, attempt)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return false, 0
+		}
+		return isTransientNetErr(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF), backoff
+	}
+	if resp == nil {
+		return false, 0
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if d > p.MaxDelay {
+				d = p.MaxDelay
+			}
+			return true, d
+		}
+		return true, backoff
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusRequestTimeout:
+		return true, backoff
+	}
+	return false, 0
+}
+
+// Backoff is the wait before attempt+1: BaseDelay·2^(attempt-1), capped at
+// MaxDelay, with ±25 % jitter so that many clients do not retry in step.
+func Backoff(p Policy, attempt int) time.Duration {
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	if d > p.MaxDelay {
+		d = p.MaxDelay
+	}
+	jitter := time.Duration(rand.Int64N(int64(d)/2+1)) - d/4
+	return d + jitter
+}
+
+// RetryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func RetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// Sleep waits for d or until ctx is done.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func isTransientNetErr(err error) bool {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
