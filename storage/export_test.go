@@ -1,0 +1,4 @@
+package storage
+
+// SplitForTest exposes split to the external tests.
+var SplitForTest = split

@@ -1,0 +1,235 @@
+// Package storage keeps Mail Sync's state: one bbolt file in the data
+// directory (ledger, pending uploads, caches, decisions, settings) and the
+// secrets in the OS keyring. Nothing here imports a GUI or the network.
+//
+// The data directory is 0700 and the state file 0600. bbolt's file lock
+// makes the agent single-instance: a second Open of the same file fails
+// after a short wait with ErrLocked instead of hanging.
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the layout of the state file this build reads and writes.
+const SchemaVersion = 1
+
+// FileName is the name of the state file in the data directory.
+const FileName = "state.db"
+
+// LockTimeout is how long Open waits for another process's lock.
+var LockTimeout = 500 * time.Millisecond
+
+// ErrLocked means another Mail Sync process holds the state file.
+var ErrLocked = errors.New("Mail Sync is already running")
+
+// ErrNotFound means a value (or secret) is not stored. For the Microsoft
+// refresh token and the ClientSuccess password it means "signed out".
+var ErrNotFound = errors.New("not found")
+
+// ErrNewerSchema means the file was written by a newer Mail Sync.
+var ErrNewerSchema = errors.New("the state file was written by a newer version of Mail Sync")
+
+// Bucket names; see ARCHITECTURE.md "State".
+var (
+	BucketMeta      = []byte("meta")
+	BucketLedger    = []byte("ledger")
+	BucketPending   = []byte("pending")
+	BucketContacts  = []byte("contacts")
+	BucketFolders   = []byte("folders")
+	BucketDecisions = []byte("decisions")
+	BucketSettings  = []byte("settings")
+)
+
+var allBuckets = [][]byte{BucketMeta, BucketLedger, BucketPending, BucketContacts, BucketFolders, BucketDecisions, BucketSettings}
+
+var keySchema = []byte("schema")
+
+// Store is the open state file. It is safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// DefaultDir is the data directory: $MAILSYNC_HOME, else the user's config
+// directory + "/Mail Sync" (e.g. ~/.config/Mail Sync on Linux).
+func DefaultDir() (string, error) {
+	if d := os.Getenv("MAILSYNC_HOME"); d != "" {
+		return filepath.Abs(d)
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("storage: find the config directory: %w", err)
+	}
+	return filepath.Join(base, "Mail Sync"), nil
+}
+
+// EnsureDir creates dir with mode 0700, or tightens an existing one to 0700.
+func EnsureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("storage: create %s: %w", dir, err)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("storage: protect %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// Open opens (creating if needed) the state file in dir. If another process
+// holds it, Open returns ErrLocked after LockTimeout.
+func Open(dir string) (*Store, error) {
+	if err := EnsureDir(dir); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, ErrLocked
+		}
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	if runtime.GOOS != "windows" {
+		// bbolt honours the mode only when it creates the file.
+		if err := os.Chmod(path, 0o600); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("storage: protect %s: %w", path, err)
+		}
+	}
+	s := &Store{db: db, path: path}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("storage: create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(BucketMeta)
+		if v := meta.Get(keySchema); v != nil {
+			var n int
+			if err := json.Unmarshal(v, &n); err != nil {
+				return fmt.Errorf("storage: read schema version: %w", err)
+			}
+			if n > SchemaVersion {
+				return ErrNewerSchema
+			}
+			// Older versions would be migrated here.
+		}
+		b, _ := json.Marshal(SchemaVersion)
+		return meta.Put(keySchema, b)
+	})
+}
+
+// Close releases the file and its lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the state file's path.
+func (s *Store) Path() string { return s.path }
+
+// DB gives the engine's storage code direct transactions.
+func (s *Store) DB() *bolt.DB { return s.db }
+
+// GetJSON reads key of bucket into v. It returns ErrNotFound when absent.
+func (s *Store) GetJSON(bucket []byte, key string, v any) error {
+	return s.db.View(func(tx *bolt.Tx) error { return GetJSONTx(tx, bucket, key, v) })
+}
+
+// PutJSON stores v as JSON under key of bucket.
+func (s *Store) PutJSON(bucket []byte, key string, v any) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return PutJSONTx(tx, bucket, key, v) })
+}
+
+// Delete removes key from bucket; a missing key is not an error.
+func (s *Store) Delete(bucket []byte, key string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete([]byte(key)) })
+}
+
+// GetJSONTx is GetJSON inside a transaction.
+func GetJSONTx(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	b := tx.Bucket(bucket)
+	if b == nil {
+		return fmt.Errorf("storage: no bucket %s", bucket)
+	}
+	data := b.Get([]byte(key))
+	if data == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("storage: read %s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// PutJSONTx is PutJSON inside a writable transaction.
+func PutJSONTx(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("storage: encode %s/%s: %w", bucket, key, err)
+	}
+	return tx.Bucket(bucket).Put([]byte(key), data)
+}
+
+// Account is the connected Microsoft 365 mailbox (no secrets).
+type Account struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	TenantID string `json:"tenantId,omitempty"`
+}
+
+// Meta is the small record of where syncing stands.
+type Meta struct {
+	Account          *Account  `json:"account,omitempty"`
+	ConnectedAt      time.Time `json:"connectedAt,omitzero"`      // first successful connect: the window starts 24 h before
+	LastSuccessStart time.Time `json:"lastSuccessStart,omitzero"` // start of the last pass that finished its work
+	LastPassEnd      time.Time `json:"lastPassEnd,omitzero"`
+	LastError        string    `json:"lastError,omitempty"`
+	FailingSince     time.Time `json:"failingSince,omitzero"`
+	NeedsReconnect   string    `json:"needsReconnect,omitempty"` // the reason, when the token was refused
+	CRMUser          string    `json:"crmUser,omitempty"`
+	Paused           bool      `json:"paused,omitempty"`
+}
+
+var keyMeta = "state"
+
+// Meta returns the current meta record (zero when none).
+func (s *Store) Meta() (Meta, error) {
+	var m Meta
+	err := s.GetJSON(BucketMeta, keyMeta, &m)
+	if errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	return m, err
+}
+
+// UpdateMeta changes the meta record in one transaction.
+func (s *Store) UpdateMeta(f func(*Meta)) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return UpdateMetaTx(tx, f) })
+}
+
+// UpdateMetaTx is UpdateMeta inside a writable transaction, so that meta
+// moves together with other records (the cursor with the ledger).
+func UpdateMetaTx(tx *bolt.Tx, f func(*Meta)) error {
+	var m Meta
+	if err := GetJSONTx(tx, BucketMeta, keyMeta, &m); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	f(&m)
+	return PutJSONTx(tx, BucketMeta, keyMeta, m)
+}
