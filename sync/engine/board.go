@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"maps"
+	"sync"
+)
+
+// Board holds the current Status and hands copies to subscribers. Publishing
+// never blocks: a subscriber that has not read the previous update gets only
+// the newest one (its 1-slot channel is overwritten), so a slow window can
+// never stall a pass. Safe for concurrent use.
+type Board struct {
+	mu   sync.Mutex
+	cur  Status
+	subs map[chan Status]struct{}
+}
+
+// NewBoard returns a board showing s.
+func NewBoard(s Status) *Board {
+	return &Board{cur: s.clone(), subs: map[chan Status]struct{}{}}
+}
+
+// Get returns a copy of the current status.
+func (b *Board) Get() Status {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cur.clone()
+}
+
+// Update changes the status under the board's lock and publishes it.
+func (b *Board) Update(f func(*Status)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f(&b.cur)
+	for ch := range b.subs {
+		publish(ch, b.cur.clone())
+	}
+}
+
+// Subscribe returns a channel that receives the current status at once and
+// then every change (coalesced for slow readers), and a function that ends
+// the subscription and closes the channel.
+func (b *Board) Subscribe() (<-chan Status, func()) {
+	ch := make(chan Status, 1)
+	b.mu.Lock()
+	b.subs[ch] = struct{}{}
+	ch <- b.cur.clone()
+	b.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			delete(b.subs, ch)
+			close(ch)
+			b.mu.Unlock()
+		})
+	}
+}
+
+// publish replaces whatever the reader has not taken yet with s.
+func publish(ch chan Status, s Status) {
+	for {
+		select {
+		case ch <- s:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+func (s Status) clone() Status {
+	c := s
+	if s.Account != nil {
+		a := *s.Account
+		c.Account = &a
+	}
+	if s.Progress != nil {
+		p := *s.Progress
+		c.Progress = &p
+	}
+	c.LastCounts.Skipped = maps.Clone(s.LastCounts.Skipped)
+	return c
+}
