@@ -5,24 +5,13 @@ package agentapi
 
 import (
 	"context"
-	"time"
 
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 )
 
-// Decision is one recorded outcome of the rules for one message, as the
-// Activity list shows it.
-type Decision struct {
-	Time        time.Time `json:"time"`      // when the decision was made
-	Received    time.Time `json:"received"`  // when the message was received
-	MessageID   string    `json:"messageId"` // internetMessageId
-	Subject     string    `json:"subject"`
-	Counterpart string    `json:"counterpart"` // the other party, e.g. "Ann Lee <ann@acme.com>"
-	Synced      bool      `json:"synced"`
-	Clients     []string  `json:"clients,omitempty"` // client names it went to, when Synced
-	Reason      string    `json:"reason,omitempty"`  // skip reason in words, when !Synced
-}
+// Decision is one recorded outcome of the rules for one message.
+type Decision = engine.Decision
 
 // Settings are everything the Options section edits.
 type Settings struct {

@@ -71,3 +71,16 @@ type Status struct {
 	Connecting  bool       `json:"connecting,omitempty"` // a browser sign-in is waiting
 	SignInURL   string     `json:"signInUrl,omitempty"`  // the URL of the sign-in in flight
 }
+
+// Decision is one recorded outcome of the rules for one message, as the
+// Activity list shows it and the local API sends it.
+type Decision struct {
+	Time        time.Time `json:"time"`      // when the decision was made
+	Received    time.Time `json:"received"`  // when the message was received
+	MessageID   string    `json:"messageId"` // internetMessageId
+	Subject     string    `json:"subject"`
+	Counterpart string    `json:"counterpart"` // the other party, e.g. "Ann Lee <ann@acme.com>"
+	Synced      bool      `json:"synced"`
+	Clients     []string  `json:"clients,omitempty"` // client names it went to, when Synced
+	Reason      string    `json:"reason,omitempty"`  // skip reason in words, when !Synced
+}
