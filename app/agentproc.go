@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"mailsync/app/autostart"
+	"mailsync/app/logs"
+	"mailsync/app/notify"
+	"mailsync/app/tray"
+	"mailsync/storage"
+	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
+)
+
+// AgentOptions tune the agent process.
+type AgentOptions struct {
+	// NoWindow: do not open the settings window on first run (the window
+	// process started this agent and is already open).
+	NoWindow bool
+	// NoTray runs without a tray icon (headless machines, some tests).
+	NoTray bool
+	// QuitWithWindow ends the agent when the settings window it opened is
+	// closed (the demo).
+	QuitWithWindow bool
+	// Verbose also logs to stderr.
+	Verbose bool
+	// Ready, if set, receives the agent once it serves the local API.
+	Ready func(*agent.Agent)
+}
+
+// RunAgent runs the resident agent until ctx ends or Quit is chosen: the
+// state, the scheduler, the local API and the tray. If another agent holds
+// the state, it asks that one to show its window and returns
+// ErrAlreadyRunning.
+func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) error {
+	if err := storage.EnsureDir(cfg.DataDir); err != nil {
+		return err
+	}
+	log, closeLog := logs.Open(cfg.DataDir, opt.Verbose)
+	defer closeLog.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var window childProcess
+	var onWindowExit func()
+	if opt.QuitWithWindow {
+		onWindowExit = cancel
+	}
+	hooks := agent.Hooks{
+		OpenURL: env.OpenURL,
+		ShowWindow: func() error {
+			if window.running() {
+				if raiseSignal != nil {
+					window.signal(raiseSignal)
+				}
+				return nil
+			}
+			cmd := exec.Command(env.Exe, "settings")
+			cmd.Env = append(append(os.Environ(), env.ChildEnv...), "MAILSYNC_HOME="+cfg.DataDir)
+			cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
+			return window.start(cmd, onWindowExit)
+		},
+		SetAutostart: func(on bool) error {
+			if cfg.Sandbox {
+				return nil // the demo never installs a login item
+			}
+			if on {
+				return autostart.Enable(env.Exe)
+			}
+			return autostart.Disable()
+		},
+		Autostart: func() (bool, error) {
+			if cfg.Sandbox {
+				return false, nil
+			}
+			return autostart.Enabled()
+		},
+	}
+	ag, err := agent.Open(cfg, hooks, log)
+	if errors.Is(err, storage.ErrLocked) {
+		if c, derr := agentapi.Dial(cfg.DataDir); derr == nil {
+			defer c.Close()
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_ = c.ShowWindow(sctx)
+		}
+		return ErrAlreadyRunning
+	}
+	if err != nil {
+		return err
+	}
+	defer ag.Close()
+
+	l, err := agentapi.Listen(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("could not open the local API: %w", err)
+	}
+	go func() {
+		if err := agentapi.Serve(ctx, l, ag, log); err != nil && ctx.Err() == nil {
+			log.Error("local API stopped", "err", err)
+		}
+	}()
+	go func() { _ = ag.Run(ctx) }()
+	go followNotifications(ctx, ag.Board(), log)
+	log.Info("agent started", "dataDir", cfg.DataDir, "sandbox", cfg.Sandbox)
+	if opt.Ready != nil {
+		opt.Ready(ag)
+	}
+	if !opt.NoWindow && ag.Board().Get().State == engine.SignedOut {
+		if err := hooks.ShowWindow(); err != nil {
+			log.Warn("could not open the settings window", "err", err)
+		}
+	}
+
+	if opt.NoTray {
+		<-ctx.Done()
+		return nil
+	}
+	updates, stop := ag.Board().Subscribe()
+	go func() {
+		<-ctx.Done()
+		stop() // closing the updates ends the tray
+	}()
+	bg := context.Background()
+	tray.Run(updates, tray.Actions{
+		SyncNow:  func() { report(log, "sync now", ag.SyncNow(bg)) },
+		Pause:    func() { report(log, "pause", ag.Pause(bg)) },
+		Resume:   func() { report(log, "resume", ag.Resume(bg)) },
+		Settings: func() { report(log, "settings", hooks.ShowWindow()) },
+		OpenLog:  func() { report(log, "open log", env.OpenURL("file://"+logs.Path(cfg.DataDir))) },
+		Quit:     cancel,
+	}, nil)
+	cancel()
+	window.signal(syscall.SIGTERM)
+	log.Info("agent stopped")
+	return nil
+}
+
+// ErrAlreadyRunning is returned by RunAgent when another agent runs; that
+// agent was asked to show its window.
+var ErrAlreadyRunning = errors.New("Mail Sync is already running")
+
+func report(log *slog.Logger, what string, err error) {
+	if err != nil {
+		log.Warn(what, "err", err)
+	}
+}
+
+// followNotifications shows a desktop notification when the notify policy
+// says so: once when a reconnect is needed, once after hours of failures.
+func followNotifications(ctx context.Context, b *engine.Board, log *slog.Logger) {
+	n := notify.New(log)
+	defer n.Close()
+	var p notify.Policy
+	ch, stop := b.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s, ok := <-ch:
+			if !ok {
+				return
+			}
+			if nt, ok := p.Next(s, time.Now()); ok {
+				if err := n.Notify(nt.Title, nt.Body); err != nil {
+					log.Info("notification not shown", "err", err)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,366 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"mailsync/app/autostart"
+	"mailsync/app/logs"
+	"mailsync/storage"
+	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
+)
+
+// session is the API a command talks to: the running agent over its socket,
+// or, when none runs, an agent opened in this process.
+type session struct {
+	api   agentapi.API
+	local *agent.Agent // nil when a running agent answers
+	close func()
+}
+
+func openSession(cfg agent.Config, env Env) (*session, error) {
+	c, err := agentapi.Dial(cfg.DataDir)
+	if err == nil {
+		return &session{api: c, close: func() { c.Close() }}, nil
+	}
+	if !errors.Is(err, agentapi.ErrNoAgent) {
+		return nil, err
+	}
+	if err := storage.EnsureDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	log, closeLog := logs.Open(cfg.DataDir, false)
+	ag, err := agent.Open(cfg, agent.Hooks{
+		OpenURL:      env.OpenURL,
+		SetAutostart: cliAutostart(cfg, env),
+		Autostart:    autostartState(cfg),
+	}, log)
+	if errors.Is(err, storage.ErrLocked) {
+		closeLog.Close()
+		return nil, errors.New("Mail Sync is busy (another command or the agent is starting); try again in a moment.")
+	}
+	if err != nil {
+		closeLog.Close()
+		return nil, err
+	}
+	return &session{api: ag, local: ag, close: func() { ag.Close(); closeLog.Close() }}, nil
+}
+
+func cliAutostart(cfg agent.Config, env Env) func(bool) error {
+	return func(on bool) error {
+		if cfg.Sandbox {
+			return nil
+		}
+		if on {
+			return autostart.Enable(env.Exe)
+		}
+		return autostart.Disable()
+	}
+}
+
+func autostartState(cfg agent.Config) func() (bool, error) {
+	return func() (bool, error) {
+		if cfg.Sandbox {
+			return false, nil
+		}
+		return autostart.Enabled()
+	}
+}
+
+// Status prints where syncing stands.
+func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	st, err := s.api.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(env.Stdout, struct {
+			engine.Status
+			StateName    string `json:"stateName"`
+			AgentRunning bool   `json:"agentRunning"`
+		}{st, st.State.String(), s.local == nil})
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "State:          %s\n", st.State)
+	if st.Account != nil {
+		fmt.Fprintf(w, "Office 365:     %s <%s>\n", st.Account.Name, st.Account.Email)
+	} else {
+		fmt.Fprintf(w, "Office 365:     not connected\n")
+	}
+	if st.CRMUser != "" {
+		fmt.Fprintf(w, "ClientSuccess:  signed in as %s\n", st.CRMUser)
+	} else {
+		fmt.Fprintf(w, "ClientSuccess:  not signed in\n")
+	}
+	if !st.LastPass.IsZero() {
+		fmt.Fprintf(w, "Last sync:      %s (%d synced, %d skipped)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Synced, skippedTotal(st.LastCounts))
+	}
+	if !st.NextPass.IsZero() {
+		fmt.Fprintf(w, "Next sync:      %s\n", st.NextPass.Local().Format("2006-01-02 15:04"))
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(w, "Problem:        %s\n", st.LastError)
+	}
+	if s.local == nil {
+		fmt.Fprintf(w, "Agent:          running\n")
+	} else {
+		fmt.Fprintf(w, "Agent:          not running (start it with `mailsync`)\n")
+	}
+	return nil
+}
+
+func skippedTotal(c engine.PassCounts) int {
+	n := 0
+	for _, v := range c.Skipped {
+		n += v
+	}
+	return n
+}
+
+// SyncSummary is what `mailsync sync --json` prints.
+type SyncSummary struct {
+	Listed          int            `json:"listed"`
+	Synced          int            `json:"synced"`
+	Uploads         int            `json:"uploads"`
+	Already         int            `json:"alreadySynced"`
+	Skipped         map[string]int `json:"skipped"`
+	DurationSeconds float64        `json:"durationSeconds"`
+	WindowStart     time.Time      `json:"windowStart,omitzero"`
+}
+
+// Sync runs one pass now (in the running agent, or in this process) and
+// prints its summary.
+func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	start := time.Now()
+	var sum SyncSummary
+	if s.local != nil {
+		r, err := s.local.PassNow(ctx)
+		if err != nil {
+			return err
+		}
+		sum = SyncSummary{Listed: r.Counts.Listed, Synced: r.Counts.Synced, Uploads: r.Counts.Uploads,
+			Already: r.Counts.Already, Skipped: r.Counts.Skipped, WindowStart: r.WindowStart}
+	} else {
+		st, err := syncViaAgent(ctx, s.api, start)
+		if err != nil {
+			return err
+		}
+		c := st.LastCounts
+		sum = SyncSummary{Listed: c.Listed, Synced: c.Synced, Uploads: c.Uploads, Already: c.Already, Skipped: c.Skipped}
+	}
+	sum.DurationSeconds = time.Since(start).Seconds()
+	if sum.Skipped == nil {
+		sum.Skipped = map[string]int{}
+	}
+	if asJSON {
+		return writeJSON(env.Stdout, sum)
+	}
+	printSummary(env.Stdout, sum)
+	return nil
+}
+
+// syncViaAgent asks the agent for a pass and follows its status until the
+// pass is over.
+func syncViaAgent(ctx context.Context, api agentapi.API, start time.Time) (engine.Status, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := api.Watch(wctx)
+	if err != nil {
+		return engine.Status{}, err
+	}
+	if err := api.SyncNow(ctx); err != nil {
+		return engine.Status{}, err
+	}
+	seenSyncing := false
+	for st := range ch {
+		if st.State == engine.Syncing {
+			seenSyncing = true
+			continue
+		}
+		if !seenSyncing && !st.LastPass.After(start) {
+			continue
+		}
+		switch st.State {
+		case engine.Error, engine.NeedsReconnect, engine.SignedOut:
+			if st.LastError == "" {
+				return st, errors.New("the sync did not finish")
+			}
+			return st, errors.New(st.LastError)
+		}
+		return st, nil
+	}
+	if ctx.Err() != nil {
+		return engine.Status{}, ctx.Err()
+	}
+	return engine.Status{}, errors.New("Mail Sync stopped during the sync")
+}
+
+func printSummary(w io.Writer, s SyncSummary) {
+	fmt.Fprintf(w, "Synced %d email(s) as %d interaction(s); %d already synced; %d listed; %.1fs\n",
+		s.Synced, s.Uploads, s.Already, s.Listed, s.DurationSeconds)
+	reasons := make([]string, 0, len(s.Skipped))
+	for r := range s.Skipped {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		return s.Skipped[reasons[i]] > s.Skipped[reasons[j]] || s.Skipped[reasons[i]] == s.Skipped[reasons[j]] && reasons[i] < reasons[j]
+	})
+	if len(reasons) > 0 {
+		fmt.Fprintln(w, "Skipped:")
+		for _, r := range reasons {
+			fmt.Fprintf(w, "  %-36s %d\n", r, s.Skipped[r])
+		}
+	}
+}
+
+// Connect runs the browser sign-in and prints the account.
+func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) error {
+	if noBrowser {
+		env.OpenURL = nil
+	}
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := s.api.Watch(wctx)
+	if err != nil {
+		return err
+	}
+	url, err := s.api.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stderr, "Sign in to Office 365 in your browser. If it did not open, open this address:")
+	fmt.Fprintln(env.Stdout, url)
+	acct, err := waitConnected(ctx, ch)
+	if err != nil {
+		_ = s.api.CancelConnect(context.Background())
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Connected as %s <%s>\n", acct.Name, acct.Email)
+	return nil
+}
+
+func waitConnected(ctx context.Context, ch <-chan engine.Status) (*engine.Account, error) {
+	sawConnecting := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("Sign-in cancelled; nothing was changed.")
+		case st, ok := <-ch:
+			if !ok {
+				return nil, errors.New("Mail Sync stopped during the sign-in")
+			}
+			if st.Connecting {
+				sawConnecting = true
+				continue
+			}
+			if !sawConnecting {
+				continue
+			}
+			if st.LastError != "" {
+				return nil, errors.New(st.LastError)
+			}
+			if st.Account == nil {
+				return nil, errors.New("Sign-in cancelled; nothing was changed.")
+			}
+			return st.Account, nil
+		}
+	}
+}
+
+// Disconnect forgets the Microsoft sign-in.
+func Disconnect(ctx context.Context, cfg agent.Config, env Env) error {
+	return simple(ctx, cfg, env, "Disconnected. Emails already copied stay in ClientSuccess.", func(api agentapi.API) error { return api.Disconnect(ctx) })
+}
+
+// Pause and Resume toggle syncing.
+func Pause(ctx context.Context, cfg agent.Config, env Env) error {
+	return simple(ctx, cfg, env, "Syncing paused.", func(api agentapi.API) error { return api.Pause(ctx) })
+}
+
+// Resume resumes syncing.
+func Resume(ctx context.Context, cfg agent.Config, env Env) error {
+	return simple(ctx, cfg, env, "Syncing resumed.", func(api agentapi.API) error { return api.Resume(ctx) })
+}
+
+// CRMLogout forgets the ClientSuccess password.
+func CRMLogout(ctx context.Context, cfg agent.Config, env Env) error {
+	return simple(ctx, cfg, env, "Signed out of ClientSuccess.", func(api agentapi.API) error { return api.CRMLogout(ctx) })
+}
+
+func simple(ctx context.Context, cfg agent.Config, env Env, done string, f func(agentapi.API) error) error {
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := f(s.api); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, done)
+	return nil
+}
+
+// CRMLogin checks a ClientSuccess username and password and stores the
+// password in the keyring. The password comes from MAILSYNC_CRM_PASSWORD or
+// is read from the terminal without echo.
+func CRMLogin(ctx context.Context, cfg agent.Config, env Env, username string) error {
+	username = strings.TrimSpace(username)
+	if username == "" {
+		return errors.New("give the ClientSuccess username: mailsync crm login --username you@company.com")
+	}
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	return simple(ctx, cfg, env, "Signed in to ClientSuccess as "+username+".", func(api agentapi.API) error {
+		return api.CRMLogin(ctx, username, pw)
+	})
+}
+
+func readPassword(env Env) (string, error) {
+	if pw, ok := os.LookupEnv("MAILSYNC_CRM_PASSWORD"); ok {
+		return pw, nil
+	}
+	if env.Stdin == nil || !term.IsTerminal(int(env.Stdin.Fd())) {
+		return "", errors.New("no terminal to read the password from: set MAILSYNC_CRM_PASSWORD")
+	}
+	fmt.Fprint(env.Stderr, "ClientSuccess password: ")
+	b, err := term.ReadPassword(int(env.Stdin.Fd()))
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("could not read the password: %w", err)
+	}
+	return string(b), nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,198 @@
+package settings
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/agentapi"
+)
+
+// activityLimit is how many decisions the list asks the agent for.
+const activityLimit = 200
+
+// emptyActivityText is shown while the agent has no decisions at all.
+const emptyActivityText = "No emails looked at yet. After the first sync, every email Mail Sync considered is listed here with the reason."
+
+// activityPage is the Activity section: the recent decisions with their
+// reasons, searchable, so a person can find out why an email did or did not
+// sync.
+type activityPage struct {
+	w    *Window
+	root fyne.CanvasObject
+
+	search  *widget.Entry
+	list    *widget.List
+	empty   *widget.Label
+	errText *widget.Label
+
+	items []agentapi.Decision
+	query string // the query items answer
+	seq   int    // number of the newest request; older answers are dropped
+	timer *time.Timer
+}
+
+func newActivityPage(w *Window) *activityPage {
+	p := &activityPage{w: w}
+	p.search = widget.NewEntry()
+	p.search.SetPlaceHolder("Search subject, person, client or reason")
+	p.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	p.search.OnChanged = p.typed
+
+	p.list = widget.NewList(
+		func() int { return len(p.items) },
+		newDecisionRow,
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(p.items) {
+				updateDecisionRow(o, p.items[id], p.w.opt.now())
+			}
+		},
+	)
+	p.list.OnSelected = func(widget.ListItemID) { p.list.UnselectAll() }
+	p.empty = wrapped(emptyActivityText)
+	p.empty.Alignment = fyne.TextAlignCenter
+	p.empty.Importance = widget.LowImportance
+	p.errText = wrapped("")
+	p.errText.Importance = widget.DangerImportance
+	p.errText.Hide()
+
+	h := widget.NewLabelWithStyle(SectionActivity, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h.SizeName = theme.SizeNameHeadingText
+	top := container.NewVBox(h, p.search, p.errText)
+	// The list scrolls by itself, so this section is not wrapped in page().
+	p.root = container.NewPadded(container.NewBorder(top, nil, nil, nil,
+		container.NewStack(p.list, container.NewVBox(p.empty))))
+	p.show()
+	return p
+}
+
+// typed schedules a search once typing pauses.
+func (p *activityPage) typed(string) {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	seq := p.seq + 1
+	p.seq = seq
+	p.timer = time.AfterFunc(p.w.opt.debounce, func() {
+		p.w.opt.do(func() {
+			if p.seq == seq {
+				p.refresh()
+			}
+		})
+	})
+}
+
+// refresh asks the agent for the decisions matching the search text.
+func (p *activityPage) refresh() {
+	p.seq++
+	seq, query := p.seq, strings.TrimSpace(p.search.Text)
+	var got []agentapi.Decision
+	p.w.call(func(ctx context.Context) (err error) {
+		got, err = p.w.api.Decisions(ctx, query, activityLimit)
+		return err
+	}, func(err error) {
+		if seq != p.seq {
+			return
+		}
+		if err != nil {
+			p.errText.SetText(err.Error())
+			p.errText.Show()
+			return
+		}
+		p.errText.Hide()
+		p.items, p.query = got, query
+		p.show()
+	})
+}
+
+func (p *activityPage) show() {
+	switch {
+	case len(p.items) > 0:
+		p.empty.Hide()
+		p.list.Show()
+	case p.query != "":
+		p.empty.SetText("No emails match “" + p.query + "”.")
+		p.empty.Show()
+		p.list.Hide()
+	default:
+		p.empty.SetText(emptyActivityText)
+		p.empty.Show()
+		p.list.Hide()
+	}
+	p.list.Refresh()
+}
+
+// decisionRow is one line pair of the list: icon, subject and time on the
+// first line; outcome and counterpart on the second.
+type decisionRow struct {
+	icon        *widget.Icon
+	subject     *widget.Label
+	time        *widget.RichText
+	outcome     *widget.RichText
+	counterpart *widget.RichText
+}
+
+func newDecisionRow() fyne.CanvasObject {
+	r := &decisionRow{
+		icon:        widget.NewIcon(theme.ConfirmIcon()),
+		subject:     widget.NewLabelWithStyle("Subject", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		time:        dimText("00:00 yesterday"),
+		outcome:     dimText("Synced"),
+		counterpart: dimText("Counterpart"),
+	}
+	r.subject.Truncation = fyne.TextTruncateEllipsis
+	r.counterpart.Truncation = fyne.TextTruncateEllipsis
+	// Labels carry their own padding; the negative gap keeps the two lines
+	// of one email visually together.
+	lines := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()),
+		container.NewBorder(nil, nil, nil, r.time, r.subject),
+		container.NewBorder(nil, nil, r.outcome, nil, r.counterpart),
+	)
+	b := &rowBox{row: r, content: container.NewBorder(nil, nil, container.NewCenter(r.icon), nil, lines)}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// rowBox is a list row that carries its decisionRow, so the list's update
+// function finds the widgets without walking the tree.
+type rowBox struct {
+	widget.BaseWidget
+	row     *decisionRow
+	content fyne.CanvasObject
+}
+
+func (b *rowBox) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(b.content) }
+
+func updateDecisionRow(o fyne.CanvasObject, d agentapi.Decision, now time.Time) {
+	r := o.(*rowBox).row
+	subject := d.Subject
+	if subject == "" {
+		subject = "(no subject)"
+	}
+	r.subject.SetText(subject)
+	t := d.Received
+	if t.IsZero() {
+		t = d.Time
+	}
+	setRich(r.time, shortWhen(t, now), theme.ColorNamePlaceHolder)
+	setRich(r.counterpart, d.Counterpart, theme.ColorNamePlaceHolder)
+	if d.Synced {
+		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+		setRich(r.outcome, "Synced to "+strings.Join(d.Clients, ", "), theme.ColorNameSuccess)
+	} else {
+		r.icon.SetResource(theme.NewDisabledResource(theme.CancelIcon()))
+		reason := d.Reason
+		if reason == "" {
+			reason = "no reason recorded"
+		}
+		setRich(r.outcome, "Skipped: "+reason, theme.ColorNamePlaceHolder)
+	}
+	// The outcome's width changed: lay the row out again.
+	o.(*rowBox).content.Refresh()
+}

@@ -1,0 +1,121 @@
+package settings
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// crmPage is the ClientSuccess section: sign in with username and password,
+// or who is signed in and Sign out.
+type crmPage struct {
+	w    *Window
+	root *sectionPage
+
+	signedOut, signedIn *fyne.Container
+	username, password  *widget.Entry
+	signInBtn           *widget.Button
+	signOutBtn          *widget.Button
+	who                 *widget.Label
+	errText             *widget.Label
+	busy                bool // a sign-in is in flight
+}
+
+func newCRMPage(w *Window) *crmPage {
+	p := &crmPage{w: w}
+	p.username = widget.NewEntry()
+	p.username.SetPlaceHolder("you@company.com")
+	p.password = widget.NewPasswordEntry()
+	p.password.SetPlaceHolder("Password")
+	p.username.OnChanged = func(string) { p.render() }
+	p.password.OnChanged = func(string) { p.render() }
+	p.username.OnSubmitted = func(string) { p.signIn() }
+	p.password.OnSubmitted = func(string) { p.signIn() }
+
+	p.signInBtn = widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), p.signIn)
+	p.signInBtn.Importance = widget.HighImportance
+	p.errText = wrapped("")
+	p.errText.Importance = widget.DangerImportance
+	p.errText.Hide()
+
+	p.signedOut = container.NewVBox(
+		wrapped("Sign in with your ClientSuccess account. Mail Sync looks up your contacts there "+
+			"and adds the emails you exchange with them to their client's timeline."),
+		container.New(layout.NewFormLayout(),
+			fieldName("Username"), p.username,
+			fieldName("Password"), p.password),
+		buttons(p.signInBtn),
+	)
+
+	p.who = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.signOutBtn = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), p.signOut)
+	p.signedIn = container.NewVBox(
+		p.who,
+		wrapped("Emails with your ClientSuccess contacts are added to their client's timeline as Email interactions."),
+		buttons(p.signOutBtn),
+	)
+	p.root = page(SectionCRM, p.signedOut, p.signedIn, p.errText)
+	return p
+}
+
+func (p *crmPage) render() {
+	defer p.root.relayout()
+	user := p.w.status.CRMUser
+	if user == "" {
+		p.signedIn.Hide()
+		p.signedOut.Show()
+	} else {
+		p.signedOut.Hide()
+		p.signedIn.Show()
+		p.who.SetText("Signed in as " + user)
+	}
+	if p.w.online && !p.busy && p.username.Text != "" && p.password.Text != "" {
+		p.signInBtn.Enable()
+	} else {
+		p.signInBtn.Disable()
+	}
+	if p.w.online {
+		p.signOutBtn.Enable()
+	} else {
+		p.signOutBtn.Disable()
+	}
+}
+
+func (p *crmPage) showErr(err error) {
+	defer p.root.relayout()
+	if err == nil {
+		p.errText.Hide()
+		return
+	}
+	p.errText.SetText(err.Error())
+	p.errText.Show()
+}
+
+func (p *crmPage) signIn() {
+	user, pass := p.username.Text, p.password.Text
+	if user == "" || pass == "" || p.busy || !p.w.online {
+		return
+	}
+	// The password lives only as long as the call: the field is cleared now,
+	// whatever the outcome.
+	p.password.SetText("")
+	p.busy = true
+	p.showErr(nil)
+	p.render()
+	p.w.call(func(ctx context.Context) error {
+		return p.w.api.CRMLogin(ctx, user, pass)
+	}, func(err error) {
+		p.busy = false
+		p.showErr(err)
+		p.render()
+	})
+}
+
+func (p *crmPage) signOut() {
+	p.showErr(nil)
+	p.w.call(p.w.api.CRMLogout, p.showErr)
+}

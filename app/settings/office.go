@@ -1,0 +1,222 @@
+package settings
+
+import (
+	"context"
+	"net/url"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/engine"
+)
+
+// permissions are the delegated Microsoft Graph permissions Mail Sync asks
+// for, with what each is for in plain words.
+var permissions = []struct{ scope, purpose string }{
+	{"openid, profile, email", "Sign you in and show your name."},
+	{"User.Read", "Read your profile, so Mail Sync knows which addresses are your own."},
+	{"offline_access", "Keep syncing without asking you to sign in every hour."},
+	{"Mail.Read", "Read your email to find messages with your ClientSuccess contacts."},
+	{"Mail.Send", "Reserved for sending email from ClientSuccess. Mail Sync never sends email by itself."},
+}
+
+// disconnectMessage is the question the Disconnect confirmation asks.
+const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess."
+
+// officePage is the Office 365 section: connect, wait for the browser
+// sign-in, connected account, reconnect.
+type officePage struct {
+	w    *Window
+	root *sectionPage
+
+	signedOut, waiting, connected, reconnect *fyne.Container
+
+	connectBtn, cancelBtn, disconnectBtn, reconnectBtn *widget.Button
+	activity                                           *widget.Activity
+	link                                               *widget.Hyperlink
+	linkText                                           *widget.RichText
+	copyBtn                                            *widget.Button
+	accountName, accountEmail, reason                  *widget.Label
+	errText                                            *widget.Label
+
+	signInURL string // the URL Connect returned, until the status carries one
+}
+
+func newOfficePage(w *Window) *officePage {
+	p := &officePage{w: w}
+
+	p.connectBtn = widget.NewButtonWithIcon("Connect Office 365", theme.LoginIcon(), p.connect)
+	p.connectBtn.Importance = widget.HighImportance
+	p.signedOut = container.NewVBox(
+		wrapped("Connect your Office 365 mailbox. Your browser opens Microsoft's sign-in page; "+
+			"after you accept, Mail Sync copies every email you exchange with your ClientSuccess "+
+			"contacts into their client's timeline, once an hour."),
+		buttons(p.connectBtn),
+	)
+
+	p.activity = widget.NewActivity()
+	p.cancelBtn = widget.NewButton("Cancel", p.cancel)
+	p.link = widget.NewHyperlink("", nil)
+	p.link.Wrapping = fyne.TextWrapBreak
+	p.linkText = dimText("If your browser did not open, open this address:")
+	p.copyBtn = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), func() {
+		w.app.Clipboard().SetContent(p.link.Text)
+	})
+	waitingTitle := widget.NewLabelWithStyle("Waiting for you to sign in in your browser…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.waiting = container.NewVBox(
+		container.NewHBox(p.activity, waitingTitle),
+		p.linkText, p.link,
+		buttons(p.cancelBtn, p.copyBtn),
+	)
+
+	p.accountName = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.accountEmail = widget.NewLabel("")
+	p.disconnectBtn = widget.NewButtonWithIcon("Disconnect", theme.LogoutIcon(), p.confirmDisconnect)
+	p.connected = container.NewVBox(
+		container.New(layout.NewFormLayout(),
+			fieldName("Account"), p.accountName,
+			fieldName("Email"), p.accountEmail),
+		buttons(p.disconnectBtn),
+	)
+
+	p.reason = wrapped("")
+	p.reason.Importance = widget.DangerImportance
+	p.reconnectBtn = widget.NewButtonWithIcon("Reconnect", theme.ViewRefreshIcon(), p.connect)
+	p.reconnectBtn.Importance = widget.HighImportance
+	p.reconnect = container.NewVBox(
+		widget.NewLabelWithStyle("Office 365 needs you to sign in again", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		p.reason,
+		buttons(p.reconnectBtn),
+	)
+
+	p.errText = wrapped("")
+	p.errText.Importance = widget.DangerImportance
+	p.errText.Hide()
+
+	perms := container.New(layout.NewFormLayout())
+	for _, pm := range permissions {
+		perms.Add(widget.NewLabelWithStyle(pm.scope, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		perms.Add(wrapped(pm.purpose))
+	}
+	permTitle := widget.NewLabelWithStyle("What Mail Sync may do, and why", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+
+	p.root = page(SectionOffice,
+		p.signedOut, p.waiting, p.connected, p.reconnect, p.errText,
+		widget.NewSeparator(),
+		permTitle, perms,
+	)
+	return p
+}
+
+// fieldName is the dimmed name column of a form.
+func fieldName(s string) *widget.RichText { return dimText(s) }
+
+func (p *officePage) render() {
+	defer p.root.relayout()
+	st := p.w.status
+	only := func(c *fyne.Container) {
+		for _, x := range []*fyne.Container{p.signedOut, p.waiting, p.connected, p.reconnect} {
+			if x == c {
+				x.Show()
+			} else {
+				x.Hide()
+			}
+		}
+	}
+	switch {
+	case st.Connecting:
+		only(p.waiting)
+		p.activity.Start()
+		u := st.SignInURL
+		if u == "" {
+			u = p.signInURL
+		}
+		p.link.SetText(u)
+		parsed, err := url.Parse(u)
+		if err != nil || u == "" {
+			parsed = nil
+		}
+		p.link.SetURL(parsed)
+		for _, o := range []fyne.CanvasObject{p.linkText, p.link, p.copyBtn} {
+			if u == "" {
+				o.Hide()
+			} else {
+				o.Show()
+			}
+		}
+	case st.State == engine.NeedsReconnect:
+		only(p.reconnect)
+		reason := st.LastError
+		if reason == "" {
+			reason = "Microsoft no longer accepts the sign-in Mail Sync had."
+		}
+		p.reason.SetText(reason)
+	case st.Account != nil:
+		only(p.connected)
+		p.accountName.SetText(st.Account.Name)
+		p.accountEmail.SetText(st.Account.Email)
+	default:
+		only(p.signedOut)
+	}
+	if !st.Connecting {
+		p.activity.Stop()
+		p.signInURL = ""
+	}
+	for _, b := range []*widget.Button{p.connectBtn, p.cancelBtn, p.disconnectBtn, p.reconnectBtn} {
+		if p.w.online {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+func (p *officePage) showErr(err error) {
+	defer p.root.relayout()
+	if err == nil {
+		p.errText.Hide()
+		return
+	}
+	p.errText.SetText(err.Error())
+	p.errText.Show()
+}
+
+func (p *officePage) connect() {
+	p.showErr(nil)
+	var u string
+	p.w.call(func(ctx context.Context) (err error) {
+		u, err = p.w.api.Connect(ctx)
+		return err
+	}, func(err error) {
+		p.showErr(err)
+		if err == nil && p.w.status.SignInURL == "" {
+			p.signInURL = u
+			// The status saying Connecting may still be on its way.
+			if p.w.status.Connecting {
+				p.render()
+			}
+		}
+	})
+}
+
+func (p *officePage) cancel() {
+	p.showErr(nil)
+	p.w.call(p.w.api.CancelConnect, p.showErr)
+}
+
+func (p *officePage) confirmDisconnect() {
+	d := dialog.NewConfirm("Disconnect Office 365?", disconnectMessage, func(ok bool) {
+		if ok {
+			p.showErr(nil)
+			p.w.call(p.w.api.Disconnect, p.showErr)
+		}
+	}, p.w.win)
+	d.SetConfirmText("Disconnect")
+	d.SetDismissText("Keep syncing")
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+}

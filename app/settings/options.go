@@ -1,0 +1,241 @@
+package settings
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/agentapi"
+)
+
+// optionsPage is the Options section. Check boxes save at once; the
+// blocklist is saved with its button, because it is edited a line at a time.
+type optionsPage struct {
+	w    *Window
+	root *sectionPage
+
+	startAtLogin, ignoreInternal, skipPrivate *widget.Check
+	blocklist                                 *widget.Entry
+	saveBtn                                   *widget.Button
+	feedback                                  *widget.Label
+	blockErr                                  *widget.Label
+
+	saved    agentapi.Settings // the settings as the agent last confirmed them
+	loaded   bool              // saved came from the agent
+	updating bool              // the checks are being set from saved, not by the person
+	dirty    bool              // the blocklist text differs from saved
+	saveSeq  int               // number of the newest save; older answers only update saved
+}
+
+func newOptionsPage(w *Window) *optionsPage {
+	p := &optionsPage{w: w}
+	p.startAtLogin = widget.NewCheck("Start Mail Sync when I log in", func(bool) { p.checked() })
+	p.ignoreInternal = widget.NewCheck("Ignore mail within my organization", func(bool) { p.checked() })
+	p.skipPrivate = widget.NewCheck("Never sync messages with the category “Private”", func(bool) { p.checked() })
+
+	p.blocklist = widget.NewMultiLineEntry()
+	p.blocklist.SetMinRowsVisible(5)
+	p.blocklist.OnChanged = func(string) {
+		p.dirty = true
+		p.feedback.SetText("")
+		p.render()
+	}
+	p.saveBtn = widget.NewButtonWithIcon("Save blocklist", theme.DocumentSaveIcon(), p.saveBlocklist)
+	p.feedback = widget.NewLabel("")
+	p.feedback.Importance = widget.SuccessImportance
+	p.blockErr = wrapped("")
+	p.blockErr.Importance = widget.DangerImportance
+	p.blockErr.Hide()
+
+	blockTitle := widget.NewLabelWithStyle("Blocklist", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com) per line.")
+	blockHelp.Wrapping = fyne.TextWrapWord
+
+	p.root = page(SectionOptions,
+		p.startAtLogin, p.ignoreInternal, p.skipPrivate,
+		widget.NewSeparator(),
+		blockTitle, blockHelp, p.blocklist, p.blockErr,
+		container.NewHBox(p.saveBtn, p.feedback),
+	)
+	return p
+}
+
+// load fetches the settings from the agent. Text the person typed into the
+// blocklist and has not saved is kept.
+func (p *optionsPage) load() {
+	var s agentapi.Settings
+	p.w.call(func(ctx context.Context) (err error) {
+		s, err = p.w.api.Settings(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.feedback.SetText("")
+			p.blockErr.SetText("Could not read the settings: " + err.Error())
+			p.blockErr.Show()
+			p.root.relayout()
+			return
+		}
+		p.set(s)
+	})
+}
+
+// set shows s as the saved settings.
+func (p *optionsPage) set(s agentapi.Settings) {
+	p.saved, p.loaded = s, true
+	p.updating = true
+	p.startAtLogin.SetChecked(s.StartAtLogin)
+	p.ignoreInternal.SetChecked(s.Rules.IgnoreInternal)
+	p.skipPrivate.SetChecked(s.Rules.SkipPrivate)
+	if !p.dirty {
+		p.blocklist.SetText(strings.Join(s.Rules.Blocklist, "\n"))
+		p.dirty = false
+	}
+	p.updating = false
+	p.render()
+}
+
+func (p *optionsPage) render() {
+	defer p.root.relayout()
+	ok := p.w.online && p.loaded
+	for _, c := range []*widget.Check{p.startAtLogin, p.ignoreInternal, p.skipPrivate} {
+		if ok {
+			c.Enable()
+		} else {
+			c.Disable()
+		}
+	}
+	if ok && p.dirty {
+		p.saveBtn.Enable()
+	} else {
+		p.saveBtn.Disable()
+	}
+}
+
+func (p *optionsPage) checked() {
+	if p.updating || !p.loaded {
+		return
+	}
+	s := p.saved
+	s.StartAtLogin = p.startAtLogin.Checked
+	s.Rules.IgnoreInternal = p.ignoreInternal.Checked
+	s.Rules.SkipPrivate = p.skipPrivate.Checked
+	p.save(s)
+}
+
+func (p *optionsPage) saveBlocklist() {
+	list, err := parseBlocklist(p.blocklist.Text)
+	if err != nil {
+		p.feedback.SetText("")
+		p.blockErr.SetText("Not saved: " + err.Error() + ".")
+		p.blockErr.Show()
+		p.root.relayout()
+		return
+	}
+	p.blockErr.Hide()
+	p.root.relayout()
+	s := p.saved
+	s.Rules.Blocklist = list
+	p.save(s)
+}
+
+// save sends s to the agent; on success s becomes the saved settings, on
+// failure the controls go back to what is saved (the blocklist text stays, so
+// nothing typed is lost).
+func (p *optionsPage) save(s agentapi.Settings) {
+	p.saveSeq++
+	seq := p.saveSeq
+	p.feedback.SetText("Saving…")
+	p.w.call(func(ctx context.Context) error {
+		return p.w.api.SetSettings(ctx, s)
+	}, func(err error) {
+		if seq != p.saveSeq {
+			// A newer save, built from the controls as they are now, is on
+			// its way; its answer decides what the controls show.
+			if err == nil {
+				p.saved = s
+			}
+			return
+		}
+		if err != nil {
+			p.feedback.SetText("")
+			p.blockErr.SetText("Not saved: " + err.Error())
+			p.blockErr.Show()
+			p.root.relayout()
+			p.set(p.saved)
+			return
+		}
+		p.blockErr.Hide()
+		p.root.relayout()
+		if strings.Join(s.Rules.Blocklist, "\n") != strings.Join(p.saved.Rules.Blocklist, "\n") {
+			p.dirty = false
+		}
+		p.set(s)
+		p.feedback.SetText("Saved")
+	})
+}
+
+// parseBlocklist reads one address or @domain per line; blank lines are
+// ignored and duplicates dropped. The error names every line that is
+// neither, so the person can fix them all at once.
+func parseBlocklist(text string) ([]string, error) {
+	var list, bad []string
+	seen := map[string]bool{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		entry := strings.ToLower(line)
+		if !validBlockEntry(entry) {
+			bad = append(bad, fmt.Sprintf("line %d (%q)", i+1, line))
+			continue
+		}
+		if !seen[entry] {
+			seen[entry] = true
+			list = append(list, entry)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s %s not an email address or @domain",
+			strings.Join(bad, ", "), map[bool]string{true: "is", false: "are"}[len(bad) == 1])
+	}
+	return list, nil
+}
+
+func validBlockEntry(s string) bool {
+	if domain, ok := strings.CutPrefix(s, "@"); ok {
+		return validDomain(domain)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	_, domain, _ := strings.Cut(s, "@")
+	return validDomain(domain)
+}
+
+// validDomain accepts host names with at least two labels of letters,
+// digits and hyphens.
+func validDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r > 127) {
+				return false
+			}
+		}
+	}
+	return true
+}

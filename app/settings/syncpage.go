@@ -1,0 +1,143 @@
+package settings
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/engine"
+)
+
+// syncPage is the Sync section: state, last and next pass, Sync now,
+// Pause/Resume and the progress of the pass in flight.
+type syncPage struct {
+	w    *Window
+	root *sectionPage
+
+	state, last, next *widget.Label
+	progress          *widget.ProgressBar
+	progressBox       *fyne.Container
+	errText           *widget.Label
+	syncBtn, pauseBtn *widget.Button
+	callErr           *widget.Label
+}
+
+func newSyncPage(w *Window) *syncPage {
+	p := &syncPage{w: w}
+	p.state = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.last = widget.NewLabel("")
+	p.next = widget.NewLabel("")
+	p.progress = widget.NewProgressBar()
+	p.progressBox = container.NewVBox(dimText("Looking at your email…"), p.progress)
+	p.errText = wrapped("")
+	p.errText.Importance = widget.DangerImportance
+	p.callErr = wrapped("")
+	p.callErr.Importance = widget.DangerImportance
+	p.callErr.Hide()
+
+	p.syncBtn = widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), p.syncNow)
+	p.syncBtn.Importance = widget.HighImportance
+	p.pauseBtn = widget.NewButtonWithIcon("Pause syncing", theme.MediaPauseIcon(), p.pauseOrResume)
+
+	p.root = page(SectionSync,
+		container.New(layout.NewFormLayout(),
+			fieldName("State"), p.state,
+			fieldName("Last sync"), p.last,
+			fieldName("Next sync"), p.next),
+		p.errText,
+		p.progressBox,
+		buttons(p.syncBtn, p.pauseBtn),
+		p.callErr,
+	)
+	return p
+}
+
+func (p *syncPage) render() {
+	defer p.root.relayout()
+	st, now := p.w.status, p.w.opt.now()
+	p.state.SetText(st.State.String())
+	if st.LastPass.IsZero() {
+		p.last.SetText("Not yet")
+	} else {
+		p.last.SetText(when(st.LastPass, now) + " · " + counts(st.LastCounts))
+	}
+	switch {
+	case st.State == engine.Paused:
+		p.next.SetText("Paused — resume to sync again")
+	case st.State == engine.SignedOut || st.State == engine.NeedsReconnect:
+		p.next.SetText("After you connect Office 365")
+	case st.State == engine.Syncing:
+		p.next.SetText("Now")
+	case st.NextPass.IsZero():
+		p.next.SetText("Not planned")
+	default:
+		p.next.SetText(when(st.NextPass, now))
+	}
+	if st.State == engine.Error && st.LastError != "" {
+		p.errText.SetText(st.LastError)
+		p.errText.Show()
+	} else {
+		p.errText.Hide()
+	}
+	if st.State == engine.Syncing {
+		if st.Progress != nil && st.Progress.Total > 0 {
+			p.progress.Max = float64(st.Progress.Total)
+			p.progress.TextFormatter = func() string {
+				return itoa(st.Progress.Done) + " of " + itoa(st.Progress.Total)
+			}
+			p.progress.SetValue(float64(st.Progress.Done))
+		} else {
+			p.progress.Max = 1
+			p.progress.TextFormatter = func() string { return "Starting…" }
+			p.progress.SetValue(0)
+		}
+		p.progressBox.Show()
+	} else {
+		p.progressBox.Hide()
+	}
+
+	connected := st.Account != nil && st.State != engine.SignedOut && st.State != engine.NeedsReconnect
+	if p.w.online && connected && st.State != engine.Syncing && st.State != engine.Paused {
+		p.syncBtn.Enable()
+	} else {
+		p.syncBtn.Disable()
+	}
+	if st.State == engine.Paused {
+		p.pauseBtn.SetText("Resume")
+		p.pauseBtn.SetIcon(theme.MediaPlayIcon())
+	} else {
+		p.pauseBtn.SetText("Pause syncing")
+		p.pauseBtn.SetIcon(theme.MediaPauseIcon())
+	}
+	if p.w.online && connected {
+		p.pauseBtn.Enable()
+	} else {
+		p.pauseBtn.Disable()
+	}
+}
+
+func (p *syncPage) showErr(err error) {
+	defer p.root.relayout()
+	if err == nil {
+		p.callErr.Hide()
+		return
+	}
+	p.callErr.SetText(err.Error())
+	p.callErr.Show()
+}
+
+func (p *syncPage) syncNow() {
+	p.showErr(nil)
+	p.w.call(p.w.api.SyncNow, p.showErr)
+}
+
+func (p *syncPage) pauseOrResume() {
+	p.showErr(nil)
+	if p.w.status.State == engine.Paused {
+		p.w.call(p.w.api.Resume, p.showErr)
+	} else {
+		p.w.call(p.w.api.Pause, p.showErr)
+	}
+}

@@ -1,0 +1,378 @@
+// Package settings is the Mail Sync settings window: a Fyne window that holds
+// no state of its own. It renders what the agent reports through
+// agentapi.API (the status stream, settings and recent decisions) and sends
+// the agent commands.
+//
+// Threading contract: every widget is touched only on the Fyne UI goroutine.
+// Calls to the agent run in their own goroutines with a timeout and hand their
+// outcome back through fyne.Do, so a slow or absent agent never freezes the
+// window. When the agent goes away the window says so and subscribes again
+// with a growing delay until the agent is back.
+package settings
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
+)
+
+// Section names, in the order the navigation lists them. Select accepts them.
+const (
+	SectionOffice   = "Office 365"
+	SectionCRM      = "ClientSuccess"
+	SectionSync     = "Sync"
+	SectionActivity = "Activity"
+	SectionOptions  = "Options"
+)
+
+// Sections lists the section names in navigation order.
+var Sections = []string{SectionOffice, SectionCRM, SectionSync, SectionActivity, SectionOptions}
+
+// MinSize is the smallest size of the window's content.
+var MinSize = fyne.NewSize(760, 540)
+
+// notRunningText is shown while the agent cannot be reached.
+const notRunningText = "Mail Sync is not running — reconnecting…"
+
+// options are the seams tests use; New fills them with the real ones.
+type options struct {
+	now         func() time.Time // clock for every time shown
+	do          func(func())     // runs a function on the UI goroutine
+	callTimeout time.Duration    // limit of one call to the agent
+	backoffMin  time.Duration    // first delay before subscribing again
+	backoffMax  time.Duration    // longest delay between subscriptions
+	debounce    time.Duration    // pause after typing before searching
+}
+
+func defaultOptions() options {
+	return options{
+		now:         time.Now,
+		do:          fyne.Do,
+		callTimeout: 15 * time.Second,
+		backoffMin:  250 * time.Millisecond,
+		backoffMax:  5 * time.Second,
+		debounce:    250 * time.Millisecond,
+	}
+}
+
+// Window is the settings window. Its methods must be called on the Fyne UI
+// goroutine.
+type Window struct {
+	app    fyne.App
+	win    fyne.Window
+	api    agentapi.API
+	opt    options
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// status is the last status the agent reported; online says whether
+	// the agent is reachable right now. Both only change on the UI goroutine.
+	status engine.Status
+	online bool
+	seen   bool // a status has arrived at least once
+
+	header  *widget.Label
+	banner  *fyne.Container
+	main    *fyne.Container // the banner above the section
+	nav     *widget.List
+	content *fyne.Container
+	pages   map[string]fyne.CanvasObject
+	current string
+
+	office   *officePage
+	crm      *crmPage
+	sync     *syncPage
+	activity *activityPage
+	options  *optionsPage
+}
+
+// New builds the settings window content on a for api and starts following
+// the agent's status. The window is not shown until Show is called; closing it
+// stops every goroutine New started.
+func New(a fyne.App, api agentapi.API) *Window {
+	return newWindow(a, api, defaultOptions())
+}
+
+// NewWithClock is New with the clock that every shown time is relative to
+// ("10:42 today"), so screenshots and demos can be reproduced.
+func NewWithClock(a fyne.App, api agentapi.API, now func() time.Time) *Window {
+	opt := defaultOptions()
+	opt.now = now
+	return newWindow(a, api, opt)
+}
+
+func newWindow(a fyne.App, api agentapi.API, opt options) *Window {
+	w := &Window{app: a, api: api, opt: opt, pages: map[string]fyne.CanvasObject{}}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.win = a.NewWindow("Mail Sync Settings")
+
+	w.office = newOfficePage(w)
+	w.crm = newCRMPage(w)
+	w.sync = newSyncPage(w)
+	w.activity = newActivityPage(w)
+	w.options = newOptionsPage(w)
+	w.pages[SectionOffice] = w.office.root.Scroll
+	w.pages[SectionCRM] = w.crm.root.Scroll
+	w.pages[SectionSync] = w.sync.root.Scroll
+	w.pages[SectionActivity] = w.activity.root
+	w.pages[SectionOptions] = w.options.root.Scroll
+
+	w.header = widget.NewLabel("Connecting to Mail Sync…")
+	w.header.Alignment = fyne.TextAlignTrailing
+	w.header.Truncation = fyne.TextTruncateEllipsis
+	title := widget.NewLabelWithStyle("Mail Sync", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	headerBar := container.NewBorder(nil, nil, title, nil, w.header)
+
+	bannerText := widget.NewLabel(notRunningText)
+	bannerText.Importance = widget.WarningImportance
+	bannerText.Wrapping = fyne.TextWrapWord
+	w.banner = container.NewVBox(container.NewPadded(bannerText), widget.NewSeparator())
+	w.banner.Hide()
+
+	w.nav = widget.NewList(
+		func() int { return len(Sections) },
+		func() fyne.CanvasObject { return widget.NewLabel("ClientSuccess") },
+		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(Sections[id]) },
+	)
+	w.nav.OnSelected = func(id widget.ListItemID) { w.show(Sections[id]) }
+	w.content = container.NewStack()
+	w.main = container.NewBorder(w.banner, nil, nil, nil, w.content)
+
+	body := container.NewBorder(nil, nil,
+		container.NewHBox(container.New(fixedWidth{170}, w.nav), widget.NewSeparator()), nil,
+		w.main)
+	root := container.NewBorder(container.NewVBox(container.NewPadded(headerBar), widget.NewSeparator()), nil, nil, nil, body)
+	w.win.SetContent(container.New(minSize{MinSize}, root))
+	w.win.Resize(MinSize)
+	w.win.SetOnClosed(w.cancel)
+
+	w.Select(SectionOffice)
+	w.render()
+	go w.follow()
+	return w
+}
+
+// Window returns the Fyne window, e.g. to set its icon or capture it.
+func (w *Window) Window() fyne.Window { return w.win }
+
+// Show shows the window and brings it to the front.
+func (w *Window) Show() {
+	w.win.Show()
+	w.win.RequestFocus()
+}
+
+// Select shows the named section (one of Sections); unknown names are
+// ignored. The screenshot tooling uses it to walk through the sections.
+func (w *Window) Select(section string) {
+	for i, s := range Sections {
+		if s == section {
+			w.nav.Select(i)
+			w.show(section) // Select does not call OnSelected when already selected
+			return
+		}
+	}
+}
+
+func (w *Window) show(section string) {
+	if w.current == section {
+		return
+	}
+	w.current = section
+	w.content.Objects = []fyne.CanvasObject{w.pages[section]}
+	w.content.Refresh()
+}
+
+// stop ends the goroutines of the window, as closing it does.
+func (w *Window) stop() { w.cancel() }
+
+// follow keeps a status subscription open for the life of the window.
+func (w *Window) follow() {
+	delay := w.opt.backoffMin
+	for w.ctx.Err() == nil {
+		ch, err := w.api.Watch(w.ctx)
+		if err == nil {
+			got := false
+			for st := range ch {
+				if !got {
+					got = true
+					delay = w.opt.backoffMin
+					w.loadAfterConnect()
+				}
+				w.opt.do(func() { w.apply(st) })
+			}
+		}
+		if w.ctx.Err() != nil {
+			return
+		}
+		w.opt.do(w.setOffline)
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, w.opt.backoffMax)
+	}
+}
+
+// loadAfterConnect fetches what the status does not carry whenever the agent
+// (re)appears, because a restarted agent may hold different settings.
+func (w *Window) loadAfterConnect() {
+	w.opt.do(func() {
+		w.options.load()
+		w.activity.refresh()
+	})
+}
+
+func (w *Window) setOffline() {
+	w.online = false
+	w.render()
+}
+
+func (w *Window) apply(st engine.Status) {
+	prev, seen := w.status, w.seen
+	w.status, w.online, w.seen = st, true, true
+	w.render()
+	if seen && !prev.LastPass.Equal(st.LastPass) {
+		w.activity.refresh()
+	}
+}
+
+// render brings every section in line with w.status and w.online.
+func (w *Window) render() {
+	if w.online {
+		w.banner.Hide()
+		w.header.SetText(summary(w.status))
+	} else if w.seen {
+		w.banner.Show()
+		w.header.SetText("Not running")
+	} else {
+		w.header.SetText("Connecting to Mail Sync…")
+	}
+	w.main.Refresh() // the banner may have come or gone
+	w.office.render()
+	w.crm.render()
+	w.sync.render()
+	w.options.render()
+}
+
+// call runs fn against the agent off the UI goroutine with a timeout, then
+// hands its error to done on the UI goroutine (done may be nil).
+func (w *Window) call(fn func(ctx context.Context) error, done func(error)) {
+	go func() {
+		ctx, cancel := context.WithTimeout(w.ctx, w.opt.callTimeout)
+		defer cancel()
+		err := fn(ctx)
+		if w.ctx.Err() != nil {
+			return
+		}
+		if done != nil {
+			w.opt.do(func() { done(err) })
+		}
+	}()
+}
+
+// summary is the one-line state shown in the header.
+func summary(st engine.Status) string {
+	switch {
+	case st.Connecting:
+		return "Waiting for sign-in"
+	case st.State == engine.Syncing && st.Progress != nil && st.Progress.Total > 0:
+		return "Syncing " + itoa(st.Progress.Done) + " of " + itoa(st.Progress.Total)
+	case st.State == engine.Idle && st.CRMUser == "":
+		return "Sign in to ClientSuccess to start syncing"
+	}
+	return st.State.String()
+}
+
+// sectionPage is the standard frame of a section: a title, its content and
+// scrolling when the window is small.
+type sectionPage struct {
+	*container.Scroll
+	box *fyne.Container
+}
+
+func page(title string, objs ...fyne.CanvasObject) *sectionPage {
+	h := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h.SizeName = theme.SizeNameHeadingText
+	box := container.NewVBox(append([]fyne.CanvasObject{h}, objs...)...)
+	return &sectionPage{Scroll: container.NewVScroll(container.NewPadded(box)), box: box}
+}
+
+// relayout lays the section out again after parts were shown or hidden,
+// which containers do not notice by themselves.
+func (p *sectionPage) relayout() {
+	p.box.Refresh()
+	p.Scroll.Refresh()
+}
+
+// dimText is secondary text: readable in both themes, but quieter than the
+// content beside it (a low-importance label is too faint to read).
+func dimText(text string) *widget.RichText {
+	return widget.NewRichText(&widget.TextSegment{Text: text,
+		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true}})
+}
+
+// setRich replaces the text and colour of a single-segment RichText.
+func setRich(rt *widget.RichText, text string, colorName fyne.ThemeColorName) {
+	seg := rt.Segments[0].(*widget.TextSegment)
+	seg.Text, seg.Style.ColorName = text, colorName
+	rt.Refresh()
+}
+
+// wrapped is a label that wraps at word boundaries.
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// buttons lays out buttons at their natural size, leading aligned.
+func buttons(b ...fyne.CanvasObject) *fyne.Container {
+	return container.NewHBox(append(b, layout.NewSpacer())...)
+}
+
+// fixedWidth lays its objects out at a fixed width (the navigation column).
+type fixedWidth struct{ width float32 }
+
+func (f fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (f fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(f.width, h)
+}
+
+// minSize stretches its objects and never reports less than its size, which
+// gives the window its minimum size.
+type minSize struct{ size fyne.Size }
+
+func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := m.size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}

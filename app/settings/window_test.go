@@ -1,0 +1,463 @@
+package settings
+
+import (
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
+)
+
+var dana = &engine.Account{Name: "Dana Whitfield", Email: "dana@contoso.com"}
+
+func signedOut() engine.Status { return engine.Status{State: engine.SignedOut} }
+
+func waiting() engine.Status {
+	return engine.Status{State: engine.SignedOut, Connecting: true,
+		SignInURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo"}
+}
+
+func connectedIdle() engine.Status {
+	return engine.Status{
+		State: engine.Idle, Account: dana, CRMUser: "dana@contoso.com",
+		LastPass:   time.Date(2026, 11, 26, 10, 42, 0, 0, time.UTC),
+		LastCounts: engine.PassCounts{Listed: 52, Synced: 12, Skipped: map[string]int{"no contact": 30, "internal only": 10}},
+		NextPass:   time.Date(2026, 11, 26, 11, 42, 0, 0, time.UTC),
+	}
+}
+
+func syncing() engine.Status {
+	st := connectedIdle()
+	st.State, st.Progress = engine.Syncing, &engine.Progress{Done: 18, Total: 52}
+	return st
+}
+
+func needsReconnect() engine.Status {
+	st := connectedIdle()
+	st.State = engine.NeedsReconnect
+	st.LastError = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	return st
+}
+
+func failed() engine.Status {
+	st := connectedIdle()
+	st.State = engine.Error
+	st.LastError = "ClientSuccess is down for maintenance. Mail Sync tries again at the next sync."
+	return st
+}
+
+func paused() engine.Status {
+	st := connectedIdle()
+	st.State = engine.Paused
+	return st
+}
+
+func sampleDecisions() []agentapi.Decision {
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 26, h, m, 0, 0, time.UTC) }
+	return []agentapi.Decision{
+		{Time: at(10, 42), Received: at(10, 31), Subject: "Renewal quote for 2027", Counterpart: "Ann Lee <ann@acme.com>", Synced: true, Clients: []string{"ACME Corp"}},
+		{Time: at(10, 42), Received: at(10, 5), Subject: "Lunch on Friday?", Counterpart: "Sam Ortiz <sam@contoso.com>", Reason: "only people in your organization"},
+		{Time: at(10, 42), Received: at(9, 58), Subject: "Re: Onboarding plan", Counterpart: "Raj Patel <raj@globex.com>", Synced: true, Clients: []string{"Globex", "Initech"}},
+		{Time: at(10, 42), Received: at(9, 12), Subject: "Board minutes", Counterpart: "Board <board@acme.com>", Reason: "you are only in Bcc"},
+		{Time: at(10, 42), Received: time.Date(2026, 11, 25, 17, 40, 0, 0, time.UTC), Subject: "Newsletter — November", Counterpart: "news@vendor.io", Reason: "no ClientSuccess contact"},
+	}
+}
+
+func TestConnectWaitCancel(t *testing.T) {
+	h := newHarness(t, signedOut())
+	h.wantText("Connect your Office 365 mailbox", "[Connect Office 365]", "Not connected", "Mail.Send", "never sends email by itself")
+	h.tap("Connect Office 365", "Connect")
+
+	h.publish(waiting())
+	h.wantText("Waiting for you to sign in in your browser…", "If your browser did not open",
+		"<https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo>", "[Cancel]")
+	h.wantNoText("[Connect Office 365]")
+	test.Tap(h.button("Copy address"))
+	if got := h.w.app.Clipboard().Content(); got != waiting().SignInURL {
+		t.Errorf("clipboard holds %q, want the sign-in address", got)
+	}
+	h.tap("Cancel", "CancelConnect")
+
+	h.publish(connectedIdle())
+	h.wantText("Dana Whitfield", "dana@contoso.com", "[Disconnect]")
+	h.wantNoText("Waiting for you to sign in")
+}
+
+func TestDisconnectAsksFirst(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	test.Tap(h.button("Disconnect"))
+	h.wantText(disconnectMessage, "[Keep syncing]")
+	test.Tap(h.button("Keep syncing"))
+	h.settle()
+	if h.api.called("Disconnect") {
+		t.Fatal("Disconnect was sent although the person chose to keep syncing")
+	}
+
+	test.Tap(h.button("Disconnect"))
+	buttons := 0
+	h.visible(func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Disconnect" {
+			buttons++
+			if buttons == 2 { // the dialog's, drawn above the page's
+				test.Tap(b)
+			}
+		}
+	})
+	if buttons != 2 {
+		t.Fatalf("found %d Disconnect buttons, want the page's and the dialog's", buttons)
+	}
+	h.pump("Disconnect sent", func() bool { return h.api.called("Disconnect") })
+}
+
+func TestNeedsReconnect(t *testing.T) {
+	h := newHarness(t, needsReconnect())
+	h.wantText("Office 365 needs you to sign in again", needsReconnect().LastError, "Reconnect needed", "[Reconnect]")
+	h.wantNoText("[Disconnect]")
+	h.tap("Reconnect", "Connect")
+	h.w.Select(SectionSync)
+	if !h.button("Sync now").Disabled() {
+		t.Error("Sync now is enabled while the mailbox must be reconnected")
+	}
+}
+
+func TestCRMSignIn(t *testing.T) {
+	st := connectedIdle()
+	st.CRMUser = ""
+	h := newHarness(t, st)
+	h.w.Select(SectionCRM)
+	h.wantText("Sign in with your ClientSuccess account")
+	signIn := h.button("Sign in")
+	if !signIn.Disabled() {
+		t.Fatal("Sign in is enabled with empty fields")
+	}
+	test.Type(h.w.crm.username, "dana@contoso.com")
+	if !signIn.Disabled() {
+		t.Fatal("Sign in is enabled without a password")
+	}
+	test.Type(h.w.crm.password, "wrong")
+	if signIn.Disabled() {
+		t.Fatal("Sign in stays disabled with both fields filled")
+	}
+
+	h.api.mu.Lock()
+	h.api.loginErr = errors.New("ClientSuccess rejected the username or password")
+	h.api.mu.Unlock()
+	test.Tap(signIn)
+	if h.w.crm.password.Text != "" {
+		t.Error("the password field was not cleared after the attempt")
+	}
+	h.pump("error shown", func() bool { return h.w.crm.errText.Visible() })
+	h.wantText("ClientSuccess rejected the username or password")
+
+	// Enter in the password field submits too.
+	h.api.mu.Lock()
+	h.api.loginErr = nil
+	h.api.mu.Unlock()
+	test.Type(h.w.crm.password, "s3cret")
+	h.w.crm.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.pump("second login", func() bool {
+		h.api.mu.Lock()
+		defer h.api.mu.Unlock()
+		return len(h.api.logins) == 2
+	})
+	h.settle()
+	want := [][2]string{{"dana@contoso.com", "wrong"}, {"dana@contoso.com", "s3cret"}}
+	h.api.mu.Lock()
+	got := slices.Clone(h.api.logins)
+	h.api.mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Errorf("logins = %q, want %q", got, want)
+	}
+	if h.w.crm.errText.Visible() {
+		t.Error("the old error is still shown after a successful sign-in")
+	}
+
+	st.CRMUser = "dana@contoso.com"
+	h.publish(st)
+	h.wantText("Signed in as dana@contoso.com", "[Sign out]")
+	h.tap("Sign out", "CRMLogout")
+}
+
+func TestSyncCommands(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.w.Select(SectionSync)
+	h.wantText("Up to date", "10:42 today", "12 synced · 40 skipped", "11:42 today")
+	h.tap("Sync now", "SyncNow")
+	h.tap("Pause syncing", "Pause")
+
+	h.publish(paused())
+	h.wantText("Paused — resume to sync again")
+	if !h.button("Sync now").Disabled() {
+		t.Error("Sync now is enabled while paused")
+	}
+	h.tap("Resume", "Resume")
+}
+
+func TestSyncNowDisabledWhenSignedOut(t *testing.T) {
+	h := newHarness(t, signedOut())
+	h.w.Select(SectionSync)
+	if !h.button("Sync now").Disabled() {
+		t.Error("Sync now is enabled without a connected mailbox")
+	}
+	h.wantText("Not yet", "After you connect Office 365")
+}
+
+func TestSyncingShowsProgress(t *testing.T) {
+	h := newHarness(t, syncing())
+	h.w.Select(SectionSync)
+	h.wantText("Syncing", "Looking at your email…", "Syncing 18 of 52")
+	if got := h.w.sync.progress.Value; got != 18 || h.w.sync.progress.Max != 52 {
+		t.Errorf("progress = %v of %v, want 18 of 52", got, h.w.sync.progress.Max)
+	}
+	h.publish(connectedIdle())
+	h.wantNoText("Looking at your email…")
+}
+
+func TestErrorShown(t *testing.T) {
+	h := newHarness(t, failed())
+	h.w.Select(SectionSync)
+	h.wantText("Sync failed", failed().LastError)
+	h.publish(connectedIdle())
+	h.wantNoText(failed().LastError)
+}
+
+func TestOptionsSave(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.w.Select(SectionOptions)
+	o := h.w.options
+	if !o.startAtLogin.Checked || !o.ignoreInternal.Checked || !o.skipPrivate.Checked {
+		t.Fatal("the check boxes do not show the agent's settings")
+	}
+
+	test.Tap(o.ignoreInternal)
+	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 1 })
+	test.Tap(o.startAtLogin)
+	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 2 })
+	test.Tap(o.skipPrivate)
+	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 3 })
+	h.settle()
+	got := h.api.savedSettings()[2]
+	if got.StartAtLogin || got.Rules.IgnoreInternal || got.Rules.SkipPrivate {
+		t.Errorf("after unticking all three, saved %+v", got)
+	}
+	if got.Rules.PrivateCategory != "Private" {
+		t.Errorf("saving a check box lost the private category: %+v", got.Rules)
+	}
+	h.wantText("Saved")
+}
+
+func TestBlocklistInvalidNotSaved(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.w.Select(SectionOptions)
+	o := h.w.options
+	typed := "ann@acme.com\nnot an address\n@globex.com"
+	o.blocklist.SetText(typed)
+	test.Tap(h.button("Save blocklist"))
+	h.settle()
+	if n := len(h.api.savedSettings()); n != 0 {
+		t.Fatalf("an invalid blocklist was saved (%d saves)", n)
+	}
+	h.wantText(`line 2 ("not an address") is not an email address or @domain`)
+	if o.blocklist.Text != typed {
+		t.Errorf("the typed blocklist changed to %q", o.blocklist.Text)
+	}
+
+	o.blocklist.SetText("Ann@Acme.com\n\n@globex.com\nann@acme.com")
+	test.Tap(h.button("Save blocklist"))
+	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 1 })
+	h.settle()
+	if got, want := h.api.savedSettings()[0].Rules.Blocklist, []string{"ann@acme.com", "@globex.com"}; !slices.Equal(got, want) {
+		t.Errorf("saved blocklist %q, want %q", got, want)
+	}
+	h.wantNoText("not an email address")
+	h.wantText("Saved")
+}
+
+func TestActivity(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.w.Select(SectionActivity)
+	h.wantText(emptyActivityText)
+
+	// A pass ends: the list is fetched again.
+	h.api.mu.Lock()
+	h.api.decisions = sampleDecisions()
+	h.api.mu.Unlock()
+	st := connectedIdle()
+	st.LastPass = st.LastPass.Add(time.Minute)
+	h.publish(st)
+	h.pump("list filled", func() bool { return len(h.w.activity.items) == 5 })
+	h.w.activity.list.Refresh()
+	h.wantText("Renewal quote for 2027", "Synced to ACME Corp", "Ann Lee <ann@acme.com>", "10:31",
+		"Skipped: you are only in Bcc", "Synced to Globex, Initech", "17:40 yesterday")
+	h.wantNoText(emptyActivityText)
+
+	test.Type(h.w.activity.search, "bcc")
+	h.pump("search answered", func() bool { return h.w.activity.query == "bcc" })
+	if q := h.api.queryList(); q[len(q)-1] != "bcc" {
+		t.Errorf("last query %q, want %q", q[len(q)-1], "bcc")
+	}
+	if n := len(h.w.activity.items); n != 1 {
+		t.Errorf("search for bcc lists %d emails, want 1", n)
+	}
+	h.wantText("Board minutes")
+	h.wantNoText("Renewal quote for 2027")
+
+	h.w.activity.search.SetText("nothing like this")
+	h.pump("empty result", func() bool { return len(h.w.activity.items) == 0 && h.w.activity.query != "" })
+	h.wantText("No emails match “nothing like this”.")
+}
+
+func TestAgentGoesAwayAndComesBack(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.api.goAway()
+	h.pump("offline shown", func() bool { return !h.w.online })
+	h.wantText(notRunningText)
+	test.AssertImageMatches(t, "agent_not_running.png", h.w.win.Canvas().Capture())
+	if !h.button("Disconnect").Disabled() {
+		t.Error("Disconnect is enabled while the agent is not running")
+	}
+
+	st := paused()
+	h.api.comeBack(st)
+	h.pump("back online", func() bool { return h.w.online && h.w.status.State == engine.Paused })
+	h.wantNoText(notRunningText)
+	h.wantText("Paused")
+	if h.button("Disconnect").Disabled() {
+		t.Error("Disconnect stays disabled after the agent came back")
+	}
+}
+
+func TestHeaderSummary(t *testing.T) {
+	for _, tc := range []struct {
+		st   engine.Status
+		want string
+	}{
+		{signedOut(), "Not connected"},
+		{waiting(), "Waiting for sign-in"},
+		{connectedIdle(), "Up to date"},
+		{syncing(), "Syncing 18 of 52"},
+		{needsReconnect(), "Reconnect needed"},
+		{paused(), "Paused"},
+		{engine.Status{State: engine.Idle, Account: dana}, "Sign in to ClientSuccess to start syncing"},
+	} {
+		if got := summary(tc.st); got != tc.want {
+			t.Errorf("summary(%v) = %q, want %q", tc.st.State, got, tc.want)
+		}
+	}
+}
+
+func TestWhen(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 26, 10, 42, 0, 0, time.UTC), "10:42 today"},
+		{time.Date(2026, 11, 26, 23, 59, 0, 0, time.UTC), "23:59 today"},
+		{time.Date(2026, 11, 25, 17, 40, 0, 0, time.UTC), "17:40 yesterday"},
+		{time.Date(2026, 11, 27, 0, 5, 0, 0, time.UTC), "00:05 tomorrow"},
+		{time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), "Mon 09:00"},
+		{time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), "2 Nov 09:00"},
+		{time.Date(2025, 12, 31, 9, 0, 0, 0, time.UTC), "31 Dec 2025 09:00"},
+		// Shown in the clock's zone, not the zone the time came in.
+		{time.Date(2026, 11, 26, 12, 0, 0, 0, time.FixedZone("CET", 3600)), "11:00 today"},
+	} {
+		if got := when(tc.t, testNow); got != tc.want {
+			t.Errorf("when(%v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
+
+func TestParseBlocklist(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    []string
+		wantErr string
+	}{
+		{"", nil, ""},
+		{"ann@acme.com", []string{"ann@acme.com"}, ""},
+		{" @Globex.COM \n\nANN@acme.com\nann@acme.com", []string{"@globex.com", "ann@acme.com"}, ""},
+		{"acme.com", nil, `line 1 ("acme.com") is not`},
+		{"@localhost", nil, `line 1 ("@localhost") is not`},
+		{"Ann <ann@acme.com>", nil, `line 1 ("Ann <ann@acme.com>") is not`},
+		{"ok@a.com\nbad\n@-x.com", nil, `line 2 ("bad"), line 3 ("@-x.com") are not`},
+	} {
+		got, err := parseBlocklist(tc.in)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("parseBlocklist(%q) error %v, want one containing %q", tc.in, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("parseBlocklist(%q): %v", tc.in, err)
+		case !slices.Equal(got, tc.want):
+			t.Errorf("parseBlocklist(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestGolden renders each state and compares it with testdata/. Failing
+// renders land in testdata/failed/ for review.
+func TestGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		st      engine.Status
+		section string
+		variant fyne.ThemeVariant
+		fill    bool // Activity filled with sampleDecisions
+	}{
+		{"signed_out", signedOut(), SectionOffice, theme.VariantLight, false},
+		{"waiting_for_sign_in", waiting(), SectionOffice, theme.VariantLight, false},
+		{"connected_idle", connectedIdle(), SectionSync, theme.VariantLight, false},
+		{"syncing", syncing(), SectionSync, theme.VariantLight, false},
+		{"needs_reconnect", needsReconnect(), SectionOffice, theme.VariantLight, false},
+		{"error", failed(), SectionSync, theme.VariantLight, false},
+		{"paused", paused(), SectionSync, theme.VariantLight, false},
+		{"crm_signed_out", signedOut(), SectionCRM, theme.VariantLight, false},
+		{"activity_filled", connectedIdle(), SectionActivity, theme.VariantLight, true},
+		{"options", connectedIdle(), SectionOptions, theme.VariantLight, false},
+		{"connected_dark", connectedIdle(), SectionOffice, theme.VariantDark, false},
+		{"activity_dark", connectedIdle(), SectionActivity, theme.VariantDark, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessTheme(t, tc.st, tc.variant)
+			if tc.fill {
+				h.api.mu.Lock()
+				h.api.decisions = sampleDecisions()
+				h.api.mu.Unlock()
+				h.w.activity.refresh()
+				h.pump("list filled", func() bool { return len(h.w.activity.items) == 5 })
+			}
+			h.w.Select(tc.section)
+			h.settle()
+			img := h.w.win.Canvas().Capture()
+			if dir := os.Getenv("MAILSYNC_SCREENSHOT_DIR"); dir != "" {
+				writePNG(t, filepath.Join(dir, tc.name+".png"), img)
+			}
+			test.AssertImageMatches(t, tc.name+".png", img)
+		})
+	}
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,94 @@
+package tray
+
+import (
+	"testing"
+	"time"
+
+	"mailsync/sync/engine"
+)
+
+func TestStatusLine(t *testing.T) {
+	loc := time.FixedZone("CET", 3600)
+	now := time.Date(2025, 3, 14, 15, 30, 0, 0, loc)
+	tests := []struct {
+		name string
+		s    engine.Status
+		want string
+	}{
+		{"signed out", engine.Status{State: engine.SignedOut}, "Not connected — open Settings to connect"},
+		{"idle today", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 3}, "Synced 10:42 · 3 emails today"},
+		{"idle one email", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 1}, "Synced 10:42 · 1 email today"},
+		{"idle none", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc)}, "Synced 10:42 · no emails today"},
+		{"idle shown in local time", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 9, 42, 0, 0, time.UTC), SyncedToday: 2}, "Synced 10:42 · 2 emails today"},
+		{"idle yesterday", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 13, 23, 5, 0, 0, loc)}, "Synced yesterday 23:05 · no emails today"},
+		{"idle long ago", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 2, 8, 0, 0, 0, loc)}, "Synced 2 Mar 08:00 · no emails today"},
+		{"idle never synced", engine.Status{State: engine.Idle}, "Waiting for the first sync"},
+		{"syncing with progress", engine.Status{State: engine.Syncing, Progress: &engine.Progress{Done: 120, Total: 400}}, "Syncing… 120 of 400"},
+		{"syncing without total", engine.Status{State: engine.Syncing, Progress: &engine.Progress{}}, "Syncing…"},
+		{"syncing no progress", engine.Status{State: engine.Syncing}, "Syncing…"},
+		{"reconnect", engine.Status{State: engine.NeedsReconnect, LastError: "token refused"}, "Reconnect needed"},
+		{"error with words", engine.Status{State: engine.Error, LastError: "ClientSuccess is under maintenance"}, "Sync failed: ClientSuccess is under maintenance"},
+		{"error without words", engine.Status{State: engine.Error}, "Sync failed"},
+		{"paused", engine.Status{State: engine.Paused}, "Paused"},
+		{"unknown state", engine.Status{State: 42}, "Unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StatusLine(tt.s, now); got != tt.want {
+				t.Errorf("StatusLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTooltip(t *testing.T) {
+	now := time.Date(2025, 3, 14, 15, 30, 0, 0, time.UTC)
+	acct := &engine.Account{Name: "Ann", Email: "ann@example.com"}
+	tests := []struct {
+		name string
+		s    engine.Status
+		want string
+	}{
+		{"signed out", engine.Status{State: engine.SignedOut}, "Mail Sync\nNot connected — open Settings to connect"},
+		{"idle with next pass", engine.Status{State: engine.Idle, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute)},
+			"Mail Sync — ann@example.com\nSynced 15:00 · 4 emails today\nNext sync 16:00"},
+		{"error retries tomorrow", engine.Status{State: engine.Error, Account: acct, LastError: "no network", NextPass: time.Date(2025, 3, 15, 0, 10, 0, 0, time.UTC)},
+			"Mail Sync — ann@example.com\nSync failed: no network\nNext sync tomorrow 00:10"},
+		{"paused hides next pass", engine.Status{State: engine.Paused, Account: acct, NextPass: now.Add(time.Hour)}, "Mail Sync — ann@example.com\nPaused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Tooltip(tt.s, now); got != tt.want {
+				t.Errorf("Tooltip = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMenuFor(t *testing.T) {
+	now := time.Date(2025, 3, 14, 15, 30, 0, 0, time.UTC)
+	tests := []struct {
+		state       engine.State
+		syncEnabled bool
+		pauseLabel  string
+	}{
+		{engine.SignedOut, false, LabelPause},
+		{engine.Idle, true, LabelPause},
+		{engine.Syncing, true, LabelPause},
+		{engine.NeedsReconnect, false, LabelPause},
+		{engine.Error, true, LabelPause},
+		{engine.Paused, true, LabelResume},
+	}
+	for _, tt := range tests {
+		t.Run(tt.state.String(), func(t *testing.T) {
+			s := engine.Status{State: tt.state}
+			m := menuFor(s, now)
+			if m.syncEnabled != tt.syncEnabled || m.pauseLabel != tt.pauseLabel || m.icon != tt.state {
+				t.Errorf("menuFor(%v) = %+v, want sync enabled %v, pause label %q, icon %v", tt.state, m, tt.syncEnabled, tt.pauseLabel, tt.state)
+			}
+			if m.status != StatusLine(s, now) {
+				t.Errorf("menu status %q differs from StatusLine %q", m.status, StatusLine(s, now))
+			}
+		})
+	}
+}

@@ -1,0 +1,667 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"mailsync/storage"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/crm"
+	"mailsync/sync/engine"
+	"mailsync/sync/graph"
+	"mailsync/sync/match"
+	"mailsync/sync/remote"
+)
+
+// Hooks are what the agent asks of the desktop around it. Any may be nil.
+type Hooks struct {
+	// OpenURL opens a URL in the person's browser (pkg/browser in the app).
+	OpenURL func(url string) error
+	// ShowWindow opens or raises the settings window.
+	ShowWindow func() error
+	// Autostart turns starting at login on or off and tells whether it is on.
+	SetAutostart func(on bool) error
+	Autostart    func() (bool, error)
+}
+
+// Agent owns the state and answers agentapi.API. Safe for concurrent use.
+type Agent struct {
+	cfg     Config
+	hooks   Hooks
+	store   *storage.Store
+	secrets storage.Secrets
+	board   *engine.Board
+	eng     *engine.Engine
+	sched   *engine.Scheduler
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu        sync.Mutex
+	tokens    *graph.TokenSource
+	tokensFor string             // account email the token source belongs to
+	signin    context.CancelFunc // the browser sign-in in flight
+}
+
+var _ agentapi.API = (*Agent)(nil)
+
+// Open opens the state in cfg.DataDir (storage.ErrLocked when another
+// process holds it) and prepares the engine and the scheduler. log may be nil.
+func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = time.Hour
+	}
+	if cfg.KeyringService == "" {
+		cfg.KeyringService = storage.DefaultService
+	}
+	st, err := storage.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:     cfg,
+		hooks:   hooks,
+		store:   st,
+		secrets: storage.Secrets{Service: cfg.KeyringService},
+		log:     log,
+		now:     time.Now,
+	}
+	m, err := st.Meta()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.board = engine.NewBoard(initialStatus(m))
+	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log}
+	a.sched = &engine.Scheduler{
+		Interval: cfg.Interval,
+		Clock:    engine.RealClock{},
+		Board:    a.board,
+		Pass:     a.pass,
+		Log:      log,
+	}
+	a.sched.SetPaused(m.Paused)
+	return a, nil
+}
+
+func initialStatus(m storage.Meta) engine.Status {
+	s := engine.Status{State: engine.Idle, CRMUser: m.CRMUser, LastPass: m.LastPassEnd, LastError: m.LastError}
+	if m.Account != nil {
+		s.Account = &engine.Account{Name: m.Account.Name, Email: m.Account.Email, TenantID: m.Account.TenantID}
+	}
+	switch {
+	case m.Account == nil:
+		s.State = engine.SignedOut
+	case m.NeedsReconnect != "":
+		s.State, s.LastError = engine.NeedsReconnect, m.NeedsReconnect
+	case m.Paused:
+		s.State = engine.Paused
+	case m.LastError != "":
+		s.State = engine.Error
+	}
+	return s
+}
+
+// Run runs the scheduler until ctx ends.
+func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
+
+// Close cancels a sign-in in flight and releases the state file.
+func (a *Agent) Close() error {
+	a.mu.Lock()
+	if a.signin != nil {
+		a.signin()
+	}
+	a.mu.Unlock()
+	return a.store.Close()
+}
+
+// Board is the agent's status board (the tray subscribes to it in-process).
+func (a *Agent) Board() *engine.Board { return a.board }
+
+// Store is the agent's state (for commands that read it).
+func (a *Agent) Store() *storage.Store { return a.store }
+
+// ErrNotConnected means no Microsoft 365 account is connected.
+var ErrNotConnected = errors.New("Mail Sync is not connected to Office 365: run `mailsync connect` or use Connect Office 365 in Settings.")
+
+// ErrCRMSignedOut means no ClientSuccess account is signed in.
+var ErrCRMSignedOut = errors.New("Sign in to ClientSuccess to start syncing: run `mailsync crm login` or use Settings.")
+
+// ErrNeedsReconnect wraps the reason the Microsoft sign-in must be redone.
+type ErrNeedsReconnect struct{ Reason string }
+
+func (e ErrNeedsReconnect) Error() string { return e.Reason }
+
+// PassNow runs one pass at once and returns its summary (the `mailsync
+// sync` command without a running agent).
+func (a *Agent) PassNow(ctx context.Context) (engine.Summary, error) {
+	mb, c, err := a.remotes(ctx)
+	if err != nil {
+		a.showRemoteError(err)
+		return engine.Summary{}, err
+	}
+	sum, err := a.eng.Pass(ctx, mb, c)
+	a.afterPass(err)
+	return sum, err
+}
+
+// pass is the scheduler's pass.
+func (a *Agent) pass(ctx context.Context) error {
+	_, err := a.PassNow(ctx)
+	return err
+}
+
+func (a *Agent) afterPass(err error) {
+	if err != nil && remote.IsNeedsReconnect(err) {
+		// The engine recorded the reason; stop using the refused token.
+		a.mu.Lock()
+		a.tokens, a.tokensFor = nil, ""
+		a.mu.Unlock()
+	}
+}
+
+func (a *Agent) showRemoteError(err error) {
+	a.board.Update(func(s *engine.Status) {
+		switch {
+		case errors.Is(err, ErrNotConnected):
+			s.State = engine.SignedOut
+			s.LastError = ""
+		case errors.As(err, new(ErrNeedsReconnect)):
+			s.State = engine.NeedsReconnect
+			s.LastError = err.Error()
+		default:
+			s.State = engine.Error
+			s.LastError = err.Error()
+		}
+		s.Progress = nil
+	})
+}
+
+// remotes builds the Graph and ClientSuccess clients from the stored account
+// and keyring secrets.
+func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error) {
+	m, err := a.store.Meta()
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Account == nil {
+		return nil, nil, ErrNotConnected
+	}
+	if m.NeedsReconnect != "" {
+		return nil, nil, ErrNeedsReconnect{Reason: m.NeedsReconnect}
+	}
+	if m.CRMUser == "" {
+		return nil, nil, ErrCRMSignedOut
+	}
+	ts, err := a.tokenSource(m.Account.Email)
+	if err != nil {
+		return nil, nil, err
+	}
+	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
+	gc.SetInvalidate(ts.Invalidate)
+	user := m.CRMUser
+	cc := crm.NewClient(a.cfg.CRMURL, user, func() (string, error) {
+		pw, err := a.secrets.Get(storage.CRMKey(user))
+		if errors.Is(err, storage.ErrNotFound) {
+			return "", ErrCRMSignedOut
+		}
+		return pw, err
+	}, nil)
+	return gc, cc, nil
+}
+
+func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tokens != nil && a.tokensFor == email {
+		return a.tokens, nil
+	}
+	key := storage.MicrosoftKey(email)
+	rt, err := a.secrets.Get(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNeedsReconnect{Reason: "Mail Sync has no sign-in for " + email + " on this computer; connect again."}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Mail Sync could not read its sign-in from the system keyring: %w", err)
+	}
+	save := func(refresh string) error { return a.secrets.Set(key, refresh) }
+	// The token source outlives any one pass: it refreshes in the background
+	// of requests, so it gets a context of its own.
+	a.tokens = graph.NewTokenSource(context.Background(), graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID), rt, save)
+	a.tokensFor = email
+	return a.tokens, nil
+}
+
+// Status implements agentapi.API.
+func (a *Agent) Status(context.Context) (engine.Status, error) { return a.board.Get(), nil }
+
+// Watch implements agentapi.API.
+func (a *Agent) Watch(ctx context.Context) (<-chan engine.Status, error) {
+	ch, stop := a.board.Subscribe()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ch, nil
+}
+
+// SyncNow implements agentapi.API: it asks the scheduler for a pass.
+func (a *Agent) SyncNow(context.Context) error {
+	if err := a.canSync(); err != nil {
+		return err
+	}
+	if a.sched.Paused() {
+		return errors.New("Syncing is paused; resume it first.")
+	}
+	a.sched.SyncNow()
+	return nil
+}
+
+func (a *Agent) canSync() error {
+	m, err := a.store.Meta()
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Account == nil:
+		return ErrNotConnected
+	case m.NeedsReconnect != "":
+		return ErrNeedsReconnect{Reason: m.NeedsReconnect}
+	}
+	return nil
+}
+
+// Pause implements agentapi.API.
+func (a *Agent) Pause(context.Context) error {
+	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.Paused = true }); err != nil {
+		return err
+	}
+	a.sched.Pause()
+	return nil
+}
+
+// Resume implements agentapi.API.
+func (a *Agent) Resume(context.Context) error {
+	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.Paused = false }); err != nil {
+		return err
+	}
+	a.sched.Resume()
+	return nil
+}
+
+// Connect implements agentapi.API: it starts the browser sign-in and
+// returns its URL; the outcome arrives through the status.
+func (a *Agent) Connect(ctx context.Context) (string, error) {
+	if a.cfg.ClientID == "" {
+		return "", ErrNoClientID
+	}
+	a.mu.Lock()
+	if a.signin != nil {
+		url := a.board.Get().SignInURL
+		a.mu.Unlock()
+		if url != "" && a.hooks.OpenURL != nil {
+			_ = a.hooks.OpenURL(url)
+		}
+		return url, nil
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	a.signin = cancel
+	a.mu.Unlock()
+
+	urls := make(chan string, 1)
+	s := &graph.SignIn{
+		Config: graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID),
+		Open:   a.hooks.OpenURL,
+		OnURL:  func(u string) { urls <- u },
+	}
+	done := make(chan error, 1)
+	go func() {
+		res, err := s.Run(sctx)
+		err = a.finishConnect(res, err)
+		done <- err
+	}()
+	select {
+	case u := <-urls:
+		a.board.Update(func(st *engine.Status) { st.Connecting, st.SignInURL, st.LastError = true, u, "" })
+		return u, nil
+	case err := <-done:
+		return "", err
+	case <-ctx.Done():
+		cancel()
+		return "", ctx.Err()
+	}
+}
+
+func (a *Agent) finishConnect(res *graph.Result, err error) error {
+	a.mu.Lock()
+	if a.signin != nil {
+		a.signin()
+	}
+	a.signin = nil
+	a.mu.Unlock()
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, context.Canceled) {
+			msg = ""
+		}
+		a.board.Update(func(s *engine.Status) {
+			s.Connecting, s.SignInURL = false, ""
+			if msg != "" {
+				s.LastError = msg
+			}
+		})
+		a.log.Info("sign-in ended without connecting", "reason", msg)
+		return err
+	}
+	if err := a.saveConnection(res); err != nil {
+		a.board.Update(func(s *engine.Status) { s.Connecting, s.SignInURL, s.LastError = false, "", err.Error() })
+		return err
+	}
+	return nil
+}
+
+// saveConnection stores the new sign-in: the refresh token in the keyring,
+// the account in the state file.
+func (a *Agent) saveConnection(res *graph.Result) error {
+	acct := res.Account
+	if acct.Email == "" {
+		return errors.New("Microsoft did not say which account signed in; try again.")
+	}
+	if res.Token == nil || res.Token.RefreshToken == "" {
+		return errors.New("Microsoft did not grant offline access, so Mail Sync could not stay connected; try again and accept all permissions.")
+	}
+	old, err := a.store.Meta()
+	if err != nil {
+		return err
+	}
+	if err := a.secrets.Set(storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
+		return fmt.Errorf("Mail Sync could not save its sign-in in the system keyring: %w", err)
+	}
+	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
+		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
+	}
+	firstEver := old.ConnectedAt.IsZero()
+	now := a.now()
+	err = a.store.UpdateMeta(func(m *storage.Meta) {
+		// A fresh connect takes mail up to 24 h old; a reconnect after the
+		// token was refused keeps the connect time so the gap is caught up.
+		if m.Account == nil || !strings.EqualFold(m.Account.Email, acct.Email) || m.ConnectedAt.IsZero() {
+			m.ConnectedAt = now
+			m.LastSuccessStart = time.Time{}
+		}
+		m.Account = &storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
+		m.NeedsReconnect = ""
+		m.LastError = ""
+	})
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.tokens, a.tokensFor = nil, ""
+	a.mu.Unlock()
+	a.board.Update(func(s *engine.Status) {
+		s.Connecting, s.SignInURL, s.LastError = false, "", ""
+		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
+		if a.sched.Paused() {
+			s.State = engine.Paused
+		} else {
+			s.State = engine.Idle
+		}
+	})
+	a.log.Info("connected", "account", acct.Email)
+	if firstEver && a.hooks.SetAutostart != nil {
+		if set, err := a.Settings(context.Background()); err == nil && set.StartAtLogin {
+			if err := a.hooks.SetAutostart(true); err != nil {
+				a.log.Warn("could not turn on start at login", "err", err)
+			}
+		}
+	}
+	if !a.sched.Paused() {
+		a.sched.SyncNow()
+	}
+	return nil
+}
+
+// CancelConnect implements agentapi.API.
+func (a *Agent) CancelConnect(context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.signin != nil {
+		a.signin()
+	}
+	return nil
+}
+
+// WaitConnected blocks until the sign-in in flight ends and returns its
+// outcome: nil and the account when connected.
+func (a *Agent) WaitConnected(ctx context.Context) (*engine.Account, error) {
+	ch, stop := a.board.Subscribe()
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = a.CancelConnect(context.Background())
+			return nil, ctx.Err()
+		case s := <-ch:
+			if s.Connecting {
+				continue
+			}
+			if s.LastError != "" {
+				return nil, errors.New(s.LastError)
+			}
+			if s.Account == nil {
+				return nil, errors.New("Sign-in was cancelled; nothing was changed.")
+			}
+			return s.Account, nil
+		}
+	}
+}
+
+// Disconnect implements agentapi.API: it forgets the Microsoft sign-in. The
+// ledger stays, so connecting again never uploads a message twice.
+func (a *Agent) Disconnect(context.Context) error {
+	_ = a.CancelConnect(context.Background())
+	m, err := a.store.Meta()
+	if err != nil {
+		return err
+	}
+	if m.Account != nil {
+		if err := a.secrets.Delete(storage.MicrosoftKey(m.Account.Email)); err != nil {
+			return fmt.Errorf("Mail Sync could not remove its sign-in from the system keyring: %w", err)
+		}
+	}
+	if err := a.store.UpdateMeta(func(m *storage.Meta) {
+		m.Account, m.NeedsReconnect, m.LastError = nil, "", ""
+	}); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.tokens, a.tokensFor = nil, ""
+	a.mu.Unlock()
+	a.board.Update(func(s *engine.Status) {
+		s.State, s.Account, s.LastError, s.Progress, s.NextPass = engine.SignedOut, nil, "", nil, time.Time{}
+	})
+	a.log.Info("disconnected")
+	return nil
+}
+
+// CRMLogin implements agentapi.API: it checks the credentials against
+// ClientSuccess and stores the password in the keyring only.
+func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
+	username = strings.TrimSpace(username)
+	if username == "" || password == "" {
+		return errors.New("Enter your ClientSuccess username and password.")
+	}
+	c := crm.NewClient(a.cfg.CRMURL, username, func() (string, error) { return password, nil }, nil)
+	if err := c.Login(ctx); err != nil {
+		return personWords(err)
+	}
+	old, err := a.store.Meta()
+	if err != nil {
+		return err
+	}
+	if err := a.secrets.Set(storage.CRMKey(username), password); err != nil {
+		return fmt.Errorf("Mail Sync could not save the password in the system keyring: %w", err)
+	}
+	if old.CRMUser != "" && !strings.EqualFold(old.CRMUser, username) {
+		_ = a.secrets.Delete(storage.CRMKey(old.CRMUser))
+	}
+	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.CRMUser = username }); err != nil {
+		return err
+	}
+	a.board.Update(func(s *engine.Status) {
+		s.CRMUser = username
+		if s.State == engine.Error && s.LastError == ErrCRMSignedOut.Error() {
+			s.State, s.LastError = engine.Idle, ""
+		}
+	})
+	a.log.Info("signed in to ClientSuccess", "user", username)
+	if a.canSync() == nil && !a.sched.Paused() {
+		a.sched.SyncNow()
+	}
+	return nil
+}
+
+// CRMLogout implements agentapi.API.
+func (a *Agent) CRMLogout(context.Context) error {
+	m, err := a.store.Meta()
+	if err != nil {
+		return err
+	}
+	if m.CRMUser != "" {
+		if err := a.secrets.Delete(storage.CRMKey(m.CRMUser)); err != nil {
+			return fmt.Errorf("Mail Sync could not remove the password from the system keyring: %w", err)
+		}
+	}
+	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.CRMUser = "" }); err != nil {
+		return err
+	}
+	a.board.Update(func(s *engine.Status) { s.CRMUser = "" })
+	return nil
+}
+
+const (
+	keyRules = "rules"
+	keyApp   = "app"
+)
+
+type appSettings struct {
+	StartAtLogin bool `json:"startAtLogin"`
+}
+
+// Settings implements agentapi.API.
+func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
+	rules := match.DefaultSettings()
+	if err := a.store.GetJSON(storage.BucketSettings, keyRules, &rules); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return agentapi.Settings{}, err
+	}
+	app := appSettings{StartAtLogin: true}
+	if err := a.store.GetJSON(storage.BucketSettings, keyApp, &app); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return agentapi.Settings{}, err
+	}
+	if a.hooks.Autostart != nil {
+		if m, _ := a.store.Meta(); !m.ConnectedAt.IsZero() {
+			if on, err := a.hooks.Autostart(); err == nil {
+				app.StartAtLogin = on
+			}
+		}
+	}
+	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin}, nil
+}
+
+// SetSettings implements agentapi.API. The blocklist is checked first: a
+// line that is neither an address nor @domain is refused with its text, and
+// nothing is saved.
+func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
+	list, err := CleanBlocklist(s.Rules.Blocklist)
+	if err != nil {
+		return err
+	}
+	s.Rules.Blocklist = list
+	if strings.TrimSpace(s.Rules.PrivateCategory) == "" {
+		s.Rules.PrivateCategory = match.DefaultSettings().PrivateCategory
+	}
+	before, err := a.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	if s.StartAtLogin != before.StartAtLogin && a.hooks.SetAutostart != nil {
+		if err := a.hooks.SetAutostart(s.StartAtLogin); err != nil {
+			return fmt.Errorf("Mail Sync could not change start at login: %w", err)
+		}
+	}
+	if err := a.store.PutJSON(storage.BucketSettings, keyRules, s.Rules); err != nil {
+		return err
+	}
+	return a.store.PutJSON(storage.BucketSettings, keyApp, appSettings{StartAtLogin: s.StartAtLogin})
+}
+
+// CleanBlocklist normalises blocklist entries ("a@b.com" or "@b.com"),
+// dropping blanks and duplicates. An entry that is neither is an error
+// naming it.
+func CleanBlocklist(in []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	var bad []string
+	for _, e := range in {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e == "" {
+			continue
+		}
+		if dom, ok := strings.CutPrefix(e, "@"); ok {
+			if _, valid := match.NormalizeAddress("x@" + dom); !valid || strings.Contains(dom, "@") {
+				bad = append(bad, e)
+				continue
+			}
+		} else if norm, valid := match.NormalizeAddress(e); !valid || norm != e {
+			bad = append(bad, e)
+			continue
+		}
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("These blocklist lines are not an email address or @domain: %s", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// Decisions implements agentapi.API.
+func (a *Agent) Decisions(_ context.Context, query string, limit int) ([]engine.Decision, error) {
+	return a.eng.Decisions(query, limit)
+}
+
+// ShowWindow implements agentapi.API.
+func (a *Agent) ShowWindow(context.Context) error {
+	if a.hooks.ShowWindow == nil {
+		return errors.New("this Mail Sync cannot open windows")
+	}
+	return a.hooks.ShowWindow()
+}
+
+// personWords turns a client error into words for a person.
+func personWords(err error) error {
+	var re *remote.Error
+	if errors.As(err, &re) && re.Message != "" {
+		return errors.New(re.Message)
+	}
+	for _, known := range []error{crm.ErrBadCredentials, crm.ErrMaintenance} {
+		if errors.Is(err, known) {
+			return known
+		}
+	}
+	if remote.KindOf(err) == remote.Transient {
+		return errors.New("ClientSuccess could not be reached; check the internet connection and try again.")
+	}
+	return err
+}

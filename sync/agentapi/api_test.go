@@ -1,0 +1,525 @@
+package agentapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mailsync/sync/engine"
+	"mailsync/sync/match"
+)
+
+// fakeAPI is an agent backend in memory: it records each call, serves its
+// status from a Board, and fails every command with failWith when set.
+type fakeAPI struct {
+	board *engine.Board
+
+	mu        sync.Mutex
+	calls     []string
+	username  string
+	password  string
+	settings  Settings
+	decisions []Decision
+	query     string
+	limit     int
+	failWith  string
+}
+
+func newFakeAPI() *fakeAPI {
+	return &fakeAPI{
+		board:    engine.NewBoard(engine.Status{State: engine.Idle, Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}}),
+		settings: Settings{Rules: match.DefaultSettings()},
+		decisions: []Decision{
+			{MessageID: "<1@x>", Subject: "Renewal", Counterpart: "Bob <bob@acme.com>", Synced: true, Clients: []string{"Acme"}},
+			{MessageID: "<2@x>", Subject: "Lunch", Counterpart: "Eve <eve@other.com>", Reason: "no contact"},
+		},
+	}
+}
+
+func (f *fakeAPI) record(call string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+	if f.failWith != "" {
+		return errors.New(f.failWith)
+	}
+	return nil
+}
+
+func (f *fakeAPI) called() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *fakeAPI) Status(context.Context) (engine.Status, error) {
+	if err := f.record("status"); err != nil {
+		return engine.Status{}, err
+	}
+	return f.board.Get(), nil
+}
+
+func (f *fakeAPI) Watch(ctx context.Context) (<-chan engine.Status, error) {
+	if err := f.record("watch"); err != nil {
+		return nil, err
+	}
+	ch, stop := f.board.Subscribe()
+	context.AfterFunc(ctx, stop)
+	return ch, nil
+}
+
+func (f *fakeAPI) SyncNow(context.Context) error       { return f.record("sync") }
+func (f *fakeAPI) Pause(context.Context) error         { return f.record("pause") }
+func (f *fakeAPI) Resume(context.Context) error        { return f.record("resume") }
+func (f *fakeAPI) CancelConnect(context.Context) error { return f.record("cancel connect") }
+func (f *fakeAPI) Disconnect(context.Context) error    { return f.record("disconnect") }
+func (f *fakeAPI) CRMLogout(context.Context) error     { return f.record("crm logout") }
+func (f *fakeAPI) ShowWindow(context.Context) error    { return f.record("window") }
+
+func (f *fakeAPI) Connect(context.Context) (string, error) {
+	if err := f.record("connect"); err != nil {
+		return "", err
+	}
+	return "https://login.example/authorize?state=abc&code_challenge=xyz", nil
+}
+
+func (f *fakeAPI) CRMLogin(_ context.Context, username, password string) error {
+	if err := f.record("crm login"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.username, f.password = username, password
+	return nil
+}
+
+func (f *fakeAPI) Settings(context.Context) (Settings, error) {
+	if err := f.record("settings"); err != nil {
+		return Settings{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings, nil
+}
+
+func (f *fakeAPI) SetSettings(_ context.Context, s Settings) error {
+	if err := f.record("set settings"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.settings = s
+	return nil
+}
+
+func (f *fakeAPI) Decisions(_ context.Context, query string, limit int) ([]Decision, error) {
+	if err := f.record("decisions"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.query, f.limit = query, limit
+	var out []Decision
+	for _, d := range f.decisions {
+		if strings.Contains(strings.ToLower(d.Subject+" "+d.Counterpart), strings.ToLower(query)) {
+			out = append(out, d)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// shortDir returns a fresh directory with a short path: socket paths are
+// limited to about 104–108 bytes and t.TempDir paths can exceed that.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// logBuffer is a slog destination that tests read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// agent is a served fake API.
+type agent struct {
+	dir    string
+	api    *fakeAPI
+	logs   *logBuffer
+	stop   func() // stops the server and waits for Serve to return
+	client *Client
+}
+
+func startAgent(t *testing.T) *agent {
+	t.Helper()
+	a := &agent{dir: shortDir(t), api: newFakeAPI(), logs: &logBuffer{}}
+	l, err := Listen(a.dir)
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	go func() { done <- Serve(ctx, l, a.api, log) }()
+	var once sync.Once
+	a.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("Serve did not return after its context ended")
+			}
+		})
+	}
+	t.Cleanup(a.stop)
+	a.client, err = Dial(a.dir)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { a.client.Close() })
+	return a
+}
+
+func TestEveryMethodRoundTrips(t *testing.T) {
+	a := startAgent(t)
+	c, f := a.client, a.api
+	ctx := context.Background()
+
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if want := f.board.Get(); !reflect.DeepEqual(st, want) {
+		t.Fatalf("Status = %+v, want %+v", st, want)
+	}
+	for name, call := range map[string]func(context.Context) error{
+		"sync": c.SyncNow, "pause": c.Pause, "resume": c.Resume,
+		"cancel connect": c.CancelConnect, "disconnect": c.Disconnect,
+		"crm logout": c.CRMLogout, "window": c.ShowWindow,
+	} {
+		before := len(f.called())
+		if err := call(ctx); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := f.called()[before:]; !slices.Equal(got, []string{name}) {
+			t.Fatalf("%s reached the agent as %v", name, got)
+		}
+	}
+
+	url, err := c.Connect(ctx)
+	if err != nil || url != "https://login.example/authorize?state=abc&code_challenge=xyz" {
+		t.Fatalf("Connect = %q, %v", url, err)
+	}
+
+	if err := c.CRMLogin(ctx, "ann@contoso.com", "s3cret pass\"word"); err != nil {
+		t.Fatalf("CRMLogin: %v", err)
+	}
+	f.mu.Lock()
+	user, pass := f.username, f.password
+	f.mu.Unlock()
+	if user != "ann@contoso.com" || pass != "s3cret pass\"word" {
+		t.Fatalf("CRMLogin reached the agent as %q / %q", user, pass)
+	}
+	if strings.Contains(a.logs.String(), "s3cret") {
+		t.Fatal("the password appears in the agent's log")
+	}
+
+	s, err := c.Settings(ctx)
+	if err != nil || !reflect.DeepEqual(s, Settings{Rules: match.DefaultSettings()}) {
+		t.Fatalf("Settings = %+v, %v", s, err)
+	}
+	want := Settings{
+		Rules:        match.Settings{IgnoreInternal: false, Blocklist: []string{"@spam.com", "x@y.com"}, SkipPrivate: true, PrivateCategory: "Privé"},
+		StartAtLogin: true,
+	}
+	if err := c.SetSettings(ctx, want); err != nil {
+		t.Fatalf("SetSettings: %v", err)
+	}
+	if got, err := c.Settings(ctx); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Settings after SetSettings = %+v, %v; want %+v", got, err, want)
+	}
+
+	ds, err := c.Decisions(ctx, "acme & co?", 7)
+	if err != nil {
+		t.Fatalf("Decisions: %v", err)
+	}
+	f.mu.Lock()
+	q, limit := f.query, f.limit
+	f.mu.Unlock()
+	if q != "acme & co?" || limit != 7 {
+		t.Fatalf("Decisions reached the agent as q=%q limit=%d", q, limit)
+	}
+	if len(ds) != 0 {
+		t.Fatalf("Decisions(%q) = %v, want none", q, ds)
+	}
+	ds, err = c.Decisions(ctx, "BOB", 0)
+	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0], f.decisions[0]) {
+		t.Fatalf("Decisions(BOB) = %+v, %v; want the Renewal decision", ds, err)
+	}
+}
+
+func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
+	a := startAgent(t)
+	const words = `ClientSuccess refused the user name or password ("ann")`
+	a.api.mu.Lock()
+	a.api.failWith = words
+	a.api.mu.Unlock()
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"status":     func() error { _, err := a.client.Status(ctx); return err },
+		"watch":      func() error { _, err := a.client.Watch(ctx); return err },
+		"sync":       func() error { return a.client.SyncNow(ctx) },
+		"connect":    func() error { _, err := a.client.Connect(ctx); return err },
+		"crm login":  func() error { return a.client.CRMLogin(ctx, "ann", "pw") },
+		"settings":   func() error { _, err := a.client.Settings(ctx); return err },
+		"set":        func() error { return a.client.SetSettings(ctx, Settings{}) },
+		"decisions":  func() error { _, err := a.client.Decisions(ctx, "", 0); return err },
+		"disconnect": func() error { return a.client.Disconnect(ctx) },
+	}
+	for name, call := range calls {
+		err := call()
+		if err == nil || err.Error() != words {
+			t.Errorf("%s: error %v, want %q", name, err, words)
+		}
+		if errors.Is(err, ErrNoAgent) {
+			t.Errorf("%s: an agent's refusal matches ErrNoAgent", name)
+		}
+	}
+}
+
+func TestWatchStreamsChangesAndEndsWithServer(t *testing.T) {
+	a := startAgent(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := a.client.Watch(ctx)
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	next := func() engine.Status {
+		t.Helper()
+		select {
+		case st, ok := <-ch:
+			if !ok {
+				t.Fatal("watch channel closed early")
+			}
+			return st
+		case <-time.After(5 * time.Second):
+			t.Fatal("no status on the watch channel")
+		}
+		return engine.Status{}
+	}
+	if st := next(); st.State != engine.Idle || st.Account == nil || st.Account.Email != "ann@contoso.com" {
+		t.Fatalf("first status %+v, want the current one", st)
+	}
+	a.api.board.Update(func(s *engine.Status) {
+		s.State = engine.Syncing
+		s.Progress = &engine.Progress{Done: 120, Total: 400}
+	})
+	if st := next(); st.State != engine.Syncing || st.Progress == nil || st.Progress.Done != 120 {
+		t.Fatalf("status after the change %+v, want Syncing 120 of 400", st)
+	}
+	a.api.board.Update(func(s *engine.Status) { s.State = engine.Idle; s.Progress = nil; s.SyncedToday = 3 })
+	if st := next(); st.State != engine.Idle || st.SyncedToday != 3 {
+		t.Fatalf("status after the pass %+v, want Idle with 3 today", st)
+	}
+
+	a.stop()
+	select {
+	case _, ok := <-ch:
+		if ok {
+			// A last update may still be in the buffer; the close follows.
+			if _, ok := <-ch; ok {
+				t.Fatal("watch channel still open after the server stopped")
+			}
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch channel not closed after the server stopped")
+	}
+}
+
+func TestWatchEndsWhenCallerCancels(t *testing.T) {
+	a := startAgent(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := a.client.Watch(ctx)
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	<-ch
+	cancel()
+	select {
+	case <-drained(ch):
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch channel not closed after cancel")
+	}
+}
+
+// drained returns a channel closed once ch is closed.
+func drained(ch <-chan engine.Status) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for range ch {
+		}
+		close(done)
+	}()
+	return done
+}
+
+func TestSocketIsOwnerOnly(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows protects the socket with the data directory's ACL, not mode bits")
+	}
+	a := startAgent(t)
+	fi, err := os.Stat(SocketPath(a.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode %v, want a socket with 0600", fi.Mode())
+	}
+}
+
+func TestListenReplacesStaleSocket(t *testing.T) {
+	dir := shortDir(t)
+	// A crashed agent leaves its socket file behind, with nobody listening.
+	l, err := net.Listen("unix", SocketPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := os.Stat(SocketPath(dir)); err != nil {
+		t.Fatalf("stale socket file missing: %v", err)
+	}
+
+	l, err = Listen(dir)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	defer l.Close()
+	c, err := net.Dial("unix", SocketPath(dir))
+	if err != nil {
+		t.Fatalf("dial the new socket: %v", err)
+	}
+	c.Close()
+}
+
+func TestListenRefusesWhenAgentRuns(t *testing.T) {
+	a := startAgent(t)
+	l, err := Listen(a.dir)
+	if !errors.Is(err, ErrAgentRunning) {
+		if l != nil {
+			l.Close()
+		}
+		t.Fatalf("Listen while an agent serves = %v, want ErrAgentRunning", err)
+	}
+	if _, err := a.client.Status(context.Background()); err != nil {
+		t.Fatalf("the running agent stopped answering: %v", err)
+	}
+}
+
+func TestListenKeepsOtherFiles(t *testing.T) {
+	dir := shortDir(t)
+	if err := os.WriteFile(SocketPath(dir), []byte("not a socket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Listen(dir); err == nil {
+		l.Close()
+		t.Fatal("Listen replaced a regular file")
+	}
+	if b, err := os.ReadFile(SocketPath(dir)); err != nil || string(b) != "not a socket" {
+		t.Fatalf("the file was changed: %q, %v", b, err)
+	}
+}
+
+func TestDialWithoutAgentFailsFast(t *testing.T) {
+	dir := shortDir(t)
+	start := time.Now()
+	c, err := Dial(dir)
+	if !errors.Is(err, ErrNoAgent) {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("Dial with no agent = %v, want ErrNoAgent", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("Dial took %v, want under 1 s", took)
+	}
+	if err.Error() != "Mail Sync is not running" {
+		t.Fatalf("error words %q", err)
+	}
+}
+
+func TestCallsAfterAgentStopsSayNotRunning(t *testing.T) {
+	a := startAgent(t)
+	a.stop()
+	_, err := a.client.Status(context.Background())
+	if !errors.Is(err, ErrNoAgent) || err.Error() != "Mail Sync is not running" {
+		t.Fatalf("Status after the agent stopped = %v, want %q", err, ErrNoAgent)
+	}
+	if _, err := a.client.Watch(context.Background()); !errors.Is(err, ErrNoAgent) {
+		t.Fatalf("Watch after the agent stopped = %v, want %q", err, ErrNoAgent)
+	}
+	if err := a.client.SyncNow(context.Background()); !errors.Is(err, ErrNoAgent) {
+		t.Fatalf("SyncNow after the agent stopped = %v, want %q", err, ErrNoAgent)
+	}
+}
+
+func TestRefusesRequestsNotOnSocket(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newFakeAPI()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, l, api, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() { cancel(); <-done }()
+
+	resp, err := http.Post("http://"+l.Addr().String()+"/v1/sync", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d for a TCP request, want 403", resp.StatusCode)
+	}
+	if calls := api.called(); len(calls) != 0 {
+		t.Fatalf("a TCP request reached the API: %v", calls)
+	}
+}

@@ -1,0 +1,304 @@
+package agentapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mailsync/sync/engine"
+)
+
+// Call timeouts. Most calls are answered from the agent's memory; the slow
+// ones wait on ClientSuccess or on starting the sign-in.
+const (
+	callTimeout     = 15 * time.Second
+	slowCallTimeout = 60 * time.Second
+)
+
+// baseURL is the prefix of every request; the host is a placeholder, as the
+// transport always dials the socket.
+const baseURL = "http://mailsync-agent/v1/"
+
+// Client talks to the agent over its socket. It implements API; every call
+// but Watch has a timeout. Errors carry the agent's words unchanged; when the
+// agent cannot be reached they say so in words (and match ErrNoAgent with
+// errors.Is). Safe for concurrent use.
+type Client struct {
+	hc        *http.Client
+	done      chan struct{} // closed by Close; ends Watch streams
+	closeOnce sync.Once
+}
+
+var _ API = (*Client)(nil)
+
+// Dial returns a Client for the agent of dataDir, or ErrNoAgent within about
+// a second when no agent listens there.
+func Dial(dataDir string) (*Client, error) {
+	path := SocketPath(dataDir)
+	c, err := net.DialTimeout("unix", path, dialTimeout)
+	if err != nil {
+		return nil, &transportError{words: ErrNoAgent.Error(), noAgent: true, err: err}
+	}
+	c.Close()
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			d := net.Dialer{Timeout: dialTimeout}
+			return d.DialContext(ctx, "unix", path)
+		},
+		MaxIdleConns:    4,
+		IdleConnTimeout: 30 * time.Second,
+	}
+	return &Client{hc: &http.Client{Transport: tr}, done: make(chan struct{})}, nil
+}
+
+// Close ends the client's Watch streams and idle connections.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.done) })
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+// transportError is a failure to talk to the agent, in words a person
+// understands, with the cause kept for logs.
+type transportError struct {
+	words   string
+	noAgent bool
+	err     error
+}
+
+func (e *transportError) Error() string { return e.words }
+
+func (e *transportError) Unwrap() []error {
+	if e.noAgent {
+		return []error{ErrNoAgent, e.err}
+	}
+	return []error{e.err}
+}
+
+// Status returns the agent's current status.
+func (c *Client) Status(ctx context.Context) (engine.Status, error) {
+	var st engine.Status
+	err := c.call(ctx, callTimeout, http.MethodGet, "status", nil, &st)
+	return st, err
+}
+
+// Watch streams the agent's status: the current one first, then every
+// change (a slow reader gets only the newest). The channel is closed when
+// ctx ends, the client is closed or the agent goes away. Only the wait for
+// the stream to open is timed.
+func (c *Client) Watch(ctx context.Context) (<-chan engine.Status, error) {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"watch", nil)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("agentapi: watch: %w", err)
+	}
+	// The stream itself has no deadline; only its opening is timed.
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(callTimeout, func() {
+		timedOut.Store(true)
+		cancel()
+	})
+	resp, err := c.hc.Do(req)
+	timer.Stop()
+	if err != nil {
+		cancel()
+		if timedOut.Load() {
+			err = context.DeadlineExceeded
+		}
+		return nil, c.wrap(parent, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		cancel()
+		return nil, readError(resp)
+	}
+	ch := make(chan engine.Status, 1)
+	go func() {
+		defer close(ch)
+		defer cancel()
+		defer resp.Body.Close()
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var st engine.Status
+			if err := dec.Decode(&st); err != nil {
+				return
+			}
+			// Replace what the reader has not taken yet: only the newest
+			// status matters.
+			select {
+			case <-ch:
+			default:
+			}
+			select {
+			case ch <- st:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// SyncNow asks for a pass now.
+func (c *Client) SyncNow(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "sync", nil, nil)
+}
+
+// Pause pauses syncing.
+func (c *Client) Pause(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "pause", nil, nil)
+}
+
+// Resume resumes syncing.
+func (c *Client) Resume(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "resume", nil, nil)
+}
+
+// Connect starts the browser sign-in in the agent and returns its URL.
+func (c *Client) Connect(ctx context.Context) (string, error) {
+	var out connectReply
+	err := c.call(ctx, slowCallTimeout, http.MethodPost, "connect", nil, &out)
+	return out.URL, err
+}
+
+// CancelConnect cancels the sign-in in flight.
+func (c *Client) CancelConnect(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "connect/cancel", nil, nil)
+}
+
+// Disconnect forgets the Microsoft account.
+func (c *Client) Disconnect(ctx context.Context) error {
+	return c.call(ctx, slowCallTimeout, http.MethodPost, "disconnect", nil, nil)
+}
+
+// CRMLogin signs in to ClientSuccess through the agent.
+func (c *Client) CRMLogin(ctx context.Context, username, password string) error {
+	return c.call(ctx, slowCallTimeout, http.MethodPost, "crm/login",
+		crmLoginRequest{Username: username, Password: password}, nil)
+}
+
+// CRMLogout signs out of ClientSuccess.
+func (c *Client) CRMLogout(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "crm/logout", nil, nil)
+}
+
+// Settings returns the agent's settings.
+func (c *Client) Settings(ctx context.Context) (Settings, error) {
+	var s Settings
+	err := c.call(ctx, callTimeout, http.MethodGet, "settings", nil, &s)
+	return s, err
+}
+
+// SetSettings replaces the agent's settings.
+func (c *Client) SetSettings(ctx context.Context, s Settings) error {
+	return c.call(ctx, callTimeout, http.MethodPut, "settings", s, nil)
+}
+
+// Decisions returns recent decisions matching query, newest first.
+func (c *Client) Decisions(ctx context.Context, query string, limit int) ([]Decision, error) {
+	v := url.Values{}
+	if query != "" {
+		v.Set("q", query)
+	}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	path := "decisions"
+	if len(v) > 0 {
+		path += "?" + v.Encode()
+	}
+	var ds []Decision
+	err := c.call(ctx, callTimeout, http.MethodGet, path, nil, &ds)
+	return ds, err
+}
+
+// ShowWindow asks the agent to open or raise the settings window.
+func (c *Client) ShowWindow(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "window", nil, nil)
+}
+
+// call makes one request with a timeout, sending in and decoding the reply
+// into out when they are not nil.
+func (c *Client) call(ctx context.Context, timeout time.Duration, method, path string, in, out any) error {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("agentapi: encode %s request: %w", path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(tctx, method, baseURL+path, body)
+	if err != nil {
+		return fmt.Errorf("agentapi: %s: %w", path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.wrap(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return readError(resp)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out); err != nil {
+		if tctx.Err() != nil {
+			return c.wrap(ctx, tctx.Err())
+		}
+		return &transportError{words: "Mail Sync sent an answer that could not be read", err: err}
+	}
+	return nil
+}
+
+// wrap turns a failure to reach the agent into words. The caller's own
+// cancellation is returned as it is.
+func (c *Client) wrap(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		return &transportError{words: "Mail Sync did not answer in time", err: err}
+	}
+	select {
+	case <-c.done:
+		return &transportError{words: "the connection to Mail Sync is closed", err: err}
+	default:
+	}
+	return &transportError{words: ErrNoAgent.Error(), noAgent: true, err: err}
+}
+
+// readError returns the agent's error words from a failed reply.
+func readError(resp *http.Response) error {
+	var e errorReply
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e); err == nil && e.Error != "" {
+		return errors.New(e.Error)
+	}
+	//lint:ignore ST1005 the words are shown to a person and start with the product's name
+	return fmt.Errorf("Mail Sync answered %s", resp.Status)
+}

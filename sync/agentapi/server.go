@@ -1,0 +1,327 @@
+package agentapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// The agent's answers when the socket is taken or free.
+var (
+	// ErrAgentRunning is returned by Listen when another agent answers on
+	// the socket.
+	//lint:ignore ST1005 the words are shown to a person and start with the product's name
+	ErrAgentRunning = errors.New("Mail Sync is already running")
+	// ErrNoAgent is returned by Dial, and wrapped in the Client's errors,
+	// when no agent answers on the socket.
+	//lint:ignore ST1005 the words are shown to a person and start with the product's name
+	ErrNoAgent = errors.New("Mail Sync is not running")
+)
+
+// socketName is the socket's file name in the data directory.
+const socketName = "agent.sock"
+
+// dialTimeout bounds how long a connection attempt to the socket may take;
+// a live agent accepts at once.
+const dialTimeout = time.Second
+
+// maxBody bounds request bodies; the largest is the settings.
+const maxBody = 1 << 20
+
+// SocketPath returns the path of the agent's socket in dataDir.
+func SocketPath(dataDir string) string { return filepath.Join(dataDir, socketName) }
+
+// Listen creates the agent's socket in dataDir (created 0700 if missing)
+// with mode 0600. A socket file left by an agent that crashed is replaced;
+// if a live agent answers on it, Listen returns ErrAgentRunning.
+func Listen(dataDir string) (net.Listener, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("agentapi: create data directory: %w", err)
+	}
+	path := SocketPath(dataDir)
+	if fi, err := os.Lstat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, dialTimeout); err == nil {
+			c.Close()
+			return nil, ErrAgentRunning
+		}
+		if fi.Mode()&fs.ModeSocket == 0 {
+			// Never delete something that is not ours to delete.
+			return nil, fmt.Errorf("agentapi: %s exists and is not a socket", path)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("agentapi: remove stale socket: %w", err)
+		}
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("agentapi: listen: %w", err)
+	}
+	if err := restrictSocket(path); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// connKey is the context key of a request's connInfo.
+type connKey struct{}
+
+// connInfo is what the server learned about a connection when it accepted it.
+type connInfo struct {
+	unix    bool  // it came over a Unix socket
+	peerErr error // why its peer is refused, nil when it is the agent's user
+}
+
+// Serve serves api on l until ctx ends, then stops (ending Watch streams)
+// and returns nil; it returns an error only when serving fails. Requests
+// that do not come over a Unix socket, or (on Linux and macOS) come from
+// another user, are refused with 403. Request bodies are never logged: one
+// carries the ClientSuccess password.
+func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	// Cancelling base ends the requests in flight, which Shutdown alone
+	// would wait for forever in the case of Watch streams.
+	base, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := &http.Server{
+		Handler:           newHandler(api, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			info := connInfo{}
+			if uc, ok := c.(*net.UnixConn); ok {
+				info.unix = true
+				info.peerErr = checkPeer(uc)
+			}
+			return context.WithValue(ctx, connKey{}, info)
+		},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("agentapi: serve: %w", err)
+	case <-ctx.Done():
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	<-errc
+	return nil
+}
+
+// handler routes /v1/ requests to the API.
+type handler struct {
+	api API
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+func newHandler(api API, log *slog.Logger) *handler {
+	h := &handler{api: api, log: log, mux: http.NewServeMux()}
+	m := h.mux
+	m.HandleFunc("GET /v1/status", h.status)
+	m.HandleFunc("GET /v1/watch", h.watch)
+	m.HandleFunc("POST /v1/sync", h.command(h.api.SyncNow))
+	m.HandleFunc("POST /v1/pause", h.command(h.api.Pause))
+	m.HandleFunc("POST /v1/resume", h.command(h.api.Resume))
+	m.HandleFunc("POST /v1/connect", h.connect)
+	m.HandleFunc("POST /v1/connect/cancel", h.command(h.api.CancelConnect))
+	m.HandleFunc("POST /v1/disconnect", h.command(h.api.Disconnect))
+	m.HandleFunc("POST /v1/crm/login", h.crmLogin)
+	m.HandleFunc("POST /v1/crm/logout", h.command(h.api.CRMLogout))
+	m.HandleFunc("GET /v1/settings", h.settings)
+	m.HandleFunc("PUT /v1/settings", h.setSettings)
+	m.HandleFunc("GET /v1/decisions", h.decisions)
+	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
+	return h
+}
+
+// ServeHTTP refuses requests that did not come over the socket from the
+// agent's user, then routes the rest.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, _ := r.Context().Value(connKey{}).(connInfo)
+	switch {
+	case !info.unix:
+		h.log.Warn("local API: refused a request not on the socket", "remote", r.RemoteAddr)
+		writeError(w, http.StatusForbidden, "the local API answers only on its socket")
+		return
+	case info.peerErr != nil:
+		h.log.Warn("local API: refused a request", "err", info.peerErr)
+		writeError(w, http.StatusForbidden, "the local API answers only its own user")
+		return
+	}
+	h.log.Debug("local API", "method", r.Method, "path", r.URL.Path)
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *handler) command(f func(context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := f(r.Context()); err != nil {
+			writeAPIError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	st, err := h.api.Status(r.Context())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, st)
+}
+
+// watch streams one NDJSON line per status, flushed as it comes, until the
+// request or the API's stream ends.
+func (h *handler) watch(w http.ResponseWriter, r *http.Request) {
+	ch, err := h.api.Watch(r.Context())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case st, ok := <-ch:
+			if !ok {
+				return
+			}
+			if err := enc.Encode(st); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (h *handler) connect(w http.ResponseWriter, r *http.Request) {
+	url, err := h.api.Connect(r.Context())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, connectReply{URL: url})
+}
+
+func (h *handler) crmLogin(w http.ResponseWriter, r *http.Request) {
+	var in crmLoginRequest
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if err := h.api.CRMLogin(r.Context(), in.Username, in.Password); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *handler) settings(w http.ResponseWriter, r *http.Request) {
+	s, err := h.api.Settings(r.Context())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, s)
+}
+
+func (h *handler) setSettings(w http.ResponseWriter, r *http.Request) {
+	var in Settings
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if err := h.api.SetSettings(r.Context(), in); err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 0
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, "limit must be a whole number")
+			return
+		}
+		limit = n
+	}
+	ds, err := h.api.Decisions(r.Context(), q.Get("q"), limit)
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	if ds == nil {
+		ds = []Decision{}
+	}
+	writeJSON(w, ds)
+}
+
+// Wire types of the requests and replies that are not API types.
+type (
+	connectReply struct {
+		URL string `json:"url"`
+	}
+	crmLoginRequest struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	errorReply struct {
+		Error string `json:"error"`
+	}
+)
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "the request body is not valid JSON")
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeAPIError sends the API's error words, which are meant for a person,
+// unchanged.
+func writeAPIError(w http.ResponseWriter, err error) {
+	writeError(w, http.StatusInternalServerError, err.Error())
+}
+
+func writeError(w http.ResponseWriter, code int, words string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(errorReply{Error: words})
+}

@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailsync/storage"
+)
+
+// recordDecisions counts the page's outcomes and records one Decision per
+// message in one transaction. A message decided again on a later pass
+// replaces its record; a copy of a message that was synced never hides
+// that it was (e.g. the same message also sitting in Junk).
+func (p *pass) recordDecisions(ctx context.Context, items []item) error {
+	now := p.e.now()
+	var ids []int64
+	for i := range items {
+		if items[i].d.Taken() && items[i].failed == "" {
+			ids = append(ids, items[i].d.ClientIDs()...)
+		}
+	}
+	p.clientNames(ctx, ids)
+	recs := make([]Decision, len(items))
+	for i := range items {
+		it := &items[i]
+		m := it.msg
+		d := Decision{
+			Time:        now,
+			Received:    m.ReceivedDateTime,
+			MessageID:   m.InternetMessageID,
+			Subject:     m.Subject,
+			Counterpart: it.d.Counterpart,
+		}
+		switch {
+		case !it.d.Taken():
+			d.Reason = string(it.d.Reason)
+			p.counts.Skipped[d.Reason]++
+		case it.uploaded > 0:
+			p.counts.Synced++
+			d.Synced = true
+		case it.failed != "":
+			d.Reason = it.failed
+			p.counts.Skipped[d.Reason]++
+		default:
+			p.counts.Already++
+			d.Synced = true
+		}
+		if d.Synced {
+			for _, id := range it.d.ClientIDs() {
+				d.Clients = append(d.Clients, p.clientName(ctx, id))
+			}
+		}
+		recs[i] = d
+	}
+	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
+		for i, d := range recs {
+			id := items[i].key
+			if id == "" {
+				id = "graph:" + items[i].msg.ID
+			}
+			if !d.Synced {
+				if old := storage.DecisionTx(tx, d.Received, id); old != nil {
+					var prev Decision
+					if json.Unmarshal(old, &prev) == nil && prev.Synced {
+						continue
+					}
+				}
+			}
+			raw, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			if err := storage.PutDecisionTx(tx, d.Received, id, raw); err != nil {
+				return err
+			}
+		}
+		return storage.PruneDecisionsTx(tx, DecisionsKept)
+	})
+	if err != nil {
+		return fmt.Errorf("engine: record decisions: %w", err)
+	}
+	return nil
+}
+
+// Decisions returns the recorded decisions, newest message first, keeping
+// those whose subject, counterpart, client names or reason contain query
+// (case-insensitive; "" keeps all), at most limit of them (0: all kept).
+func (e *Engine) Decisions(query string, limit int) ([]Decision, error) {
+	q := strings.ToLower(strings.TrimSpace(query))
+	var out []Decision
+	var derr error
+	err := e.Store.Decisions(func(raw []byte) bool {
+		var d Decision
+		if err := json.Unmarshal(raw, &d); err != nil {
+			derr = fmt.Errorf("engine: read decision: %w", err)
+			return false
+		}
+		if q == "" || d.matches(q) {
+			out = append(out, d)
+		}
+		return limit <= 0 || len(out) < limit
+	})
+	if err == nil {
+		err = derr
+	}
+	return out, err
+}
+
+func (d Decision) matches(q string) bool {
+	if strings.Contains(strings.ToLower(d.Subject), q) ||
+		strings.Contains(strings.ToLower(d.Counterpart), q) ||
+		strings.Contains(strings.ToLower(d.Reason), q) {
+		return true
+	}
+	for _, c := range d.Clients {
+		if strings.Contains(strings.ToLower(c), q) {
+			return true
+		}
+	}
+	return false
+}

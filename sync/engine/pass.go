@@ -1,0 +1,524 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailsync/storage"
+	"mailsync/sync/crm"
+	"mailsync/sync/graph"
+	"mailsync/sync/match"
+	"mailsync/sync/remote"
+)
+
+// Mailbox is what a pass needs from Microsoft Graph (*graph.Client
+// implements it).
+type Mailbox interface {
+	Me(ctx context.Context) (graph.Me, error)
+	ExcludedFolders(ctx context.Context) ([]string, error)
+	ListMessages(ctx context.Context, since time.Time, fn func(page []graph.Message) error) error
+	Bodies(ctx context.Context, ids []string) (map[string]graph.Body, error)
+}
+
+// CRM is what a pass needs from ClientSuccess (*crm.API implements it).
+type CRM interface {
+	ContactsByEmail(ctx context.Context, email string) ([]crm.Contact, error)
+	GetClient(ctx context.Context, id int64) (crm.Client, error)
+	Interactions(ctx context.Context, clientID int64) ([]crm.Interaction, error)
+	CreateInteraction(ctx context.Context, clientID int64, in crm.Interaction) (crm.Interaction, error)
+}
+
+var _ Mailbox = (*graph.Client)(nil)
+
+// Tuning of a pass.
+const (
+	// WindowOverlap is how far before the connect time, and before the
+	// start of the last successful pass, a pass lists (rule 1).
+	WindowOverlap = 24 * time.Hour
+	// SkewMargin is how far before the last successful pass a catch-up
+	// pass lists, for a local clock ahead of the server's.
+	SkewMargin = time.Hour
+	// ProfileTTL is how long the user's profile and the excluded folder
+	// ids are trusted before they are asked for again.
+	ProfileTTL = 24 * time.Hour
+	// DecisionsKept is how many decisions the Activity list can show.
+	DecisionsKept = 2000
+	// LedgerKept is how long past the window start a ledger entry is kept.
+	// A message older than the window is never listed, so its entry can go.
+	LedgerKept = 30 * 24 * time.Hour
+	// UploadsInFlight is how many interactions are posted at once.
+	UploadsInFlight = 4
+	// maxAmbiguous is how many uploads with an unknown outcome a pass
+	// tolerates before it stops: a few are a flaky network and the rest of
+	// the pass is still worth doing; many mean ClientSuccess is in trouble.
+	maxAmbiguous = 20
+)
+
+// Skip reasons the engine adds to those of sync/match.
+const (
+	reasonNoMessageID = "no Message-ID"
+	reasonGone        = "deleted before it could be copied"
+	reasonRefused     = "ClientSuccess refused it"
+)
+
+// Engine runs passes. Set its fields before the first Pass; Pass is safe to
+// call from several goroutines (calls run one after the other).
+type Engine struct {
+	Store *storage.Store
+	// Board may be nil; a pass publishes Syncing with Progress, then the
+	// outcome (Idle, Error or NeedsReconnect).
+	Board *Board
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log may be nil (nothing is logged). Tokens, bodies and passwords are
+	// never logged.
+	Log *slog.Logger
+	// NoteLimit is how many characters of a body go into a note; 0 means
+	// DefaultNoteLimit. Longer bodies are cut with a marker.
+	NoteLimit int
+
+	semOnce sync.Once
+	sem     chan struct{}
+}
+
+// Summary is the outcome of one pass.
+type Summary struct {
+	Start, End  time.Time
+	WindowStart time.Time
+	Counts      PassCounts
+	// Pending is how many uploads left unfinished by an earlier pass (a
+	// crash, a lost answer) were resolved at the start of this one.
+	Pending int
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// pass is the state of one pass in flight.
+type pass struct {
+	e     *Engine
+	mb    Mailbox
+	crm   CRM
+	log   *slog.Logger
+	id    string // tells this pass's contact misses from earlier ones
+	start time.Time
+	limit int
+
+	settings match.Settings
+	me       match.Me
+	excluded match.Folders
+	window   time.Time
+
+	counts    PassCounts
+	pending   int
+	lookups   int
+	ambiguous []error
+	names     map[int64]string
+	seen      map[string]bool // ledger keys handled this pass (two folders, moved)
+	progress  Progress
+}
+
+// Pass runs one pass: it resolves uploads left pending by an earlier pass,
+// lists the mailbox window page by page, matches each message, uploads
+// what is taken exactly once per client, records every decision, and moves
+// the last-success time only when all of that is recorded. A failed pass
+// leaves the window where it was, so the next one covers the gap. Status
+// goes to e.Board; the person-readable failure also goes to Meta.LastError.
+// A second call waits for the first to finish (or for its ctx).
+func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
+	e.semOnce.Do(func() { e.sem = make(chan struct{}, 1) })
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Summary{}, fmt.Errorf("engine: wait for the pass in flight: %w", ctx.Err())
+	}
+	defer func() { <-e.sem }()
+
+	limit := e.NoteLimit
+	if limit == 0 {
+		limit = DefaultNoteLimit
+	}
+	p := &pass{
+		e: e, mb: mb, crm: c, log: e.logger(), start: e.now(), limit: limit,
+		id:    strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36),
+		names: map[int64]string{},
+		seen:  map[string]bool{},
+	}
+	p.counts.Skipped = map[string]int{}
+	e.publish(func(s *Status) {
+		s.State = Syncing
+		s.Progress = &Progress{}
+	})
+	err := p.run(ctx)
+	sum := Summary{Start: p.start, End: e.now(), WindowStart: p.window, Counts: p.counts, Pending: p.pending}
+	if err != nil {
+		p.failed(err)
+		return sum, err
+	}
+	today, cerr := e.Store.MessagesUploadedSince(startOfDay(sum.End))
+	if cerr != nil {
+		p.log.Warn("count today's uploads", "err", cerr)
+	}
+	e.publish(func(s *Status) {
+		s.State = Idle
+		s.LastPass = sum.End
+		s.LastCounts = sum.Counts
+		s.SyncedToday = today
+		s.LastError = ""
+		s.Progress = nil
+	})
+	p.log.Info("pass done", "listed", sum.Counts.Listed, "synced", sum.Counts.Synced,
+		"uploads", sum.Counts.Uploads, "already", sum.Counts.Already, "pending", sum.Pending,
+		"lookups", p.lookups, "took", sum.End.Sub(sum.Start))
+	return sum, nil
+}
+
+func (e *Engine) publish(f func(*Status)) {
+	if e.Board != nil {
+		e.Board.Update(f)
+	}
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func (p *pass) run(ctx context.Context) error {
+	m, err := p.e.Store.Meta()
+	if err != nil {
+		return fmt.Errorf("engine: read state: %w", err)
+	}
+	if m.ConnectedAt.IsZero() {
+		// Saved at once, not with the pass's results: a first pass that
+		// fails must not move the window's start forward.
+		m.ConnectedAt = p.start
+		if err := p.e.Store.UpdateMeta(func(m *storage.Meta) { m.ConnectedAt = p.start }); err != nil {
+			return fmt.Errorf("engine: save connect time: %w", err)
+		}
+	}
+	p.window = WindowStart(m.ConnectedAt, m.LastSuccessStart, p.start)
+	if err := p.resolvePending(ctx); err != nil {
+		return err
+	}
+	if err := p.prepare(ctx); err != nil {
+		return err
+	}
+	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
+		return p.page(ctx, page)
+	})
+	if err != nil {
+		return fmt.Errorf("engine: list messages: %w", err)
+	}
+	if len(p.ambiguous) > 0 {
+		// Uploads whose outcome is unknown stay pending; the window stays
+		// where it is and the next pass looks them up first.
+		return fmt.Errorf("engine: %d uploads unconfirmed: %w", len(p.ambiguous), p.ambiguous[0])
+	}
+	return p.finish()
+}
+
+// prepare loads the settings, who the user is and the excluded folders.
+func (p *pass) prepare(ctx context.Context) error {
+	st := p.e.Store
+	p.settings = match.DefaultSettings()
+	if err := st.GetJSON(storage.BucketSettings, "rules", &p.settings); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("engine: read settings: %w", err)
+	}
+
+	var me graph.Me
+	if err := p.cached(ctx, storage.BucketMeta, storage.KeyMe, &me, func(ctx context.Context) (any, error) {
+		m, err := p.mb.Me(ctx)
+		if err == nil && len(m.Addresses()) == 0 {
+			err = errors.New("the profile holds no e-mail address")
+		}
+		me = m
+		return m, err
+	}); err != nil {
+		return fmt.Errorf("engine: read the user's profile: %w", err)
+	}
+	p.me = match.NewMe(me)
+
+	var ids []string
+	if err := p.cached(ctx, storage.BucketFolders, storage.KeyExcluded, &ids, func(ctx context.Context) (any, error) {
+		v, err := p.mb.ExcludedFolders(ctx)
+		ids = v
+		return v, err
+	}); err != nil {
+		return fmt.Errorf("engine: find excluded folders: %w", err)
+	}
+	p.excluded = match.FoldersFromIDs(ids)
+
+	return nil
+}
+
+// WindowStart is where a pass starting at now begins listing (rule 1).
+// ARCHITECTURE.md's W = max(connect − 24 h, last success − 24 h) bounds it
+// from below; within W it is narrowed so that the rule holds to the hour:
+//
+//   - no successful pass yet: W, i.e. the mail of the 24 hours before
+//     connecting (and everything since);
+//   - regular passes: now − 24 h, so a message is reconsidered until it is
+//     24 hours old and no longer (W alone would keep it for 24 h after the
+//     previous pass, up to 25 h with hourly passes);
+//   - after days off: the last successful start less SkewMargin, so the
+//     catch-up pass covers the whole gap, plus a margin for a local clock
+//     running ahead of Microsoft's.
+func WindowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
+	w := connectedAt.Add(-WindowOverlap)
+	if lastSuccessStart.IsZero() {
+		return w
+	}
+	if l := lastSuccessStart.Add(-WindowOverlap); l.After(w) {
+		w = l
+	}
+	e := now.Add(-WindowOverlap)
+	if gap := lastSuccessStart.Add(-SkewMargin); gap.Before(e) {
+		e = gap
+	}
+	if e.After(w) {
+		return e
+	}
+	return w
+}
+
+// cached reads bucket/key into v when it is younger than ProfileTTL, and
+// otherwise calls fetch (which fills v) and caches the result. When fetch
+// fails for a reason other than a refused sign-in, a stale cached value is
+// better than no pass.
+func (p *pass) cached(ctx context.Context, bucket []byte, key string, v any, fetch func(context.Context) (any, error)) error {
+	at, err := p.e.Store.GetCached(bucket, key, v)
+	have := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		p.log.Warn("cached value unreadable; asking again", "key", key, "err", err)
+	}
+	if have && !p.start.Before(at) && p.start.Sub(at) < ProfileTTL {
+		return nil
+	}
+	fresh, ferr := fetch(ctx)
+	if ferr != nil {
+		if have && !remote.IsNeedsReconnect(ferr) && ctx.Err() == nil {
+			p.log.Warn("refresh failed; using the cached value", "key", key, "err", ferr)
+			_, err := p.e.Store.GetCached(bucket, key, v)
+			return err
+		}
+		return ferr
+	}
+	return p.e.Store.PutCached(bucket, key, fresh, p.start)
+}
+
+// page handles one page of listed messages: look-ups, decisions, bodies,
+// uploads, then the decisions are recorded.
+func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
+	p.counts.Listed += len(msgs)
+	p.progress.Total += len(msgs)
+	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: p.progress.Done, Total: p.progress.Total} })
+
+	// Distinct addresses whose look-up can change a decision.
+	var addrs []string
+	seenAddr := map[string]bool{}
+	for i := range msgs {
+		m := &msgs[i]
+		if m.ReceivedDateTime.Before(p.window) {
+			continue
+		}
+		if _, ex := p.excluded.Kind(m.ParentFolderID); ex {
+			continue
+		}
+		for _, a := range match.Lookups(m, p.me, p.settings) {
+			if !seenAddr[a] {
+				seenAddr[a] = true
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	contacts, err := p.contacts(ctx, addrs)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+
+	items := make([]item, 0, len(msgs))
+	var jobs []*job
+	var bodyIDs []string
+	err = p.e.Store.DB().View(func(tx *bolt.Tx) error {
+		for i := range msgs {
+			m := &msgs[i]
+			d := match.Decide(match.Input{
+				Msg: m, Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings,
+				Contacts: func(a string) []match.Contact { return contacts[a] },
+			})
+			it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
+			if d.Taken() && it.key == "" {
+				it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
+			}
+			if it.d.Taken() {
+				e, _, err := storage.LedgerTx(tx, it.key)
+				if err != nil {
+					return err
+				}
+				for _, t := range it.d.Take {
+					if e.Has(t.ClientID) || p.seen[jobKey(it.key, t.ClientID)] || storage.HasPendingTx(tx, it.key, t.ClientID) {
+						// Already uploaded, or queued from another copy of
+						// the message this pass, or left pending by a
+						// failed resolution (the next pass resolves it).
+						continue
+					}
+					p.seen[jobKey(it.key, t.ClientID)] = true
+					j := &job{item: len(items), clientID: t.ClientID, contactIDs: t.ContactIDs}
+					jobs = append(jobs, j)
+					if len(bodyIDs) == 0 || bodyIDs[len(bodyIDs)-1] != m.ID {
+						bodyIDs = append(bodyIDs, m.ID)
+					}
+				}
+			}
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("engine: read ledger: %w", err)
+	}
+
+	if len(jobs) > 0 {
+		if err := p.upload(ctx, items, jobs, bodyIDs); err != nil {
+			return err
+		}
+	}
+	if err := p.recordDecisions(ctx, items); err != nil {
+		return err
+	}
+	p.progress.Done += len(msgs)
+	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: p.progress.Done, Total: p.progress.Total} })
+	return nil
+}
+
+func jobKey(key string, clientID int64) string {
+	return key + "\x00" + strconv.FormatInt(clientID, 10)
+}
+
+// item is one listed message and what became of it.
+type item struct {
+	msg      *graph.Message
+	d        match.Decision
+	key      string
+	uploaded int    // interactions created for it this pass
+	failed   string // why an upload of it was refused or skipped
+}
+
+// finish records the end of a successful pass: old ledger entries, expired
+// contact look-ups and surplus decisions go, and the window moves, all in
+// one transaction after every upload has been recorded.
+func (p *pass) finish() error {
+	end := p.e.now()
+	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
+		if _, err := storage.PruneLedgerTx(tx, p.window.Add(-LedgerKept)); err != nil {
+			return err
+		}
+		if err := storage.PruneContactsTx(tx, p.start); err != nil {
+			return err
+		}
+		if err := storage.PruneDecisionsTx(tx, DecisionsKept); err != nil {
+			return err
+		}
+		return storage.UpdateMetaTx(tx, func(m *storage.Meta) {
+			m.LastSuccessStart = p.start
+			m.LastPassEnd = end
+			m.LastError = ""
+			m.FailingSince = time.Time{}
+			m.NeedsReconnect = ""
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("engine: record the pass: %w", err)
+	}
+	return nil
+}
+
+// failed publishes and saves why the pass failed, in words.
+func (p *pass) failed(err error) {
+	words := Describe(err)
+	reconnect := remote.IsNeedsReconnect(err)
+	p.log.Warn("pass failed", "err", err)
+	if uerr := p.e.Store.UpdateMeta(func(m *storage.Meta) {
+		m.LastError = words
+		if m.FailingSince.IsZero() {
+			m.FailingSince = p.start
+		}
+		if reconnect {
+			m.NeedsReconnect = words
+		}
+	}); uerr != nil {
+		p.log.Warn("save the failure", "err", uerr)
+	}
+	p.e.publish(func(s *Status) {
+		s.State = Error
+		if reconnect {
+			s.State = NeedsReconnect
+		}
+		s.LastError = words
+		s.Progress = nil
+	})
+}
+
+// Describe says in words a person understands why a pass failed: the
+// message of a remote error (which never holds a URL or a token), never the
+// raw Go error chain.
+func Describe(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, crm.ErrMaintenance) {
+		return "ClientSuccess is down for maintenance"
+	}
+	var re *remote.Error
+	if errors.As(err, &re) {
+		service := "ClientSuccess"
+		if re.Service == "graph" {
+			service = "Microsoft 365"
+		}
+		msg := strings.TrimSpace(re.Message)
+		switch {
+		case re.Kind == remote.NeedsReconnect && re.Service == "graph":
+			return "Microsoft 365 needs you to connect again"
+		case msg == "" && re.Kind == remote.Transient:
+			return "Could not reach " + service + "; Mail Sync will try again"
+		case msg == "":
+			return service + " refused a request"
+		case strings.Contains(msg, service):
+			return upperFirst(msg)
+		}
+		return service + ": " + msg
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "The sync was stopped before it finished"
+	}
+	return "The sync failed; Mail Sync will try again"
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

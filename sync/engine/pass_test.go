@@ -1,0 +1,284 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mailsync/storage"
+	"mailsync/sync/crm"
+	"mailsync/sync/crmtest"
+	"mailsync/sync/graph"
+	"mailsync/sync/remote"
+	"mailsync/sync/sandbox"
+)
+
+func TestWindowStart(t *testing.T) {
+	c := testNow
+	h := time.Hour
+	tests := []struct {
+		name      string
+		last, now time.Time
+		want      time.Time
+	}{
+		{"first pass takes 24 h before connect", time.Time{}, c, c.Add(-24 * h)},
+		{"first pass that failed until later", time.Time{}, c.Add(5 * h), c.Add(-24 * h)},
+		{"hourly pass: 24 h back from now", c.Add(10 * h), c.Add(11 * h), c.Add(-13 * h)},
+		{"hourly pass soon after connect", c, c.Add(h), c.Add(-23 * h)},
+		{"catch-up after 3 days: the gap", c, c.Add(72 * h), c.Add(-SkewMargin)},
+		{"never before connect - 24 h", c.Add(-30 * h), c.Add(-29 * h), c.Add(-24 * h)},
+	}
+	for _, tt := range tests {
+		if got := WindowStart(c, tt.last, tt.now); !got.Equal(tt.want) {
+			t.Errorf("%s: WindowStart = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestNoteHeaderAndLimit(t *testing.T) {
+	m := &graph.Message{
+		InternetMessageID: "<A1@x.example>",
+		From:              &graph.Recipient{EmailAddress: graph.EmailAddress{Name: "Ann\nMessage-ID: <forged@x>", Address: "ann@x.example"}},
+		ToRecipients:      []graph.Recipient{{EmailAddress: graph.EmailAddress{Address: "me@y.example"}}},
+		SentDateTime:      testNow,
+	}
+	note := buildNote(m, m.InternetMessageID, graph.Body{ContentType: "text", Content: "héllo wörld"}, 5)
+	if got := messageIDOfNote(note); got != "<a1@x.example>" {
+		t.Errorf("Message-ID of note = %q\n%s", got, note)
+	}
+	if !strings.HasSuffix(note, "\n\nhéllo\n\n[… shortened by Mail Sync: 6 more characters]") {
+		t.Errorf("note body not cut at 5 characters:\n%s", note)
+	}
+	if strings.Contains(note, "Cc:") || !strings.Contains(note, "Date: Mon, 09 Mar 2026 15:00:00 +0000\n") {
+		t.Errorf("header block:\n%s", note)
+	}
+	full := buildNote(m, m.InternetMessageID, graph.Body{ContentType: "html", Content: "<p>a &amp; b</p><style>x{}</style>c"}, 0)
+	if !strings.HasSuffix(full, "\n\na & b\nc") {
+		t.Errorf("html body:\n%s", full)
+	}
+	if got := messageIDOfNote("From: a\n\nMessage-ID: <quoted@x>\n"); got != "" {
+		t.Errorf("Message-ID read from the body: %q", got)
+	}
+}
+
+// crashCRM wraps the real client: it cancels the pass after `after`
+// successful creates, like a kill at that upload boundary, and can make
+// create number lieAt fail as ambiguous after ClientSuccess applied it.
+type crashCRM struct {
+	CRM
+	mu      sync.Mutex
+	creates int
+	after   int // -1: never cancel
+	lieAt   int // 0: never
+	cancel  context.CancelFunc
+}
+
+func (c *crashCRM) CreateInteraction(ctx context.Context, clientID int64, in crm.Interaction) (crm.Interaction, error) {
+	out, err := c.CRM.CreateInteraction(ctx, clientID, in)
+	if err != nil {
+		return out, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.creates++
+	if c.creates == c.lieAt {
+		return crm.Interaction{}, &remote.Error{Service: "crm", Op: "create interaction", Kind: remote.Transient,
+			Message: "the connection to ClientSuccess broke before it confirmed the change", Err: crm.ErrAmbiguous}
+	}
+	if c.creates == c.after && c.cancel != nil {
+		c.cancel()
+	}
+	return out, nil
+}
+
+// TestPassCrashAtEveryUpload kills the first pass after k creates, for
+// every k, restarts (reopening the state file) and lets a pass finish:
+// every expected interaction exists exactly once.
+func TestPassCrashAtEveryUpload(t *testing.T) {
+	want := sandbox.Demo(testNow).Expected()
+	n := countUploads(want)
+	for k := 0; k <= n; k++ {
+		t.Run(fmt.Sprint("after ", k), func(t *testing.T) {
+			e := newEnv(t, sandbox.Demo(testNow))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			wrap := &crashCRM{CRM: e.api, after: k, cancel: cancel}
+			if k == 0 {
+				cancel()
+			}
+			e.clock.Set(testNow)
+			_, err := e.engine().Pass(ctx, e.mb, wrap)
+			if k < n && err == nil {
+				t.Fatalf("pass cancelled after %d of %d creates succeeded", k, n)
+			}
+			e.reopen()
+			s := e.mustPass(testNow.Add(10 * time.Minute))
+			sameLanding(t, landed(e.c), want)
+			if pend, err := e.store.PendingJobs(); err != nil || len(pend) != 0 {
+				t.Errorf("pending after the clean pass: %v, %v", pend, err)
+			}
+			if k > 0 && k < n && s.Counts.Uploads+k > n+UploadsInFlight {
+				t.Errorf("clean pass uploaded %d after %d were made", s.Counts.Uploads, k)
+			}
+		})
+	}
+}
+
+// TestPassPostedButNotRecorded: ClientSuccess applies a create but the
+// answer is lost. The pass fails, the job stays pending, and the next pass
+// finds the interaction by its Message-ID instead of posting it again.
+func TestPassPostedButNotRecorded(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	want := w.Expected()
+	wrap := &crashCRM{CRM: e.api, after: -1, lieAt: 3}
+	e.clock.Set(testNow)
+	_, err := e.engine().Pass(context.Background(), e.mb, wrap)
+	if err == nil || !crm.IsAmbiguous(err) {
+		t.Fatalf("pass error = %v, want an ambiguous create", err)
+	}
+	if st := e.board.Get(); st.State != Error || st.LastError == "" || strings.Contains(st.LastError, "http") {
+		t.Errorf("status = %+v", st)
+	}
+	if m, _ := e.store.Meta(); !m.LastSuccessStart.IsZero() {
+		t.Errorf("failed pass moved the window: %+v", m)
+	}
+	pend, err := e.store.PendingJobs()
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("pending = %v, %v; want the one unconfirmed upload", pend, err)
+	}
+	e.reopen()
+	s := e.mustPass(testNow.Add(time.Hour))
+	if s.Pending != 1 {
+		t.Errorf("Pending = %d, want 1", s.Pending)
+	}
+	if s.Counts.Uploads != 0 {
+		t.Errorf("clean pass uploaded %d; everything else was done", s.Counts.Uploads)
+	}
+	sameLanding(t, landed(e.c), want)
+	if ok, err := e.store.Uploaded(pend[0].Key, pend[0].ClientID); err != nil || !ok {
+		t.Errorf("found upload not in the ledger: %v %v", ok, err)
+	}
+}
+
+// TestPassResetAfterApply uses the fake's own fault: the POST is stored,
+// then the connection is reset.
+func TestPassResetAfterApply(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	e.c.SetFaults(crmtest.Faults{Rate: 0.3, Kinds: []crmtest.FaultKind{crmtest.ResetAfterApply}, Seed: 7})
+	failed := 0
+	for i := range 10 {
+		_, err := e.pass(testNow.Add(time.Duration(i) * time.Minute))
+		if err == nil {
+			break
+		}
+		failed++
+		e.reopen()
+	}
+	if failed == 0 {
+		t.Error("no pass met a reset after apply")
+	}
+	e.c.SetFaults(crmtest.Faults{})
+	e.mustPass(testNow.Add(time.Hour))
+	sameLanding(t, landed(e.c), w.Expected())
+}
+
+// TestPassRefusedSignIn: a refused ClientSuccess sign-in asks the person to
+// sign in again, in words, and is saved in Meta.
+func TestPassRefusedSignIn(t *testing.T) {
+	e := newEnv(t, sandbox.Demo(testNow))
+	bad := crm.NewClient(e.c.URL, sandbox.CRMUser, func() (string, error) { return "wrong", nil }, nil)
+	bad.Policy = fastPolicy
+	e.clock.Set(testNow)
+	_, err := e.engine().Pass(context.Background(), e.mb, bad)
+	if !remote.IsNeedsReconnect(err) {
+		t.Fatalf("err = %v, want needs reconnect", err)
+	}
+	st := e.board.Get()
+	m, _ := e.store.Meta()
+	if st.State != NeedsReconnect || st.LastError == "" || m.NeedsReconnect != st.LastError {
+		t.Errorf("status %+v, meta %+v", st, m)
+	}
+	if len(e.c.AllInteractions()) != 0 {
+		t.Error("uploads without a sign-in")
+	}
+	e.mustPass(testNow.Add(time.Hour))
+	if m, _ := e.store.Meta(); m.NeedsReconnect != "" || m.LastError != "" {
+		t.Errorf("a good pass left the failure in meta: %+v", m)
+	}
+}
+
+// TestPassWaitsForPassInFlight: a second Pass waits for the first.
+func TestPassWaitsForPassInFlight(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	eng := e.engine()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = eng.Pass(context.Background(), e.mb, e.api)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	sameLanding(t, landed(e.c), w.Expected())
+}
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("engine: look up contacts: %w", &remote.Error{Service: "crm", Kind: remote.Transient, Message: crm.ErrMaintenance.Error(), Err: crm.ErrMaintenance}), "ClientSuccess is down for maintenance"},
+		{&remote.Error{Service: "graph", Kind: remote.NeedsReconnect, Code: "invalid_grant"}, "Microsoft 365 needs you to connect again"},
+		{&remote.Error{Service: "crm", Kind: remote.Transient, Message: "could not reach ClientSuccess", Err: errors.New("dial tcp 10.0.0.1:443")}, "Could not reach ClientSuccess"},
+		{&remote.Error{Service: "graph", Kind: remote.Transient, Message: "the service is busy"}, "Microsoft 365: the service is busy"},
+		{fmt.Errorf("engine: %w", context.Canceled), "The sync was stopped before it finished"},
+		{errors.New("open https://x.example/?token=1"), "The sync failed; Mail Sync will try again"},
+	}
+	for _, tt := range tests {
+		if got := Describe(tt.err); got != tt.want {
+			t.Errorf("Describe(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestDecisionsCapped: the Activity list keeps the newest DecisionsKept.
+func TestDecisionsCapped(t *testing.T) {
+	s, err := storage.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := &pass{e: &Engine{Store: s}, counts: PassCounts{Skipped: map[string]int{}}, names: map[int64]string{}}
+	msgs := make([]graph.Message, DecisionsKept+10)
+	items := make([]item, len(msgs))
+	for i := range msgs {
+		msgs[i] = graph.Message{ID: fmt.Sprint(i), InternetMessageID: fmt.Sprintf("<%d@x>", i), Subject: fmt.Sprint("s", i), ReceivedDateTime: testNow.Add(time.Duration(i) * time.Second)}
+		items[i] = item{msg: &msgs[i], key: storage.LedgerKey(msgs[i].InternetMessageID)}
+		items[i].d.Reason = "no ClientSuccess contact"
+	}
+	if err := p.recordDecisions(context.Background(), items); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.e.Decisions("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != DecisionsKept || got[0].Subject != fmt.Sprint("s", len(msgs)-1) || got[len(got)-1].Subject != "s10" {
+		t.Errorf("kept %d, first %q, last %q", len(got), got[0].Subject, got[len(got)-1].Subject)
+	}
+	if p.counts.Skipped["no ClientSuccess contact"] != len(msgs) {
+		t.Errorf("skipped = %v", p.counts.Skipped)
+	}
+}

@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Scheduler defaults.
+const (
+	DefaultInterval   = time.Hour
+	DefaultStartDelay = 5 * time.Second
+	// checkEvery bounds every wait. Timers run on the monotonic clock, which
+	// on Linux stands still while the machine sleeps, so one long timer
+	// could fire hours late; a short check compares the wall clock instead.
+	checkEvery = time.Minute
+	// jitterFraction spreads passes over ±10 % of the interval, so machines
+	// started together do not all call ClientSuccess at the same minute.
+	jitterFraction = 0.10
+)
+
+// Scheduler runs a pass every Interval (±10 %), at once on SyncNow, never
+// while paused. It runs passes one at a time on a single goroutine (Run), in
+// the manner of syncthing's folder loop. After the machine slept or the
+// wall clock jumped forward past the due time, it runs exactly one
+// catch-up pass, never a burst. Set the fields before Run; the methods are
+// safe for concurrent use.
+type Scheduler struct {
+	Interval   time.Duration // between pass starts; DefaultInterval when 0
+	StartDelay time.Duration // before the first pass; DefaultStartDelay when 0
+	Clock      Clock         // RealClock when nil
+	// Board receives NextPass and the Paused state. The pass itself shows
+	// Syncing, Idle and errors on it.
+	Board *Board
+	// Pass runs one pass. Its error is logged; the next pass is scheduled
+	// regardless.
+	Pass func(ctx context.Context) error
+	Log  *slog.Logger // slog.Default() when nil
+
+	initOnce sync.Once
+	kick     chan struct{} // SyncNow; 1-buffered so repeated kicks merge
+	wake     chan struct{} // Resume; makes the loop publish the due time again
+
+	mu       sync.Mutex
+	paused   bool
+	inFlight bool
+	restore  State // the board's state before it showed Paused
+}
+
+func (s *Scheduler) init() {
+	s.initOnce.Do(func() {
+		s.kick = make(chan struct{}, 1)
+		s.wake = make(chan struct{}, 1)
+	})
+}
+
+// SyncNow asks for a pass as soon as possible and returns at once. Kicks
+// merge: however many arrive while a pass runs, at most one more pass
+// follows. Ignored while paused.
+func (s *Scheduler) SyncNow() {
+	s.init()
+	if s.Paused() {
+		return
+	}
+	signal(s.kick)
+}
+
+// Pause stops scheduled passes and SyncNow and shows Paused on the board. A
+// pass in flight finishes, after which the board shows Paused.
+func (s *Scheduler) Pause() {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.paused = true
+	if !s.inFlight {
+		s.showPausedLocked()
+	}
+}
+
+// Resume undoes Pause: the board shows the state it showed before, and if
+// a pass fell due while paused, one pass runs at once.
+func (s *Scheduler) Resume() {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.paused {
+		return
+	}
+	s.paused = false
+	if s.Board != nil {
+		s.Board.Update(func(st *Status) {
+			if st.State == Paused {
+				st.State = s.restore
+			}
+		})
+	}
+	signal(s.wake)
+}
+
+// Paused reports whether syncing is paused.
+func (s *Scheduler) Paused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
+}
+
+// SetPaused sets the initial state, as stored from the last run. Call it
+// before Run, after the board holds the stored status.
+func (s *Scheduler) SetPaused(paused bool) {
+	if paused {
+		s.Pause()
+	} else {
+		s.Resume()
+	}
+}
+
+// showPausedLocked puts Paused on the board, remembering what to restore.
+func (s *Scheduler) showPausedLocked() {
+	if s.Board == nil {
+		return
+	}
+	s.Board.Update(func(st *Status) {
+		if st.State != Paused {
+			s.restore = st.State
+			if s.restore == Syncing {
+				s.restore = Idle
+			}
+			st.State = Paused
+		}
+		st.NextPass = time.Time{}
+	})
+}
+
+// showNext puts the due time on the board, unless paused (no pass is due
+// then).
+func (s *Scheduler) showNext(due time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused || s.Board == nil {
+		return
+	}
+	s.Board.Update(func(st *Status) { st.NextPass = due })
+}
+
+// Run runs passes until ctx ends, then returns nil. The first pass runs
+// StartDelay after Run starts. Run must be called at most once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.init()
+	due := s.now().Add(s.startDelay())
+	s.showNext(due)
+	for {
+		now := s.now()
+		if due.Sub(now) > s.maxGap() {
+			// The clock was set backwards: without a re-base the next pass
+			// would wait for the lost time to come round again.
+			due = now.Add(s.nextGap())
+			s.showNext(due)
+		}
+		if !now.Before(due) && !s.Paused() {
+			// However long ago the pass fell due (a sleep of days, a jump
+			// forward), one pass covers the gap; the next is counted from it.
+			due = s.runPass(ctx, "scheduled")
+			continue
+		}
+		wait := checkEvery
+		if !s.Paused() {
+			wait = min(due.Sub(now), checkEvery)
+		}
+		t := s.clock().NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C():
+		case <-s.kick:
+			t.Stop()
+			if !s.Paused() {
+				due = s.runPass(ctx, "sync now")
+			}
+		case <-s.wake:
+			t.Stop()
+			s.showNext(due)
+		}
+	}
+}
+
+// runPass runs one pass and returns when the next one is due.
+func (s *Scheduler) runPass(ctx context.Context, why string) time.Time {
+	start := s.now()
+	s.mu.Lock()
+	s.inFlight = true
+	s.mu.Unlock()
+
+	s.log().Info("pass starting", "reason", why)
+	err := s.Pass(ctx)
+	end := s.now()
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log().Error("pass failed", "err", err, "took", end.Sub(start))
+	case err == nil:
+		s.log().Info("pass done", "took", end.Sub(start))
+	}
+
+	s.mu.Lock()
+	s.inFlight = false
+	if s.paused {
+		s.showPausedLocked()
+	}
+	s.mu.Unlock()
+
+	next := start.Add(s.nextGap())
+	if next.Before(end) {
+		// A pass longer than the interval: leave a full gap after it rather
+		// than starting the next one straight away.
+		next = end.Add(s.nextGap())
+	}
+	s.showNext(next)
+	return next
+}
+
+// nextGap returns the interval with its jitter.
+func (s *Scheduler) nextGap() time.Duration {
+	i := s.interval()
+	spread := time.Duration(float64(i) * jitterFraction)
+	if spread <= 0 {
+		return i
+	}
+	return i - spread + rand.N(2*spread+1)
+}
+
+// maxGap is the furthest a due time can legitimately be from now.
+func (s *Scheduler) maxGap() time.Duration {
+	return max(s.interval()+time.Duration(float64(s.interval())*jitterFraction), s.startDelay())
+}
+
+func (s *Scheduler) interval() time.Duration {
+	if s.Interval > 0 {
+		return s.Interval
+	}
+	return DefaultInterval
+}
+
+func (s *Scheduler) startDelay() time.Duration {
+	if s.StartDelay > 0 {
+		return s.StartDelay
+	}
+	return DefaultStartDelay
+}
+
+func (s *Scheduler) clock() Clock {
+	if s.Clock != nil {
+		return s.Clock
+	}
+	return RealClock{}
+}
+
+// now returns the wall-clock time without its monotonic reading, so that
+// comparisons follow the wall clock across sleeps and adjustments.
+func (s *Scheduler) now() time.Time { return s.clock().Now().Round(0) }
+
+func (s *Scheduler) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// signal makes a non-blocking send on a 1-buffered channel: a signal already
+// waiting absorbs this one.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}

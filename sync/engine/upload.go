@@ -1,0 +1,228 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailsync/storage"
+	"mailsync/sync/crm"
+	"mailsync/sync/remote"
+)
+
+// job is one interaction to create: a message (index into the page's items)
+// for one client.
+type job struct {
+	item       int
+	clientID   int64
+	contactIDs []int64
+	pending    storage.PendingJob
+}
+
+// upload fetches the bodies of the page's messages to upload, records every
+// job as pending in one transaction, then posts them, UploadsInFlight at a
+// time, recording each as done (ledger entry in, pending job out) in one
+// transaction as soon as ClientSuccess confirms it.
+//
+// A job whose outcome is unknown (crm.IsAmbiguous) stays pending and the
+// pass goes on; run fails the pass at the end so that the next one resolves
+// it by look-up. Any other transient failure, a refused sign-in or a
+// cancelled context stops the pass at once; the jobs not yet posted stay
+// pending too, which is safe: they are looked up before being posted again.
+// A job ClientSuccess refuses for good (a 400, a deleted client) is dropped
+// and its message counted as refused, so one bad message cannot hold the
+// window back forever.
+func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []string) error {
+	bodies, err := p.mb.Bodies(ctx, bodyIDs)
+	if err != nil {
+		return fmt.Errorf("engine: read message bodies: %w", err)
+	}
+	var todo []*job
+	for _, j := range jobs {
+		it := &items[j.item]
+		body, ok := bodies[it.msg.ID]
+		if !ok {
+			it.failed = reasonGone
+			continue
+		}
+		j.pending = storage.PendingJob{
+			Key:        it.key,
+			ClientID:   j.clientID,
+			Received:   it.msg.ReceivedDateTime,
+			TypeID:     crm.InteractionTypeEmail,
+			Subject:    interactionSubject(it.msg),
+			Date:       interactionDate(it.msg),
+			Note:       buildNote(it.msg, it.msg.InternetMessageID, body, p.limit),
+			ContactIDs: j.contactIDs,
+			Created:    p.start,
+		}
+		todo = append(todo, j)
+	}
+	clear(bodies)
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
+		for _, j := range todo {
+			if err := storage.PutPendingTx(tx, j.pending); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("engine: record pending uploads: %w", err)
+	}
+
+	var mu sync.Mutex
+	err = parallel(ctx, UploadsInFlight, len(todo), func(ctx context.Context, i int) error {
+		j := todo[i]
+		err := p.post(ctx, j.pending)
+		mu.Lock()
+		defer mu.Unlock()
+		it := &items[j.item]
+		switch {
+		case err == nil:
+			it.uploaded++
+			p.counts.Uploads++
+			return nil
+		case crm.IsAmbiguous(err) && ctx.Err() == nil:
+			p.ambiguous = append(p.ambiguous, err)
+			p.log.Warn("upload unconfirmed; it will be looked up on the next pass", "client", j.clientID, "err", err)
+			if len(p.ambiguous) >= maxAmbiguous {
+				return err
+			}
+			return nil
+		case remote.KindOf(err) == remote.Permanent && ctx.Err() == nil:
+			p.log.Warn("ClientSuccess refused an upload", "client", j.clientID, "err", err)
+			it.failed = reasonRefused
+			if derr := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
+				return storage.DeletePendingTx(tx, j.pending.Key, j.clientID)
+			}); derr != nil {
+				return fmt.Errorf("engine: drop refused upload: %w", derr)
+			}
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("engine: upload: %w", err)
+	}
+	return nil
+}
+
+// post creates the interaction of a pending job and records it as done.
+func (p *pass) post(ctx context.Context, j storage.PendingJob) error {
+	created, err := p.crm.CreateInteraction(ctx, j.ClientID, crm.Interaction{
+		InteractionTypeID: j.TypeID,
+		Subject:           j.Subject,
+		InteractionDate:   j.Date,
+		Note:              j.Note,
+		ContactIDs:        j.ContactIDs,
+	})
+	if err != nil {
+		return err
+	}
+	// Recorded whatever ctx says now: the interaction exists. Batch lets
+	// the concurrent uploads share one commit (the function is idempotent,
+	// as Batch may run it twice).
+	if err := p.e.Store.DB().Batch(func(tx *bolt.Tx) error {
+		return storage.RecordUploadTx(tx, j.Key, j.Received, storage.Upload{ClientID: j.ClientID, InteractionID: created.ID, At: p.e.now()})
+	}); err != nil {
+		return fmt.Errorf("engine: record upload: %w", err)
+	}
+	return nil
+}
+
+// resolvePending finishes the uploads an earlier pass left pending (it
+// crashed, or ClientSuccess's answer was lost): for each client, its
+// interactions are read once and a job whose Message-ID is found there is
+// recorded as done; the others are posted again from the job.
+func (p *pass) resolvePending(ctx context.Context) error {
+	jobs, err := p.e.Store.PendingJobs()
+	if err != nil {
+		return fmt.Errorf("engine: read pending uploads: %w", err)
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	p.log.Info("resolving unfinished uploads", "count", len(jobs))
+	byClient := map[int64][]storage.PendingJob{}
+	var order []int64
+	for _, j := range jobs {
+		if _, ok := byClient[j.ClientID]; !ok {
+			order = append(order, j.ClientID)
+		}
+		byClient[j.ClientID] = append(byClient[j.ClientID], j)
+	}
+	for _, clientID := range order {
+		existing, err := p.crm.Interactions(ctx, clientID)
+		if err != nil {
+			if remote.KindOf(err) == remote.Permanent && !errors.Is(err, context.Canceled) {
+				// The client is gone: nothing can be uploaded to it.
+				p.log.Warn("dropping uploads to a client ClientSuccess no longer has", "client", clientID, "err", err)
+				if derr := p.dropPending(byClient[clientID]); derr != nil {
+					return derr
+				}
+				continue
+			}
+			return fmt.Errorf("engine: look for unfinished uploads: %w", err)
+		}
+		found := map[string]int64{}
+		for _, in := range existing {
+			if k := messageIDOfNote(in.Note); k != "" {
+				if _, dup := found[k]; !dup {
+					found[k] = in.ID
+				}
+			}
+		}
+		clear(existing)
+		for _, j := range byClient[clientID] {
+			if id, ok := found[j.Key]; ok {
+				if err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
+					return storage.RecordUploadTx(tx, j.Key, j.Received, storage.Upload{ClientID: j.ClientID, InteractionID: id, At: p.e.now()})
+				}); err != nil {
+					return fmt.Errorf("engine: record found upload: %w", err)
+				}
+				p.pending++
+				continue
+			}
+			err := p.post(ctx, j)
+			switch {
+			case err == nil:
+				p.pending++
+				p.counts.Uploads++
+			case crm.IsAmbiguous(err) && ctx.Err() == nil:
+				p.ambiguous = append(p.ambiguous, err)
+				if len(p.ambiguous) >= maxAmbiguous {
+					return fmt.Errorf("engine: post unfinished upload: %w", err)
+				}
+			case remote.KindOf(err) == remote.Permanent && ctx.Err() == nil:
+				p.log.Warn("ClientSuccess refused an unfinished upload", "client", clientID, "err", err)
+				if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
+					return derr
+				}
+			default:
+				return fmt.Errorf("engine: post unfinished upload: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *pass) dropPending(jobs []storage.PendingJob) error {
+	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
+		for _, j := range jobs {
+			if err := storage.DeletePendingTx(tx, j.Key, j.ClientID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("engine: drop unfinished uploads: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,403 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"mailsync/sync/remote"
+)
+
+// Scopes are the delegated permissions Mail Sync asks for, exactly: sign-in
+// and profile (openid profile email User.Read), a refresh token
+// (offline_access), and the mailbox (Mail.Read, Mail.Send).
+var Scopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read", "Mail.Send"}
+
+// DefaultSignInTimeout is how long SignIn.Run waits for the browser when
+// SignIn.Timeout is zero.
+const DefaultSignInTimeout = 5 * time.Minute
+
+// OAuthConfig returns the configuration of Mail Sync as a public client of
+// the Microsoft identity platform at authority (for example
+// https://login.microsoftonline.com/organizations): endpoints
+// {authority}/oauth2/v2.0/authorize and {authority}/oauth2/v2.0/token, no
+// client secret (the client id travels in the form body), and Scopes.
+// RedirectURL is left empty: SignIn.Run sets it on its own copy.
+func OAuthConfig(authority, clientID string) *oauth2.Config {
+	a := strings.TrimRight(authority, "/")
+	return &oauth2.Config{
+		ClientID: clientID,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   a + "/oauth2/v2.0/authorize",
+			TokenURL:  a + "/oauth2/v2.0/token",
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+		Scopes: slices.Clone(Scopes),
+	}
+}
+
+// Account is who signed in, as the ID token says.
+type Account struct {
+	Name     string
+	Email    string
+	TenantID string
+}
+
+// Result is what a successful sign-in gives: the token (access token,
+// refresh token, expiry; the ID token is in Token.Extra("id_token")) and the
+// account.
+type Result struct {
+	Token   *oauth2.Token
+	Account Account
+}
+
+// personError is an error whose text is a whole sentence for a person, shown
+// as it is.
+type personError string
+
+func (e personError) Error() string { return string(e) }
+
+// ErrDeclined is returned by SignIn.Run when the person pressed Cancel or
+// refused consent on Microsoft's page.
+var ErrDeclined error = personError("You declined the permissions Mail Sync needs, so it is not connected.")
+
+// ErrTimedOut is returned by SignIn.Run when nobody finished signing in in
+// time. The error returned names the actual timeout; errors.Is(err,
+// ErrTimedOut) holds for every timeout.
+var ErrTimedOut error = &timedOutError{after: DefaultSignInTimeout}
+
+type timedOutError struct{ after time.Duration }
+
+func (e *timedOutError) Error() string {
+	return "Sign-in timed out after " + durationWords(e.after) + "; nothing was changed."
+}
+
+func (e *timedOutError) Is(target error) bool { return target == ErrTimedOut }
+
+// durationWords says d the way a person would: "5 minutes", "30 seconds".
+func durationWords(d time.Duration) string {
+	unit := func(n int64, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return strconv.FormatInt(n, 10) + " " + word + "s"
+	}
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	case d >= time.Second && d%time.Second == 0:
+		return unit(int64(d/time.Second), "second")
+	}
+	return d.String()
+}
+
+// SignIn is one interactive sign-in through the system browser: OAuth 2
+// authorization code with PKCE (S256) and a random state, answered on a
+// loopback listener. A SignIn is used for one Run.
+type SignIn struct {
+	// Config is the public client, usually from OAuthConfig. Run does not
+	// modify it.
+	Config *oauth2.Config
+	// Open shows the sign-in URL to the person, usually in the system
+	// browser. It may be nil when OnURL shows the URL. If Open fails and
+	// OnURL is set, Run keeps waiting: the person can copy the URL.
+	Open func(url string) error
+	// Timeout bounds the wait for the browser; DefaultSignInTimeout if zero.
+	Timeout time.Duration
+	// OnURL, if set, is called with the sign-in URL before Open.
+	OnURL func(url string)
+}
+
+// Run signs in and returns the token and the account. It listens on a random
+// port of 127.0.0.1 (and of ::1 when the machine has IPv6, on the same port,
+// so that "localhost" works whichever way the browser resolves it), with the
+// redirect URI http://localhost:PORT/, which Entra accepts for a public
+// client registered with http://localhost.
+//
+// A callback whose Host header is not this loopback address and port, or
+// whose state is wrong or missing, gets a 400 page and Run keeps waiting: a
+// stray request cannot end the sign-in. The first callback with the right
+// state ends it: ErrDeclined for access_denied, an error in words for any
+// other error, or the exchanged token. Run returns ErrTimedOut after
+// Timeout, and the context's error when ctx is done. On every return the
+// listeners are closed, so a later callback is refused by the system.
+func (s *SignIn) Run(ctx context.Context) (*Result, error) {
+	if s.Config == nil {
+		return nil, errors.New("graph: sign in: no OAuth configuration")
+	}
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSignInTimeout
+	}
+
+	ln4, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("graph: sign in: listen on loopback: %w", err)
+	}
+	port := ln4.Addr().(*net.TCPAddr).Port
+	listeners := []net.Listener{ln4}
+	// IPv6 loopback is optional: a machine without it resolves localhost to
+	// 127.0.0.1 anyway.
+	if ln6, err := net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
+		listeners = append(listeners, ln6)
+	}
+
+	cfg := *s.Config
+	cfg.RedirectURL = "http://localhost:" + strconv.Itoa(port) + "/"
+	verifier := oauth2.GenerateVerifier()
+	state := rand.Text()
+	authURL := cfg.AuthCodeURL(state,
+		oauth2.S256ChallengeOption(verifier),
+		// Lets a person with several Microsoft accounts pick the mailbox.
+		oauth2.SetAuthURLParam("prompt", "select_account"))
+
+	runCtx, cancel := context.WithCancel(ctx)
+	if _, ok := runCtx.Value(oauth2.HTTPClient).(*http.Client); !ok {
+		runCtx = context.WithValue(runCtx, oauth2.HTTPClient, remote.NewHTTPClient(nil))
+	}
+	cb := &callback{
+		cfg:      &cfg,
+		ctx:      runCtx,
+		port:     strconv.Itoa(port),
+		state:    state,
+		verifier: verifier,
+		done:     make(chan callbackResult, 1),
+	}
+	srv := &http.Server{
+		Handler:           cb,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	for _, ln := range listeners {
+		go func() { _ = srv.Serve(ln) }()
+	}
+	defer func() {
+		// Abort an exchange still in flight, then close the listeners and
+		// let a page being written finish.
+		cancel()
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer scancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+
+	if s.OnURL != nil {
+		s.OnURL(authURL)
+	}
+	if s.Open != nil {
+		if err := s.Open(authURL); err != nil && s.OnURL == nil {
+			return nil, fmt.Errorf("graph: sign in: open the browser: %w", err)
+		}
+	}
+
+	select {
+	case r := <-cb.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("graph: sign in: %w", ctx.Err())
+	case <-timer.C:
+		return nil, &timedOutError{after: timeout}
+	}
+}
+
+type callbackResult struct {
+	res *Result
+	err error
+}
+
+// callback answers the browser's redirect on the loopback listener.
+type callback struct {
+	cfg      *oauth2.Config
+	ctx      context.Context
+	port     string
+	state    string
+	verifier string
+	done     chan callbackResult // buffered: one send, by the first valid callback
+
+	mu       sync.Mutex
+	finished bool
+}
+
+func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The listeners are bound to loopback only; this is a second line.
+	if !isLoopbackAddr(r.RemoteAddr) {
+		writePage(w, http.StatusForbidden, pageRejected, "This address only answers the computer it runs on.")
+		return
+	}
+	// A foreign Host header means a page on another site made the browser
+	// call us (DNS rebinding): refuse it.
+	if !c.hostOK(r.Host) {
+		writePage(w, http.StatusBadRequest, pageRejected, "This request was not sent to Mail Sync's sign-in address.")
+		return
+	}
+	if r.URL.Path != "/" {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writePage(w, http.StatusMethodNotAllowed, pageRejected, "Mail Sync's sign-in address only answers the browser's redirect.")
+		return
+	}
+	q := r.URL.Query()
+	if st := q.Get("state"); st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(c.state)) != 1 {
+		writePage(w, http.StatusBadRequest, pageRejected, "This link does not belong to the sign-in Mail Sync is waiting for. Finish signing in from the page Mail Sync opened.")
+		return
+	}
+	c.mu.Lock()
+	if c.finished {
+		c.mu.Unlock()
+		writePage(w, http.StatusBadRequest, pageRejected, "This sign-in has already finished.")
+		return
+	}
+	c.finished = true
+	c.mu.Unlock()
+
+	var res callbackResult
+	switch e := q.Get("error"); {
+	case e == "access_denied":
+		res.err = ErrDeclined
+		writePage(w, http.StatusOK, pageDeclined, ErrDeclined.Error())
+	case e != "":
+		res.err = providerError(e, q.Get("error_description"))
+		writePage(w, http.StatusOK, pageFailed, res.err.Error())
+	case q.Get("code") == "":
+		res.err = personError("Microsoft answered the sign-in without a code; Mail Sync is not connected.")
+		writePage(w, http.StatusBadRequest, pageFailed, res.err.Error())
+	default:
+		tok, err := c.cfg.Exchange(c.ctx, q.Get("code"), oauth2.VerifierOption(c.verifier))
+		if err != nil {
+			res.err = classifyTokenError("sign in", err)
+			writePage(w, http.StatusOK, pageFailed, "Mail Sync could not finish signing in: "+messageOf(res.err))
+			break
+		}
+		res.res = &Result{Token: tok}
+		// The account is display data; a token without a readable ID
+		// token is still a working connection (the caller can ask /me).
+		if id, ok := tok.Extra("id_token").(string); ok {
+			if acct, err := AccountFromIDToken(id); err == nil {
+				res.res.Account = acct
+			}
+		}
+		writePage(w, http.StatusOK, pageConnected, "Mail Sync can now read your mailbox. You can close this tab.")
+	}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	c.done <- res
+}
+
+// hostOK reports whether the Host header names this listener through a
+// loopback name: localhost, 127.0.0.1 or [::1], with our port.
+func (c *callback) hostOK(hostport string) bool {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil || port != c.port {
+		return false
+	}
+	switch strings.ToLower(host) {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+func isLoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// providerError turns an error the identity platform sent back through the
+// redirect into words. Entra's descriptions start with the AADSTS code and
+// may carry trace lines after the first; only the first line is kept.
+func providerError(code, description string) error {
+	desc, _, _ := strings.Cut(strings.TrimSpace(description), "\n")
+	desc = strings.TrimSpace(desc)
+	if len(desc) > 300 {
+		desc = desc[:300] + "…"
+	}
+	if desc == "" {
+		desc = code
+	}
+	return personError("Microsoft did not complete the sign-in: " + desc)
+}
+
+func messageOf(err error) string {
+	var re *remote.Error
+	if errors.As(err, &re) && re.Message != "" {
+		return re.Message
+	}
+	return err.Error()
+}
+
+type pageKind string
+
+// The outcome of a page is in data-outcome on #mailsync-result, so that a
+// browser-driving test can tell the pages apart without reading the words.
+const (
+	pageConnected pageKind = "connected"
+	pageDeclined  pageKind = "declined"
+	pageFailed    pageKind = "failed"
+	pageRejected  pageKind = "rejected"
+)
+
+var pageTitles = map[pageKind]string{
+	pageConnected: "Connected — you can close this tab",
+	pageDeclined:  "Mail Sync is not connected",
+	pageFailed:    "Mail Sync is not connected",
+	pageRejected:  "Request refused",
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Mail Sync — {{.Title}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f3f4f6;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center;color:#1f2937}
+main{background:#fff;border-radius:8px;box-shadow:0 2px 12px rgba(0,0,0,.12);padding:32px 40px;max-width:460px}
+h1{font-size:1.35rem;margin:0 0 12px}
+main[data-outcome=connected] h1{color:#107c10}
+main[data-outcome=declined] h1,main[data-outcome=failed] h1,main[data-outcome=rejected] h1{color:#a4262c}
+p{line-height:1.5;margin:0}
+</style></head>
+<body><main id="mailsync-result" data-outcome="{{.Outcome}}">
+<h1>{{.Title}}</h1>
+<p>{{.Message}}</p>
+</main></body></html>
+`))
+
+func writePage(w http.ResponseWriter, status int, kind pageKind, message string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	// The callback URL carries the authorization code: never send it on.
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_ = pageTemplate.Execute(w, struct {
+		Title, Message string
+		Outcome        pageKind
+	}{pageTitles[kind], message, kind})
+}

@@ -1,0 +1,279 @@
+package graph
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"mailsync/sync/remote"
+)
+
+// TokenRetry is how a TokenSource retries a token endpoint that is down or
+// slow. It is short on purpose: Token runs inside a Graph request, and a
+// sign-in service that stays down is retried by the next pass.
+var TokenRetry = remote.Policy{MaxAttempts: 3, BaseDelay: 500 * time.Millisecond, MaxDelay: 10 * time.Second}
+
+// TokenSource is an oauth2.TokenSource for Microsoft Graph that renews the
+// access token with the refresh token. It is safe for concurrent use;
+// concurrent callers share one renewal.
+//
+// Microsoft rotates the refresh token on every renewal. The new refresh
+// token is handed to save before the new access token is returned to anyone,
+// so a crash right after a renewal loses nothing; save is called only when
+// the refresh token changed. If save fails, the token is kept in memory, the
+// error is returned, and the next Token call saves again before answering.
+//
+// When Microsoft refuses the refresh token (invalid_grant and the like),
+// Token returns a *remote.Error of Kind remote.NeedsReconnect with the reason
+// in words, and keeps returning it without asking Microsoft again: only a new
+// sign-in (a new TokenSource) helps. A token endpoint that is down or slow
+// gives a remote.Transient error, retried a few times, never NeedsReconnect.
+type TokenSource struct {
+	// Retry is the retry policy for the token endpoint; set it before first
+	// use. NewTokenSource sets TokenRetry.
+	Retry remote.Policy
+
+	ctx  context.Context
+	cfg  *oauth2.Config
+	save func(refreshToken string) error
+
+	mu          sync.Mutex
+	refresh     string
+	access      *oauth2.Token // nil when a renewal is needed
+	unsaved     bool          // refresh changed but save has not succeeded yet
+	reconnectEr error         // sticky NeedsReconnect
+}
+
+// NewTokenSource returns a TokenSource that renews tokens with cfg at its
+// token endpoint, starting from refreshToken. ctx bounds every renewal (and
+// may carry an *http.Client under oauth2.HTTPClient; otherwise one from
+// remote.NewHTTPClient is used). save stores a rotated refresh token, usually
+// in the keyring.
+func NewTokenSource(ctx context.Context, cfg *oauth2.Config, refreshToken string, save func(refreshToken string) error) *TokenSource {
+	if _, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); !ok {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, remote.NewHTTPClient(nil))
+	}
+	return &TokenSource{Retry: TokenRetry, ctx: ctx, cfg: cfg, save: save, refresh: refreshToken}
+}
+
+// Token returns a valid access token, renewing it when it expired or was
+// invalidated. See TokenSource for the contract on saving and errors.
+func (ts *TokenSource) Token() (*oauth2.Token, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.reconnectEr != nil {
+		return nil, ts.reconnectEr
+	}
+	if ts.unsaved {
+		if err := ts.save(ts.refresh); err != nil {
+			return nil, fmt.Errorf("graph: save refresh token: %w", err)
+		}
+		ts.unsaved = false
+	}
+	if ts.access.Valid() {
+		return ts.access, nil
+	}
+	if ts.refresh == "" {
+		ts.reconnectEr = &remote.Error{Service: "graph", Op: "renew sign-in", Kind: remote.NeedsReconnect,
+			Message: "Mail Sync is not connected to Microsoft 365; connect first."}
+		return nil, ts.reconnectEr
+	}
+	tok, err := ts.renew()
+	if err != nil {
+		if remote.IsNeedsReconnect(err) {
+			ts.reconnectEr = err
+		}
+		return nil, err
+	}
+	if tok.RefreshToken == "" {
+		// The endpoint may omit the refresh token when it did not rotate it.
+		tok.RefreshToken = ts.refresh
+	}
+	if tok.RefreshToken != ts.refresh {
+		ts.refresh = tok.RefreshToken
+		// Keep the access token even if saving fails: the old refresh
+		// token may already be spent, so the new one must not be lost.
+		ts.access = tok
+		if err := ts.save(ts.refresh); err != nil {
+			ts.unsaved = true
+			return nil, fmt.Errorf("graph: save refresh token: %w", err)
+		}
+	}
+	ts.access = tok
+	return tok, nil
+}
+
+// Invalidate drops the cached access token, so that the next Token renews
+// it. Call it when Graph answered 401 with a token that had not expired.
+func (ts *TokenSource) Invalidate() {
+	ts.mu.Lock()
+	ts.access = nil
+	ts.mu.Unlock()
+}
+
+// Client returns an HTTP client that sends ts's access token on every
+// request. Its transport is the *http.Client under oauth2.HTTPClient in ctx,
+// or one from remote.NewHTTPClient.
+func (ts *TokenSource) Client(ctx context.Context) *http.Client {
+	base, ok := ctx.Value(oauth2.HTTPClient).(*http.Client)
+	if !ok {
+		base = remote.NewHTTPClient(nil)
+	}
+	return &http.Client{
+		Transport: &oauth2.Transport{Source: ts, Base: base.Transport},
+		Timeout:   base.Timeout,
+	}
+}
+
+// renew asks the token endpoint for a new access token, retrying transient
+// failures through remote.ShouldRetry within ts.Retry.
+func (ts *TokenSource) renew() (*oauth2.Token, error) {
+	for attempt := 1; ; attempt++ {
+		tok, err := ts.cfg.TokenSource(ts.ctx, &oauth2.Token{RefreshToken: ts.refresh}).Token()
+		if err == nil {
+			return tok, nil
+		}
+		classified := classifyTokenError("renew sign-in", err)
+		if classified.Kind != remote.Transient {
+			return nil, classified
+		}
+		var resp *http.Response
+		netErr := err
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			resp, netErr = re.Response, nil
+		}
+		retry, wait := remote.ShouldRetry(ts.ctx, ts.Retry, attempt, resp, netErr)
+		if !retry || remote.Sleep(ts.ctx, wait) != nil {
+			return nil, classified
+		}
+	}
+}
+
+var aadstsPattern = regexp.MustCompile(`AADSTS(\d+)`)
+
+// reconnectReasons says in words why Microsoft refused a grant, by AADSTS
+// code.
+var reconnectReasons = map[string]string{
+	"50173":  "Access was revoked or your password changed; connect again.",
+	"50133":  "Your password changed; connect again.",
+	"50132":  "Your password changed; connect again.",
+	"700082": "Your Microsoft sign-in expired; connect again.",
+	"70008":  "Your Microsoft sign-in expired; connect again.",
+	"700084": "Your Microsoft sign-in expired; connect again.",
+	"65001":  "Mail Sync no longer has your consent to read your mail; connect again to grant it.",
+	"50076":  "Your organization now asks for multi-factor authentication; connect again to complete it.",
+	"50079":  "Your organization now asks for multi-factor authentication; connect again to complete it.",
+	"50078":  "Your multi-factor authentication expired; connect again.",
+	"50057":  "Your Microsoft account is disabled; ask your administrator, then connect again.",
+	"50053":  "Your Microsoft account is locked; connect again once it is unlocked.",
+	"53003":  "Your organization's access policy blocked Mail Sync; connect again or ask your administrator.",
+	"54005":  "This sign-in was already used; connect again.",
+	"501481": "The sign-in could not be verified; connect again.",
+}
+
+// classifyTokenError turns a token endpoint failure into a *remote.Error:
+// invalid_grant and the interaction errors need a new sign-in; 5xx, 429,
+// timeouts and unreachable endpoints are transient; the rest is permanent.
+// Message never carries a token.
+func classifyTokenError(op string, err error) *remote.Error {
+	e := &remote.Error{Service: "graph", Op: op, Err: err}
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		e.Kind = remote.KindOf(err)
+		if e.Kind == remote.Transient {
+			e.Message = "Could not reach the Microsoft sign-in service; Mail Sync will try again later."
+		} else {
+			e.Message = "The Microsoft sign-in service gave an answer Mail Sync does not understand."
+		}
+		return e
+	}
+	if re.Response != nil {
+		e.Status = re.Response.StatusCode
+	}
+	aad := ""
+	if m := aadstsPattern.FindStringSubmatch(re.ErrorDescription); m != nil {
+		aad = m[1]
+	}
+	e.Code = re.ErrorCode
+	if aad != "" {
+		e.Code += " AADSTS" + aad
+	}
+	switch re.ErrorCode {
+	case "invalid_grant", "interaction_required", "consent_required", "login_required":
+		e.Kind = remote.NeedsReconnect
+		e.Message = reconnectReasons[aad]
+		if e.Message == "" {
+			e.Message = "Microsoft no longer accepts Mail Sync's sign-in; connect again."
+		}
+		return e
+	case "invalid_client", "unauthorized_client":
+		e.Kind = remote.Permanent
+		e.Message = "Microsoft does not accept Mail Sync's app registration (check MAILSYNC_CLIENT_ID)."
+		return e
+	case "temporarily_unavailable":
+		e.Kind = remote.Transient
+		e.Message = "The Microsoft sign-in service is unavailable; Mail Sync will try again later."
+		return e
+	}
+	if e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Status == http.StatusRequestTimeout {
+		e.Kind = remote.Transient
+		e.Message = "The Microsoft sign-in service is unavailable; Mail Sync will try again later."
+		return e
+	}
+	e.Kind = remote.Permanent
+	desc, _, _ := strings.Cut(strings.TrimSpace(re.ErrorDescription), "\n")
+	if desc == "" {
+		desc = fmt.Sprintf("HTTP %d", e.Status)
+	}
+	e.Message = "The Microsoft sign-in service refused the request: " + strings.TrimSpace(desc)
+	return e
+}
+
+// AccountFromIDToken reads the account from an ID token's claims: name,
+// preferred_username (else email, else upn) and tid.
+//
+// The signature is not verified, on purpose: the ID token is only used for
+// display, and it came straight from the token endpoint over TLS in answer
+// to our own code exchange, which OpenID Connect (section 3.1.3.7) allows to
+// trust without a signature check. It is never used to authorize anything.
+func AccountFromIDToken(idToken string) (Account, error) {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return Account{}, errors.New("graph: read ID token: not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return Account{}, fmt.Errorf("graph: read ID token: %w", err)
+	}
+	var c struct {
+		Name              string `json:"name"`
+		PreferredUsername string `json:"preferred_username"`
+		Email             string `json:"email"`
+		UPN               string `json:"upn"`
+		TenantID          string `json:"tid"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return Account{}, fmt.Errorf("graph: read ID token claims: %w", err)
+	}
+	a := Account{Name: c.Name, TenantID: c.TenantID}
+	for _, e := range []string{c.PreferredUsername, c.Email, c.UPN} {
+		if strings.Contains(e, "@") {
+			a.Email = e
+			break
+		}
+	}
+	if a.Email == "" {
+		a.Email = c.PreferredUsername
+	}
+	return a, nil
+}

@@ -1,0 +1,1074 @@
+// Package graphtest provides faithful fakes of Microsoft 365 for tests and for
+// `mailsync demo`. Graph is an httptest server that answers the Microsoft
+// Graph v1.0 calls Mail Sync makes (/me, /me/messages, /me/mailFolders,
+// $batch) the way Graph does: OData parameters are validated and a query it
+// does not understand is a 400 with Graph's error JSON, lists are paged with
+// @odata.nextLink, $select is honoured, extended property ids come back
+// normalised. Knobs inject faults (throttling, 503, resets, truncated
+// bodies, slowness) and counters report what clients did.
+package graphtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"mailsync/sync/graph"
+)
+
+// Folder is a mail folder of the fake mailbox. WellKnownName is one of
+// Graph's well-known folder names ("inbox", "syncissues", ...) or "".
+type Folder struct{ ID, ParentID, DisplayName, WellKnownName string }
+
+// Stats counts what clients asked of the fake.
+type Stats struct {
+	Requests     int            // HTTP requests received, $batch counted once
+	ByRoute      map[string]int // e.g. "GET /me/messages", "POST /$batch"
+	PeakInFlight int            // most HTTP requests being served at once
+	BatchItems   int            // requests carried inside $batch requests
+	// EarlyRetries counts requests that arrived before the time a 429 or
+	// 503 told their client to wait for.
+	EarlyRetries int
+	Injected     map[FaultKind]int // faults injected, by kind
+}
+
+// Graph is a fake Microsoft Graph v1.0 mail API. It is safe for concurrent
+// use; the setters may be called while clients are running.
+type Graph struct {
+	// URL is the base URL clients use, including "/v1.0".
+	URL string
+
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	me          graph.Me
+	folders     map[string]*Folder
+	folderOrder []string
+	messages    map[string]*storedMessage
+	authorize   func(string) bool
+	latency     time.Duration
+	faults      Faults
+	rng         *rand.Rand
+	stats       Stats
+	inFlight    int
+	nextAllowed map[string]time.Time // by bearer token: the client's identity
+	seq         int
+}
+
+type storedMessage struct {
+	msg  graph.Message
+	body string
+}
+
+// NewGraph starts a fake Graph with an empty mailbox and a default user.
+func NewGraph() *Graph {
+	g := newGraph()
+	g.srv = httptest.NewServer(g.Handler())
+	g.URL = g.srv.URL + "/v1.0"
+	return g
+}
+
+func newGraph() *Graph {
+	return &Graph{
+		me: graph.Me{
+			ID:                "7d3f8a2e-5b1c-4c2a-9e0f-1a2b3c4d5e6f",
+			DisplayName:       "Avery Quinn",
+			Mail:              "avery@contoso.example",
+			UserPrincipalName: "avery@contoso.example",
+			ProxyAddresses:    []string{"SMTP:avery@contoso.example"},
+		},
+		folders:     map[string]*Folder{},
+		messages:    map[string]*storedMessage{},
+		nextAllowed: map[string]time.Time{},
+		stats:       Stats{ByRoute: map[string]int{}},
+	}
+}
+
+// Handler returns the fake as an http.Handler serving paths under /v1.0/,
+// for serving on another listener (the demo).
+func (g *Graph) Handler() http.Handler { return http.HandlerFunc(g.serve) }
+
+// Close stops the server started by NewGraph.
+func (g *Graph) Close() {
+	if g.srv != nil {
+		g.srv.Close()
+	}
+}
+
+// SetMe sets the signed-in user that /me answers.
+func (g *Graph) SetMe(me graph.Me) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	me.ProxyAddresses = slices.Clone(me.ProxyAddresses)
+	g.me = me
+}
+
+// AddFolder adds a folder. An empty ID is generated; ParentID "" makes it a
+// top-level folder.
+func (g *Graph) AddFolder(f Folder) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if f.ID == "" {
+		f.ID = g.newIDLocked("AQMk")
+	}
+	if _, ok := g.folders[f.ID]; !ok {
+		g.folderOrder = append(g.folderOrder, f.ID)
+	}
+	g.folders[f.ID] = &f
+}
+
+// AddMessage stores a message with a text body. m.ParentFolderID must name a
+// folder added before (it panics otherwise: a broken test fixture); an empty
+// m.ID is generated. Extended property ids are stored normalised, as Graph
+// returns them.
+func (g *Graph) AddMessage(m graph.Message, body string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.folders[m.ParentFolderID]; !ok {
+		panic(fmt.Sprintf("graphtest: AddMessage: no folder %q", m.ParentFolderID))
+	}
+	if m.ID == "" {
+		m.ID = g.newIDLocked("AAMk")
+	}
+	m = cloneMessage(m)
+	for i, p := range m.SingleValueExtendedProperties {
+		if n, ok := normalizePropertyID(p.ID); ok {
+			m.SingleValueExtendedProperties[i].ID = n
+		}
+	}
+	g.messages[m.ID] = &storedMessage{msg: m, body: body}
+}
+
+// MoveMessage moves a message to another folder. Like Graph, the moved item
+// gets a new id; its internetMessageId stays. It returns the new id, or ""
+// when there is no message id.
+func (g *Graph) MoveMessage(id, folderID string) (newID string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sm, ok := g.messages[id]
+	if !ok {
+		return ""
+	}
+	if _, ok := g.folders[folderID]; !ok {
+		panic(fmt.Sprintf("graphtest: MoveMessage: no folder %q", folderID))
+	}
+	delete(g.messages, id)
+	m := sm.msg
+	m.ID = g.newIDLocked("AAMk")
+	m.ParentFolderID = folderID
+	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body}
+	return m.ID
+}
+
+// CopyMessage copies a message into a folder and returns the copy's id.
+// The copy keeps the internetMessageId. It returns "" when there is no
+// message id.
+func (g *Graph) CopyMessage(id, folderID string) (newID string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sm, ok := g.messages[id]
+	if !ok {
+		return ""
+	}
+	if _, ok := g.folders[folderID]; !ok {
+		panic(fmt.Sprintf("graphtest: CopyMessage: no folder %q", folderID))
+	}
+	m := cloneMessage(sm.msg)
+	m.ID = g.newIDLocked("AAMk")
+	m.ParentFolderID = folderID
+	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body}
+	return m.ID
+}
+
+// DeleteMessage removes a message for good (a hard delete: later requests
+// for it answer 404 ErrorItemNotFound).
+func (g *Graph) DeleteMessage(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.messages, id)
+}
+
+// SetAuthorizer decides which bearer tokens are accepted. With nil, any
+// non-empty bearer token is. A refused token gets 401
+// InvalidAuthenticationToken.
+func (g *Graph) SetAuthorizer(f func(bearerToken string) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.authorize = f
+}
+
+// SetLatency adds d to every request (counted as in flight meanwhile).
+func (g *Graph) SetLatency(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.latency = d
+}
+
+// SetFaults replaces the fault configuration and reseeds its generator.
+func (g *Graph) SetFaults(f Faults) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f.Kinds = slices.Clone(f.Kinds)
+	g.faults = f
+	g.rng = rand.New(rand.NewPCG(uint64(f.Seed), 0x6d61696c73796e63))
+}
+
+// Stats returns a copy of the counters.
+func (g *Graph) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.stats
+	s.ByRoute = make(map[string]int, len(g.stats.ByRoute))
+	for k, v := range g.stats.ByRoute {
+		s.ByRoute[k] = v
+	}
+	s.Injected = make(map[FaultKind]int, len(g.stats.Injected))
+	for k, v := range g.stats.Injected {
+		s.Injected[k] = v
+	}
+	return s
+}
+
+// ResetStats zeroes the counters and forgets pending Retry-After deadlines.
+func (g *Graph) ResetStats() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stats = Stats{ByRoute: map[string]int{}, PeakInFlight: g.inFlight}
+	g.nextAllowed = map[string]time.Time{}
+}
+
+// newIDLocked returns an opaque id shaped like Graph's URL-safe base64 ids.
+func (g *Graph) newIDLocked(prefix string) string {
+	g.seq++
+	return fmt.Sprintf("%sADAwATM0MDAAMS1h%08x-%04x_AAA=", prefix, g.seq, g.seq%0xffff)
+}
+
+func cloneMessage(m graph.Message) graph.Message {
+	m.ToRecipients = slices.Clone(m.ToRecipients)
+	m.CcRecipients = slices.Clone(m.CcRecipients)
+	m.BccRecipients = slices.Clone(m.BccRecipients)
+	m.Categories = slices.Clone(m.Categories)
+	m.SingleValueExtendedProperties = slices.Clone(m.SingleValueExtendedProperties)
+	if m.From != nil {
+		f := *m.From
+		m.From = &f
+	}
+	if m.Sender != nil {
+		s := *m.Sender
+		m.Sender = &s
+	}
+	return m
+}
+
+// graphReply is one response: for an HTTP request or a $batch item.
+type graphReply struct {
+	status int
+	header http.Header
+	body   any
+}
+
+func graphOK(body any) graphReply {
+	return graphReply{status: http.StatusOK, header: http.Header{}, body: body}
+}
+
+// graphFail is Graph's error JSON: {"error":{"code","message",...}}.
+func graphFail(status int, code, message string) graphReply {
+	return graphReply{status: status, header: http.Header{}, body: map[string]any{
+		"error": map[string]any{
+			"code":    code,
+			"message": message,
+			"innerError": map[string]any{
+				"date":              time.Now().UTC().Format("2006-01-02T15:04:05"),
+				"request-id":        "5f0c4a1e-8e0a-4b7e-9d7c-3a2b1c0d9e8f",
+				"client-request-id": "5f0c4a1e-8e0a-4b7e-9d7c-3a2b1c0d9e8f",
+			},
+		},
+	}}
+}
+
+func badRequest(code, message string) graphReply {
+	return graphFail(http.StatusBadRequest, code, message)
+}
+
+// serve handles one HTTP request: accounting, latency, authentication,
+// faults, then the route.
+func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
+	path, ok := strings.CutPrefix(r.URL.EscapedPath(), "/v1.0")
+	route := routeName(r.Method, path)
+	g.mu.Lock()
+	g.stats.Requests++
+	g.stats.ByRoute[route]++
+	g.inFlight++
+	if g.inFlight > g.stats.PeakInFlight {
+		g.stats.PeakInFlight = g.inFlight
+	}
+	latency := g.latency
+	g.mu.Unlock()
+
+	// The request stops counting as in flight just before its response is
+	// written: once a client has the response it may send the next request,
+	// and that one must not meet this one still counted.
+	var leaveOnce sync.Once
+	leave := func() {
+		leaveOnce.Do(func() {
+			g.mu.Lock()
+			g.inFlight--
+			g.mu.Unlock()
+		})
+	}
+	defer leave()
+
+	// Reading the body first lets the server notice a client hanging up
+	// (it watches the connection only once the body is consumed), so a
+	// cancelled request does not sit out the latency.
+	var body []byte
+	if r.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+		if err != nil {
+			return
+		}
+		body = b
+	}
+	if !graphWait(r.Context(), latency) {
+		return
+	}
+	if !ok {
+		leave()
+		writeReply(w, graphFail(http.StatusBadRequest, "BadRequest", "Invalid version."))
+		return
+	}
+
+	token, hasToken := bearerToken(r)
+	g.mu.Lock()
+	authorize := g.authorize
+	g.mu.Unlock()
+	if !hasToken {
+		leave()
+		writeReply(w, graphFail(http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty."))
+		return
+	}
+	if authorize != nil && !authorize(token) {
+		leave()
+		writeReply(w, graphFail(http.StatusUnauthorized, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."))
+		return
+	}
+
+	now := time.Now()
+	g.mu.Lock()
+	if until, ok := g.nextAllowed[token]; ok && now.Before(until) {
+		g.stats.EarlyRetries++
+	}
+	fault := g.drawFault(false)
+	var faulted graphReply
+	if fault == Throttle429 || fault == Unavailable503 {
+		faulted = g.faultReply(fault, token, now)
+	}
+	g.mu.Unlock()
+
+	switch fault {
+	case Throttle429, Unavailable503:
+		leave()
+		writeReply(w, faulted)
+		return
+	case ConnReset:
+		leave()
+		dropConn(w, true)
+		return
+	case Slow:
+		if !graphWait(r.Context(), g.slowDelay()) {
+			return
+		}
+	}
+
+	base := "http://" + r.Host + "/v1.0"
+	if r.TLS != nil {
+		base = "https://" + r.Host + "/v1.0"
+	}
+	rep := g.route(base, token, r.Method, path, r.URL.Query(), r.Header, body, false)
+	leave()
+	if fault == TruncatedBody {
+		payload, _ := json.Marshal(rep.body)
+		for k, v := range rep.header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+		writeTruncated(w, rep.status, payload)
+		return
+	}
+	writeReply(w, rep)
+}
+
+func writeReply(w http.ResponseWriter, rep graphReply) {
+	for k, v := range rep.header {
+		w.Header()[k] = v
+	}
+	payload, err := json.Marshal(rep.body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(payload)
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// splitPath returns the path's segments, unescaped. Graph's segment names are
+// case-insensitive; ids are not.
+func splitPath(path string) []string {
+	var segs []string
+	for _, s := range strings.Split(strings.Trim(path, "/"), "/") {
+		if u, err := url.PathUnescape(s); err == nil {
+			s = u
+		}
+		segs = append(segs, s)
+	}
+	return segs
+}
+
+func routeName(method, path string) string {
+	p, ok := strings.CutPrefix(path, "/v1.0")
+	if ok {
+		path = p
+	}
+	segs := splitPath(path)
+	eq := strings.EqualFold
+	name := "other"
+	switch {
+	case len(segs) == 1 && segs[0] == "$batch":
+		name = "/$batch"
+	case len(segs) == 1 && eq(segs[0], "me"):
+		name = "/me"
+	case len(segs) == 2 && eq(segs[0], "me") && eq(segs[1], "messages"):
+		name = "/me/messages"
+	case len(segs) == 3 && eq(segs[0], "me") && eq(segs[1], "messages"):
+		name = "/me/messages/{id}"
+	case len(segs) == 3 && eq(segs[0], "me") && eq(segs[1], "mailFolders"):
+		name = "/me/mailFolders/{id}"
+	case len(segs) == 4 && eq(segs[0], "me") && eq(segs[1], "mailFolders") && eq(segs[3], "childFolders"):
+		name = "/me/mailFolders/{id}/childFolders"
+	}
+	return method + " " + name
+}
+
+// route answers one request, top-level or inside a $batch.
+func (g *Graph) route(base, token, method, path string, q url.Values, h http.Header, body []byte, inBatch bool) graphReply {
+	name := routeName(method, path)
+	segs := splitPath(path)
+	switch {
+	case name == "POST /$batch" && !inBatch:
+		return g.batch(base, token, body)
+	case name == "GET /me":
+		return g.getMe(base, q)
+	case name == "GET /me/messages":
+		return g.listMessages(base, q)
+	case name == "GET /me/messages/{id}":
+		return g.getMessage(base, segs[2], q, h)
+	case name == "GET /me/mailFolders/{id}":
+		return g.getFolder(base, segs[2], q)
+	case name == "GET /me/mailFolders/{id}/childFolders":
+		return g.childFolders(base, segs[2], q)
+	case strings.HasSuffix(name, " other"):
+		last := segs[len(segs)-1]
+		return badRequest("BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", last))
+	}
+	return graphFail(http.StatusMethodNotAllowed, "BadRequest", "Unsupported request method.")
+}
+
+// checkQuery rejects query options the route does not take, as Graph does.
+func checkQuery(q url.Values, allowed ...string) (graphReply, bool) {
+	for k, v := range q {
+		if !slices.Contains(allowed, k) {
+			return badRequest("BadRequest", fmt.Sprintf("Query option '%s' is not allowed.", k)), false
+		}
+		if len(v) > 1 {
+			return badRequest("BadRequest", fmt.Sprintf("Query option '%s' was specified more than once, but it must be specified at most once.", k)), false
+		}
+	}
+	return graphReply{}, true
+}
+
+// selectFields keeps the fields named by $select (plus id, which Graph always
+// returns), or the defaults without $select. An unknown field is a 400.
+func selectFields(all map[string]any, sel string, defaults []string, typeName string) (map[string]any, graphReply, bool) {
+	out := map[string]any{}
+	if tag, ok := all["@odata.etag"]; ok {
+		out["@odata.etag"] = tag
+	}
+	names := defaults
+	if sel != "" {
+		names = []string{"id"}
+		for _, f := range strings.Split(sel, ",") {
+			f = strings.TrimSpace(f)
+			canon := ""
+			for k := range all {
+				if strings.EqualFold(k, f) && !strings.HasPrefix(k, "@") {
+					canon = k
+				}
+			}
+			if canon == "" {
+				return nil, badRequest("RequestBroker--ParseUri", fmt.Sprintf("Could not find a property named '%s' on type '%s'.", f, typeName)), false
+			}
+			names = append(names, canon)
+		}
+	}
+	for _, n := range names {
+		out[n] = all[n]
+	}
+	return out, graphReply{}, true
+}
+
+func parseTop(q url.Values, def, max int) (int, graphReply, bool) {
+	v := q.Get("$top")
+	if v == "" {
+		return def, graphReply{}, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, badRequest("ErrorInvalidParameter", fmt.Sprintf("The value '%s' of parameter 'Top' should be between 1 and %d.", v, max)), false
+	}
+	return n, graphReply{}, true
+}
+
+func parseSkip(q url.Values) (int, graphReply, bool) {
+	v := q.Get("$skip")
+	if v == "" {
+		return 0, graphReply{}, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, badRequest("BadRequest", fmt.Sprintf("Invalid value '%s' for $skip query option found.", v)), false
+	}
+	return n, graphReply{}, true
+}
+
+// nextLink is the URL of the page after skip+top, keeping every other option.
+func nextLink(base, path string, q url.Values, next int) string {
+	nq := url.Values{}
+	for k, v := range q {
+		nq[k] = slices.Clone(v)
+	}
+	nq.Set("$skip", strconv.Itoa(next))
+	return base + path + "?" + nq.Encode()
+}
+
+func (g *Graph) getMe(base string, q url.Values) graphReply {
+	if rep, ok := checkQuery(q, "$select"); !ok {
+		return rep
+	}
+	g.mu.Lock()
+	me := g.me
+	g.mu.Unlock()
+	proxies := me.ProxyAddresses
+	if proxies == nil {
+		proxies = []string{}
+	}
+	all := map[string]any{
+		"id": me.ID, "displayName": me.DisplayName, "mail": nullIfEmpty(me.Mail),
+		"userPrincipalName": me.UserPrincipalName, "proxyAddresses": proxies,
+		"givenName": nil, "surname": nil, "jobTitle": nil, "mobilePhone": nil,
+		"officeLocation": nil, "preferredLanguage": nil, "businessPhones": []string{},
+	}
+	defaults := []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
+	out, rep, ok := selectFields(all, q.Get("$select"), defaults, "Microsoft.DirectoryServices.User")
+	if !ok {
+		rep.body.(map[string]any)["error"].(map[string]any)["code"] = "Request_BadRequest"
+		return rep
+	}
+	out["@odata.context"] = base + "/$metadata#users/$entity"
+	return graphOK(out)
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+var messageDefaults = []string{
+	"id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories",
+	"receivedDateTime", "sentDateTime", "hasAttachments", "internetMessageId",
+	"subject", "bodyPreview", "importance", "parentFolderId", "conversationId",
+	"conversationIndex", "isDeliveryReceiptRequested", "isReadReceiptRequested",
+	"isRead", "isDraft", "webLink", "inferenceClassification", "body", "sender",
+	"from", "toRecipients", "ccRecipients", "bccRecipients", "replyTo", "flag",
+}
+
+// messageJSON renders every field of a message as Graph does (nulls and
+// empty arrays included); textBody chooses the body's content type.
+func messageJSON(sm *storedMessage, textBody bool) map[string]any {
+	m := sm.msg
+	recips := func(rs []graph.Recipient) []graph.Recipient {
+		if rs == nil {
+			return []graph.Recipient{}
+		}
+		return rs
+	}
+	one := func(r *graph.Recipient) any {
+		if r == nil {
+			return nil
+		}
+		return r
+	}
+	cats := m.Categories
+	if cats == nil {
+		cats = []string{}
+	}
+	stamp := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	body := graph.Body{ContentType: "text", Content: sm.body}
+	if !textBody {
+		body = graph.Body{ContentType: "html", Content: textToHTML(sm.body)}
+	}
+	preview := sm.body
+	if r := []rune(preview); len(r) > 255 {
+		preview = string(r[:255])
+	}
+	return map[string]any{
+		"@odata.etag":                `W/"CQAAABYAAAC` + m.ID[len(m.ID)/2:] + `"`,
+		"id":                         m.ID,
+		"createdDateTime":            stamp(m.ReceivedDateTime),
+		"lastModifiedDateTime":       stamp(m.ReceivedDateTime),
+		"changeKey":                  "CQAAABYAAAC",
+		"categories":                 cats,
+		"receivedDateTime":           stamp(m.ReceivedDateTime),
+		"sentDateTime":               stamp(m.SentDateTime),
+		"hasAttachments":             false,
+		"internetMessageId":          nullIfEmpty(m.InternetMessageID),
+		"subject":                    m.Subject,
+		"bodyPreview":                preview,
+		"importance":                 "normal",
+		"parentFolderId":             m.ParentFolderID,
+		"conversationId":             nullIfEmpty(m.ConversationID),
+		"conversationIndex":          "AQHZ",
+		"isDeliveryReceiptRequested": false,
+		"isReadReceiptRequested":     false,
+		"isRead":                     true,
+		"isDraft":                    m.IsDraft,
+		"webLink":                    "https://outlook.office365.com/owa/?ItemID=" + url.QueryEscape(m.ID),
+		"inferenceClassification":    "focused",
+		"body":                       body,
+		"uniqueBody":                 body,
+		"sender":                     one(m.Sender),
+		"from":                       one(m.From),
+		"toRecipients":               recips(m.ToRecipients),
+		"ccRecipients":               recips(m.CcRecipients),
+		"bccRecipients":              recips(m.BccRecipients),
+		"replyTo":                    []graph.Recipient{},
+		"flag":                       map[string]any{"flagStatus": "notFlagged"},
+	}
+}
+
+// textToHTML wraps a text body the way Exchange renders plain text as HTML.
+func textToHTML(s string) string {
+	esc := strings.ReplaceAll(html.EscapeString(s), "\n", "<br>\r\n")
+	return "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body><div>" + esc + "</div></body></html>"
+}
+
+var expandExtendedRE = regexp.MustCompile(`^(?i:singleValueExtendedProperties)\(\$filter=(?i:id) eq '([^']+)'\)$`)
+
+// normalizePropertyID turns "String 0x001A" into Graph's answer form
+// "String 0x1a". Ids of other shapes (named properties) are left alone.
+func normalizePropertyID(id string) (string, bool) {
+	typ, tag, ok := strings.Cut(strings.TrimSpace(id), " ")
+	if !ok {
+		return "", false
+	}
+	tag = strings.TrimSpace(tag)
+	hex, ok := strings.CutPrefix(strings.ToLower(tag), "0x")
+	if !ok {
+		return "", false
+	}
+	n, err := strconv.ParseUint(hex, 16, 32)
+	if err != nil {
+		return "", false
+	}
+	canon := strings.ToUpper(typ[:1]) + strings.ToLower(typ[1:])
+	return fmt.Sprintf("%s 0x%x", canon, n), true
+}
+
+// parseExpand returns the normalised extended property id asked for by
+// $expand, "" when there is none.
+func parseExpand(q url.Values) (string, graphReply, bool) {
+	v := q.Get("$expand")
+	if v == "" {
+		return "", graphReply{}, true
+	}
+	m := expandExtendedRE.FindStringSubmatch(v)
+	if m == nil {
+		return "", badRequest("BadRequest", fmt.Sprintf("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.message'.", v)), false
+	}
+	id, ok := normalizePropertyID(m[1])
+	if !ok {
+		return "", badRequest("ErrorInvalidProperty", fmt.Sprintf("The property id '%s' is invalid.", m[1])), false
+	}
+	return id, graphReply{}, true
+}
+
+func expandProperties(out map[string]any, m *graph.Message, propID string) {
+	if propID == "" {
+		return
+	}
+	var props []graph.ExtendedProperty
+	for _, p := range m.SingleValueExtendedProperties {
+		if p.ID == propID {
+			props = append(props, p)
+		}
+	}
+	if len(props) > 0 {
+		out["singleValueExtendedProperties"] = props
+	}
+}
+
+var filterRE = regexp.MustCompile(`^receivedDateTime ge (\S+)$`)
+
+func (g *Graph) listMessages(base string, q url.Values) graphReply {
+	if rep, ok := checkQuery(q, "$filter", "$select", "$expand", "$top", "$skip"); !ok {
+		return rep
+	}
+	top, rep, ok := parseTop(q, 10, 1000)
+	if !ok {
+		return rep
+	}
+	skip, rep, ok := parseSkip(q)
+	if !ok {
+		return rep
+	}
+	propID, rep, ok := parseExpand(q)
+	if !ok {
+		return rep
+	}
+	var since time.Time
+	if f := q.Get("$filter"); f != "" {
+		m := filterRE.FindStringSubmatch(f)
+		if m == nil {
+			return badRequest("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes.")
+		}
+		t, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil {
+			return badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: The DateTimeOffset text '%s' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range.", m[1]))
+		}
+		since = t
+	}
+
+	g.mu.Lock()
+	var hits []*storedMessage
+	for _, sm := range g.messages {
+		if !sm.msg.ReceivedDateTime.Before(since) {
+			hits = append(hits, sm)
+		}
+	}
+	slices.SortFunc(hits, func(a, b *storedMessage) int {
+		if c := b.msg.ReceivedDateTime.Compare(a.msg.ReceivedDateTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.msg.ID, b.msg.ID)
+	})
+	total := len(hits)
+	if skip > total {
+		skip = total
+	}
+	end := min(skip+top, total)
+	value := make([]map[string]any, 0, end-skip)
+	for _, sm := range hits[skip:end] {
+		out, rep, ok := selectFields(messageJSON(sm, false), q.Get("$select"), messageDefaults, "microsoft.graph.message")
+		if !ok {
+			g.mu.Unlock()
+			return rep
+		}
+		expandProperties(out, &sm.msg, propID)
+		value = append(value, out)
+	}
+	g.mu.Unlock()
+
+	resp := map[string]any{
+		"@odata.context": base + "/$metadata#users('" + g.meID() + "')/messages",
+		"value":          value,
+	}
+	if end < total {
+		resp["@odata.nextLink"] = nextLink(base, "/me/messages", q, end)
+	}
+	return graphOK(resp)
+}
+
+func (g *Graph) meID() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.me.ID
+}
+
+// prefersText reports whether the Prefer header asks for text bodies.
+func prefersText(h http.Header) bool {
+	for _, v := range h.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "outlook.body-content-type") &&
+				strings.EqualFold(strings.Trim(strings.TrimSpace(val), `"`), "text") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (g *Graph) getMessage(base, id string, q url.Values, h http.Header) graphReply {
+	if rep, ok := checkQuery(q, "$select", "$expand"); !ok {
+		return rep
+	}
+	propID, rep, ok := parseExpand(q)
+	if !ok {
+		return rep
+	}
+	g.mu.Lock()
+	sm, found := g.messages[id]
+	var msg graph.Message
+	var all map[string]any
+	text := prefersText(h)
+	if found {
+		msg = sm.msg
+		all = messageJSON(sm, text)
+	}
+	g.mu.Unlock()
+	if !found {
+		return graphFail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
+	}
+	out, rep, ok := selectFields(all, q.Get("$select"), messageDefaults, "microsoft.graph.message")
+	if !ok {
+		return rep
+	}
+	expandProperties(out, &msg, propID)
+	out["@odata.context"] = base + "/$metadata#users('" + g.meID() + "')/messages/$entity"
+	r := graphOK(out)
+	if text {
+		r.header.Set("Preference-Applied", `outlook.body-content-type="text"`)
+	}
+	return r
+}
+
+// wellKnownFolderNames are the names Graph resolves in /me/mailFolders/{name}.
+var wellKnownFolderNames = []string{
+	"archive", "clutter", "conflicts", "conversationhistory", "deleteditems",
+	"drafts", "inbox", "junkemail", "localfailures", "msgfolderroot", "outbox",
+	"recoverableitemsdeletions", "scheduled", "searchfolders", "sentitems",
+	"serverfailures", "syncissues",
+}
+
+// findFolderLocked resolves a folder id or well-known name. A well-known
+// name the mailbox lacks is 404 ErrorFolderNotFound; a word that is neither
+// an id nor a well-known name is 400 ErrorInvalidIdMalformed, as Graph
+// answers.
+func (g *Graph) findFolderLocked(idOrName string) (*Folder, graphReply, bool) {
+	if f, ok := g.folders[idOrName]; ok {
+		return f, graphReply{}, true
+	}
+	lower := strings.ToLower(idOrName)
+	if slices.Contains(wellKnownFolderNames, lower) {
+		for _, id := range g.folderOrder {
+			if f := g.folders[id]; strings.EqualFold(f.WellKnownName, lower) {
+				return f, graphReply{}, true
+			}
+		}
+		return nil, graphFail(http.StatusNotFound, "ErrorFolderNotFound", "The specified folder could not be found in the store."), false
+	}
+	if len(idOrName) < 20 {
+		return nil, badRequest("ErrorInvalidIdMalformed", "Id is malformed."), false
+	}
+	return nil, graphFail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store."), false
+}
+
+func (g *Graph) folderJSONLocked(f *Folder) map[string]any {
+	children, total := 0, 0
+	for _, id := range g.folderOrder {
+		if g.folders[id].ParentID == f.ID {
+			children++
+		}
+	}
+	for _, sm := range g.messages {
+		if sm.msg.ParentFolderID == f.ID {
+			total++
+		}
+	}
+	return map[string]any{
+		"id": f.ID, "displayName": f.DisplayName, "parentFolderId": f.ParentID,
+		"childFolderCount": children, "unreadItemCount": 0, "totalItemCount": total,
+		"isHidden": false,
+	}
+}
+
+var folderDefaults = []string{"id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount", "isHidden"}
+
+func (g *Graph) getFolder(base, idOrName string, q url.Values) graphReply {
+	if rep, ok := checkQuery(q, "$select"); !ok {
+		return rep
+	}
+	g.mu.Lock()
+	f, rep, ok := g.findFolderLocked(idOrName)
+	var all map[string]any
+	if ok {
+		all = g.folderJSONLocked(f)
+	}
+	g.mu.Unlock()
+	if !ok {
+		return rep
+	}
+	out, rep, ok := selectFields(all, q.Get("$select"), folderDefaults, "microsoft.graph.mailFolder")
+	if !ok {
+		return rep
+	}
+	out["@odata.context"] = base + "/$metadata#users('" + g.meID() + "')/mailFolders/$entity"
+	return graphOK(out)
+}
+
+func (g *Graph) childFolders(base, idOrName string, q url.Values) graphReply {
+	if rep, ok := checkQuery(q, "$select", "$top", "$skip"); !ok {
+		return rep
+	}
+	top, rep, ok := parseTop(q, 10, 1000)
+	if !ok {
+		return rep
+	}
+	skip, rep, ok := parseSkip(q)
+	if !ok {
+		return rep
+	}
+	g.mu.Lock()
+	parent, rep, ok := g.findFolderLocked(idOrName)
+	if !ok {
+		g.mu.Unlock()
+		return rep
+	}
+	var kids []map[string]any
+	for _, id := range g.folderOrder {
+		if f := g.folders[id]; f.ParentID == parent.ID {
+			kids = append(kids, g.folderJSONLocked(f))
+		}
+	}
+	g.mu.Unlock()
+	total := len(kids)
+	skip = min(skip, total)
+	end := min(skip+top, total)
+	value := make([]map[string]any, 0, end-skip)
+	for _, k := range kids[skip:end] {
+		out, rep, ok := selectFields(k, q.Get("$select"), folderDefaults, "microsoft.graph.mailFolder")
+		if !ok {
+			return rep
+		}
+		value = append(value, out)
+	}
+	resp := map[string]any{
+		"@odata.context": base + "/$metadata#users('" + g.meID() + "')/mailFolders('" + parent.ID + "')/childFolders",
+		"value":          value,
+	}
+	if end < total {
+		resp["@odata.nextLink"] = nextLink(base, "/me/mailFolders/"+url.PathEscape(idOrName)+"/childFolders", q, end)
+	}
+	return graphOK(resp)
+}
+
+// maxBatchRequests is Graph's JSON batching limit.
+const maxBatchRequests = 20
+
+type batchRequestJSON struct {
+	ID      string            `json:"id"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+type batchResponseJSON struct {
+	ID      string            `json:"id"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    any               `json:"body,omitempty"`
+}
+
+// batch answers POST /$batch: every item through the same routes, with its
+// own faults, answered in an order of the fake's choosing (Graph does not
+// keep the request order either).
+func (g *Graph) batch(base, token string, body []byte) graphReply {
+	var req struct {
+		Requests []batchRequestJSON `json:"requests"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		return badRequest("BadRequest", "Invalid batch payload format.")
+	}
+	if len(req.Requests) == 0 {
+		return badRequest("BadRequest", "Invalid batch payload format.")
+	}
+	if len(req.Requests) > maxBatchRequests {
+		return badRequest("BadRequest", fmt.Sprintf("Limit of %d requests per batch exceeded.", maxBatchRequests))
+	}
+	seen := map[string]bool{}
+	for _, it := range req.Requests {
+		if it.ID == "" || it.Method == "" || it.URL == "" {
+			return badRequest("BadRequest", "Invalid batch payload format: each request needs id, method and url.")
+		}
+		if seen[it.ID] {
+			return badRequest("BadRequest", "Batch request ids must be unique.")
+		}
+		seen[it.ID] = true
+	}
+	responses := make([]batchResponseJSON, 0, len(req.Requests))
+	for _, it := range req.Requests {
+		now := time.Now()
+		g.mu.Lock()
+		g.stats.BatchItems++
+		fault := g.drawFault(true)
+		var rep graphReply
+		if fault != 0 {
+			rep = g.faultReply(fault, token, now)
+		}
+		g.mu.Unlock()
+		if fault == 0 {
+			rep = g.batchItem(base, token, it)
+		}
+		hdr := map[string]string{"Content-Type": "application/json"}
+		for k := range rep.header {
+			hdr[k] = rep.header.Get(k)
+		}
+		responses = append(responses, batchResponseJSON{ID: it.ID, Status: rep.status, Headers: hdr, Body: rep.body})
+	}
+	slices.Reverse(responses)
+	return graphOK(map[string]any{"responses": responses})
+}
+
+func (g *Graph) batchItem(base, token string, it batchRequestJSON) graphReply {
+	u, err := url.Parse(it.URL)
+	if err != nil || u.IsAbs() {
+		return badRequest("BadRequest", "Invalid request URI in batch item.")
+	}
+	h := http.Header{}
+	for k, v := range it.Headers {
+		h.Set(k, v)
+	}
+	path := "/" + strings.TrimPrefix(u.EscapedPath(), "/")
+	return g.route(base, token, strings.ToUpper(it.Method), path, u.Query(), h, it.Body, true)
+}

@@ -1,0 +1,316 @@
+package graphtest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"mailsync/sync/graph"
+	"mailsync/sync/graphtest"
+)
+
+const inboxID = "inbox-0000000000000000000001"
+
+var t0 = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+
+func newMailbox(t *testing.T) *graphtest.Graph {
+	t.Helper()
+	g := graphtest.NewGraph()
+	t.Cleanup(g.Close)
+	g.AddFolder(graphtest.Folder{ID: inboxID, DisplayName: "Boîte de réception", WellKnownName: "inbox"})
+	g.AddMessage(graph.Message{
+		ID: "AAMkA", InternetMessageID: "<a@x>", Subject: "A",
+		From:             &graph.Recipient{EmailAddress: graph.EmailAddress{Address: "kim@fabrikam.example"}},
+		ReceivedDateTime: t0, ParentFolderID: inboxID,
+		SingleValueExtendedProperties: []graph.ExtendedProperty{{ID: "String 0x001A", Value: "IPM.Note"}},
+	}, "line one\nline <two>")
+	g.AddMessage(graph.Message{ID: "AAMkB", Subject: "B", ReceivedDateTime: t0.Add(-time.Hour), ParentFolderID: inboxID}, "b")
+	return g
+}
+
+// call sends one authorized request and decodes the JSON answer.
+func call(t *testing.T, method, u string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer tok")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s %s: decode: %v", method, u, err)
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+func errorCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func TestGraphRejectsWhatGraphRejects(t *testing.T) {
+	g := newMailbox(t)
+	cases := []struct {
+		query string
+		code  string
+	}{
+		{"$top=0", "ErrorInvalidParameter"},
+		{"$top=1001", "ErrorInvalidParameter"},
+		{"$top=ten", "ErrorInvalidParameter"},
+		{"$filter=" + url.QueryEscape("subject eq 'A'"), "ErrorInvalidUrlQueryFilter"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and isDraft eq false"), "ErrorInvalidUrlQueryFilter"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge yesterday"), "BadRequest"},
+		{"$select=id,subjet", "RequestBroker--ParseUri"},
+		{"$expand=attachments", "BadRequest"},
+		{"$orderby=subject", "BadRequest"},
+		{"foo=bar", "BadRequest"},
+		{"$skip=-1", "BadRequest"},
+	}
+	for _, tc := range cases {
+		status, _, body := call(t, "GET", g.URL+"/me/messages?"+tc.query, nil, nil)
+		if status != 400 || errorCode(body) != tc.code {
+			t.Errorf("%s: %d %q, want 400 %q", tc.query, status, errorCode(body), tc.code)
+		}
+	}
+	if status, _, body := call(t, "GET", g.URL+"/me/contacts", nil, nil); status != 400 || errorCode(body) != "BadRequest" {
+		t.Errorf("unknown segment: %d %v", status, body)
+	}
+}
+
+func TestGraphSelectExpandAndOrder(t *testing.T) {
+	g := newMailbox(t)
+	q := "$select=id,subject&$expand=" + url.QueryEscape("singleValueExtendedProperties($filter=id eq 'String 0x001A')")
+	status, _, body := call(t, "GET", g.URL+"/me/messages?"+q, nil, nil)
+	if status != 200 {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	value := body["value"].([]any)
+	if len(value) != 2 {
+		t.Fatalf("%d messages, want 2", len(value))
+	}
+	a, b := value[0].(map[string]any), value[1].(map[string]any)
+	if a["id"] != "AAMkA" || b["id"] != "AAMkB" {
+		t.Errorf("order %v, %v; want newest first", a["id"], b["id"])
+	}
+	if got, want := keys(a), []string{"@odata.etag", "id", "singleValueExtendedProperties", "subject"}; !slices.Equal(got, want) {
+		t.Errorf("fields %v, want %v", got, want)
+	}
+	props := a["singleValueExtendedProperties"].([]any)
+	if p := props[0].(map[string]any); p["id"] != "String 0x1a" || p["value"] != "IPM.Note" {
+		t.Errorf("property %v, want the normalised id", p)
+	}
+	if _, ok := b["singleValueExtendedProperties"]; ok {
+		t.Error("a message without the property came back with it")
+	}
+
+	// Without $select, Graph's default projection: body as HTML, no
+	// extended properties.
+	_, _, body = call(t, "GET", g.URL+"/me/messages/AAMkA", nil, nil)
+	if _, ok := body["singleValueExtendedProperties"]; ok || body["bccRecipients"] == nil || body["isRead"] == nil {
+		t.Errorf("default projection wrong: %v", keys(body))
+	}
+	html := body["body"].(map[string]any)
+	if html["contentType"] != "html" || !strings.Contains(html["content"].(string), "line one<br>") ||
+		!strings.Contains(html["content"].(string), "line &lt;two&gt;") {
+		t.Errorf("html body = %v", html)
+	}
+	_, hdr, body := call(t, "GET", g.URL+"/me/messages/AAMkA?$select=body", nil, map[string]string{"Prefer": `outlook.body-content-type="text"`})
+	text := body["body"].(map[string]any)
+	if text["contentType"] != "text" || text["content"] != "line one\nline <two>" || hdr.Get("Preference-Applied") == "" {
+		t.Errorf("text body = %v", text)
+	}
+}
+
+func TestGraphPagingAndFilter(t *testing.T) {
+	g := newMailbox(t)
+	for i := range 25 {
+		g.AddMessage(graph.Message{Subject: "n", ReceivedDateTime: t0.Add(time.Duration(i+1) * time.Minute), ParentFolderID: inboxID}, "")
+	}
+	// Default $top is 10; the filter keeps the 25 new ones and A (edge).
+	u := g.URL + "/me/messages?$filter=" + url.QueryEscape("receivedDateTime ge "+t0.Format(time.RFC3339)) + "&$select=id"
+	var sizes []int
+	seen := map[string]bool{}
+	for u != "" {
+		status, _, body := call(t, "GET", u, nil, nil)
+		if status != 200 {
+			t.Fatalf("status %d: %v", status, body)
+		}
+		for _, v := range body["value"].([]any) {
+			seen[v.(map[string]any)["id"].(string)] = true
+		}
+		sizes = append(sizes, len(body["value"].([]any)))
+		u, _ = body["@odata.nextLink"].(string)
+	}
+	if !slices.Equal(sizes, []int{10, 10, 6}) || len(seen) != 26 || !seen["AAMkA"] || seen["AAMkB"] {
+		t.Errorf("pages %v, %d distinct ids", sizes, len(seen))
+	}
+}
+
+func TestGraphMoveCopyDelete(t *testing.T) {
+	g := newMailbox(t)
+	g.AddFolder(graphtest.Folder{ID: "archive-00000000000000000001", DisplayName: "Archiv", WellKnownName: "archive"})
+	moved := g.MoveMessage("AAMkA", "archive-00000000000000000001")
+	copied := g.CopyMessage(moved, inboxID)
+	if moved == "AAMkA" || copied == moved || moved == "" {
+		t.Fatalf("ids: moved %q, copied %q", moved, copied)
+	}
+	if status, _, body := call(t, "GET", g.URL+"/me/messages/AAMkA", nil, nil); status != 404 || errorCode(body) != "ErrorItemNotFound" {
+		t.Errorf("old id: %d %v", status, body)
+	}
+	for _, id := range []string{moved, copied} {
+		_, _, body := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(id)+"?$select=internetMessageId,parentFolderId", nil, nil)
+		if body["internetMessageId"] != "<a@x>" {
+			t.Errorf("%s lost its internetMessageId: %v", id, body)
+		}
+	}
+	g.DeleteMessage(copied)
+	if status, _, _ := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(copied), nil, nil); status != 404 {
+		t.Errorf("deleted message answered %d", status)
+	}
+}
+
+func TestGraphFolders(t *testing.T) {
+	g := newMailbox(t)
+	g.AddFolder(graphtest.Folder{ID: "sync-000000000000000000000001", DisplayName: "Problèmes de synchronisation", WellKnownName: "syncissues"})
+	for i := range 3 {
+		g.AddFolder(graphtest.Folder{ID: "child-00000000000000000000000" + string(rune('a'+i)), ParentID: "sync-000000000000000000000001", DisplayName: "Conflits"})
+	}
+	status, _, body := call(t, "GET", g.URL+"/me/mailFolders/SyncIssues?$select=id,childFolderCount", nil, nil)
+	if status != 200 || body["id"] != "sync-000000000000000000000001" || body["childFolderCount"] != 3.0 {
+		t.Errorf("well-known look-up: %d %v", status, body)
+	}
+	if status, _, body := call(t, "GET", g.URL+"/me/mailFolders/junkemail", nil, nil); status != 404 || errorCode(body) != "ErrorFolderNotFound" {
+		t.Errorf("missing well-known folder: %d %v", status, body)
+	}
+	if status, _, body := call(t, "GET", g.URL+"/me/mailFolders/rssfeeds", nil, nil); status != 400 || errorCode(body) != "ErrorInvalidIdMalformed" {
+		t.Errorf("not a well-known name: %d %v", status, body)
+	}
+	status, _, body = call(t, "GET", g.URL+"/me/mailFolders/syncissues/childFolders?$top=2", nil, nil)
+	next, _ := body["@odata.nextLink"].(string)
+	if status != 200 || len(body["value"].([]any)) != 2 || next == "" {
+		t.Fatalf("first child page: %d %v", status, body)
+	}
+	_, _, body = call(t, "GET", next, nil, nil)
+	if len(body["value"].([]any)) != 1 || body["@odata.nextLink"] != nil {
+		t.Errorf("second child page: %v", body)
+	}
+}
+
+func TestGraphBatch(t *testing.T) {
+	g := newMailbox(t)
+	reqs := []map[string]any{
+		{"id": "1", "method": "GET", "url": "/me/messages/AAMkA?$select=body", "headers": map[string]string{"Prefer": `outlook.body-content-type="text"`}},
+		{"id": "2", "method": "GET", "url": "/me/messages/gone?$select=body"},
+		{"id": "3", "method": "GET", "url": "me/mailFolders/inbox?$select=id"},
+	}
+	status, _, body := call(t, "POST", g.URL+"/$batch", map[string]any{"requests": reqs}, nil)
+	if status != 200 {
+		t.Fatalf("batch: %d %v", status, body)
+	}
+	got := map[string]map[string]any{}
+	for _, r := range body["responses"].([]any) {
+		r := r.(map[string]any)
+		got[r["id"].(string)] = r
+	}
+	if r := got["1"]; r["status"] != 200.0 || r["body"].(map[string]any)["body"].(map[string]any)["contentType"] != "text" {
+		t.Errorf("item 1: %v", r)
+	}
+	if r := got["2"]; r["status"] != 404.0 || r["body"].(map[string]any)["error"] == nil {
+		t.Errorf("item 2: %v", r)
+	}
+	if r := got["3"]; r["status"] != 200.0 || r["body"].(map[string]any)["id"] != inboxID {
+		t.Errorf("item 3: %v", r)
+	}
+	var many []map[string]any
+	for i := range 21 {
+		many = append(many, map[string]any{"id": string(rune('a' + i)), "method": "GET", "url": "/me"})
+	}
+	if status, _, body := call(t, "POST", g.URL+"/$batch", map[string]any{"requests": many}, nil); status != 400 || errorCode(body) != "BadRequest" {
+		t.Errorf("21 requests: %d %v", status, body)
+	}
+	if st := g.Stats(); st.ByRoute["POST /$batch"] != 2 || st.BatchItems != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestGraphAuthorization(t *testing.T) {
+	g := newMailbox(t)
+	resp, err := http.Get(g.URL + "/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("no token: %d", resp.StatusCode)
+	}
+	g.SetAuthorizer(func(tok string) bool { return tok == "good" })
+	if status, _, body := call(t, "GET", g.URL+"/me", nil, nil); status != 401 || errorCode(body) != "InvalidAuthenticationToken" {
+		t.Errorf("refused token: %d %v", status, body)
+	}
+}
+
+// TestGraphCountsEarlyRetries shows the Retry-After check can fail: a
+// client that comes straight back after a 429 is counted.
+func TestGraphCountsEarlyRetries(t *testing.T) {
+	g := newMailbox(t)
+	g.SetFaults(graphtest.Faults{Rate: 1, Kinds: []graphtest.FaultKind{graphtest.Throttle429}, RetryAfter: 30 * time.Second})
+	status, hdr, body := call(t, "GET", g.URL+"/me", nil, nil)
+	if status != 429 || hdr.Get("Retry-After") != "30" || errorCode(body) == "" {
+		t.Fatalf("throttle: %d %q %v", status, hdr.Get("Retry-After"), body)
+	}
+	call(t, "GET", g.URL+"/me", nil, nil)
+	if st := g.Stats(); st.EarlyRetries != 1 || st.Injected[graphtest.Throttle429] != 2 {
+		t.Errorf("early retries %d after %d throttles, want 1 after 2", st.EarlyRetries, st.Injected[graphtest.Throttle429])
+	}
+}
+
+func TestGraphConnectionFaults(t *testing.T) {
+	g := newMailbox(t)
+	g.SetFaults(graphtest.Faults{Rate: 1, Kinds: []graphtest.FaultKind{graphtest.ConnReset}})
+	req, _ := http.NewRequest("GET", g.URL+"/me", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Error("connection reset answered")
+	}
+	g.SetFaults(graphtest.Faults{Rate: 1, Kinds: []graphtest.FaultKind{graphtest.TruncatedBody}})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadAll(resp.Body); !errors.Is(err, io.ErrUnexpectedEOF) || resp.ContentLength <= 0 {
+		t.Errorf("truncated body: err %v, length %d", err, resp.ContentLength)
+	}
+}

@@ -1,0 +1,384 @@
+package match
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"mailsync/sync/graph"
+)
+
+var (
+	testNow    = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	testWindow = testNow.Add(-24 * time.Hour)
+)
+
+// testMe is a user whose UPN differs from the primary address and who has
+// an alias in another of the company's domains.
+var testMe = NewMe(graph.Me{
+	ID:                "u1",
+	Mail:              "Alex.Morgan@Contoso.example",
+	UserPrincipalName: "amorgan@contoso.onmicrosoft.example",
+	ProxyAddresses:    []string{"SMTP:alex.morgan@contoso.example", "smtp:alex@contoso-sales.example", "X500:/o=ExchangeLabs/cn=alex"},
+})
+
+var testContacts = map[string][]Contact{
+	"nancy@northwind.example":  {{ID: 11, ClientID: 1, Email: "nancy@northwind.example"}},
+	"andrew@northwind.example": {{ID: 12, ClientID: 1, Email: "andrew@northwind.example"}},
+	"dana@fabrikam.example":    {{ID: 21, ClientID: 2, Email: "dana@fabrikam.example"}},
+	// One address on two clients (a consultant both pay).
+	"kim@consult.example": {{ID: 31, ClientID: 3, Email: "kim@consult.example"}, {ID: 41, ClientID: 4, Email: "kim@consult.example"}},
+	// A duplicate contact record of one person.
+	"sofia@adatum.example": {{ID: 52, ClientID: 5}, {ID: 51, ClientID: 5}, {ID: 52, ClientID: 5}},
+}
+
+func lookup(addr string) []Contact { return testContacts[addr] }
+
+func rcpt(addr string) graph.Recipient {
+	return graph.Recipient{EmailAddress: graph.EmailAddress{Address: addr}}
+}
+
+func rcpts(addrs ...string) []graph.Recipient {
+	var out []graph.Recipient
+	for _, a := range addrs {
+		out = append(out, rcpt(a))
+	}
+	return out
+}
+
+func from(addr string) *graph.Recipient { r := rcpt(addr); return &r }
+
+func withClass(c string) []graph.ExtendedProperty {
+	return []graph.ExtendedProperty{{ID: "String 0x1a", Value: c}}
+}
+
+// base is a message from a Northwind contact to the user, in the inbox,
+// within the window, of class IPM.Note.
+func base() graph.Message {
+	return graph.Message{
+		ID:                            "m1",
+		InternetMessageID:             "<m1@northwind.example>",
+		From:                          from("nancy@northwind.example"),
+		ToRecipients:                  rcpts("alex.morgan@contoso.example"),
+		ReceivedDateTime:              testNow.Add(-time.Hour),
+		ParentFolderID:                "inbox",
+		SingleValueExtendedProperties: withClass("IPM.Note"),
+	}
+}
+
+var testFolders = Folders{ByID: map[string]FolderKind{
+	"junk": KindJunk, "drafts": KindDrafts, "convhist": KindConversationHistory,
+	"clutter": KindClutter, "outbox": KindOutbox, "syncissues": KindSyncIssues,
+	"conflicts": KindConflicts, "unknown": "",
+}}
+
+func TestDecide(t *testing.T) {
+	block := DefaultSettings()
+	block.Blocklist = []string{" @Blocked.example ", "spam@northwind.example", "bare-domain.example"}
+	noInternal := DefaultSettings()
+	noInternal.IgnoreInternal = false
+	privOff := DefaultSettings()
+	privOff.SkipPrivate = false
+	privCustom := DefaultSettings()
+	privCustom.PrivateCategory = "Personal"
+
+	tests := []struct {
+		name     string
+		edit     func(m *graph.Message)
+		settings *Settings
+		want     Reason
+		clients  []int64
+		contacts [][]int64
+	}{
+		{name: "contact in From", edit: func(m *graph.Message) {}, clients: []int64{1}, contacts: [][]int64{{11}}},
+		{name: "contact in To", edit: func(m *graph.Message) {
+			m.From = from("alex.morgan@contoso.example")
+			m.ToRecipients = rcpts("dana@fabrikam.example")
+		}, clients: []int64{2}, contacts: [][]int64{{21}}},
+		{name: "contact in Cc", edit: func(m *graph.Message) {
+			m.From = from("jordan@contoso.example")
+			m.CcRecipients = rcpts("dana@fabrikam.example")
+		}, clients: []int64{2}, contacts: [][]int64{{21}}},
+		{name: "mixed-case addresses", edit: func(m *graph.Message) {
+			m.From = from("  NANCY@NorthWind.Example ")
+			m.ToRecipients = rcpts("ALEX.MORGAN@CONTOSO.EXAMPLE")
+		}, clients: []int64{1}, contacts: [][]int64{{11}}},
+		{name: "user by alias from proxyAddresses", edit: func(m *graph.Message) {
+			m.ToRecipients = rcpts("Alex@Contoso-Sales.example")
+		}, clients: []int64{1}},
+		{name: "user by UPN differing from mail", edit: func(m *graph.Message) {
+			m.ToRecipients = rcpts("AMorgan@contoso.onmicrosoft.example")
+		}, clients: []int64{1}},
+		{name: "Name <addr> form", edit: func(m *graph.Message) {
+			m.From = from("Nancy Davolio <nancy@northwind.example>")
+		}, clients: []int64{1}},
+		{name: "two clients on one message", edit: func(m *graph.Message) {
+			m.CcRecipients = rcpts("dana@fabrikam.example")
+		}, clients: []int64{1, 2}, contacts: [][]int64{{11}, {21}}},
+		{name: "two contacts of one client", edit: func(m *graph.Message) {
+			m.CcRecipients = rcpts("andrew@northwind.example", "nancy@northwind.example")
+		}, clients: []int64{1}, contacts: [][]int64{{11, 12}}},
+		{name: "one address on two clients", edit: func(m *graph.Message) {
+			m.From = from("kim@consult.example")
+		}, clients: []int64{3, 4}, contacts: [][]int64{{31}, {41}}},
+		{name: "duplicate contact ids deduped and sorted", edit: func(m *graph.Message) {
+			m.From = from("sofia@adatum.example")
+		}, clients: []int64{5}, contacts: [][]int64{{51, 52}}},
+		{name: "IPM.Note.SMIME is mail", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("IPM.Note.SMIME")
+		}, clients: []int64{1}},
+		{name: "class case-insensitive", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("ipm.note")
+		}, clients: []int64{1}},
+		{name: "absent class counts as mail", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = nil
+		}, clients: []int64{1}},
+		{name: "exactly at the 24 h edge is taken", edit: func(m *graph.Message) {
+			m.ReceivedDateTime = testWindow
+		}, clients: []int64{1}},
+		{name: "Private category kept when setting off", edit: func(m *graph.Message) {
+			m.Categories = []string{"Private"}
+		}, settings: &privOff, clients: []int64{1}},
+		{name: "deleted items are not excluded", edit: func(m *graph.Message) {
+			m.ParentFolderID = "deleteditems"
+		}, clients: []int64{1}},
+		{name: "internal colleague plus contact", edit: func(m *graph.Message) {
+			m.From = from("jordan@contoso.example")
+			m.ToRecipients = rcpts("alex@contoso-sales.example", "nancy@northwind.example")
+		}, clients: []int64{1}},
+		{name: "sender is not a participant", edit: func(m *graph.Message) {
+			m.From = from("jordan@contoso.example")
+			m.Sender = from("nancy@northwind.example")
+		}, want: Internal},
+
+		{name: "one second before the 24 h edge", edit: func(m *graph.Message) {
+			m.ReceivedDateTime = testWindow.Add(-time.Second)
+		}, want: TooOld},
+		{name: "draft flag", edit: func(m *graph.Message) { m.IsDraft = true }, want: DraftsFolder},
+		{name: "drafts folder", edit: func(m *graph.Message) { m.ParentFolderID = "drafts" }, want: DraftsFolder},
+		{name: "junk folder", edit: func(m *graph.Message) { m.ParentFolderID = "junk" }, want: JunkFolder},
+		{name: "conversation history", edit: func(m *graph.Message) { m.ParentFolderID = "convhist" }, want: ConvHistory},
+		{name: "clutter", edit: func(m *graph.Message) { m.ParentFolderID = "clutter" }, want: ClutterFolder},
+		{name: "outbox", edit: func(m *graph.Message) { m.ParentFolderID = "outbox" }, want: OutboxFolder},
+		{name: "sync issues", edit: func(m *graph.Message) { m.ParentFolderID = "syncissues" }, want: SyncIssues},
+		{name: "sync issues child conflicts", edit: func(m *graph.Message) { m.ParentFolderID = "conflicts" }, want: SyncIssues},
+		{name: "excluded folder of unknown kind", edit: func(m *graph.Message) { m.ParentFolderID = "unknown" }, want: ExcludedFolder},
+		{name: "meeting request", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("IPM.Schedule.Meeting.Request")
+		}, want: "not an email (meeting request)"},
+		{name: "meeting response", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("IPM.Schedule.Meeting.Resp.Pos")
+		}, want: "not an email (meeting response)"},
+		{name: "RSS item", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("IPM.Post.RSS")
+		}, want: "not an email (RSS item)"},
+		{name: "task", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("IPM.Task")
+		}, want: "not an email (task)"},
+		{name: "IPM.Notes is not IPM.Note", edit: func(m *graph.Message) {
+			m.SingleValueExtendedProperties = withClass("IPM.Notes")
+		}, want: "not an email (other item)"},
+		{name: "Private category", edit: func(m *graph.Message) {
+			m.Categories = []string{"Blue", " private "}
+		}, want: Private},
+		{name: "custom private category", edit: func(m *graph.Message) {
+			m.Categories = []string{"personal"}
+		}, settings: &privCustom, want: Private},
+		{name: "user only in Bcc", edit: func(m *graph.Message) {
+			m.ToRecipients = rcpts("andrew@northwind.example")
+			m.BccRecipients = rcpts("ALEX.MORGAN@contoso.example")
+		}, want: OnlyBcc},
+		{name: "user not a participant", edit: func(m *graph.Message) {
+			m.ToRecipients = rcpts("sales@contoso.example")
+		}, want: NotParticipant},
+		{name: "user only as sender", edit: func(m *graph.Message) {
+			m.ToRecipients = rcpts("andrew@northwind.example")
+			m.Sender = from("alex.morgan@contoso.example")
+		}, want: NotParticipant},
+		{name: "contact only in Bcc", edit: func(m *graph.Message) {
+			m.From = from("alex.morgan@contoso.example")
+			m.ToRecipients = rcpts("someone@partner.example")
+			m.BccRecipients = rcpts("nancy@northwind.example")
+		}, want: NoContact},
+		{name: "blocked domain", edit: func(m *graph.Message) {
+			m.CcRecipients = rcpts("x@BLOCKED.example")
+		}, settings: &block, want: Blocked},
+		{name: "blocked address", edit: func(m *graph.Message) {
+			m.CcRecipients = rcpts("Spam@Northwind.example")
+		}, settings: &block, want: Blocked},
+		{name: "blocked bare domain", edit: func(m *graph.Message) {
+			m.CcRecipients = rcpts("y@bare-domain.example")
+		}, settings: &block, want: Blocked},
+		{name: "blocked only in Bcc does not count", edit: func(m *graph.Message) {
+			m.BccRecipients = rcpts("x@blocked.example")
+		}, settings: &block, clients: []int64{1}},
+		{name: "internal only", edit: func(m *graph.Message) {
+			m.From = from("jordan@contoso.example")
+			m.CcRecipients = rcpts("priya@contoso-sales.example")
+		}, want: Internal},
+		{name: "internal kept when setting off but no contact", edit: func(m *graph.Message) {
+			m.From = from("jordan@contoso.example")
+		}, settings: &noInternal, want: NoContact},
+		{name: "unknown sender", edit: func(m *graph.Message) {
+			m.From = from("news@litware.example")
+		}, want: NoContact},
+		{name: "garbage addresses only", edit: func(m *graph.Message) {
+			m.From = from("/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP")
+		}, want: Internal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base()
+			tt.edit(&m)
+			s := DefaultSettings()
+			if tt.settings != nil {
+				s = *tt.settings
+			}
+			d := Decide(Input{Msg: &m, Me: testMe, Excluded: testFolders, WindowStart: testWindow, Settings: s, Contacts: lookup})
+			if d.Reason != tt.want {
+				t.Fatalf("reason = %q, want %q", d.Reason, tt.want)
+			}
+			if d.Taken() != (tt.want == "") {
+				t.Fatalf("Taken() = %v with reason %q", d.Taken(), d.Reason)
+			}
+			if got := d.ClientIDs(); !slices.Equal(got, tt.clients) {
+				t.Errorf("clients = %v, want %v", got, tt.clients)
+			}
+			for i, want := range tt.contacts {
+				if got := d.Take[i].ContactIDs; !slices.Equal(got, want) {
+					t.Errorf("client %d contacts = %v, want %v", d.Take[i].ClientID, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestDecideNil(t *testing.T) {
+	if d := Decide(Input{}); d.Taken() || d.Reason != NotParticipant {
+		t.Fatalf("Decide(nil message) = %+v", d)
+	}
+	m := base()
+	if d := Decide(Input{Msg: &m, Me: testMe}); d.Taken() || d.Reason != NoContact {
+		t.Fatalf("Decide without a contact look-up = %+v, want %q", d, NoContact)
+	}
+}
+
+func TestCounterpart(t *testing.T) {
+	m := base()
+	m.From = &graph.Recipient{EmailAddress: graph.EmailAddress{Name: "Alex Morgan", Address: "alex.morgan@contoso.example"}}
+	m.ToRecipients = []graph.Recipient{{EmailAddress: graph.EmailAddress{Name: "Dana Whitfield", Address: "Dana@Fabrikam.example"}}}
+	d := Decide(Input{Msg: &m, Me: testMe, WindowStart: testWindow, Settings: DefaultSettings(), Contacts: lookup})
+	if want := "Dana Whitfield <dana@fabrikam.example>"; d.Counterpart != want {
+		t.Errorf("Counterpart = %q, want %q", d.Counterpart, want)
+	}
+	m.ToRecipients = rcpts("dana@fabrikam.example")
+	if d := Decide(Input{Msg: &m, Me: testMe}); d.Counterpart != "dana@fabrikam.example" {
+		t.Errorf("Counterpart without a name = %q", d.Counterpart)
+	}
+}
+
+func TestLookups(t *testing.T) {
+	block := DefaultSettings()
+	block.Blocklist = []string{"@blocked.example"}
+	m := base()
+	m.From = from("Nancy@Northwind.example")
+	m.ToRecipients = rcpts("alex@contoso-sales.example", "dana@fabrikam.example", "NANCY@northwind.example")
+	m.CcRecipients = rcpts("jordan@contoso.example", "not an address")
+	m.BccRecipients = rcpts("secret@bcc.example")
+	m.Sender = from("assistant@northwind.example")
+	want := []string{"nancy@northwind.example", "dana@fabrikam.example", "jordan@contoso.example"}
+	if got := Lookups(&m, testMe, DefaultSettings()); !slices.Equal(got, want) {
+		t.Errorf("Lookups = %q, want %q", got, want)
+	}
+
+	skipped := map[string]func(m *graph.Message) Settings{
+		"blocked": func(m *graph.Message) Settings { m.CcRecipients = rcpts("a@blocked.example"); return block },
+		"bcc only": func(m *graph.Message) Settings {
+			m.ToRecipients = rcpts("dana@fabrikam.example")
+			m.BccRecipients = rcpts("alex@contoso-sales.example")
+			return DefaultSettings()
+		},
+		"meeting": func(m *graph.Message) Settings {
+			m.SingleValueExtendedProperties = withClass("IPM.Schedule.Meeting.Request")
+			return DefaultSettings()
+		},
+		"internal": func(m *graph.Message) Settings { m.From = from("jordan@contoso.example"); return DefaultSettings() },
+	}
+	for name, edit := range skipped {
+		m := base()
+		s := edit(&m)
+		if got := Lookups(&m, testMe, s); got != nil {
+			t.Errorf("%s: Lookups = %q, want none", name, got)
+		}
+	}
+	if Lookups(nil, testMe, DefaultSettings()) != nil {
+		t.Error("Lookups(nil) returned addresses")
+	}
+}
+
+func TestNewMe(t *testing.T) {
+	for _, a := range []string{"alex.morgan@contoso.example", "amorgan@contoso.onmicrosoft.example", "alex@contoso-sales.example"} {
+		if !testMe.Addresses[a] {
+			t.Errorf("Me lacks %q", a)
+		}
+	}
+	if len(testMe.Addresses) != 3 {
+		t.Errorf("Me addresses = %v, want 3 (X500 ignored)", testMe.Addresses)
+	}
+	for _, d := range []string{"contoso.example", "contoso.onmicrosoft.example", "contoso-sales.example"} {
+		if !testMe.Domains[d] {
+			t.Errorf("Me lacks domain %q", d)
+		}
+	}
+}
+
+func TestNormalizeAddress(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"a@b.example", "a@b.example", true},
+		{"  A.B@Example.COM\t", "a.b@example.com", true},
+		{"Nancy Davolio <Nancy@Northwind.example>", "nancy@northwind.example", true},
+		{`"Davolio, Nancy" <nancy@northwind.example>`, "nancy@northwind.example", true},
+		{"<x@y.example>", "x@y.example", true},
+		{"JÖRG@MÜLLER.example", "jörg@müller.example", true},
+		{"o'brien+tag@adatum.example", "o'brien+tag@adatum.example", true},
+		{"", "", false},
+		{"   ", "", false},
+		{"no-at-sign", "", false},
+		{"a@b@c", "", false},
+		{"@b.example", "", false},
+		{"a@", "", false},
+		{"a b@c.example", "", false},
+		{"a@.example", "", false},
+		{"a@example.", "", false},
+		{"a@b.example, c@d.example", "", false},
+		{"Name <>", "", false},
+		{"Name a@b.example>", "", false},
+		{"a\x00@b.example", "", false},
+		{"a\u200b@b.example", "", false},
+		{"\xff@b.example", "", false},
+		{"/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP/CN=RECIPIENTS", "", false},
+		{strings.Repeat("a", 400) + "@b.example", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := NormalizeAddress(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("NormalizeAddress(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestIsMailClass(t *testing.T) {
+	for class, want := range map[string]bool{
+		"": true, "IPM.Note": true, "ipm.note.smime": true, "IPM.Note.SMIME.MultipartSigned": true,
+		"IPM.Note.Microsoft.Voicemail.UM.CA": true, "IPM.Notes": false, "IPM": false, "IPM.Not": false,
+		"IPM.Schedule.Meeting.Request": false, "IPM.Post.RSS": false, "REPORT.IPM.Note.NDR": false,
+	} {
+		if got := IsMailClass(class); got != want {
+			t.Errorf("IsMailClass(%q) = %v, want %v", class, got, want)
+		}
+	}
+}
