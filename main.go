@@ -3,7 +3,7 @@
 //
 //	mailsync                     start the agent (tray icon, hourly sync)
 //	mailsync settings            open the settings window
-//	mailsync demo                run against the built-in sandbox
+//	mailsync demo [--no-window]  run against the built-in sandbox
 //	mailsync status [--json]     show where syncing stands
 //	mailsync sync [--json]       sync now and print a summary
 //	mailsync connect [--no-browser]
@@ -34,7 +34,7 @@ const usage = `Mail Sync copies email with your ClientSuccess contacts to their 
 Usage:
   mailsync                          start Mail Sync (tray icon; syncs every hour)
   mailsync settings                 open the settings window
-  mailsync demo                     try it against the built-in sandbox (no accounts needed)
+  mailsync demo [--no-window]       try it against the built-in sandbox (no accounts needed)
   mailsync status [--json]          show where syncing stands
   mailsync sync [--json]            sync now and print a summary
   mailsync connect [--no-browser]   connect Office 365 (sign in in the browser)
@@ -71,6 +71,7 @@ func run(args []string, env app.Env) int {
 	noBrowser := fs.Bool("no-browser", false, "do not open the browser; only print the sign-in address")
 	username := fs.String("username", "", "ClientSuccess username")
 	verbose := fs.Bool("v", false, "also log to stderr")
+	noWindow := fs.Bool("no-window", false, "demo: do not open the settings window; drive it from the command line")
 	sub := ""
 	if cmd == "crm" && len(args) > 0 {
 		sub, args = args[0], args[1:]
@@ -92,7 +93,7 @@ func run(args []string, env app.Env) int {
 	case "settings":
 		err = app.RunWindow(ctx, cfg, env)
 	case "demo":
-		err = app.RunDemo(ctx, env, app.DemoOptions{Verbose: *verbose})
+		err = app.RunDemo(ctx, env, app.DemoOptions{Verbose: *verbose, NoWindow: *noWindow})
 	case "status":
 		err = app.Status(ctx, cfg, env, *asJSON)
 	case "sync":

@@ -153,9 +153,14 @@ func (a *Agent) PassNow(ctx context.Context) (engine.Summary, error) {
 	return sum, err
 }
 
-// pass is the scheduler's pass.
+// pass is the scheduler's pass. Having no account, or one waiting for a
+// reconnect, is not a failure of the schedule: there is nothing to do until
+// the person acts, and the status already says so.
 func (a *Agent) pass(ctx context.Context) error {
 	_, err := a.PassNow(ctx)
+	if errors.Is(err, ErrNotConnected) || errors.As(err, new(ErrNeedsReconnect)) {
+		return nil
+	}
 	return err
 }
 

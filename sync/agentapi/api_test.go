@@ -389,6 +389,21 @@ func TestWatchEndsWhenCallerCancels(t *testing.T) {
 	}
 }
 
+func TestWatchEndsWhenClientCloses(t *testing.T) {
+	a := startAgent(t)
+	ch, err := a.client.Watch(context.Background())
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	<-ch
+	a.client.Close()
+	select {
+	case <-drained(ch):
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch channel not closed after Close")
+	}
+}
+
 // drained returns a channel closed once ch is closed.
 func drained(ch <-chan engine.Status) <-chan struct{} {
 	done := make(chan struct{})

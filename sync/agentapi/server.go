@@ -126,7 +126,18 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 	return nil
 }
 
-// handler routes /v1/ requests to the API.
+// handler routes /v1/ requests to the API. The wire protocol, HTTP/1.1 on
+// the socket with JSON bodies:
+//
+//	GET  /v1/status            engine.Status
+//	GET  /v1/watch             NDJSON, one engine.Status per line, current first
+//	POST /v1/sync | pause | resume | connect/cancel | disconnect | crm/logout | window
+//	POST /v1/connect           {"url": sign-in URL}
+//	POST /v1/crm/login         {"username","password"}
+//	GET  /v1/settings          Settings; PUT /v1/settings with Settings
+//	GET  /v1/decisions?q=&limit=  []Decision, newest first
+//
+// Commands answer 204; failures answer {"error": words for a person}.
 type handler struct {
 	api API
 	log *slog.Logger

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -184,6 +185,7 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		s.State = Idle
 		s.LastPass = sum.End
 		s.LastCounts = sum.Counts
+		s.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
 		s.SyncedToday = today
 		s.LastError = ""
 		s.Progress = nil

@@ -95,7 +95,7 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 				return err
 			}
 			return nil
-		case remote.KindOf(err) == remote.Permanent && ctx.Err() == nil:
+		case refused(err) && ctx.Err() == nil:
 			p.log.Warn("ClientSuccess refused an upload", "client", j.clientID, "err", err)
 			it.failed = reasonRefused
 			if derr := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
@@ -160,7 +160,7 @@ func (p *pass) resolvePending(ctx context.Context) error {
 	for _, clientID := range order {
 		existing, err := p.crm.Interactions(ctx, clientID)
 		if err != nil {
-			if remote.KindOf(err) == remote.Permanent && !errors.Is(err, context.Canceled) {
+			if refused(err) && ctx.Err() == nil {
 				// The client is gone: nothing can be uploaded to it.
 				p.log.Warn("dropping uploads to a client ClientSuccess no longer has", "client", clientID, "err", err)
 				if derr := p.dropPending(byClient[clientID]); derr != nil {
@@ -199,7 +199,7 @@ func (p *pass) resolvePending(ctx context.Context) error {
 				if len(p.ambiguous) >= maxAmbiguous {
 					return fmt.Errorf("engine: post unfinished upload: %w", err)
 				}
-			case remote.KindOf(err) == remote.Permanent && ctx.Err() == nil:
+			case refused(err) && ctx.Err() == nil:
 				p.log.Warn("ClientSuccess refused an unfinished upload", "client", clientID, "err", err)
 				if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
 					return derr
@@ -225,4 +225,13 @@ func (p *pass) dropPending(jobs []storage.PendingJob) error {
 		return fmt.Errorf("engine: drop unfinished uploads: %w", err)
 	}
 	return nil
+}
+
+// refused reports whether ClientSuccess answered that it will never accept
+// the request (a validation error, a deleted client). Anything else, a
+// failure to record locally included, keeps the job pending: dropping a job
+// whose interaction may exist would let it be posted twice.
+func refused(err error) bool {
+	var re *remote.Error
+	return errors.As(err, &re) && re.Kind == remote.Permanent && !crm.IsAmbiguous(err)
 }
