@@ -1,0 +1,423 @@
+// Command shots renders the settings window in each of its states into PNG
+// files, for the README: `go run ./app/settings/internal/shots DIR` (what
+// `make screenshots` runs inside .ci/desktop-session).
+//
+// It uses the real GLFW driver on an X server, so the pictures show exactly
+// what a person sees: it starts a private Xvfb (large enough for scale 2),
+// feeds the window from an in-memory agent (status, decisions, settings)
+// with a fixed clock, shows each state in a window of its own, and reads the
+// window back from the X server once two captures in a row agree, i.e. once
+// it is fully drawn. It needs Xvfb and ImageMagick's import.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/theme"
+
+	"mailsync/app/settings"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
+	"mailsync/sync/match"
+)
+
+// now is the clock of every picture: Monday 9 March 2026, 15:05.
+var now = time.Date(2026, 3, 9, 15, 5, 0, 0, time.UTC)
+
+func at(h, m int) time.Time { return time.Date(2026, 3, 9, h, m, 0, 0, time.UTC) }
+
+var alex = &engine.Account{Name: "Alex Morgan", Email: "alex.morgan@contoso.example"}
+
+const crmUser = "alex.morgan@contoso.example"
+
+// shot is one picture: a status, the section shown, the theme and the scale.
+type shot struct {
+	file    string
+	section string
+	status  engine.Status
+	dark    bool
+	scale   float32 // 0 means 1
+}
+
+func connectedIdle() engine.Status {
+	return engine.Status{
+		State: engine.Idle, Account: alex, CRMUser: crmUser,
+		LastPass: at(14, 42),
+		LastCounts: engine.PassCounts{Listed: 38, Synced: 14,
+			Skipped: map[string]int{"no ClientSuccess contact": 9, "internal only": 6, "junk folder": 1, "you are only in Bcc": 8}},
+		SyncedToday: 14,
+		NextPass:    at(15, 42),
+	}
+}
+
+func shots() []shot {
+	signedOut := engine.Status{State: engine.SignedOut, CRMUser: crmUser}
+	waiting := signedOut
+	waiting.Connecting = true
+	waiting.SignInURL = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21&response_type=code&scope=openid+profile+email+offline_access+User.Read+Mail.Read+Mail.Send"
+	idle := connectedIdle()
+	syncing := connectedIdle()
+	syncing.State, syncing.Progress = engine.Syncing, &engine.Progress{Done: 18, Total: 38}
+	reconnect := connectedIdle()
+	reconnect.State = engine.NeedsReconnect
+	reconnect.LastError = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	crmOut := connectedIdle()
+	crmOut.CRMUser = ""
+
+	return []shot{
+		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
+		{file: "settings-signed-out-dark.png", section: settings.SectionOffice, status: signedOut, dark: true},
+		{file: "settings-waiting-for-sign-in.png", section: settings.SectionOffice, status: waiting},
+		{file: "settings-connected.png", section: settings.SectionOffice, status: idle},
+		{file: "settings-connected-dark.png", section: settings.SectionOffice, status: idle, dark: true},
+		{file: "settings-sync-idle.png", section: settings.SectionSync, status: idle},
+		{file: "settings-syncing.png", section: settings.SectionSync, status: syncing},
+		{file: "settings-syncing-dark.png", section: settings.SectionSync, status: syncing, dark: true},
+		{file: "settings-needs-reconnect.png", section: settings.SectionOffice, status: reconnect},
+		{file: "settings-clientsuccess.png", section: settings.SectionCRM, status: crmOut},
+		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
+		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
+		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
+		{file: "settings-connected@2x.png", section: settings.SectionOffice, status: idle, scale: 2},
+		{file: "settings-activity@2x.png", section: settings.SectionActivity, status: idle, scale: 2},
+	}
+}
+
+// decisions are the Activity list of the pictures: the sandbox's people and
+// every kind of outcome, newest first.
+func decisions() []agentapi.Decision {
+	d := func(h, m int, subject, who string, clients []string, reason string) agentapi.Decision {
+		return agentapi.Decision{Time: at(14, 42), Received: at(h, m), Subject: subject, Counterpart: who,
+			Synced: len(clients) > 0, Clients: clients, Reason: reason}
+	}
+	return []agentapi.Decision{
+		d(14, 31, "Exclusive offer for Northwind partners", "Deal Finder <offers@blocked.example>", nil, "blocked address"),
+		d(14, 20, "Fabrikam QBR agenda", "Dana Whitfield <dana.whitfield@fabrikam.example>", []string{"Fabrikam Inc"}, ""),
+		d(14, 5, "Internal: vendor shortlist", "Nancy Davolio <nancy.davolio@northwind.example>", nil, "you are only in Bcc"),
+		d(13, 50, "Joint workshop: Northwind and Fabrikam", "Andrew Fuller <andrew.fuller@northwind.example>", []string{"Northwind Traders", "Fabrikam Inc"}, ""),
+		d(13, 20, "You have won a prize", "Dana Whitfield <dana.whitfield@fabrikam.example>", nil, "junk folder"),
+		d(12, 35, "Tailspin: spring catalogue", "Kenji Watanabe <kenji.watanabe@tailspin.example>", []string{"Tailspin Toys"}, ""),
+		d(11, 5, "Renewal call", "Andrew Fuller <andrew.fuller@northwind.example>", nil, "not an email (meeting request)"),
+		d(9, 5, "Adatum: contract countersigned", "Emma Schulz <emma.schulz@adatum.example>", []string{"Adatum Corp"}, ""),
+		d(8, 35, "Team lunch on Friday", "Jordan Lee <jordan.lee@contoso.example>", nil, "internal only"),
+		d(6, 5, "Personal: dinner next week", "Emma Schulz <emma.schulz@adatum.example>", nil, "marked Private"),
+		d(4, 5, "Adatum onboarding plan", "Jordan Lee <jordan.lee@contoso.example>", []string{"Adatum Corp"}, ""),
+		d(0, 5, "Northwind blog: new warehouse", "Nancy Davolio <nancy.davolio@northwind.example>", nil, "not an email (RSS item)"),
+		{Time: at(14, 42), Received: at(14, 42).Add(-19 * time.Hour), Subject: "RE: Q3 renewal: pricing questions",
+			Counterpart: "Nancy Davolio <nancy.davolio@northwind.example>", Synced: true, Clients: []string{"Northwind Traders"}},
+		{Time: at(14, 42), Received: at(14, 42).Add(-20 * time.Hour), Subject: "Q3 renewal: pricing questions",
+			Counterpart: "Nancy Davolio <nancy.davolio@northwind.example>", Synced: true, Clients: []string{"Northwind Traders"}},
+	}
+}
+
+func main() {
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: shots DIR\n\nRenders the Mail Sync settings window in each state into DIR/*.png (needs DISPLAY).")
+	}
+	only := flag.String("only", "", "render only the pictures whose file name contains this text")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	stopX, err := startX()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shots: needs Xvfb and ImageMagick (make deps):", err)
+		os.Exit(1)
+	}
+	defer stopX()
+	dir := flag.Arg(0)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "shots:", err)
+		os.Exit(1)
+	}
+	var list []shot
+	for _, s := range shots() {
+		if strings.Contains(s.file, *only) {
+			list = append(list, s)
+		}
+	}
+
+	// A settings-free app ID, so the person's own Fyne preferences (theme,
+	// scale) do not leak into the pictures.
+	a := fyneapp.NewWithID("com.mailsync.screenshots")
+	// The app quits when its last window closes; this one, never shown,
+	// keeps it alive between pictures.
+	a.NewWindow("keeper")
+	var failed error
+	go func() {
+		defer fyne.Do(a.Quit)
+		for _, s := range list {
+			if err := render(a, s, filepath.Join(dir, s.file)); err != nil {
+				failed = errors.Join(failed, fmt.Errorf("%s: %w", s.file, err))
+				continue
+			}
+			fmt.Println("wrote", filepath.Join(dir, s.file))
+		}
+	}()
+	a.Run()
+	if failed != nil {
+		fmt.Fprintln(os.Stderr, "shots:", failed)
+		stopX()
+		os.Exit(1)
+	}
+}
+
+// render shows one state in a window of its own, writes its picture and
+// closes the window again.
+func render(a fyne.App, s shot, path string) error {
+	// The GLFW driver reads FYNE_SCALE when it creates a window.
+	scale := s.scale
+	if scale == 0 {
+		scale = 1
+	}
+	os.Setenv("FYNE_SCALE", fmt.Sprint(scale))
+	variant := theme.VariantLight
+	if s.dark {
+		variant = theme.VariantDark
+	}
+	api := newMemAgent(s.status)
+	title := "Mail Sync Settings " + s.file
+	var w *settings.Window
+	fyne.DoAndWait(func() {
+		a.Settings().SetTheme(pinnedTheme{theme.DefaultTheme(), variant})
+		w = settings.NewWithClock(a, api, func() time.Time { return now })
+		// A title of its own, so import finds this window and no other.
+		w.Window().SetTitle(title)
+		w.Select(s.section)
+		w.Show()
+	})
+	defer func() {
+		fyne.DoAndWait(func() { w.Window().Close() })
+		// Let the driver destroy the window before the next one appears:
+		// GLFW may still deliver pointer events to a window that is being
+		// destroyed, which the Fyne driver does not expect.
+		time.Sleep(200 * time.Millisecond)
+	}()
+
+	// The window asks for the status, settings and decisions when it
+	// subscribes; wait for all three answers before looking.
+	if err := api.waitLoaded(10 * time.Second); err != nil {
+		return err
+	}
+	img, err := stableCapture(title, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	return writePNG(path, img)
+}
+
+// stableCapture reads the window from the X server (ImageMagick's import)
+// until two captures 150 ms apart are the same and not blank, so that layout
+// and text rendering have settled. An animation (the sign-in spinner) never
+// settles: after limit the last capture is taken.
+//
+// The window is read from the X server rather than with Canvas().Capture,
+// because reading the GL front buffer gives an empty picture under Xvfb.
+func stableCapture(title string, limit time.Duration) (image.Image, error) {
+	deadline := time.Now().Add(limit)
+	var prev *image.RGBA
+	for {
+		time.Sleep(150 * time.Millisecond)
+		out, err := exec.Command("import", "-window", title, "png:-").Output()
+		if err != nil {
+			return nil, fmt.Errorf("import -window %q: %w", title, commandError(err))
+		}
+		img, err := png.Decode(bytes.NewReader(out))
+		if err != nil {
+			return nil, fmt.Errorf("decode the capture: %w", err)
+		}
+		cur := toRGBA(img)
+		if !blank(cur) {
+			if prev != nil && prev.Bounds() == cur.Bounds() && bytes.Equal(prev.Pix, cur.Pix) {
+				return cur, nil
+			}
+			if time.Now().After(deadline) && prev != nil {
+				return cur, nil
+			}
+		} else if time.Now().After(deadline) {
+			return nil, errors.New("the window stayed blank")
+		}
+		prev = cur
+	}
+}
+
+// commandError adds what a failed command wrote to stderr.
+func commandError(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		return fmt.Errorf("%w: %s", err, bytes.TrimSpace(ee.Stderr))
+	}
+	return err
+}
+
+// startX starts a private Xvfb large enough for the window at scale 2 and
+// points DISPLAY at it; the session's screen may be smaller, and the parts
+// of a window outside the screen cannot be read back. stop ends it.
+func startX() (stop func(), err error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "2000x1400x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	var xlog bytes.Buffer // Xvfb's chatter, shown only when it fails
+	cmd.Stderr = &xlog
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("start Xvfb: %w", err)
+	}
+	w.Close()
+	stop = func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	// Xvfb writes its display number and a newline to fd 3 once it
+	// accepts clients.
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("Xvfb did not report its display: %w\n%s", err, xlog.Bytes())
+	}
+	os.Setenv("DISPLAY", ":"+strings.TrimSpace(line))
+	return stop, nil
+}
+
+func toRGBA(img image.Image) *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, img.Bounds().Dx(), img.Bounds().Dy()))
+	draw.Draw(out, out.Bounds(), img, img.Bounds().Min, draw.Src)
+	return out
+}
+
+// blank reports whether every pixel has the colour of the first one.
+func blank(img *image.RGBA) bool {
+	first := img.Pix[:4]
+	for i := 4; i < len(img.Pix); i += 4 {
+		if !bytes.Equal(img.Pix[i:i+4], first) {
+			return false
+		}
+	}
+	return true
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("encode: %w", err)
+	}
+	return f.Close()
+}
+
+// pinnedTheme is the default theme fixed to one variant, whatever the
+// desktop prefers.
+type pinnedTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return p.Theme.Color(n, p.variant)
+}
+
+// memAgent is an in-memory agentapi.API holding one status, the pictures'
+// decisions and default settings. Commands succeed and change nothing:
+// nobody clicks while a picture is taken.
+type memAgent struct {
+	status engine.Status
+
+	mu        sync.Mutex
+	answered  map[string]bool
+	answeredC chan struct{} // closed when Watch, Settings and Decisions were answered
+}
+
+func newMemAgent(st engine.Status) *memAgent {
+	return &memAgent{status: st, answered: map[string]bool{}, answeredC: make(chan struct{})}
+}
+
+func (m *memAgent) answer(what string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.answered[what] {
+		return
+	}
+	m.answered[what] = true
+	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] {
+		close(m.answeredC)
+	}
+}
+
+func (m *memAgent) waitLoaded(limit time.Duration) error {
+	select {
+	case <-m.answeredC:
+		return nil
+	case <-time.After(limit):
+		return errors.New("the window did not ask for its status, settings and decisions")
+	}
+}
+
+func (m *memAgent) Status(context.Context) (engine.Status, error) { return m.status, nil }
+
+func (m *memAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
+	ch := make(chan engine.Status, 1)
+	ch <- m.status
+	go func() {
+		<-ctx.Done()
+		close(ch)
+	}()
+	m.answer("Watch")
+	return ch, nil
+}
+
+func (m *memAgent) SyncNow(context.Context) error                  { return nil }
+func (m *memAgent) Pause(context.Context) error                    { return nil }
+func (m *memAgent) Resume(context.Context) error                   { return nil }
+func (m *memAgent) Connect(context.Context) (string, error)        { return m.status.SignInURL, nil }
+func (m *memAgent) CancelConnect(context.Context) error            { return nil }
+func (m *memAgent) Disconnect(context.Context) error               { return nil }
+func (m *memAgent) CRMLogin(context.Context, string, string) error { return nil }
+func (m *memAgent) CRMLogout(context.Context) error                { return nil }
+func (m *memAgent) ShowWindow(context.Context) error               { return nil }
+
+func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
+	defer m.answer("Settings")
+	rules := match.DefaultSettings()
+	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
+	return agentapi.Settings{Rules: rules, StartAtLogin: true}, nil
+}
+
+func (m *memAgent) SetSettings(context.Context, agentapi.Settings) error { return nil }
+
+func (m *memAgent) Decisions(_ context.Context, query string, limit int) ([]agentapi.Decision, error) {
+	defer m.answer("Decisions")
+	var out []agentapi.Decision
+	q := strings.ToLower(query)
+	for _, d := range decisions() {
+		hay := strings.ToLower(d.Subject + "\x00" + d.Counterpart + "\x00" + strings.Join(d.Clients, "\x00") + "\x00" + d.Reason)
+		if strings.Contains(hay, q) && len(out) < limit {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,524 @@
+package main
+
+// End-to-end tests of the built binary against the sandbox services, run in
+// the real desktop parts of .ci/desktop-session (gnome-keyring's Secret
+// Service, headless Chromium). They skip with the reason when those parts
+// are missing.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"mailsync/app"
+	"mailsync/storage"
+	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/crmtest"
+	"mailsync/sync/graphtest/chromium"
+	"mailsync/sync/sandbox"
+)
+
+// binary is the mailsync built once by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "mailsync-e2e-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		binary = filepath.Join(dir, "mailsync")
+		if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build mailsync: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}())
+}
+
+func needRealKeyring(t *testing.T) {
+	t.Helper()
+	if os.Getenv("MAILSYNC_REAL_KEYRING") != "1" {
+		t.Skip("needs a real Secret Service: run under .ci/desktop-session (MAILSYNC_REAL_KEYRING=1)")
+	}
+}
+
+// e2e is one installation of Mail Sync on the sandbox services: its own
+// data directory, keyring service and config home.
+type e2e struct {
+	svc     *sandbox.Services
+	home    string // MAILSYNC_HOME
+	service string // MAILSYNC_KEYRING_SERVICE
+	env     []string
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	// The world's "now" is a few minutes ahead (whole seconds, as Graph
+	// filters), so that its message received exactly 24 h before connect
+	// is still inside the window when the test connects a moment later.
+	w := sandbox.Demo(time.Now().Add(10 * time.Minute).Truncate(time.Second))
+	svc := sandbox.Start(w)
+	t.Cleanup(svc.Close)
+	e := &e2e{
+		svc:     svc,
+		home:    filepath.Join(t.TempDir(), "data"),
+		service: fmt.Sprintf("mailsync-e2e-%s-%d", t.Name(), time.Now().UnixNano()),
+	}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MAILSYNC_") || strings.HasPrefix(kv, "MAILSYNC_REAL_KEYRING=") {
+			e.env = append(e.env, kv)
+		}
+	}
+	e.env = append(e.env, svc.Env()...)
+	e.env = append(e.env,
+		"MAILSYNC_HOME="+e.home,
+		"MAILSYNC_KEYRING_SERVICE="+e.service,
+		"MAILSYNC_BROWSER=none",
+		// Start at login turns on after the first connect: keep the
+		// login item out of the real config directory.
+		"XDG_CONFIG_HOME="+t.TempDir(),
+	)
+	t.Cleanup(func() {
+		s := e.secrets()
+		_ = s.Delete(storage.MicrosoftKey(w.Me.Mail))
+		_ = s.Delete(storage.CRMKey(sandbox.CRMUser))
+	})
+	return e
+}
+
+func (e *e2e) secrets() storage.Secrets { return storage.Secrets{Service: e.service} }
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs mailsync with args to its end.
+func (e *e2e) run(t *testing.T, extraEnv []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(slices.Clone(e.env), extraEnv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("mailsync %s: %v", strings.Join(args, " "), err)
+		}
+		r.code = ee.ExitCode()
+	}
+	return r
+}
+
+func (e *e2e) mustRun(t *testing.T, extraEnv []string, args ...string) result {
+	t.Helper()
+	r := e.run(t, extraEnv, args...)
+	if r.code != 0 {
+		t.Fatalf("mailsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// crmLogin signs in to the sandbox ClientSuccess with the command line.
+func (e *e2e) crmLogin(t *testing.T) {
+	t.Helper()
+	r := e.mustRun(t, []string{"MAILSYNC_CRM_PASSWORD=" + sandbox.CRMPassword}, "crm", "login", "--username", sandbox.CRMUser)
+	if want := "Signed in to ClientSuccess as " + sandbox.CRMUser; !strings.Contains(r.stdout, want) {
+		t.Fatalf("crm login printed %q, want %q", r.stdout, want)
+	}
+}
+
+// setBlocklist sets the blocklist the sandbox labels assume. There is no
+// command for settings (the window edits them), so the test opens the
+// state itself between commands, as the window's agent would.
+func (e *e2e) setBlocklist(t *testing.T) {
+	t.Helper()
+	ag, err := agent.Open(agent.Config{DataDir: e.home, KeyringService: e.service}, agent.Hooks{}, nil)
+	if err != nil {
+		t.Fatalf("open the state to set the blocklist: %v", err)
+	}
+	defer ag.Close()
+	if err := ag.SetSettings(context.Background(), agentapi.Settings{Rules: sandbox.Settings()}); err != nil {
+		t.Fatalf("set the blocklist: %v", err)
+	}
+}
+
+// connect runs `mailsync connect --no-browser`, hands the sign-in URL it
+// prints to answer, and returns the command's outcome.
+func (e *e2e) connect(t *testing.T, answer func(url string) error) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "connect", "--no-browser")
+	cmd.Env = e.env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start mailsync connect: %v", err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	url := ""
+	for url == "" && sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+			url = l
+		}
+	}
+	if url == "" {
+		_ = cmd.Wait()
+		t.Fatalf("mailsync connect printed no sign-in URL\nstdout: %s\nstderr: %s", out.String(), errb.String())
+	}
+	if !strings.HasPrefix(url, e.svc.Identity.Authority()+"/oauth2/v2.0/authorize?") {
+		t.Errorf("sign-in URL %q is not the identity platform's authorize endpoint", url)
+	}
+	if err := answer(url); err != nil {
+		t.Errorf("answering the sign-in page: %v", err)
+	}
+	rest, _ := io.ReadAll(stdout)
+	out.Write(rest)
+	r := result{stdout: out.String()}
+	if err := cmd.Wait(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("mailsync connect: %v", err)
+		}
+		r.code = ee.ExitCode()
+	}
+	r.stderr = errb.String()
+	return r
+}
+
+// autoApproveGet answers the sign-in like a browser would under the
+// identity fake's AutoApprove: a GET that follows the redirect to the
+// loopback callback.
+func autoApproveGet(u string) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("loopback answered %s", resp.Status)
+	}
+	return nil
+}
+
+// crmState returns, per client, the Message-IDs of the interactions the
+// fake ClientSuccess holds (from the notes' "Message-ID:" line), sorted,
+// duplicates kept.
+func crmState(t *testing.T, c *crmtest.CRM) map[int64][]string {
+	t.Helper()
+	out := map[int64][]string{}
+	for _, in := range c.AllInteractions() {
+		id := ""
+		for line := range strings.SplitSeq(in.Note, "\n") {
+			if line == "" {
+				break
+			}
+			if v, ok := strings.CutPrefix(line, "Message-ID: "); ok {
+				id = strings.TrimSpace(v)
+				break
+			}
+		}
+		if id == "" {
+			t.Fatalf("interaction %d on client %d has no Message-ID line:\n%s", in.ID, in.ClientID, in.Note)
+		}
+		out[in.ClientID] = append(out[in.ClientID], id)
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out
+}
+
+// assertNoSecretsInFiles fails if any file under dir holds a token the
+// identity platform issued or the ClientSuccess password.
+func assertNoSecretsInFiles(t *testing.T, dir string, secrets []string) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds a secret (%d bytes, starting %.6q)", p, len(s), s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read %s: %v", dir, err)
+	}
+	if files < 2 {
+		t.Fatalf("only %d files in %s; expected at least the state and the log", files, dir)
+	}
+}
+
+func TestConnectInChromiumThenSync(t *testing.T) {
+	needRealKeyring(t)
+	if !chromium.Available() {
+		t.Skip("needs Chromium at " + chromium.Path)
+	}
+	e := newE2E(t)
+	w := e.svc.World
+	e.crmLogin(t)
+	e.setBlocklist(t)
+
+	var page string
+	r := e.connect(t, func(u string) (err error) {
+		page, err = chromium.ClickInBrowser(context.Background(), u, "accept")
+		return err
+	})
+	if r.code != 0 {
+		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(page, "Connected") {
+		t.Errorf("the browser showed %q after Accept, want the Connected page", page)
+	}
+	if want := fmt.Sprintf("Connected as %s <%s>\n", w.Me.DisplayName, w.Me.Mail); !strings.Contains(r.stdout, want) {
+		t.Errorf("connect printed %q, want %q", r.stdout, want)
+	}
+
+	// The refresh token is in the Secret Service (read back both through
+	// the keyring library and with secret-tool) and nowhere in the files.
+	rt, err := e.secrets().Get(storage.MicrosoftKey(w.Me.Mail))
+	if err != nil {
+		t.Fatalf("refresh token in the Secret Service: %v", err)
+	}
+	if !slices.Contains(e.svc.Identity.Issued(), rt) {
+		t.Errorf("the keyring holds a value the identity platform never issued")
+	}
+	if st, err := exec.LookPath("secret-tool"); err == nil {
+		out, err := exec.Command(st, "search", "--all", "service", e.service).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte(rt)) {
+			t.Errorf("secret-tool does not find the refresh token under service %q (err %v)", e.service, err)
+		}
+	}
+
+	r = e.mustRun(t, nil, "sync", "--json")
+	var sum app.SyncSummary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("sync --json printed %q: %v", r.stdout, err)
+	}
+	want := w.Expected()
+	if sum.Synced == 0 {
+		t.Errorf("sync reported nothing synced: %+v", sum)
+	}
+	if got := crmState(t, e.svc.CRM); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("ClientSuccess after sync:\n got %v\nwant %v", got, want)
+	}
+
+	r = e.mustRun(t, nil, "status", "--json")
+	var st struct {
+		State     int    `json:"state"`
+		StateName string `json:"stateName"`
+		Account   *struct {
+			Name  string `json:"name"`
+			Email string `json:"email"`
+		} `json:"account"`
+		CRMUser string `json:"crmUser"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json printed %q: %v", r.stdout, err)
+	}
+	if st.Account == nil || st.Account.Email != w.Me.Mail || st.CRMUser != sandbox.CRMUser || st.StateName != "Up to date" {
+		t.Errorf("status --json = %s", r.stdout)
+	}
+
+	// Cancel: a second sign-in declined in the browser changes nothing.
+	before, _ := e.secrets().Get(storage.MicrosoftKey(w.Me.Mail))
+	issued := len(e.svc.Identity.Issued())
+	r = e.connect(t, func(u string) error {
+		_, err := chromium.ClickInBrowser(context.Background(), u, "cancel")
+		return err
+	})
+	if r.code == 0 {
+		t.Errorf("connect declined in the browser exited 0\nstdout: %s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "You declined the permissions") {
+		t.Errorf("declined connect: stderr %q, want it to say the permissions were declined", r.stderr)
+	}
+	if strings.Contains(r.stdout, "Connected as") {
+		t.Errorf("declined connect printed %q", r.stdout)
+	}
+	if n := len(e.svc.Identity.Issued()); n != issued {
+		t.Errorf("the declined sign-in got %d new tokens issued", n-issued)
+	}
+	if after, err := e.secrets().Get(storage.MicrosoftKey(w.Me.Mail)); err != nil || after != before {
+		t.Errorf("the keyring entry changed with a declined sign-in (err %v)", err)
+	}
+	r = e.mustRun(t, nil, "status", "--json")
+	if !strings.Contains(r.stdout, w.Me.Mail) {
+		t.Errorf("status after a declined sign-in lost the account: %s", r.stdout)
+	}
+
+	assertNoSecretsInFiles(t, e.home, append(e.svc.Identity.Issued(), sandbox.CRMPassword))
+}
+
+// TestSyncSurvivesSIGKILL is the crash proof: `mailsync sync` killed at
+// random moments of its pass, again and again, then let finish, leaves
+// every expected interaction in ClientSuccess exactly once.
+func TestSyncSurvivesSIGKILL(t *testing.T) {
+	needRealKeyring(t)
+	if testing.Short() {
+		t.Skip("kills 20 passes; skipped in -short")
+	}
+	const latency = 25 * time.Millisecond
+	// setup is a connected installation whose mailbox holds the demo
+	// messages plus a batch of ordinary ones, so that a pass spends most of
+	// its time uploading.
+	setup := func() (*e2e, map[int64][]string) {
+		e := newE2E(t)
+		w := e.svc.World
+		extra := sandbox.CatchUp(w.Now.Add(-20*time.Hour), w.Now.Add(-2*time.Hour), 60, 1)
+		sandbox.LoadItems(e.svc.Graph, slices.Values(extra))
+		want := w.Expected()
+		for c, ids := range sandbox.ExpectedFrom(slices.Values(extra)) {
+			want[c] = append(want[c], ids...)
+			slices.Sort(want[c])
+		}
+		e.crmLogin(t)
+		e.setBlocklist(t)
+		e.svc.Identity.AutoApprove(true)
+		if r := e.connect(t, autoApproveGet); r.code != 0 {
+			t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+		e.svc.Graph.SetLatency(latency)
+		e.svc.CRM.SetLatency(latency)
+		return e, want
+	}
+
+	// How long one whole pass takes, on a twin installation.
+	twin, _ := setup()
+	start := time.Now()
+	twin.mustRun(t, nil, "sync")
+	full := time.Since(start)
+	t.Logf("one whole pass takes %v (%d interactions)", full.Round(time.Millisecond), len(twin.svc.CRM.AllInteractions()))
+
+	e, want := setup()
+	rt := func() string { v, _ := e.secrets().Get(storage.MicrosoftKey(e.svc.World.Me.Mail)); return v }
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	// Each run gets a little new mail as well, so that every run has
+	// uploads to be interrupted in, not only the first few. The kill falls
+	// anywhere within the length of a whole pass: at first the twin's, then
+	// that of the latest run that got to finish.
+	span := full
+	kills := 0
+	for attempt := 1; kills < 20 && attempt <= 80; attempt++ {
+		fresh := sandbox.CatchUp(e.svc.World.Now.Add(-90*time.Minute), e.svc.World.Now.Add(-60*time.Minute), 3, 1+attempt)
+		sandbox.LoadItems(e.svc.Graph, slices.Values(fresh))
+		for c, ids := range sandbox.ExpectedFrom(slices.Values(fresh)) {
+			want[c] = append(want[c], ids...)
+			slices.Sort(want[c])
+		}
+		delay := time.Duration(rng.Int64N(int64(span)))
+		cmd := exec.Command(binary, "sync")
+		cmd.Env = e.env
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		began := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d ended by itself with %v before the kill at %v:\n%s", attempt, err, delay, errb.String())
+			}
+			span = time.Since(began)
+			continue // finished before the kill: not counted
+		case <-time.After(delay):
+		}
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		err := <-done
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			continue // it finished in the instant before the signal
+		}
+		kills++
+		// The refresh token rotates at the start of every run; the keyring
+		// must hold the newest one the identity platform issued, or the
+		// sign-in is lost.
+		issued := e.svc.Identity.Issued()
+		if newest := issued[len(issued)-2]; rt() != newest {
+			t.Fatalf("kill %d at %v: the keyring does not hold the newest refresh token; the sign-in was lost between the token endpoint's rotation and the keyring write", kills, delay)
+		}
+		t.Logf("kill %2d at %5v of %5v: %d interactions so far", kills, delay.Round(time.Millisecond), span.Round(time.Millisecond), len(e.svc.CRM.AllInteractions()))
+	}
+	if kills < 20 {
+		t.Fatalf("only %d runs were killed mid-pass", kills)
+	}
+
+	r := e.mustRun(t, nil, "sync", "--json")
+	got := crmState(t, e.svc.CRM)
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		for c := range maps.Keys(want) {
+			for _, id := range want[c] {
+				if n := countOf(got[c], id); n != 1 {
+					t.Errorf("client %d holds %s %d times, want once", c, id, n)
+				}
+			}
+		}
+		for c, ids := range got {
+			for _, id := range ids {
+				if !slices.Contains(want[c], id) {
+					t.Errorf("client %d holds %s, which must not be uploaded", c, id)
+				}
+			}
+		}
+		t.Fatalf("ClientSuccess after %d kills differs from the expected state (final sync: %s)", kills, r.stdout)
+	}
+	r = e.mustRun(t, nil, "sync", "--json")
+	var sum app.SyncSummary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("sync --json printed %q: %v", r.stdout, err)
+	}
+	if sum.Uploads != 0 {
+		t.Errorf("a pass after everything was synced uploaded %d interactions", sum.Uploads)
+	}
+}
+
+func countOf(ids []string, id string) int {
+	n := 0
+	for _, x := range ids {
+		if x == id {
+			n++
+		}
+	}
+	return n
+}
