@@ -1,4 +1,4 @@
-package app_test
+package app
 
 // End-to-end test of the agent process: the built mailsync run as the
 // resident agent on the sandbox services, driven through its local API and

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
 	"mailsync/sync/agentapi"
@@ -78,27 +79,26 @@ func TestDemoEndToEnd(t *testing.T) {
 	// Office 365 is enabled (primary colour) only once the agent answered.
 	win := waitWindow(t, ctx, "Mail Sync Settings")
 	var connect image.Rectangle
-	shot := waitFor(t, ctx, "the Connect Office 365 button", func() (bool, error) {
+	waitFor(t, ctx, "the Connect Office 365 button", func() (bool, bool, error) {
 		img, err := capture(win, filepath.Join(tmp, "signed-out.png"))
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		connect = primaryBox(img)
-		return connect.Dx() > 60 && connect.Dy() > 20, nil
+		return true, connect.Dx() > 60 && connect.Dy() > 20, nil
 	})
-	_ = shot
 	mid := connect.Min.Add(connect.Size().Div(2))
 	xdotool(t, "mousemove", "--window", win, strconv.Itoa(mid.X), strconv.Itoa(mid.Y))
 	time.Sleep(100 * time.Millisecond) // let the window see the pointer arrive before the press
 	xdotool(t, "click", "1")
 
-	signInURL := waitFor(t, ctx, "the agent to open the sign-in page in the browser", func() (string, error) {
+	signInURL := waitFor(t, ctx, "the agent to open the sign-in page in the browser", func() (string, bool, error) {
 		b, err := os.ReadFile(urls)
 		if os.IsNotExist(err) {
-			return "", nil
+			return "", false, nil
 		}
 		first, _, _ := strings.Cut(string(b), "\n")
-		return first, err
+		return first, first != "", err
 	})
 	if _, err := capture(win, filepath.Join(tmp, "waiting.png")); err != nil {
 		t.Fatal(err)
@@ -114,12 +114,9 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatalf("dial the demo agent: %v", err)
 	}
 	defer api.Close()
-	st := waitFor(t, ctx, "the first pass", func() (engine.Status, error) {
+	st := waitFor(t, ctx, "the first pass", func() (engine.Status, bool, error) {
 		st, err := api.Status(ctx)
-		if err != nil || st.LastPass.IsZero() || st.State != engine.Idle {
-			return engine.Status{}, err
-		}
-		return st, nil
+		return st, err == nil && !st.LastPass.IsZero() && st.State == engine.Idle, err
 	})
 	if st.Account == nil || st.Account.Name != "Alex Morgan" || st.Account.Email != "alex.morgan@contoso.example" {
 		t.Errorf("status account = %+v, want Alex Morgan <alex.morgan@contoso.example>", st.Account)
@@ -134,12 +131,12 @@ func TestDemoEndToEnd(t *testing.T) {
 
 	// The window after the pass: the Office page names the account, and
 	// the Activity section lists the decisions.
-	office := waitFor(t, ctx, "the window to show the account", func() (image.Image, error) {
+	office := waitFor(t, ctx, "the window to show the account", func() (image.Image, bool, error) {
 		img, err := capture(win, filepath.Join(tmp, "connected.png"))
-		if err != nil || primaryBox(img).Dx() > 60 {
-			return nil, err // the Connect button is still there
+		if err != nil {
+			return nil, false, err
 		}
-		return img, nil
+		return img, primaryBox(img).Empty(), nil // no Connect button, no sign-in link
 	})
 	showActivity(t, ctx, win, office)
 	time.Sleep(500 * time.Millisecond) // the list's rows are laid out after the section appears
@@ -262,17 +259,16 @@ type writerFunc func([]byte)
 
 func (w writerFunc) Write(p []byte) (int, error) { w(p); return len(p), nil }
 
-// waitFor polls probe every 200 ms until it returns a non-zero value, and
-// fails the test with what when ctx ends or probe fails.
-func waitFor[T comparable](t *testing.T, ctx context.Context, what string, probe func() (T, error)) T {
+// waitFor polls probe every 200 ms until it reports ok, and fails the test
+// with what when ctx ends or probe fails.
+func waitFor[T any](t *testing.T, ctx context.Context, what string, probe func() (v T, ok bool, err error)) T {
 	t.Helper()
-	var zero T
 	for {
-		v, err := probe()
+		v, ok, err := probe()
 		if err != nil {
 			t.Fatalf("waiting for %s: %v", what, err)
 		}
-		if v != zero {
+		if ok {
 			return v
 		}
 		select {
@@ -296,10 +292,11 @@ func xdotool(t *testing.T, args ...string) string {
 // name.
 func waitWindow(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
-	return waitFor(t, ctx, "the settings window", func() (string, error) {
+	return waitFor(t, ctx, "the settings window", func() (string, bool, error) {
+		// xdotool fails while no window matches.
 		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+regexp.QuoteMeta(name)).Output()
 		id, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-		return id, nil
+		return id, id != "", nil
 	})
 }
 
@@ -321,8 +318,8 @@ func capture(win, path string) (image.Image, error) {
 // 365 when signed out), empty when there is none or it is disabled.
 func primaryBox(img image.Image) image.Rectangle {
 	var want []color.RGBA
-	for _, v := range []uint8{uint8(theme.VariantLight), uint8(theme.VariantDark)} {
-		r, g, b, _ := theme.DefaultTheme().Color(theme.ColorNamePrimary, fyneVariant(v)).RGBA()
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		r, g, b, _ := theme.DefaultTheme().Color(theme.ColorNamePrimary, v).RGBA()
 		want = append(want, color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255})
 	}
 	var box image.Rectangle
@@ -357,13 +354,13 @@ func showActivity(t *testing.T, ctx context.Context, win string, img image.Image
 	xdotool(t, "mousemove", "--window", win, "40", strconv.Itoa(y))
 	time.Sleep(100 * time.Millisecond)
 	xdotool(t, "click", "1")
-	waitFor(t, ctx, "the Activity entry to be selected", func() (bool, error) {
+	waitFor(t, ctx, "the Activity entry to be selected", func() (bool, bool, error) {
 		img, err := capture(win, filepath.Join(t.TempDir(), "nav.png"))
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		nt, _ := highlightRun(img)
-		return nt > top+2*pitch, nil
+		return true, nt > top+2*pitch, nil
 	})
 }
 

@@ -75,6 +75,7 @@ func newSource(id *graphtest.Identity, rt string, k *keyring) *graph.TokenSource
 
 func TestTokenSourceSavesRotationBeforeReturning(t *testing.T) {
 	id := newIdentity(t)
+	id.SpendRefreshTokens(true) // only the saved token can continue
 	first := signIn(t, id)
 	k := &keyring{}
 	ts := newSource(id, first.Token.RefreshToken, k)

@@ -48,8 +48,9 @@ type IdentityStats struct {
 // PKCE S256 challenge, a state) and renders a sign-in page labelled
 // "Microsoft 365 sandbox" with an Accept (id "accept") and a Cancel (id
 // "cancel") button. The token endpoint redeems each code once, checks the
-// redirect URI and the PKCE verifier, rotates refresh tokens on every use (a
-// spent refresh token is refused like a replay), and answers errors with
+// redirect URI and the PKCE verifier, issues a new refresh token on every
+// use (like Entra, the old one stays valid unless SpendRefreshTokens is on),
+// and answers errors with
 // Entra's JSON ({"error","error_description":"AADSTS…","error_codes"}).
 //
 // ID tokens are well-formed JWTs whose signature is random bytes: the fake
@@ -63,6 +64,7 @@ type Identity struct {
 	mu          sync.Mutex
 	acct        IdentityAccount
 	autoApprove bool
+	spend       bool // a refresh token works once
 	lifetime    time.Duration
 	failStatus  int
 	failN       int
@@ -158,6 +160,16 @@ func (id *Identity) Close() { id.srv.Close() }
 func (id *Identity) AutoApprove(on bool) {
 	id.mu.Lock()
 	id.autoApprove = on
+	id.mu.Unlock()
+}
+
+// SpendRefreshTokens makes every refresh token work once: a second use is
+// refused like a replay. Entra itself keeps an old refresh token valid after
+// issuing a new one; the strict mode proves a client persists each new token
+// before relying on it.
+func (id *Identity) SpendRefreshTokens(on bool) {
+	id.mu.Lock()
+	id.spend = on
 	id.mu.Unlock()
 }
 
@@ -405,7 +417,7 @@ func (id *Identity) redeemRefresh(w http.ResponseWriter, f url.Values) {
 	case rt.revoked != "":
 		n, _ := strconv.Atoi(rt.revoked)
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", n, idpRevokeWords(rt.revoked))
-	case rt.used:
+	case rt.used && id.spend:
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", 70000, "Provided grant is invalid or malformed: the refresh token was already redeemed.")
 	case rt.clientID != f.Get("client_id"):
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", 70000, "Provided grant is invalid or malformed: the refresh token belongs to another application.")

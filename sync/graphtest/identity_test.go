@@ -175,6 +175,13 @@ func TestIdentityRefreshRotatesAndRevokes(t *testing.T) {
 	if err != nil || next.RefreshToken == tok.RefreshToken || next.RefreshToken == "" {
 		t.Fatalf("refresh did not rotate: %v", err)
 	}
+	// Like Entra, the old refresh token still works after a new one was
+	// issued; in strict mode it is spent.
+	again, err := refresh(tok.RefreshToken)
+	if err != nil || again.RefreshToken == next.RefreshToken {
+		t.Fatalf("old refresh token refused by default: %v", err)
+	}
+	id.SpendRefreshTokens(true)
 	if _, err := refresh(tok.RefreshToken); entraCode(err) != "invalid_grant AADSTS70000" {
 		t.Fatalf("replayed refresh token: %v", err)
 	}
