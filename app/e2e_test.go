@@ -71,8 +71,10 @@ func TestDemoEndToEnd(t *testing.T) {
 
 	seeded := time.Now()
 	d := startDemo(t, bin, "MAILSYNC_BROWSER="+browser)
-	dataDir := d.line(t, ctx, "Data: ", func(s string) string { s, _, _ = strings.Cut(s, " "); return s })
+	// "  ClientSuccess (sandbox): http://127.0.0.1:37645/v1, signed in as …"
+	// comes before "  Data: /tmp/mailsync-sandbox-… (deleted when …)".
 	crmURL := d.line(t, ctx, "ClientSuccess (sandbox): ", func(s string) string { s, _, _ = strings.Cut(s, ","); return s })
+	dataDir := d.line(t, ctx, "Data: ", func(s string) string { s, _, _ = strings.Cut(s, " "); return s })
 	t.Logf("demo data directory %s, ClientSuccess at %s", dataDir, crmURL)
 
 	// The window, drawn and with the agent's status applied: Connect
@@ -237,8 +239,8 @@ func (d *demo) output() string {
 	return d.out.String()
 }
 
-// line waits for the stdout line containing prefix and returns what follows
-// it, trimmed by cut.
+// line waits for the next stdout line containing prefix and returns what
+// follows it, trimmed by cut. Lines before it are dropped.
 func (d *demo) line(t *testing.T, ctx context.Context, prefix string, cut func(string) string) string {
 	t.Helper()
 	for {

@@ -460,7 +460,7 @@ func (p *pass) finish() error {
 // failed publishes and saves why the pass failed, in words.
 func (p *pass) failed(err error) {
 	words := Describe(err)
-	reconnect := remote.IsNeedsReconnect(err)
+	reconnect := microsoftRefused(err)
 	p.log.Warn("pass failed", "err", err)
 	if uerr := p.e.Store.UpdateMeta(func(m *storage.Meta) {
 		m.LastError = words
@@ -483,6 +483,14 @@ func (p *pass) failed(err error) {
 	})
 }
 
+// microsoftRefused reports whether err means the Microsoft sign-in must be
+// redone. A refused ClientSuccess password is not that: it is an error the
+// person fixes in the ClientSuccess section, and syncing resumes by itself.
+func microsoftRefused(err error) bool {
+	var re *remote.Error
+	return errors.As(err, &re) && re.Kind == remote.NeedsReconnect && re.Service == "graph"
+}
+
 // Describe says in words a person understands why a pass failed: the
 // message of a remote error (which never holds a URL or a token), never the
 // raw Go error chain.
@@ -502,7 +510,15 @@ func Describe(err error) string {
 		msg := strings.TrimSpace(re.Message)
 		switch {
 		case re.Kind == remote.NeedsReconnect && re.Service == "graph":
+			// The token source put the reason in words (revoked, expired,
+			// consent withdrawn); the Graph call around it only knows it
+			// was refused.
+			if why := deepestMessage(err); why != "" {
+				return upperFirst(why)
+			}
 			return "Microsoft 365 needs you to connect again"
+		case re.Kind == remote.NeedsReconnect:
+			return "ClientSuccess rejected the username or password; sign in to ClientSuccess again in Settings"
 		case msg == "" && re.Kind == remote.Transient:
 			return "Could not reach " + service + "; Mail Sync will try again"
 		case msg == "":
@@ -516,6 +532,23 @@ func Describe(err error) string {
 		return "The sync was stopped before it finished"
 	}
 	return "The sync failed; Mail Sync will try again"
+}
+
+// deepestMessage is the Message of the innermost *remote.Error in err's
+// chain that has one.
+func deepestMessage(err error) string {
+	msg := ""
+	for err != nil {
+		var re *remote.Error
+		if !errors.As(err, &re) {
+			break
+		}
+		if m := strings.TrimSpace(re.Message); m != "" {
+			msg = m
+		}
+		err = re.Err
+	}
+	return msg
 }
 
 func upperFirst(s string) string {

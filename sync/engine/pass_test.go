@@ -189,7 +189,8 @@ func TestPassResetAfterApply(t *testing.T) {
 }
 
 // TestPassRefusedSignIn: a refused ClientSuccess sign-in asks the person to
-// sign in again, in words, and is saved in Meta.
+// sign in to ClientSuccess again, in words, and is saved in Meta; it is not
+// a Microsoft reconnect, so the next pass tries again by itself.
 func TestPassRefusedSignIn(t *testing.T) {
 	e := newEnv(t, sandbox.Demo(testNow))
 	bad := crm.NewClient(e.c.URL, sandbox.CRMUser, func() (string, error) { return "wrong", nil }, nil)
@@ -201,7 +202,8 @@ func TestPassRefusedSignIn(t *testing.T) {
 	}
 	st := e.board.Get()
 	m, _ := e.store.Meta()
-	if st.State != NeedsReconnect || st.LastError == "" || m.NeedsReconnect != st.LastError {
+	if st.State != Error || !strings.Contains(st.LastError, "ClientSuccess rejected the username or password") ||
+		m.LastError != st.LastError || m.NeedsReconnect != "" {
 		t.Errorf("status %+v, meta %+v", st, m)
 	}
 	if len(e.c.AllInteractions()) != 0 {
