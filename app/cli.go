@@ -19,6 +19,7 @@ import (
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
+	"mailsync/sync/remote"
 )
 
 // session is the API a command talks to: the running agent over its socket,
@@ -157,7 +158,7 @@ func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	if s.local != nil {
 		r, err := s.local.PassNow(ctx)
 		if err != nil {
-			return err
+			return passWords(err)
 		}
 		sum = SyncSummary{Listed: r.Counts.Listed, Synced: r.Counts.Synced, Uploads: r.Counts.Uploads,
 			Already: r.Counts.Already, Skipped: r.Counts.Skipped, WindowStart: r.WindowStart}
@@ -178,6 +179,17 @@ func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	}
 	printSummary(env.Stdout, sum)
 	return nil
+}
+
+// passWords turns a failed pass into the sentence a person reads: remote
+// failures as the engine describes them (never a URL or an error chain);
+// the agent's own errors are sentences already.
+func passWords(err error) error {
+	var re *remote.Error
+	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
+		return errors.New(engine.Describe(err))
+	}
+	return err
 }
 
 // syncViaAgent asks the agent for a pass and follows its status until the

@@ -146,11 +146,22 @@ func (c *Client) checkNextLink(op, link string) error {
 	return nil
 }
 
-// ExcludedFolders returns the ids of the folders whose messages are never
-// taken: the ExcludedWellKnownFolders that exist in the mailbox and every
-// folder below Sync Issues. The well-known names are resolved in one $batch;
-// a name the mailbox lacks is skipped.
-func (c *Client) ExcludedFolders(ctx context.Context) ([]string, error) {
+// ExcludedFolder is a folder whose messages are never taken, with the
+// well-known name that says which kind it is, so a skip can say why
+// ("junk folder", "draft") in words.
+type ExcludedFolder struct {
+	ID string `json:"id"`
+	// WellKnownName is one of ExcludedWellKnownFolders. Folders found
+	// below Sync Issues without a well-known name of their own carry
+	// "syncissues".
+	WellKnownName string `json:"wellKnownName"`
+}
+
+// ExcludedFolders returns the folders whose messages are never taken: the
+// ExcludedWellKnownFolders that exist in the mailbox and every folder below
+// Sync Issues, each once, with its kind. The well-known names are resolved
+// in one $batch; a name the mailbox lacks is skipped.
+func (c *Client) ExcludedFolders(ctx context.Context) ([]ExcludedFolder, error) {
 	const op = "find excluded folders"
 	reqs := make([]batchRequest, len(ExcludedWellKnownFolders))
 	for i, name := range ExcludedWellKnownFolders {
@@ -164,12 +175,12 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]string, error) {
 		ID               string `json:"id"`
 		ChildFolderCount int    `json:"childFolderCount"`
 	}
-	var ids []string
+	var out []ExcludedFolder
 	seen := map[string]bool{}
-	add := func(id string) {
+	add := func(id, kind string) {
 		if id != "" && !seen[id] {
 			seen[id] = true
-			ids = append(ids, id)
+			out = append(out, ExcludedFolder{ID: id, WellKnownName: kind})
 		}
 	}
 	var syncIssues *folderJSON
@@ -185,7 +196,7 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]string, error) {
 		if err := json.Unmarshal(r.Body, &f); err != nil {
 			return nil, &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Status: r.Status, Err: fmt.Errorf("decode folder: %w", err)}
 		}
-		add(f.ID)
+		add(f.ID, ExcludedWellKnownFolders[i])
 		if ExcludedWellKnownFolders[i] == "syncissues" {
 			syncIssues = &f
 		}
@@ -213,13 +224,13 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]string, error) {
 					if !seen[f.ID] && f.ChildFolderCount > 0 {
 						queue = append(queue, f.ID)
 					}
-					add(f.ID)
+					add(f.ID, "syncissues")
 				}
 				u = page.NextLink
 			}
 		}
 	}
-	return ids, nil
+	return out, nil
 }
 
 // Bodies returns the text bodies of the messages with the given ids, by id,
