@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
 	"mailsync/sync/agentapi"
@@ -149,8 +151,14 @@ func TestDemoEndToEnd(t *testing.T) {
 	if _, err := capture(win, activity); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(activity); err == nil {
-		_ = os.WriteFile(filepath.Join("..", "docs", "demo-activity.png"), b, 0o644)
+	// MAILSYNC_SCREENSHOT_DIR keeps the picture (docs/demo-activity.png is
+	// made this way); a plain test run leaves the source tree alone.
+	if dir := os.Getenv("MAILSYNC_SCREENSHOT_DIR"); dir != "" {
+		if b, err := os.ReadFile(activity); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "demo-activity.png"), b, 0o644)
+		}
+	} else {
+		t.Logf("screenshot of the Activity list after the first pass: %s", activity)
 	}
 
 	// Closing the window ends the demo, which removes its data directory.
@@ -159,6 +167,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	select {
 	case <-d.exited:
+		if d.err != nil {
+			t.Errorf("the demo ended with %v after its window was closed", d.err)
+		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("the demo did not end after its window was closed; it wrote:\n%s", d.output())
 	}
@@ -267,6 +278,7 @@ func buildMailSync(t *testing.T, ctx context.Context, dir string) string {
 type demo struct {
 	lines  chan string
 	exited chan struct{}
+	err    error // how the process ended; read after exited is closed
 	mu     sync.Mutex
 	out    bytes.Buffer // stdout and stderr, for failure messages
 }
@@ -295,8 +307,14 @@ func startDemo(t *testing.T, bin string, env ...string) *demo {
 		select {
 		case <-d.exited:
 		default:
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-d.exited
+			// Ctrl-C first, so that the demo removes its data directory.
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+			select {
+			case <-d.exited:
+			case <-time.After(5 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-d.exited
+			}
 		}
 		if t.Failed() {
 			t.Logf("the demo wrote:\n%s", d.output())
@@ -313,7 +331,7 @@ func startDemo(t *testing.T, bin string, env ...string) *demo {
 			default: // nobody waits for this line
 			}
 		}
-		_ = cmd.Wait()
+		d.err = cmd.Wait()
 		// The window process is in the same group; make sure it is gone too.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		close(d.exited)
@@ -407,9 +425,7 @@ func capture(win, path string) (image.Image, error) {
 // colour: the high-importance button of the section shown (Connect Office
 // 365 when signed out), empty when there is none or it is disabled.
 func primaryBox(img image.Image) image.Rectangle {
-	// The window uses the default primary colour, blue, in both variants.
-	r, g, b, _ := theme.PrimaryColorNamed(theme.ColorBlue).RGBA()
-	want := []color.RGBA{{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}}
+	want := primaryColors()
 	var box image.Rectangle
 	bounds := img.Bounds()
 	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
@@ -424,6 +440,20 @@ func primaryBox(img image.Image) image.Rectangle {
 	}
 	return box
 }
+
+// primaryColors are the theme's primary colour in the light and dark
+// variants. The theme answers only inside a Fyne app, so a test app is
+// asked.
+var primaryColors = sync.OnceValue(func() []color.RGBA {
+	a := test.NewApp()
+	defer a.Quit()
+	var out []color.RGBA
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		r, g, b, _ := theme.DefaultTheme().Color(theme.ColorNamePrimary, v).RGBA()
+		out = append(out, color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255})
+	}
+	return out
+})
 
 func near(a, b uint8) bool { return max(a, b)-min(a, b) <= 6 }
 

@@ -286,7 +286,7 @@ func PruneContactsTx(tx *bolt.Tx, now time.Time) error {
 // Keys of the small cached values.
 const (
 	KeyMe       = "me"       // in BucketMeta: the Graph profile of the mailbox owner
-	KeyExcluded = "excluded" // in BucketFolders: the excluded folder ids
+	KeyExcluded = "excluded" // in BucketFolders: the excluded folders, id and well-known name
 )
 
 type cached struct {

@@ -79,7 +79,9 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 		st.Close()
 		return nil, err
 	}
-	a.board = engine.NewBoard(initialStatus(m))
+	st0 := initialStatus(m)
+	st0.Sandbox = cfg.Sandbox
+	a.board = engine.NewBoard(st0)
 	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log}
 	a.sched = &engine.Scheduler{
 		Interval: cfg.Interval,

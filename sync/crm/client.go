@@ -61,7 +61,10 @@ const refreshMargin = 5 * time.Minute
 const maxAnswer = 32 << 20
 
 // API is a ClientSuccess v1 client. It logs in lazily, keeps the access token
-// in memory only, and is safe for concurrent use. Policy may be changed
+// in memory only, and is safe for concurrent use. A Retry-After that
+// ClientSuccess sends holds every request of the API until it has passed,
+// not only the one that met it: throttling is per account, so requests
+// running alongside would be refused too. Policy may be changed
 // before the first call only. (It is not called Client because in
 // ClientSuccess's words a Client is a customer account; see type Client.)
 type API struct {
@@ -78,9 +81,10 @@ type API struct {
 	// the token stale share one POST /auth.
 	loginSem chan struct{}
 
-	mu        sync.Mutex
-	token     string
-	refreshAt time.Time
+	mu         sync.Mutex
+	token      string
+	refreshAt  time.Time
+	pauseUntil time.Time // ClientSuccess asked to wait (Retry-After) until then
 }
 
 // NewClient returns a client for the ClientSuccess API at baseURL (for
@@ -190,6 +194,9 @@ type call struct {
 func (a *API) do(ctx context.Context, k call, out any) error {
 	reauthed := false
 	for attempt := 1; ; attempt++ {
+		if err := a.waitPause(ctx); err != nil {
+			return a.stopped(ctx, k, err, false)
+		}
 		var token string
 		if k.auth {
 			t, err := a.currentToken(ctx)
@@ -218,6 +225,7 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 			}
 			continue
 		}
+		a.noteRetryAfter(resp)
 		if isHTML(resp) {
 			// The maintenance page: ClientSuccess did not process the request.
 			// Maintenance lasts far longer than a retry budget, so the pass
@@ -277,6 +285,37 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 			return a.stopped(ctx, k, err, false)
 		}
 	}
+}
+
+// noteRetryAfter starts or extends the pause that holds every request of
+// the API when resp is throttling (429, 503, 504) with a Retry-After, capped
+// at the policy's longest wait as ShouldRetry caps it.
+func (a *API) noteRetryAfter(resp *http.Response) {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	default:
+		return
+	}
+	d, ok := remote.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	if !ok {
+		return
+	}
+	if a.Policy.MaxDelay > 0 {
+		d = min(d, a.Policy.MaxDelay)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if until := time.Now().Add(d); until.After(a.pauseUntil) {
+		a.pauseUntil = until
+	}
+}
+
+// waitPause waits until the latest Retry-After has passed.
+func (a *API) waitPause(ctx context.Context) error {
+	a.mu.Lock()
+	until := a.pauseUntil
+	a.mu.Unlock()
+	return remote.Sleep(ctx, time.Until(until))
 }
 
 // send makes one HTTP request and reads the whole answer. An error means no

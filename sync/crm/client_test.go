@@ -441,6 +441,87 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
+// sendLog is a transport that records when each request went out and when
+// the first throttled answer came back.
+type sendLog struct {
+	base http.RoundTripper
+
+	mu         sync.Mutex
+	sent       []time.Time
+	throttled  time.Time // when the first 429 was handed to the client
+	onThrottle func()
+}
+
+func (l *sendLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	l.mu.Lock()
+	l.sent = append(l.sent, time.Now())
+	l.mu.Unlock()
+	resp, err := l.base.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		l.mu.Lock()
+		first := l.throttled.IsZero()
+		if first {
+			l.throttled = time.Now()
+		}
+		l.mu.Unlock()
+		if first && l.onThrottle != nil {
+			l.onThrottle()
+		}
+	}
+	return resp, err
+}
+
+// TestRetryAfterHoldsConcurrentRequests: a Retry-After met by one upload
+// holds the uploads that start while it runs, not only the throttled one's
+// retry, so none of them reaches ClientSuccess before the time it named.
+func TestRetryAfterHoldsConcurrentRequests(t *testing.T) {
+	w := setup(t)
+	throttled := make(chan struct{})
+	log := &sendLog{base: http.DefaultTransport, onThrottle: func() { close(throttled) }}
+	api := crm.NewClient(w.fake.URL, user, func() (string, error) { return password, nil }, &http.Client{Transport: log, Timeout: 10 * time.Second})
+	api.Policy = fastPolicy
+	ctx := context.Background()
+	if err := api.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.fake.SetFaults(crmtest.Faults{Rate: 1, Kinds: []crmtest.FaultKind{crmtest.Throttle429}, RetryAfter: time.Second, Max: 1})
+
+	const others = 6
+	errs := make(chan error, others+1)
+	go func() {
+		_, err := api.CreateInteraction(ctx, w.acme.ID, email("first", w.bob.ID))
+		errs <- err
+	}()
+	<-throttled
+	// Long enough for the client to take in the answer it was just handed.
+	time.Sleep(50 * time.Millisecond)
+	for i := range others {
+		go func() {
+			_, err := api.CreateInteraction(ctx, w.acme.ID, email(fmt.Sprint("next-", i), w.bob.ID))
+			errs <- err
+		}()
+	}
+	for range others + 1 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for _, at := range log.sent {
+		if at.After(log.throttled) && at.Sub(log.throttled) < time.Second {
+			t.Errorf("a request went out %v after the 429, before its Retry-After of 1s", at.Sub(log.throttled))
+		}
+	}
+	if s := w.fake.Stats(); s.EarlyRetries != 0 || s.Faults != 1 {
+		t.Errorf("fake saw %d early retries and %d faults; want 0 and 1", s.EarlyRetries, s.Faults)
+	}
+	if n := len(w.fake.Interactions(w.acme.ID)); n != others+1 {
+		t.Errorf("%d interactions on Acme, want %d", n, others+1)
+	}
+}
+
 func TestCreateAfterApplyResetIsAmbiguous(t *testing.T) {
 	for _, k := range []crmtest.FaultKind{crmtest.ResetAfterApply, crmtest.TruncatedBody} {
 		t.Run(k.String(), func(t *testing.T) {

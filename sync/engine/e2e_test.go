@@ -244,6 +244,70 @@ func TestPassDemoLandsWhereLabelsSay(t *testing.T) {
 	if err != nil || len(bcc) != 1 || bcc[0].Synced {
 		t.Errorf("Bcc decision = %+v, %v", bcc, err)
 	}
+	folderReasons(t, e)
+}
+
+// folderReasons checks that the Activity list names the folder a message
+// was skipped for, as a person reads it, for each excluded folder of the
+// demo world.
+func folderReasons(t *testing.T, e *env) {
+	t.Helper()
+	all, err := e.engine().Decisions("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Decision{}
+	for _, d := range all {
+		byID[d.MessageID] = d
+	}
+	want := map[string]string{
+		sandbox.WhyJunk:        "junk folder",
+		sandbox.WhyDraft:       "draft",
+		sandbox.WhyConvHistory: "conversation history",
+		sandbox.WhySyncIssues:  "sync issues",
+		sandbox.WhyOutbox:      "outbox",
+		sandbox.WhyClutter:     "clutter",
+	}
+	checked := map[string]int{}
+	for _, it := range e.world.Messages {
+		reason, ok := want[it.Why]
+		if !ok {
+			continue
+		}
+		checked[it.Why]++
+		d, found := byID[it.Msg.InternetMessageID]
+		if !found {
+			t.Errorf("%s: no decision recorded for %q", it.Why, it.Msg.Subject)
+			continue
+		}
+		if d.Synced || d.Reason != reason {
+			t.Errorf("%s: decision for %q = synced %v, reason %q; want skipped: %q", it.Why, it.Msg.Subject, d.Synced, d.Reason, reason)
+		}
+	}
+	for why := range want {
+		if checked[why] == 0 {
+			t.Errorf("the demo world has no %q message", why)
+		}
+	}
+}
+
+// TestPassOldFolderCache: a folder cache written before the folder kinds
+// were kept (bare ids) is asked for again, so skips still name the folder.
+func TestPassOldFolderCache(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	old := []string{sandbox.FolderJunk, sandbox.FolderDrafts, sandbox.FolderConvHistory, sandbox.FolderOutbox,
+		sandbox.FolderClutter, sandbox.FolderSyncIssues, sandbox.FolderConflicts, sandbox.FolderLocalFailures, sandbox.FolderServerFailures}
+	if err := e.store.PutCached(storage.BucketFolders, storage.KeyExcluded, old, testNow); err != nil {
+		t.Fatal(err)
+	}
+	e.mustPass(testNow)
+	sameLanding(t, landed(e.c), w.Expected())
+	folderReasons(t, e)
+	var fresh []graph.ExcludedFolder
+	if _, err := e.store.GetCached(storage.BucketFolders, storage.KeyExcluded, &fresh); err != nil || len(fresh) < len(old) {
+		t.Errorf("folder cache after the pass = %v, %v; want the folders with their kinds", fresh, err)
+	}
 }
 
 // TestPassLateContacts runs hourly passes for a day and a half; the Tailspin

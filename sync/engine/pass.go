@@ -26,7 +26,7 @@ import (
 // implements it).
 type Mailbox interface {
 	Me(ctx context.Context) (graph.Me, error)
-	ExcludedFolders(ctx context.Context) ([]string, error)
+	ExcludedFolders(ctx context.Context) ([]graph.ExcludedFolder, error)
 	ListMessages(ctx context.Context, since time.Time, fn func(page []graph.Message) error) error
 	Bodies(ctx context.Context, ids []string) (map[string]graph.Body, error)
 }
@@ -262,17 +262,31 @@ func (p *pass) prepare(ctx context.Context) error {
 	}
 	p.me = match.NewMe(me)
 
-	var ids []string
-	if err := p.cached(ctx, storage.BucketFolders, storage.KeyExcluded, &ids, func(ctx context.Context) (any, error) {
+	// A cache written before the kinds were kept (a list of bare ids) does
+	// not decode into this shape; cached then asks Graph again.
+	var folders []graph.ExcludedFolder
+	if err := p.cached(ctx, storage.BucketFolders, storage.KeyExcluded, &folders, func(ctx context.Context) (any, error) {
 		v, err := p.mb.ExcludedFolders(ctx)
-		ids = v
+		folders = v
 		return v, err
 	}); err != nil {
 		return fmt.Errorf("engine: find excluded folders: %w", err)
 	}
-	p.excluded = match.FoldersFromIDs(ids)
+	p.excluded = excludedFolders(folders)
 
 	return nil
+}
+
+// excludedFolders turns Graph's excluded folders into match.Folders; the
+// well-known name is the kind that words the skip reason.
+func excludedFolders(fs []graph.ExcludedFolder) match.Folders {
+	out := match.Folders{ByID: make(map[string]match.FolderKind, len(fs))}
+	for _, f := range fs {
+		if f.ID != "" {
+			out.ByID[f.ID] = match.FolderKind(f.WellKnownName)
+		}
+	}
+	return out
 }
 
 // WindowStart is where a pass starting at now begins listing (rule 1).

@@ -70,6 +70,7 @@ type Status struct {
 	Progress    *Progress  `json:"progress,omitempty"`
 	Connecting  bool       `json:"connecting,omitempty"` // a browser sign-in is waiting
 	SignInURL   string     `json:"signInUrl,omitempty"`  // the URL of the sign-in in flight
+	Sandbox     bool       `json:"sandbox,omitempty"`    // the agent runs against the built-in sandbox (mailsync demo)
 }
 
 // Decision is one recorded outcome of the rules for one message, as the

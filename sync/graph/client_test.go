@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -253,9 +254,9 @@ func TestClientBodiesOmitsDeleted(t *testing.T) {
 
 // localizedMailbox builds a German folder tree: display names are useless
 // for finding the excluded folders; only well-known names work. Clutter and
-// Conversation History do not exist. It returns the ids that must be
-// excluded.
-func localizedMailbox(g *graphtest.Graph) []string {
+// Conversation History do not exist. It returns the folders that must be
+// excluded, id → the kind the client must report.
+func localizedMailbox(g *graphtest.Graph) map[string]string {
 	add := func(id, parent, name, wk string) string {
 		g.AddFolder(graphtest.Folder{ID: id, ParentID: parent, DisplayName: name, WellKnownName: wk})
 		return id
@@ -264,22 +265,22 @@ func localizedMailbox(g *graphtest.Graph) []string {
 	add("posteingang-000000000000000", root, "Posteingang", "")
 	add("geloescht-0000000000000000", root, "Gelöschte Elemente", "deleteditems")
 	add("gesendet-00000000000000000", root, "Gesendete Elemente", "sentitems")
-	want := []string{
-		add("junk-000000000000000000000", root, "Junk-E-Mail", "junkemail"),
-		add("entwuerfe-0000000000000000", root, "Entwürfe", "drafts"),
-		add("postausgang-00000000000000", root, "Postausgang", "outbox"),
+	want := map[string]string{
+		add("junk-000000000000000000000", root, "Junk-E-Mail", "junkemail"): "junkemail",
+		add("entwuerfe-0000000000000000", root, "Entwürfe", "drafts"):       "drafts",
+		add("postausgang-00000000000000", root, "Postausgang", "outbox"):    "outbox",
 	}
 	sync := add("sync-issues-00000000000000", root, "Synchronisierungsprobleme", "syncissues")
-	want = append(want, sync,
-		add("konflikte-0000000000000000", sync, "Konflikte", "conflicts"),
-		add("lokal-00000000000000000000", sync, "Lokale Fehler", "localfailures"),
-		add("server-0000000000000000000", sync, "Serverfehler", "serverfailures"))
+	want[sync] = "syncissues"
+	want[add("konflikte-0000000000000000", sync, "Konflikte", "conflicts")] = "conflicts"
+	want[add("lokal-00000000000000000000", sync, "Lokale Fehler", "localfailures")] = "localfailures"
+	want[add("server-0000000000000000000", sync, "Serverfehler", "serverfailures")] = "serverfailures"
 	// More children than one page of childFolders, and a nested level.
 	for i := range 130 {
 		id := add(fmt.Sprintf("sync-child-%015d", i), sync, fmt.Sprintf("Protokoll %d", i), "")
-		want = append(want, id)
+		want[id] = "syncissues"
 		if i == 129 {
-			want = append(want, add("sync-grandchild-0000000000", id, "Unterordner", ""))
+			want[add("sync-grandchild-0000000000", id, "Unterordner", "")] = "syncissues"
 		}
 	}
 	// A user folder named like an excluded one must not be excluded.
@@ -292,13 +293,18 @@ func TestClientExcludedFolders(t *testing.T) {
 	want := localizedMailbox(g)
 	c := newClient(t, g)
 
-	got, err := c.ExcludedFolders(context.Background())
+	folders, err := c.ExcludedFolders(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(got)
-	sort.Strings(want)
-	if !slices.Equal(got, want) {
+	got := map[string]string{}
+	for _, f := range folders {
+		if _, dup := got[f.ID]; dup {
+			t.Errorf("folder %s listed twice", f.ID)
+		}
+		got[f.ID] = f.WellKnownName
+	}
+	if !maps.Equal(got, want) {
 		t.Errorf("excluded %d folders, want %d:\ngot  %v\nwant %v", len(got), len(want), got, want)
 	}
 	st := g.Stats()
@@ -310,7 +316,7 @@ func TestClientExcludedFolders(t *testing.T) {
 // outcome is everything one pass reads from Graph.
 type outcome struct {
 	Me       graph.Me
-	Folders  []string
+	Folders  []graph.ExcludedFolder
 	Messages []graph.Message
 	Bodies   map[string]graph.Body
 }
@@ -326,7 +332,7 @@ func readAll(t *testing.T, c *graph.Client) outcome {
 	if o.Folders, err = c.ExcludedFolders(ctx); err != nil {
 		t.Fatalf("ExcludedFolders: %v", err)
 	}
-	sort.Strings(o.Folders)
+	slices.SortFunc(o.Folders, func(a, b graph.ExcludedFolder) int { return strings.Compare(a.ID, b.ID) })
 	o.Messages, _ = listAll(t, c, epoch.Add(-48*time.Hour))
 	ids := make([]string, 0, 400)
 	for _, m := range o.Messages[:400] {
