@@ -27,7 +27,7 @@ type activityPage struct {
 	w    *Window
 	root fyne.CanvasObject
 
-	search  *widget.Entry
+	search  *entry
 	list    *widget.List
 	empty   *widget.Label
 	errText *widget.Label
@@ -40,7 +40,7 @@ type activityPage struct {
 
 func newActivityPage(w *Window) *activityPage {
 	p := &activityPage{w: w}
-	p.search = widget.NewEntry()
+	p.search = newEntry(w.win)
 	p.search.SetPlaceHolder("Search subject, person, client or reason")
 	p.search.ActionItem = widget.NewIcon(theme.SearchIcon())
 	p.search.OnChanged = p.typed
@@ -186,7 +186,9 @@ func updateDecisionRow(o fyne.CanvasObject, d agentapi.Decision, now time.Time) 
 		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 		setRich(r.outcome, "Synced to "+strings.Join(d.Clients, ", "), theme.ColorNameSuccess)
 	} else {
-		r.icon.SetResource(theme.NewDisabledResource(theme.CancelIcon()))
+		// The colour of the quieter text beside it: a disabled icon is
+		// too faint to make out, above all in the dark theme.
+		r.icon.SetResource(theme.NewColoredResource(theme.CancelIcon(), theme.ColorNamePlaceHolder))
 		reason := d.Reason
 		if reason == "" {
 			reason = "no reason recorded"

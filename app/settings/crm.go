@@ -17,7 +17,7 @@ type crmPage struct {
 	root *sectionPage
 
 	signedOut, signedIn *fyne.Container
-	username, password  *widget.Entry
+	username, password  *entry
 	signInBtn           *widget.Button
 	signOutBtn          *widget.Button
 	who                 *widget.Label
@@ -27,9 +27,9 @@ type crmPage struct {
 
 func newCRMPage(w *Window) *crmPage {
 	p := &crmPage{w: w}
-	p.username = widget.NewEntry()
+	p.username = newEntry(w.win)
 	p.username.SetPlaceHolder("you@company.com")
-	p.password = widget.NewPasswordEntry()
+	p.password = newPasswordEntry(w.win)
 	p.password.SetPlaceHolder("Password")
 	p.username.OnChanged = func(string) { p.render() }
 	p.password.OnChanged = func(string) { p.render() }

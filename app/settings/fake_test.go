@@ -277,7 +277,7 @@ func (h *harness) publish(st engine.Status) {
 }
 
 func statusEqual(a, b engine.Status) bool {
-	return a.State == b.State && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser &&
+	return a.State == b.State && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
 		a.LastError == b.LastError && a.LastPass.Equal(b.LastPass) &&
 		(a.Account == nil) == (b.Account == nil) && (a.Progress == nil) == (b.Progress == nil) &&
 		(a.Progress == nil || *a.Progress == *b.Progress)
@@ -302,7 +302,7 @@ func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
 		for _, c := range x.Objects {
 			walk(c, visit)
 		}
-	case *widget.Label, *widget.Button, *widget.Hyperlink, *widget.Check, *widget.RichText:
+	case *widget.Label, *widget.Button, *widget.Hyperlink, *widget.Check, *widget.RichText, *badge:
 		// leaves: their text is read directly
 	case fyne.Widget:
 		for _, c := range test.WidgetRenderer(x).Objects() {
@@ -326,6 +326,8 @@ func (h *harness) texts() string {
 			b.WriteString("<" + x.Text + ">\n")
 		case *widget.Check:
 			b.WriteString("{" + x.Text + "}\n")
+		case *badge:
+			b.WriteString("(" + x.text + ")\n")
 		}
 	})
 	return b.String()
@@ -376,6 +378,34 @@ func (h *harness) tap(button, cmd string) {
 	test.Tap(b)
 	h.pump(cmd+" sent", func() bool { return h.api.called(cmd) })
 }
+
+// shortcut delivers s as the desktop driver does: to the focused widget if it
+// handles shortcuts, else to the canvas.
+func (h *harness) shortcut(s fyne.Shortcut) {
+	c := h.w.win.Canvas()
+	if f, ok := c.Focused().(fyne.Shortcutable); ok {
+		f.TypedShortcut(s)
+		return
+	}
+	c.(fyne.Shortcutable).TypedShortcut(s)
+}
+
+// key delivers a key press as the desktop driver does: to the focused
+// widget, else to the canvas.
+func (h *harness) key(name fyne.KeyName) {
+	c := h.w.win.Canvas()
+	ev := &fyne.KeyEvent{Name: name}
+	if f := c.Focused(); f != nil {
+		f.TypedKey(ev)
+		return
+	}
+	if on := c.OnTypedKey(); on != nil {
+		on(ev)
+	}
+}
+
+// closed reports whether the window was closed.
+func (h *harness) closed() bool { return h.w.ctx.Err() != nil }
 
 // variantTheme pins the default theme to one variant, light or dark.
 type variantTheme struct {

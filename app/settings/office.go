@@ -39,6 +39,7 @@ type officePage struct {
 	activity                                           *widget.Activity
 	link                                               *widget.Hyperlink
 	linkText                                           *widget.RichText
+	linkRow                                            *fyne.Container
 	copyBtn                                            *widget.Button
 	accountName, accountEmail, reason                  *widget.Label
 	errText                                            *widget.Label
@@ -60,17 +61,20 @@ func newOfficePage(w *Window) *officePage {
 
 	p.activity = widget.NewActivity()
 	p.cancelBtn = widget.NewButton("Cancel", p.cancel)
+	// The browser has opened the address already; it is shown on one line
+	// for the rare case it did not, where Copy address takes it whole.
 	p.link = widget.NewHyperlink("", nil)
-	p.link.Wrapping = fyne.TextWrapBreak
+	p.link.Truncation = fyne.TextTruncateEllipsis
 	p.linkText = dimText("If your browser did not open, open this address:")
 	p.copyBtn = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), func() {
 		w.app.Clipboard().SetContent(p.link.Text)
 	})
+	p.linkRow = container.NewBorder(nil, nil, nil, p.copyBtn, p.link)
 	waitingTitle := widget.NewLabelWithStyle("Waiting for you to sign in in your browser…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.waiting = container.NewVBox(
 		container.NewHBox(p.activity, waitingTitle),
-		p.linkText, p.link,
-		buttons(p.cancelBtn, p.copyBtn),
+		buttons(p.cancelBtn),
+		p.linkText, p.linkRow,
 	)
 
 	p.accountName = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -141,7 +145,7 @@ func (p *officePage) render() {
 			parsed = nil
 		}
 		p.link.SetURL(parsed)
-		for _, o := range []fyne.CanvasObject{p.linkText, p.link, p.copyBtn} {
+		for _, o := range []fyne.CanvasObject{p.linkText, p.linkRow} {
 			if u == "" {
 				o.Hide()
 			} else {
@@ -218,5 +222,5 @@ func (p *officePage) confirmDisconnect() {
 	d.SetConfirmText("Disconnect")
 	d.SetDismissText("Keep syncing")
 	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	p.w.showDialog(d)
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -21,7 +20,7 @@ type optionsPage struct {
 	root *sectionPage
 
 	startAtLogin, ignoreInternal, skipPrivate *widget.Check
-	blocklist                                 *widget.Entry
+	blocklist                                 *entry
 	saveBtn                                   *widget.Button
 	feedback                                  *widget.Label
 	blockErr                                  *widget.Label
@@ -39,7 +38,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.ignoreInternal = widget.NewCheck("Ignore mail within my organization", func(bool) { p.checked() })
 	p.skipPrivate = widget.NewCheck("Never sync messages with the category “Private”", func(bool) { p.checked() })
 
-	p.blocklist = widget.NewMultiLineEntry()
+	p.blocklist = newMultiLineEntry(w.win)
 	p.blocklist.SetMinRowsVisible(5)
 	p.blocklist.OnChanged = func(string) {
 		p.dirty = true
@@ -61,7 +60,7 @@ func newOptionsPage(w *Window) *optionsPage {
 		p.startAtLogin, p.ignoreInternal, p.skipPrivate,
 		widget.NewSeparator(),
 		blockTitle, blockHelp, p.blocklist, p.blockErr,
-		container.NewHBox(p.saveBtn, p.feedback),
+		buttons(p.saveBtn, p.feedback),
 	)
 	return p
 }

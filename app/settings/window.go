@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -39,8 +42,22 @@ var Sections = []string{SectionOffice, SectionCRM, SectionSync, SectionActivity,
 // MinSize is the smallest size of the window's content.
 var MinSize = fyne.NewSize(760, 540)
 
+// Window titles: the ordinary one, and the one while the agent runs against
+// the built-in sandbox (mailsync demo), so the demo is never mistaken for the
+// person's real mailbox.
+const (
+	Title        = "Mail Sync Settings"
+	SandboxTitle = "Mail Sync Settings — Sandbox"
+)
+
 // notRunningText is shown while the agent cannot be reached.
 const notRunningText = "Mail Sync is not running — reconnecting…"
+
+// sandboxNote explains the Sandbox badge in the header.
+const sandboxNote = "demo data, no real accounts"
+
+// closeShortcut closes the window: Ctrl+W, or Cmd+W on macOS.
+var closeShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}
 
 // options are the seams tests use; New fills them with the real ones.
 type options struct {
@@ -80,6 +97,10 @@ type Window struct {
 	seen   bool // a status has arrived at least once
 
 	header  *widget.Label
+	sandbox *fyne.Container // the Sandbox badge and its note
+	top     *fyne.Container // the header bar, laid out again when sandbox shows
+	titled  bool            // the title says Sandbox
+	dialog  dialog.Dialog   // the dialog open above the window, if any
 	banner  *fyne.Container
 	main    *fyne.Container // the banner above the section
 	nav     *widget.List
@@ -112,7 +133,7 @@ func NewWithClock(a fyne.App, api agentapi.API, now func() time.Time) *Window {
 func newWindow(a fyne.App, api agentapi.API, opt options) *Window {
 	w := &Window{app: a, api: api, opt: opt, pages: map[string]fyne.CanvasObject{}}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
-	w.win = a.NewWindow("Mail Sync Settings")
+	w.win = a.NewWindow(Title)
 
 	w.office = newOfficePage(w)
 	w.crm = newCRMPage(w)
@@ -130,7 +151,11 @@ func newWindow(a fyne.App, api agentapi.API, opt options) *Window {
 	w.header.Truncation = fyne.TextTruncateEllipsis
 	title := widget.NewLabelWithStyle("Mail Sync", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
-	headerBar := container.NewBorder(nil, nil, title, nil, w.header)
+	w.sandbox = container.NewHBox(container.NewCenter(newBadge("Sandbox")), container.NewCenter(dimText(sandboxNote)))
+	w.sandbox.Hide()
+	// The state sits on the centre line of the larger title beside it.
+	w.top = container.NewBorder(nil, nil, container.NewHBox(title, w.sandbox), nil,
+		container.NewVBox(layout.NewSpacer(), w.header, layout.NewSpacer()))
 
 	bannerText := widget.NewLabel(notRunningText)
 	bannerText.Importance = widget.WarningImportance
@@ -150,10 +175,19 @@ func newWindow(a fyne.App, api agentapi.API, opt options) *Window {
 	body := container.NewBorder(nil, nil,
 		container.NewHBox(container.New(fixedWidth{170}, w.nav), widget.NewSeparator()), nil,
 		w.main)
-	root := container.NewBorder(container.NewVBox(container.NewPadded(headerBar), widget.NewSeparator()), nil, nil, nil, body)
+	root := container.NewBorder(container.NewVBox(container.NewPadded(w.top), widget.NewSeparator()), nil, nil, nil, body)
 	w.win.SetContent(container.New(minSize{MinSize}, root))
 	w.win.Resize(MinSize)
 	w.win.SetOnClosed(w.cancel)
+	w.win.Canvas().AddShortcut(closeShortcut, func(fyne.Shortcut) { w.win.Close() })
+	// Escape only ever closes a dialog: a person pressing it twice must not
+	// lose the window. The canvas sees the key when no field has the focus,
+	// which is the case while a dialog is up unless the person tabbed into it.
+	w.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape && w.dialog != nil {
+			w.dialog.Hide()
+		}
+	})
 
 	w.Select(SectionOffice)
 	w.render()
@@ -240,6 +274,16 @@ func (w *Window) setOffline() {
 func (w *Window) apply(st engine.Status) {
 	prev, seen := w.status, w.seen
 	w.status, w.online, w.seen = st, true, true
+	// Only a change of the sandbox flag touches the title, so a title set
+	// by whoever opened the window stays otherwise.
+	if st.Sandbox != w.titled {
+		w.titled = st.Sandbox
+		if st.Sandbox {
+			w.win.SetTitle(SandboxTitle)
+		} else {
+			w.win.SetTitle(Title)
+		}
+	}
 	w.render()
 	if seen && !prev.LastPass.Equal(st.LastPass) {
 		w.activity.refresh()
@@ -256,6 +300,14 @@ func (w *Window) render() {
 		w.header.SetText("Not running")
 	} else {
 		w.header.SetText("Connecting to Mail Sync…")
+	}
+	if w.status.Sandbox != w.sandbox.Visible() {
+		if w.status.Sandbox {
+			w.sandbox.Show()
+		} else {
+			w.sandbox.Hide()
+		}
+		w.top.Refresh() // containers do not notice a part coming or going
 	}
 	w.main.Refresh() // the banner may have come or gone
 	w.office.render()
@@ -278,6 +330,18 @@ func (w *Window) call(fn func(ctx context.Context) error, done func(error)) {
 			w.opt.do(func() { done(err) })
 		}
 	}()
+}
+
+// showDialog shows d above the window and remembers it until it closes, so
+// Escape can close it.
+func (w *Window) showDialog(d dialog.Dialog) {
+	w.dialog = d
+	d.SetOnClosed(func() {
+		if w.dialog == d {
+			w.dialog = nil
+		}
+	})
+	d.Show()
 }
 
 // summary is the one-line state shown in the header.
@@ -335,10 +399,106 @@ func wrapped(text string) *widget.Label {
 	return l
 }
 
-// buttons lays out buttons at their natural size, leading aligned.
+// buttons lays out buttons at their natural size, leading aligned. Labels
+// inset their text by the inner padding and buttons have no such inset, so
+// the row is indented by it to line the buttons up with the text above.
 func buttons(b ...fyne.CanvasObject) *fyne.Container {
-	return container.NewHBox(append(b, layout.NewSpacer())...)
+	return container.New(layout.NewCustomPaddedLayout(0, 0, theme.InnerPadding(), 0),
+		container.NewHBox(append(b, layout.NewSpacer())...))
 }
+
+// entry is a widget.Entry that hands the close shortcut to the window: a
+// focused Fyne entry keeps every shortcut to itself, so Ctrl+W would
+// otherwise do nothing while the cursor is in a field.
+type entry struct {
+	widget.Entry
+	win fyne.Window
+}
+
+func newEntry(win fyne.Window) *entry {
+	e := &entry{Entry: widget.Entry{Wrapping: fyne.TextWrap(fyne.TextTruncateClip)}, win: win}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func newPasswordEntry(win fyne.Window) *entry {
+	e := newEntry(win)
+	e.Password = true // the entry adds its reveal button itself
+	return e
+}
+
+func newMultiLineEntry(win fyne.Window) *entry {
+	e := newEntry(win)
+	e.MultiLine = true
+	return e
+}
+
+// TypedShortcut closes the window on the close shortcut and leaves every
+// other shortcut to the entry.
+func (e *entry) TypedShortcut(s fyne.Shortcut) {
+	if s.ShortcutName() == closeShortcut.ShortcutName() {
+		e.win.Close()
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// badge is a short word on a coloured rounded background, e.g. the
+// Sandbox marker in the header. Its colours follow the theme.
+type badge struct {
+	widget.BaseWidget
+	text string
+}
+
+func newBadge(text string) *badge {
+	b := &badge{text: text}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+func (b *badge) CreateRenderer() fyne.WidgetRenderer {
+	r := &badgeRenderer{b: b, bg: canvas.NewRectangle(nil), label: canvas.NewText(b.text, nil)}
+	r.label.TextStyle.Bold = true
+	r.Refresh()
+	return r
+}
+
+type badgeRenderer struct {
+	b     *badge
+	bg    *canvas.Rectangle
+	label *canvas.Text
+}
+
+func (r *badgeRenderer) pad() fyne.Size {
+	th := r.b.Theme()
+	return fyne.NewSize(th.Size(theme.SizeNameInnerPadding), th.Size(theme.SizeNameInnerPadding)/2)
+}
+
+func (r *badgeRenderer) Layout(size fyne.Size) {
+	r.bg.Resize(size)
+	text := r.label.MinSize()
+	r.label.Move(fyne.NewPos((size.Width-text.Width)/2, (size.Height-text.Height)/2))
+	r.label.Resize(text)
+}
+
+func (r *badgeRenderer) MinSize() fyne.Size {
+	p := r.pad()
+	return r.label.MinSize().Add(fyne.NewSize(2*p.Width, 2*p.Height))
+}
+
+func (r *badgeRenderer) Refresh() {
+	th, v := r.b.Theme(), fyne.CurrentApp().Settings().ThemeVariant()
+	r.bg.FillColor = th.Color(theme.ColorNameWarning, v)
+	r.bg.CornerRadius = th.Size(theme.SizeNameSelectionRadius)
+	r.label.Color = th.Color(theme.ColorNameForegroundOnWarning, v)
+	r.label.TextSize = th.Size(theme.SizeNameText)
+	r.label.Text = r.b.text
+	r.bg.Refresh()
+	r.label.Refresh()
+}
+
+func (r *badgeRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.bg, r.label} }
+func (r *badgeRenderer) Destroy()                     {}
 
 // fixedWidth lays its objects out at a fixed width (the navigation column).
 type fixedWidth struct{ width float32 }

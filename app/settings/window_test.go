@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -319,6 +320,102 @@ func TestActivity(t *testing.T) {
 	h.wantText("No emails match “nothing like this”.")
 }
 
+func sandboxed() engine.Status {
+	st := connectedIdle()
+	st.Sandbox = true
+	return st
+}
+
+func TestCloseShortcut(t *testing.T) {
+	ctrlW := &desktop.CustomShortcut{KeyName: fyne.KeyW, Modifier: fyne.KeyModifierShortcutDefault}
+	h := newHarness(t, connectedIdle())
+	h.shortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault})
+	if h.closed() {
+		t.Fatal("Ctrl+Q closed the window")
+	}
+	h.shortcut(ctrlW)
+	if !h.closed() {
+		t.Fatal("Ctrl+W did not close the window")
+	}
+
+	// A focused field keeps ordinary shortcuts but lets Ctrl+W through.
+	crmOut := connectedIdle()
+	crmOut.CRMUser = "" // the sign-in fields show
+	for _, section := range []string{SectionActivity, SectionCRM, SectionOptions} {
+		t.Run(section, func(t *testing.T) {
+			h := newHarness(t, crmOut)
+			h.w.Select(section)
+			field := map[string]*entry{
+				SectionActivity: h.w.activity.search,
+				SectionCRM:      h.w.crm.username,
+				SectionOptions:  h.w.options.blocklist,
+			}[section]
+			h.w.win.Canvas().Focus(field)
+			h.w.app.Clipboard().SetContent("pasted")
+			h.shortcut(&fyne.ShortcutPaste{Clipboard: h.w.app.Clipboard()})
+			if !strings.Contains(field.Text, "pasted") {
+				t.Errorf("paste into the focused field gave %q", field.Text)
+			}
+			if h.closed() {
+				t.Fatal("pasting closed the window")
+			}
+			h.shortcut(ctrlW)
+			if !h.closed() {
+				t.Error("Ctrl+W in a focused field did not close the window")
+			}
+		})
+	}
+}
+
+func TestEscapeClosesDialogOnly(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.key(fyne.KeyEscape)
+	if h.closed() {
+		t.Fatal("Escape closed the window")
+	}
+	test.Tap(h.button("Disconnect"))
+	h.wantText(disconnectMessage, "[Keep syncing]")
+	h.key(fyne.KeyEscape)
+	h.wantNoText(disconnectMessage, "[Keep syncing]")
+	h.key(fyne.KeyEscape)
+	h.settle()
+	if h.closed() {
+		t.Error("Escape closed the window")
+	}
+	if h.api.called("Disconnect") {
+		t.Error("Escape on the Disconnect question disconnected")
+	}
+	if h.w.dialog != nil {
+		t.Error("the closed dialog is still remembered")
+	}
+}
+
+func TestSandboxLabelled(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.wantNoText("(Sandbox)", sandboxNote)
+	if got := h.w.win.Title(); got != Title {
+		t.Errorf("title %q, want %q", got, Title)
+	}
+
+	h.publish(sandboxed())
+	h.wantText("Mail Sync", "(Sandbox)", sandboxNote, "Up to date")
+	if got := h.w.win.Title(); got != SandboxTitle {
+		t.Errorf("title %q, want %q", got, SandboxTitle)
+	}
+	// The badge stays while the agent is away: the window still shows the
+	// sandbox's data.
+	h.api.goAway()
+	h.pump("offline shown", func() bool { return !h.w.online })
+	h.wantText("(Sandbox)", notRunningText)
+
+	h.api.comeBack(connectedIdle())
+	h.pump("back online", func() bool { return h.w.online })
+	h.wantNoText("(Sandbox)", sandboxNote)
+	if got := h.w.win.Title(); got != Title {
+		t.Errorf("title %q after leaving the sandbox, want %q", got, Title)
+	}
+}
+
 func TestAgentGoesAwayAndComesBack(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	h.api.goAway()
@@ -429,6 +526,8 @@ func TestGolden(t *testing.T) {
 		{"options", connectedIdle(), SectionOptions, theme.VariantLight, false},
 		{"connected_dark", connectedIdle(), SectionOffice, theme.VariantDark, false},
 		{"activity_dark", connectedIdle(), SectionActivity, theme.VariantDark, true},
+		{"sandbox", sandboxed(), SectionOffice, theme.VariantLight, false},
+		{"sandbox_dark", sandboxed(), SectionActivity, theme.VariantDark, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarnessTheme(t, tc.st, tc.variant)

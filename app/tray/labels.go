@@ -10,8 +10,18 @@ import (
 // StatusLine is the first, disabled line of the tray menu: the state in a
 // few words, e.g. "Synced 10:42 · 3 emails today", "Syncing… 120 of 400",
 // "Reconnect needed", "Not connected — open Settings to connect", "Paused",
-// "Sync failed: <LastError>". Times are shown in now's location.
+// "Sync failed: <LastError>". Times are shown in now's location. When the
+// agent runs against the built-in sandbox (mailsync demo) the line ends in
+// " (sandbox)", so demo data is never taken for the real mailbox.
 func StatusLine(s engine.Status, now time.Time) string {
+	if s.Sandbox {
+		return stateLine(s, now) + " (sandbox)"
+	}
+	return stateLine(s, now)
+}
+
+// stateLine is the status line without the sandbox marker.
+func stateLine(s engine.Status, now time.Time) string {
 	switch s.State {
 	case engine.SignedOut:
 		return "Not connected — open Settings to connect"
@@ -40,13 +50,17 @@ func StatusLine(s engine.Status, now time.Time) string {
 
 // Tooltip is the text shown when the pointer rests on the tray icon: the
 // product name with the connected mailbox, the status line and, when a pass
-// is scheduled, when the next one runs.
+// is scheduled, when the next one runs. In the sandbox the first line says
+// "Mail Sync (sandbox)"; the status line then goes without the marker.
 func Tooltip(s engine.Status, now time.Time) string {
 	t := "Mail Sync"
+	if s.Sandbox {
+		t += " (sandbox)"
+	}
 	if s.Account != nil && s.Account.Email != "" {
 		t += " — " + s.Account.Email
 	}
-	t += "\n" + StatusLine(s, now)
+	t += "\n" + stateLine(s, now)
 	if !s.NextPass.IsZero() && (s.State == engine.Idle || s.State == engine.Error) {
 		t += "\nNext sync " + when(s.NextPass, now)
 	}

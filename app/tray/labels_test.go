@@ -31,6 +31,8 @@ func TestStatusLine(t *testing.T) {
 		{"error without words", engine.Status{State: engine.Error}, "Sync failed"},
 		{"paused", engine.Status{State: engine.Paused}, "Paused"},
 		{"unknown state", engine.Status{State: 42}, "Unknown"},
+		{"sandbox idle", engine.Status{State: engine.Idle, Sandbox: true, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 3}, "Synced 10:42 · 3 emails today (sandbox)"},
+		{"sandbox signed out", engine.Status{State: engine.SignedOut, Sandbox: true}, "Not connected — open Settings to connect (sandbox)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +57,9 @@ func TestTooltip(t *testing.T) {
 		{"error retries tomorrow", engine.Status{State: engine.Error, Account: acct, LastError: "no network", NextPass: time.Date(2025, 3, 15, 0, 10, 0, 0, time.UTC)},
 			"Mail Sync — ann@example.com\nSync failed: no network\nNext sync tomorrow 00:10"},
 		{"paused hides next pass", engine.Status{State: engine.Paused, Account: acct, NextPass: now.Add(time.Hour)}, "Mail Sync — ann@example.com\nPaused"},
+		{"sandbox", engine.Status{State: engine.Idle, Sandbox: true, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute)},
+			"Mail Sync (sandbox) — ann@example.com\nSynced 15:00 · 4 emails today\nNext sync 16:00"},
+		{"sandbox signed out", engine.Status{State: engine.SignedOut, Sandbox: true}, "Mail Sync (sandbox)\nNot connected — open Settings to connect"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +86,7 @@ func TestMenuFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.state.String(), func(t *testing.T) {
-			s := engine.Status{State: tt.state}
+			s := engine.Status{State: tt.state, Sandbox: tt.state == engine.Idle}
 			m := menuFor(s, now)
 			if m.syncEnabled != tt.syncEnabled || m.pauseLabel != tt.pauseLabel || m.icon != tt.state {
 				t.Errorf("menuFor(%v) = %+v, want sync enabled %v, pause label %q, icon %v", tt.state, m, tt.syncEnabled, tt.pauseLabel, tt.state)

@@ -328,7 +328,6 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 	if nb, ok := c.notBefore[key]; ok {
 		if now.Before(nb) {
 			c.stats.EarlyRetries++
-			fmt.Println("EARLY", key, nb.Sub(now))
 		}
 		delete(c.notBefore, key)
 	}

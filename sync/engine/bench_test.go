@@ -1,11 +1,18 @@
 package engine
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,36 +27,164 @@ import (
 	"mailsync/sync/sandbox"
 )
 
-// benchWorld is a generated mailbox loaded into a Graph fake, with what the
-// labels say about it.
-type benchWorld struct {
-	opts     sandbox.Options
-	account  *sandbox.World
-	g        *graphtest.Graph
+// The benchmark's fakes run in a child process (this test binary started
+// again with these variables), so that the heap the parent measures is the
+// engine's alone, not the fake mailbox's messages nor the fake
+// ClientSuccess's growing store.
+const (
+	benchFakesEnv   = "MAILSYNC_BENCH_FAKES"   // number of generated messages
+	benchLatencyEnv = "MAILSYNC_BENCH_LATENCY" // latency of every request, e.g. "50ms"
+)
+
+func TestMain(m *testing.M) {
+	if n := os.Getenv(benchFakesEnv); n != "" {
+		if err := serveBenchFakes(n, os.Getenv(benchLatencyEnv)); err != nil {
+			fmt.Fprintln(os.Stderr, "bench fakes:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// benchOptions is the generated world of n messages (2,000 contacts, 15 %
+// of the messages to upload).
+func benchOptions(n int) sandbox.Options {
+	return sandbox.Options{Now: testNow, Seed: 1, Messages: n}
+}
+
+// fakesAddr is what the child process prints on its first line of output.
+type fakesAddr struct {
+	Graph string `json:"graph"` // Graph base URL
+	CRM   string `json:"crm"`   // ClientSuccess base URL
+	Stats string `json:"stats"` // GET answers fakesStats
+}
+
+// fakesStats are both fakes' counters.
+type fakesStats struct {
+	Graph graphtest.Stats `json:"graph"`
+	CRM   crmtest.Stats   `json:"crm"`
+}
+
+// serveBenchFakes is the child process: it loads the generated world into
+// a Graph and a ClientSuccess fake, prints their addresses and one for the
+// counters, and serves until its standard input closes.
+func serveBenchFakes(count, latency string) error {
+	n, err := strconv.Atoi(count)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%s=%q: want a number of messages", benchFakesEnv, count)
+	}
+	var lat time.Duration
+	if latency != "" {
+		if lat, err = time.ParseDuration(latency); err != nil {
+			return fmt.Errorf("%s: %w", benchLatencyEnv, err)
+		}
+	}
+	o := benchOptions(n)
+	g, c := graphtest.NewGraph(), crmtest.NewCRM()
+	defer g.Close()
+	defer c.Close()
+	sandbox.Account(o).Load(g, c)
+	sandbox.LoadItems(g, o.Items())
+	g.ResetStats()
+	g.SetLatency(lat)
+	c.SetLatency(lat)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(fakesStats{Graph: g.Stats(), CRM: c.Stats()})
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
+	if err := json.NewEncoder(os.Stdout).Encode(fakesAddr{Graph: g.URL, CRM: c.URL, Stats: "http://" + ln.Addr().String() + "/stats"}); err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// benchFakes is a running child process of fakes.
+type benchFakes struct {
+	fakesAddr
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+// startBenchFakes starts the child process with n generated messages and
+// the given latency per request; it is stopped when tb ends.
+func startBenchFakes(tb testing.TB, n int, latency time.Duration) *benchFakes {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchFakesEnv+"="+strconv.Itoa(n), benchLatencyEnv+"="+latency.String())
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	f := &benchFakes{cmd: cmd, stdin: stdin}
+	tb.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			tb.Errorf("bench fakes: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	if err != nil {
+		tb.Fatalf("bench fakes did not start: %v", err)
+	}
+	if err := json.Unmarshal(line, &f.fakesAddr); err != nil {
+		tb.Fatalf("bench fakes: %q: %v", line, err)
+	}
+	return f
+}
+
+func (f *benchFakes) stats(tb testing.TB) fakesStats {
+	tb.Helper()
+	resp, err := http.Get(f.Stats)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s fakesStats
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// benchLabels is what the labels of a generated world say a first pass
+// must do, counted without the engine.
+type benchLabels struct {
 	messages int // N
 	uploads  int // M: messages to upload
 	pairs    int // interactions to create
 	distinct int // distinct external From/To/Cc addresses
 }
 
-// loadBenchWorld streams n generated messages into a Graph fake without
-// holding them, and counts from the labels alone what a pass must do.
-func loadBenchWorld(tb testing.TB, n int) *benchWorld {
-	tb.Helper()
-	o := sandbox.Options{Now: testNow, Seed: 1, Messages: n}
-	w := &benchWorld{opts: o, account: sandbox.Account(o), g: graphtest.NewGraph(), messages: n}
-	tb.Cleanup(w.g.Close)
-	w.account.Load(w.g, nil)
+func countBenchLabels(n int) benchLabels {
+	o := benchOptions(n)
 	me := map[string]bool{}
-	for _, a := range w.account.Me.Addresses() {
-		me[a] = true
+	for _, a := range sandbox.Account(o).Me.Addresses() {
+		me[strings.ToLower(a)] = true
 	}
+	l := benchLabels{messages: n}
 	ext := map[string]bool{}
 	for it := range o.Items() {
-		w.g.AddMessage(it.Msg, it.Body)
 		if len(it.Expect) > 0 {
-			w.uploads++
-			w.pairs += len(it.Expect)
+			l.uploads++
+			l.pairs += len(it.Expect)
 		}
 		m := it.Msg
 		rs := append(append([]graph.Recipient(nil), m.ToRecipients...), m.CcRecipients...)
@@ -62,28 +197,29 @@ func loadBenchWorld(tb testing.TB, n int) *benchWorld {
 			}
 		}
 	}
-	w.distinct = len(ext)
-	return w
+	l.distinct = len(ext)
+	return l
 }
 
 // floor is the fewest Graph requests a pass can make: the list pages, the
 // body batches, /me, and the folder calls (one $batch for the well-known
 // folders plus the childFolders walk under Sync Issues the fake saw).
-func (w *benchWorld) floor(st graphtest.Stats) int {
-	return (w.messages+999)/1000 + (w.uploads+19)/20 + 1 + 1 + st.ByRoute["GET /me/mailFolders/{id}/childFolders"]
+func (l benchLabels) floor(st graphtest.Stats) int {
+	return (l.messages+999)/1000 + (l.uploads+19)/20 + 1 + 1 + st.ByRoute["GET /me/mailFolders/{id}/childFolders"]
 }
 
-// run makes one first pass over the world with a fresh ClientSuccess and a
-// fresh state file; it returns the pass's summary, the fakes' counters and
-// the peak heap above the baseline measured just before the pass.
-func (w *benchWorld) run(tb testing.TB, latency time.Duration, timed func(bool)) (Summary, graphtest.Stats, crmtest.Stats, uint64) {
+// benchResult is one measured pass.
+type benchResult struct {
+	sum   Summary
+	stats fakesStats
+	wall  time.Duration
+	heap  uint64 // peak heap in use above the baseline before the pass
+}
+
+// runBenchPass makes one first pass against the fakes with the real
+// clients and a fresh state file, sampling this process's heap every 10 ms.
+func runBenchPass(tb testing.TB, f *benchFakes, timed func(bool)) benchResult {
 	tb.Helper()
-	c := crmtest.NewCRM()
-	defer c.Close()
-	w.account.Load(nil, c)
-	w.g.ResetStats()
-	w.g.SetLatency(latency)
-	c.SetLatency(latency)
 	s, err := storage.Open(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
@@ -92,8 +228,8 @@ func (w *benchWorld) run(tb testing.TB, latency time.Duration, timed func(bool))
 	if err := s.PutJSON(storage.BucketSettings, "rules", sandbox.Settings()); err != nil {
 		tb.Fatal(err)
 	}
-	mb := graph.NewClient(w.g.URL, &http.Client{Transport: bearer{http.DefaultTransport}, Timeout: time.Minute})
-	api := crm.NewClient(c.URL, w.account.CRMUser, func() (string, error) { return w.account.CRMPassword, nil }, nil)
+	mb := graph.NewClient(f.Graph, &http.Client{Transport: bearer{http.DefaultTransport}, Timeout: time.Minute})
+	api := crm.NewClient(f.CRM, sandbox.CRMUser, func() (string, error) { return sandbox.CRMPassword, nil }, nil)
 	eng := &Engine{Store: s, Now: func() time.Time { return testNow }}
 
 	runtime.GC()
@@ -102,7 +238,7 @@ func (w *benchWorld) run(tb testing.TB, latency time.Duration, timed func(bool))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(5 * time.Millisecond)
+		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
 		for {
 			if h := heapBytes(); h > peak.Load() {
@@ -116,18 +252,20 @@ func (w *benchWorld) run(tb testing.TB, latency time.Duration, timed func(bool))
 		}
 	})
 	timed(true)
+	start := time.Now()
 	sum, err := eng.Pass(context.Background(), mb, api)
+	wall := time.Since(start)
 	timed(false)
 	close(stop)
 	wg.Wait()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var above uint64
+	r := benchResult{sum: sum, stats: f.stats(tb), wall: wall}
 	if p := peak.Load(); p > base {
-		above = p - base
+		r.heap = p - base
 	}
-	return sum, w.g.Stats(), c.Stats(), above
+	return r
 }
 
 func heapBytes() uint64 {
@@ -138,30 +276,34 @@ func heapBytes() uint64 {
 
 // BenchmarkPass is one first pass over a generated mailbox (2,000 contacts,
 // 15 % of the messages to upload) with 50 ms of latency on every request to
-// either fake. `make bench` runs it; the 100,000 case takes minutes.
+// either fake, the fakes in a child process. `make bench` runs it; the
+// 100,000 case takes minutes.
 func BenchmarkPass(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			b.StopTimer()
-			w := loadBenchWorld(b, n)
+			labels := countBenchLabels(n)
 			for range b.N {
-				sum, gs, cs, heap := w.run(b, 50*time.Millisecond, func(on bool) {
+				// A fresh ClientSuccess for every pass, so each is a first.
+				f := startBenchFakes(b, n, 50*time.Millisecond)
+				r := runBenchPass(b, f, func(on bool) {
 					if on {
 						b.StartTimer()
 					} else {
 						b.StopTimer()
 					}
 				})
-				if sum.Counts.Uploads != w.pairs {
-					b.Fatalf("uploaded %d, the labels say %d", sum.Counts.Uploads, w.pairs)
+				if r.sum.Counts.Uploads != labels.pairs {
+					b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, labels.pairs)
 				}
-				b.ReportMetric(float64(gs.Requests), "graph-requests")
-				b.ReportMetric(float64(w.floor(gs)), "graph-floor")
-				b.ReportMetric(float64(cs.Requests), "crm-requests")
-				b.ReportMetric(float64(cs.ByRoute["GET /contacts"]), "crm-lookups")
-				b.ReportMetric(float64(w.distinct), "distinct-external-addresses")
-				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
-				b.ReportMetric(float64(sum.Counts.Uploads), "uploads")
+				b.ReportMetric(r.wall.Seconds(), "wall-s")
+				b.ReportMetric(float64(r.stats.Graph.Requests), "graph-requests")
+				b.ReportMetric(float64(labels.floor(r.stats.Graph)), "graph-floor")
+				b.ReportMetric(float64(r.stats.CRM.Requests), "crm-requests")
+				b.ReportMetric(float64(r.stats.CRM.ByRoute["GET /contacts"]), "lookups")
+				b.ReportMetric(float64(labels.distinct), "distinct-external")
+				b.ReportMetric(float64(r.sum.Counts.Uploads), "uploads")
+				b.ReportMetric(float64(r.heap)/(1<<20), "peak-heap-MB")
 			}
 		})
 	}
@@ -171,17 +313,19 @@ func BenchmarkPass(b *testing.B) {
 // of the fewest Graph requests possible, and looks each external address
 // up at most once.
 func TestPassCostFloor(t *testing.T) {
-	w := loadBenchWorld(t, 1000)
-	sum, gs, cs, _ := w.run(t, 0, func(bool) {})
-	if sum.Counts.Uploads != w.pairs {
-		t.Errorf("uploaded %d, the labels say %d", sum.Counts.Uploads, w.pairs)
+	labels := countBenchLabels(1000)
+	f := startBenchFakes(t, 1000, 0)
+	r := runBenchPass(t, f, func(bool) {})
+	gs, cs := r.stats.Graph, r.stats.CRM
+	if r.sum.Counts.Uploads != labels.pairs {
+		t.Errorf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, labels.pairs)
 	}
-	if floor := w.floor(gs); float64(gs.Requests) > 1.1*float64(floor) {
+	if floor := labels.floor(gs); float64(gs.Requests) > 1.1*float64(floor) {
 		t.Errorf("Graph requests = %d, floor %d (%v)", gs.Requests, floor, gs.ByRoute)
 	}
-	if n := cs.ByRoute["GET /contacts"]; n > w.distinct || n == 0 {
-		t.Errorf("contact look-ups = %d, distinct external addresses %d", n, w.distinct)
+	if n := cs.ByRoute["GET /contacts"]; n > labels.distinct || n == 0 {
+		t.Errorf("contact look-ups = %d, distinct external addresses %d", n, labels.distinct)
 	}
-	t.Logf("graph %d (floor %d), crm %d, look-ups %d of %d addresses, uploads %d",
-		gs.Requests, w.floor(gs), cs.Requests, cs.ByRoute["GET /contacts"], w.distinct, sum.Counts.Uploads)
+	t.Logf("graph %d (floor %d), crm %d, look-ups %d of %d addresses, uploads %d, heap +%.1f MB",
+		gs.Requests, labels.floor(gs), cs.Requests, cs.ByRoute["GET /contacts"], labels.distinct, r.sum.Counts.Uploads, float64(r.heap)/(1<<20))
 }

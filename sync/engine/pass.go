@@ -136,7 +136,6 @@ type pass struct {
 	lookups   int
 	ambiguous []error
 	names     map[int64]string
-	seen      map[string]bool // ledger keys handled this pass (two folders, moved)
 	progress  Progress
 }
 
@@ -164,7 +163,6 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		e: e, mb: mb, crm: c, log: e.logger(), start: e.now(), limit: limit,
 		id:    strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36),
 		names: map[int64]string{},
-		seen:  map[string]bool{},
 	}
 	p.counts.Skipped = map[string]int{}
 	e.publish(func(s *Status) {
@@ -375,6 +373,13 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	}
 
 	items := make([]item, 0, len(msgs))
+	// queued are the uploads queued on this page, for a message listed
+	// twice on it (two folders). Nothing is kept across pages, so a pass
+	// over any number of messages holds one page's worth: a copy on a
+	// later page finds the upload in the ledger (done) or among the
+	// pending jobs (unconfirmed), because a page's uploads are recorded
+	// before the next page is read.
+	queued := map[string]bool{}
 	var jobs []*job
 	var bodyIDs []string
 	err = p.e.Store.DB().View(func(tx *bolt.Tx) error {
@@ -394,13 +399,13 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 					return err
 				}
 				for _, t := range it.d.Take {
-					if e.Has(t.ClientID) || p.seen[jobKey(it.key, t.ClientID)] || storage.HasPendingTx(tx, it.key, t.ClientID) {
+					if e.Has(t.ClientID) || queued[jobKey(it.key, t.ClientID)] || storage.HasPendingTx(tx, it.key, t.ClientID) {
 						// Already uploaded, or queued from another copy of
-						// the message this pass, or left pending by a
-						// failed resolution (the next pass resolves it).
+						// the message on this page, or left pending by an
+						// unconfirmed upload (the next pass resolves it).
 						continue
 					}
-					p.seen[jobKey(it.key, t.ClientID)] = true
+					queued[jobKey(it.key, t.ClientID)] = true
 					j := &job{item: len(items), clientID: t.ClientID, contactIDs: t.ContactIDs}
 					jobs = append(jobs, j)
 					if len(bodyIDs) == 0 || bodyIDs[len(bodyIDs)-1] != m.ID {

@@ -76,10 +76,26 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 		return fmt.Errorf("engine: record pending uploads: %w", err)
 	}
 
+	// Uploads to one client go one after the other, UploadsInFlight
+	// clients at a time: each timeline gets its interactions in message
+	// order, and an upload already on its way cannot race a Retry-After
+	// that ClientSuccess just gave another upload to the same timeline
+	// (the API client holds only the requests it has not sent yet).
+	var (
+		clients [][]*job
+		slot    = map[int64]int{}
+	)
+	for _, j := range todo {
+		i, ok := slot[j.clientID]
+		if !ok {
+			i = len(clients)
+			slot[j.clientID] = i
+			clients = append(clients, nil)
+		}
+		clients[i] = append(clients[i], j)
+	}
 	var mu sync.Mutex
-	err = parallel(ctx, UploadsInFlight, len(todo), func(ctx context.Context, i int) error {
-		j := todo[i]
-		err := p.post(ctx, j.pending)
+	outcome := func(j *job, err error) error {
 		mu.Lock()
 		defer mu.Unlock()
 		it := &items[j.item]
@@ -106,6 +122,14 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 			return nil
 		}
 		return err
+	}
+	err = parallel(ctx, UploadsInFlight, len(clients), func(ctx context.Context, c int) error {
+		for _, j := range clients[c] {
+			if err := outcome(j, p.post(ctx, j.pending)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("engine: upload: %w", err)

@@ -80,6 +80,8 @@ func shots() []shot {
 	reconnect.LastError = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
 	crmOut := connectedIdle()
 	crmOut.CRMUser = ""
+	sandbox := connectedIdle()
+	sandbox.Sandbox = true
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -95,6 +97,7 @@ func shots() []shot {
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
+		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
 		{file: "settings-connected@2x.png", section: settings.SectionOffice, status: idle, scale: 2},
 		{file: "settings-activity@2x.png", section: settings.SectionActivity, status: idle, scale: 2},
 	}
@@ -195,6 +198,11 @@ func render(a fyne.App, s shot, path string) error {
 	}
 	api := newMemAgent(s.status)
 	title := "Mail Sync Settings " + s.file
+	if s.status.Sandbox {
+		// The window titles itself so in the sandbox; only one picture's
+		// window is open at a time, so import still finds the right one.
+		title = settings.SandboxTitle
+	}
 	var w *settings.Window
 	fyne.DoAndWait(func() {
 		a.Settings().SetTheme(pinnedTheme{theme.DefaultTheme(), variant})
