@@ -83,6 +83,12 @@ func newEnv(t *testing.T, w *sandbox.World) *env {
 	if err := e.store.PutJSON(storage.BucketSettings, "rules", sandbox.Settings()); err != nil {
 		t.Fatal(err)
 	}
+	// The world's labels assume the account was connected at w.Now, as the
+	// agent records on connect; a pass that fails before it starts must not
+	// move that.
+	if err := e.store.UpdateMeta(func(m *storage.Meta) { m.ConnectedAt = w.Now }); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { e.store.Close() })
 	return e
 }
