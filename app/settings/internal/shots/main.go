@@ -198,11 +198,6 @@ func render(a fyne.App, s shot, path string) error {
 	}
 	api := newMemAgent(s.status)
 	title := "Mail Sync Settings " + s.file
-	if s.status.Sandbox {
-		// The window titles itself so in the sandbox; only one picture's
-		// window is open at a time, so import still finds the right one.
-		title = settings.SandboxTitle
-	}
 	var w *settings.Window
 	fyne.DoAndWait(func() {
 		a.Settings().SetTheme(pinnedTheme{theme.DefaultTheme(), variant})
@@ -225,11 +220,40 @@ func render(a fyne.App, s shot, path string) error {
 	if err := api.waitLoaded(10 * time.Second); err != nil {
 		return err
 	}
+	if s.status.Sandbox {
+		// In the sandbox the window retitles itself once the status
+		// arrives; give it back the picture's title, which import can
+		// find (import waits for a click when no window has the name).
+		if err := retitle(w.Window(), title, 5*time.Second); err != nil {
+			return err
+		}
+	}
 	img, err := stableCapture(title, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	return writePNG(path, img)
+}
+
+// retitle waits until win carries the sandbox title and then sets title.
+func retitle(win fyne.Window, title string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		var done bool
+		fyne.DoAndWait(func() {
+			if win.Title() == settings.SandboxTitle {
+				win.SetTitle(title)
+				done = true
+			}
+		})
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the window did not take the sandbox title")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // stableCapture reads the window from the X server (ImageMagick's import)
