@@ -1,9 +1,7 @@
 package autostart
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -20,25 +18,11 @@ func plistFile() (string, error) {
 
 // Enable writes the LaunchAgent for exe, which must be absolute.
 func Enable(exe string) error {
-	if !filepath.IsAbs(exe) {
-		return fmt.Errorf("autostart: executable path %q is not absolute", exe)
-	}
 	path, err := plistFile()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("autostart: create %s: %w", filepath.Dir(path), err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(LaunchAgentPlist(exe)), 0o644); err != nil {
-		return fmt.Errorf("autostart: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("autostart: install %s: %w", path, err)
-	}
-	return nil
+	return installFile(path, exe, LaunchAgentPlist)
 }
 
 // Disable removes the LaunchAgent.
@@ -47,10 +31,7 @@ func Disable() error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("autostart: remove %s: %w", path, err)
-	}
-	return nil
+	return removeFile(path)
 }
 
 // Enabled reports whether the LaunchAgent exists.
@@ -59,12 +40,5 @@ func Enabled() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	_, err = os.Stat(path)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	}
-	return false, fmt.Errorf("autostart: check %s: %w", path, err)
+	return fileExists(path)
 }

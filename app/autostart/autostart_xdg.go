@@ -3,9 +3,7 @@
 package autostart
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -22,26 +20,11 @@ func desktopFile() (string, error) {
 
 // Enable writes the autostart entry for exe, which must be absolute.
 func Enable(exe string) error {
-	if !filepath.IsAbs(exe) {
-		return fmt.Errorf("autostart: executable path %q is not absolute", exe)
-	}
 	path, err := desktopFile()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("autostart: create %s: %w", filepath.Dir(path), err)
-	}
-	// Write then rename, so a session starting meanwhile never reads half a file.
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(DesktopEntry(exe)), 0o644); err != nil {
-		return fmt.Errorf("autostart: write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("autostart: install %s: %w", path, err)
-	}
-	return nil
+	return installFile(path, exe, DesktopEntry)
 }
 
 // Disable removes the autostart entry.
@@ -50,10 +33,7 @@ func Disable() error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("autostart: remove %s: %w", path, err)
-	}
-	return nil
+	return removeFile(path)
 }
 
 // Enabled reports whether the autostart entry exists.
@@ -62,12 +42,5 @@ func Enabled() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	_, err = os.Stat(path)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	}
-	return false, fmt.Errorf("autostart: check %s: %w", path, err)
+	return fileExists(path)
 }
