@@ -28,7 +28,6 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
-	"mailsync/sync/crmtest"
 	"mailsync/sync/graphtest/chromium"
 	"mailsync/sync/sandbox"
 )
@@ -231,34 +230,6 @@ func autoApproveGet(u string) error {
 	return nil
 }
 
-// crmState returns, per client, the Message-IDs of the interactions the
-// fake ClientSuccess holds (from the notes' "Message-ID:" line), sorted,
-// duplicates kept.
-func crmState(t *testing.T, c *crmtest.CRM) map[int64][]string {
-	t.Helper()
-	out := map[int64][]string{}
-	for _, in := range c.AllInteractions() {
-		id := ""
-		for line := range strings.SplitSeq(in.Note, "\n") {
-			if line == "" {
-				break
-			}
-			if v, ok := strings.CutPrefix(line, "Message-ID: "); ok {
-				id = strings.TrimSpace(v)
-				break
-			}
-		}
-		if id == "" {
-			t.Fatalf("interaction %d on client %d has no Message-ID line:\n%s", in.ID, in.ClientID, in.Note)
-		}
-		out[in.ClientID] = append(out[in.ClientID], id)
-	}
-	for _, ids := range out {
-		slices.Sort(ids)
-	}
-	return out
-}
-
 // assertNoSecretsInFiles fails if any file under dir holds a token the
 // identity platform issued or the ClientSuccess password.
 func assertNoSecretsInFiles(t *testing.T, dir string, secrets []string) {
@@ -338,7 +309,7 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	if sum.Synced == 0 {
 		t.Errorf("sync reported nothing synced: %+v", sum)
 	}
-	if got := crmState(t, e.svc.CRM); !maps.EqualFunc(got, want, slices.Equal) {
+	if got := e.svc.CRM.MessageIDs(); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("ClientSuccess after sync:\n got %v\nwant %v", got, want)
 	}
 
@@ -485,7 +456,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	}
 
 	r := e.mustRun(t, nil, "sync", "--json")
-	got := crmState(t, e.svc.CRM)
+	got := e.svc.CRM.MessageIDs()
 	if !maps.EqualFunc(got, want, slices.Equal) {
 		for c := range maps.Keys(want) {
 			for _, id := range want[c] {

@@ -25,6 +25,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"mailsync/app/tray"
+	"mailsync/app/tray/traytest"
 	"mailsync/storage"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
@@ -89,7 +90,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	defer cancel()
 
 	var api *agentapi.Client
-	eventually(t, "the agent serves its local API", func() bool {
+	traytest.Eventually(t, "the agent serves its local API", func() bool {
 		c, err := agentapi.Dial(home)
 		if err != nil {
 			return false
@@ -114,21 +115,8 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 		t.Fatalf("connect to the session bus: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	itemName := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", agentCmd.Process.Pid)
-	var owner string
-	eventually(t, "the agent's tray item is registered with the watcher", func() bool {
-		if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, itemName).Store(&owner); err != nil {
-			return false
-		}
-		v, err := conn.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").GetProperty("org.kde.StatusNotifierWatcher.RegisteredStatusNotifierItems")
-		if err != nil {
-			return false
-		}
-		items, _ := v.Value().([]string)
-		return slices.ContainsFunc(items, func(s string) bool { return strings.HasPrefix(s, owner) || strings.HasPrefix(s, itemName) })
-	})
-	menu := conn.Object(owner, "/StatusNotifierItem/menu")
-	waitStatusLine(t, menu, func(l string) bool { return l == tray.StatusLine(engine.Status{State: engine.SignedOut}, time.Now()) })
+	item := traytest.Find(t, conn, agentCmd.Process.Pid)
+	item.WaitStatusLine(t, func(l string) bool { return l == tray.StatusLine(engine.Status{State: engine.SignedOut}, time.Now()) })
 
 	// Sign in to ClientSuccess, set the blocklist and connect, all through
 	// the local API; the identity fake approves the GET of the sign-in URL.
@@ -150,7 +138,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	resp.Body.Close()
 	// Connecting starts a pass by itself; wait for it to end.
 	var st engine.Status
-	eventually(t, "connected and the first pass done", func() bool {
+	traytest.Eventually(t, "connected and the first pass done", func() bool {
 		st, err = api.Status(ctx)
 		return err == nil && st.Account != nil && st.State == engine.Idle && !st.LastPass.IsZero()
 	})
@@ -158,9 +146,9 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 		t.Errorf("connected as %q, want %q", st.Account.Email, w.Me.Mail)
 	}
 
-	m := waitStatusLine(t, menu, func(l string) bool { return strings.HasPrefix(l, "Synced ") })
-	wantLabels := []string{m[0].label, tray.LabelSyncNow, tray.LabelPause, tray.LabelSettings, tray.LabelOpenLog, tray.LabelQuit}
-	if got := labelsOf(m); !slices.Equal(got, wantLabels) {
+	m := item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Synced ") })
+	wantLabels := []string{m[0].Label, tray.LabelSyncNow, tray.LabelPause, tray.LabelSettings, tray.LabelOpenLog, tray.LabelQuit}
+	if got := m.Labels(); !slices.Equal(got, wantLabels) {
 		t.Errorf("menu labels = %q, want %q", got, wantLabels)
 	}
 
@@ -168,16 +156,16 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	// line shows it running and then done.
 	listed := svc.Graph.Stats().ByRoute["GET /me/messages"]
 	lastPass := st.LastPass
-	click(t, menu, byLabel(t, m, tray.LabelSyncNow).id)
-	waitStatusLine(t, menu, func(l string) bool { return strings.HasPrefix(l, "Syncing") })
-	eventually(t, "the pass asked for by Sync now ends", func() bool {
+	item.Click(t, m.ByLabel(t, tray.LabelSyncNow).ID)
+	item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Syncing") })
+	traytest.Eventually(t, "the pass asked for by Sync now ends", func() bool {
 		st, err = api.Status(ctx)
 		return err == nil && st.State == engine.Idle && st.LastPass.After(lastPass)
 	})
 	if n := svc.Graph.Stats().ByRoute["GET /me/messages"]; n <= listed {
 		t.Errorf("Sync now: Graph saw %d message listings, before %d", n, listed)
 	}
-	waitStatusLine(t, menu, func(l string) bool { return strings.HasPrefix(l, "Synced ") })
+	item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Synced ") })
 
 	// A second mailsync exits 0 and makes the first open its window: the
 	// agent starts `mailsync settings` as its child.
@@ -190,12 +178,12 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	if !strings.Contains(string(out), "already running") {
 		t.Errorf("second mailsync printed %q, want it to say Mail Sync is already running", out)
 	}
-	eventually(t, "the agent starts its settings window", func() bool {
+	traytest.Eventually(t, "the agent starts its settings window", func() bool {
 		return len(childrenWithArgs(agentCmd.Process.Pid, bin, "settings")) > 0
 	})
 
 	// Quit from the menu ends the agent (and its window).
-	click(t, menu, byLabel(t, readMenu(t, menu), tray.LabelQuit).id)
+	item.Click(t, item.ReadMenu(t).ByLabel(t, tray.LabelQuit).ID)
 	select {
 	case err := <-exited:
 		exited <- err // for the cleanup
@@ -205,7 +193,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatalf("agent still running 15 s after Quit")
 	}
-	eventually(t, "the settings window ends with the agent", func() bool {
+	traytest.Eventually(t, "the settings window ends with the agent", func() bool {
 		return len(childrenWithArgs(agentCmd.Process.Pid, bin, "settings")) == 0
 	})
 }
@@ -286,112 +274,5 @@ func killChildren(ppid int) {
 				_ = p.Kill()
 			}
 		}
-	}
-}
-
-type menuItem struct {
-	id      int32
-	label   string
-	enabled bool
-}
-
-// readMenu reads the visible top-level items of the tray menu through
-// com.canonical.dbusmenu.GetLayout, skipping separators.
-func readMenu(t *testing.T, menu dbus.BusObject) []menuItem {
-	t.Helper()
-	var rev uint32
-	var root struct {
-		ID       int32
-		Props    map[string]dbus.Variant
-		Children []dbus.Variant
-	}
-	if err := menu.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &root); err != nil {
-		return nil
-	}
-	var items []menuItem
-	for _, c := range root.Children {
-		f, ok := c.Value().([]any)
-		if !ok || len(f) < 2 {
-			t.Fatalf("menu child is %T, want a (ia{sv}av) struct", c.Value())
-		}
-		props, _ := f[1].(map[string]dbus.Variant)
-		if ty, _ := props["type"].Value().(string); ty == "separator" {
-			continue
-		}
-		if v, ok := props["visible"]; ok {
-			if vis, _ := v.Value().(bool); !vis {
-				continue
-			}
-		}
-		it := menuItem{id: f[0].(int32), enabled: true}
-		if v, ok := props["label"]; ok {
-			it.label, _ = v.Value().(string)
-		}
-		if v, ok := props["enabled"]; ok {
-			it.enabled, _ = v.Value().(bool)
-		}
-		items = append(items, it)
-	}
-	return items
-}
-
-func labelsOf(m []menuItem) []string {
-	var l []string
-	for _, it := range m {
-		l = append(l, it.label)
-	}
-	return l
-}
-
-func byLabel(t *testing.T, m []menuItem, label string) menuItem {
-	t.Helper()
-	for _, it := range m {
-		if it.label == label {
-			return it
-		}
-	}
-	t.Fatalf("no menu item %q in %q", label, labelsOf(m))
-	return menuItem{}
-}
-
-// waitStatusLine polls the menu until its status line satisfies ok.
-func waitStatusLine(t *testing.T, menu dbus.BusObject, ok func(string) bool) []menuItem {
-	t.Helper()
-	var m []menuItem
-	var last string
-	for end := time.Now().Add(15 * time.Second); ; {
-		m = readMenu(t, menu)
-		if len(m) > 0 {
-			last = m[0].label
-			if ok(last) {
-				return m
-			}
-		}
-		if time.Now().After(end) {
-			t.Fatalf("status line still %q after 15 s", last)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func click(t *testing.T, menu dbus.BusObject, id int32) {
-	t.Helper()
-	err := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix())).Err
-	if err != nil {
-		t.Fatalf("click menu item %d: %v", id, err)
-	}
-}
-
-// eventually polls cond every 20 ms for up to 15 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(15 * time.Second); ; {
-		if cond() {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -12,21 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
 	"mailsync/app/tray"
+	"mailsync/app/tray/traytest"
 	"mailsync/assets"
 	"mailsync/sync/engine"
-)
-
-const (
-	watcherName = "org.kde.StatusNotifierWatcher"
-	itemPath    = "/StatusNotifierItem"
-	menuPath    = "/StatusNotifierItem/menu"
 )
 
 // TestTrayOverDBus runs the tray in a child process (traydemo) against a
@@ -53,13 +47,13 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	t.Cleanup(func() { conn.Close() })
 
-	if !hasOwner(t, conn, watcherName) {
+	if !hasOwner(t, conn, traytest.WatcherName) {
 		w := exec.Command(watcherBin)
 		if err := w.Start(); err != nil {
 			t.Fatalf("start status-notifier-watcher: %v", err)
 		}
 		t.Cleanup(func() { w.Process.Kill(); w.Wait() })
-		eventually(t, "the watcher owns its name", func() bool { return hasOwner(t, conn, watcherName) })
+		traytest.Eventually(t, "the watcher owns its name", func() bool { return hasOwner(t, conn, traytest.WatcherName) })
 	}
 
 	demo := filepath.Join(t.TempDir(), "traydemo")
@@ -95,43 +89,25 @@ func TestTrayOverDBus(t *testing.T) {
 	}()
 	expectLine(t, lines, "ready")
 
-	// The item registers with the watcher under the connection that owns
-	// its well-known name.
-	itemName := fmt.Sprintf("org.kde.StatusNotifierItem-%d-1", child.Process.Pid)
-	var owner string
-	eventually(t, "the item is registered with the watcher", func() bool {
-		if err := conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, itemName).Store(&owner); err != nil {
-			return false
-		}
-		v, err := conn.Object(watcherName, "/StatusNotifierWatcher").GetProperty(watcherName + ".RegisteredStatusNotifierItems")
-		if err != nil {
-			return false
-		}
-		items, _ := v.Value().([]string)
-		return slices.ContainsFunc(items, func(s string) bool {
-			return s == owner || s == itemName || strings.HasPrefix(s, owner+"/") || strings.HasPrefix(s, itemName+"/")
-		})
-	})
-	item := conn.Object(owner, itemPath)
-	menu := conn.Object(owner, menuPath)
+	item := traytest.Find(t, conn, child.Process.Pid)
 
 	// Before any status the tray shows "signed out".
-	var first []menuItem
-	eventually(t, "the initial menu is exported", func() bool {
-		first = readMenu(t, menu)
+	var first traytest.Menu
+	traytest.Eventually(t, "the initial menu is exported", func() bool {
+		first = item.ReadMenu(t)
 		return len(first) == 6
 	})
 	wantLabels := []string{tray.StatusLine(engine.Status{}, time.Now()), tray.LabelSyncNow, tray.LabelPause, tray.LabelSettings, tray.LabelOpenLog, tray.LabelQuit}
-	if got := labels(first); !slices.Equal(got, wantLabels) {
+	if got := first.Labels(); !slices.Equal(got, wantLabels) {
 		t.Fatalf("menu labels = %q, want %q", got, wantLabels)
 	}
-	if first[0].enabled {
+	if first[0].Enabled {
 		t.Errorf("status line item is enabled; it should be informational only")
 	}
-	if byLabel(t, first, tray.LabelSyncNow).enabled {
+	if first.ByLabel(t, tray.LabelSyncNow).Enabled {
 		t.Errorf("Sync now is enabled while signed out")
 	}
-	checkIcon(t, item, engine.SignedOut)
+	checkIcon(t, item.Icon, engine.SignedOut)
 
 	send := func(s engine.Status) {
 		t.Helper()
@@ -143,40 +119,40 @@ func TestTrayOverDBus(t *testing.T) {
 	// A pass starts: status line, icon and tooltip follow.
 	syncing := engine.Status{State: engine.Syncing, Account: &engine.Account{Email: "ann@example.com"}, Progress: &engine.Progress{Done: 120, Total: 400}}
 	send(syncing)
-	waitStatus(t, menu, "Syncing… 120 of 400")
-	checkIcon(t, item, engine.Syncing)
-	checkTooltip(t, item, tray.Tooltip(syncing, time.Now()))
+	waitStatus(t, item, "Syncing… 120 of 400")
+	checkIcon(t, item.Icon, engine.Syncing)
+	checkTooltip(t, item.Icon, tray.Tooltip(syncing, time.Now()))
 
 	// The pass ends.
 	idle := engine.Status{State: engine.Idle, Account: syncing.Account, LastPass: time.Now(), SyncedToday: 3}
 	send(idle)
-	m := waitStatus(t, menu, tray.StatusLine(idle, time.Now()))
-	checkIcon(t, item, engine.Idle)
-	if !byLabel(t, m, tray.LabelSyncNow).enabled {
+	m := waitStatus(t, item, tray.StatusLine(idle, time.Now()))
+	checkIcon(t, item.Icon, engine.Idle)
+	if !m.ByLabel(t, tray.LabelSyncNow).Enabled {
 		t.Errorf("Sync now is disabled while idle")
 	}
 
 	// Clicking Sync now runs Actions.SyncNow in the tray's process.
-	click(t, menu, byLabel(t, m, tray.LabelSyncNow).id)
+	item.Click(t, m.ByLabel(t, tray.LabelSyncNow).ID)
 	expectLine(t, lines, "action SyncNow")
 
 	// Paused: the toggle offers Resume, and clicking it resumes.
 	send(engine.Status{State: engine.Paused})
-	m = waitStatus(t, menu, "Paused")
-	checkIcon(t, item, engine.Paused)
-	click(t, menu, byLabel(t, m, tray.LabelResume).id)
+	m = waitStatus(t, item, "Paused")
+	checkIcon(t, item.Icon, engine.Paused)
+	item.Click(t, m.ByLabel(t, tray.LabelResume).ID)
 	expectLine(t, lines, "action Resume")
 
 	// Reconnect needed: Sync now is disabled again.
 	send(engine.Status{State: engine.NeedsReconnect})
-	m = waitStatus(t, menu, "Reconnect needed")
-	checkIcon(t, item, engine.NeedsReconnect)
-	if byLabel(t, m, tray.LabelSyncNow).enabled {
+	m = waitStatus(t, item, "Reconnect needed")
+	checkIcon(t, item.Icon, engine.NeedsReconnect)
+	if m.ByLabel(t, tray.LabelSyncNow).Enabled {
 		t.Errorf("Sync now is enabled while a reconnect is needed")
 	}
 
 	// Quit runs Actions.Quit and ends Run.
-	click(t, menu, byLabel(t, m, tray.LabelQuit).id)
+	item.Click(t, m.ByLabel(t, tray.LabelQuit).ID)
 	expectLine(t, lines, "action Quit")
 	select {
 	case err := <-exited:
@@ -189,88 +165,10 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 }
 
-type menuItem struct {
-	id      int32
-	label   string
-	enabled bool
-}
-
-// readMenu reads the top level of the menu through com.canonical.dbusmenu,
-// skipping separators.
-func readMenu(t *testing.T, menu dbus.BusObject) []menuItem {
+// waitStatus waits until the tray's status line reads want.
+func waitStatus(t *testing.T, item traytest.Item, want string) traytest.Menu {
 	t.Helper()
-	var rev uint32
-	var root struct {
-		ID       int32
-		Props    map[string]dbus.Variant
-		Children []dbus.Variant
-	}
-	if err := menu.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &root); err != nil {
-		t.Logf("GetLayout: %v", err)
-		return nil
-	}
-	var items []menuItem
-	for _, c := range root.Children {
-		f, ok := c.Value().([]any)
-		if !ok || len(f) < 2 {
-			t.Fatalf("menu child is %T, want a (ia{sv}av) struct", c.Value())
-		}
-		props, _ := f[1].(map[string]dbus.Variant)
-		if ty, _ := props["type"].Value().(string); ty == "separator" {
-			continue
-		}
-		it := menuItem{id: f[0].(int32), enabled: true}
-		if v, ok := props["label"]; ok {
-			it.label, _ = v.Value().(string)
-		}
-		if v, ok := props["enabled"]; ok {
-			it.enabled, _ = v.Value().(bool)
-		}
-		if v, ok := props["visible"]; ok {
-			if vis, _ := v.Value().(bool); !vis {
-				continue
-			}
-		}
-		items = append(items, it)
-	}
-	return items
-}
-
-func labels(m []menuItem) []string {
-	var l []string
-	for _, it := range m {
-		l = append(l, it.label)
-	}
-	return l
-}
-
-func byLabel(t *testing.T, m []menuItem, label string) menuItem {
-	t.Helper()
-	for _, it := range m {
-		if it.label == label {
-			return it
-		}
-	}
-	t.Fatalf("no menu item %q in %q", label, labels(m))
-	return menuItem{}
-}
-
-func waitStatus(t *testing.T, menu dbus.BusObject, want string) []menuItem {
-	t.Helper()
-	var m []menuItem
-	eventually(t, fmt.Sprintf("status line %q", want), func() bool {
-		m = readMenu(t, menu)
-		return len(m) > 0 && m[0].label == want
-	})
-	return m
-}
-
-func click(t *testing.T, menu dbus.BusObject, id int32) {
-	t.Helper()
-	err := menu.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix())).Err
-	if err != nil {
-		t.Fatalf("click menu item %d: %v", id, err)
-	}
+	return item.WaitStatusLine(t, func(line string) bool { return line == want })
 }
 
 // checkIcon asserts the item's IconPixmap is the state's icon from assets:
@@ -305,7 +203,7 @@ func checkIcon(t *testing.T, item dbus.BusObject, s engine.State) {
 		W, H int32
 		Pix  []byte
 	}
-	eventually(t, fmt.Sprintf("the %v icon", s), func() bool {
+	traytest.Eventually(t, fmt.Sprintf("the %v icon", s), func() bool {
 		v, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
 		if err != nil {
 			return false
@@ -320,7 +218,7 @@ func checkIcon(t *testing.T, item dbus.BusObject, s engine.State) {
 func checkTooltip(t *testing.T, item dbus.BusObject, want string) {
 	t.Helper()
 	var title string
-	eventually(t, fmt.Sprintf("tooltip %q", want), func() bool {
+	traytest.Eventually(t, fmt.Sprintf("tooltip %q", want), func() bool {
 		v, err := item.GetProperty("org.kde.StatusNotifierItem.ToolTip")
 		if err != nil {
 			return false
@@ -358,20 +256,5 @@ func expectLine(t *testing.T, lines <-chan string, want string) {
 		case <-deadline:
 			t.Fatalf("tray process did not print %q within 10 s", want)
 		}
-	}
-}
-
-// eventually polls cond every 20 ms for up to 10 s: D-Bus updates are
-// asynchronous, and polling ends as soon as the condition holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); ; {
-		if cond() {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

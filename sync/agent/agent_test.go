@@ -17,7 +17,6 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
-	"mailsync/sync/crmtest"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/match"
@@ -138,38 +137,6 @@ func (f *fixture) ready(t *testing.T) {
 	}
 }
 
-// crmState is what the fake ClientSuccess holds: per client, the
-// Message-IDs of its Email interactions (as the notes' header blocks say),
-// sorted, duplicates kept.
-func crmState(t *testing.T, c *crmtest.CRM) map[int64][]string {
-	t.Helper()
-	out := map[int64][]string{}
-	for _, in := range c.AllInteractions() {
-		id := NoteMessageID(in.Note)
-		if id == "" {
-			t.Fatalf("interaction %d on client %d has no Message-ID line:\n%s", in.ID, in.ClientID, in.Note)
-		}
-		out[in.ClientID] = append(out[in.ClientID], id)
-	}
-	for _, ids := range out {
-		slices.Sort(ids)
-	}
-	return out
-}
-
-// NoteMessageID reads the Message-ID line of a note's header block.
-func NoteMessageID(note string) string {
-	for line := range strings.SplitSeq(note, "\n") {
-		if line == "" {
-			return ""
-		}
-		if v, ok := strings.CutPrefix(line, "Message-ID: "); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
 func total(m map[int64][]string) int {
 	n := 0
 	for _, ids := range m {
@@ -208,7 +175,7 @@ func TestConnectSyncDisconnectKeepsLedger(t *testing.T) {
 		t.Fatalf("first pass: %v", err)
 	}
 	want := f.svc.World.Expected()
-	got := crmState(t, f.svc.CRM)
+	got := f.svc.CRM.MessageIDs()
 	if !maps.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("ClientSuccess after the first pass:\n got %v\nwant %v", got, want)
 	}
@@ -244,7 +211,7 @@ func TestConnectSyncDisconnectKeepsLedger(t *testing.T) {
 	if sum.Counts.Already == 0 {
 		t.Errorf("pass after reconnecting found nothing already synced; the ledger was lost")
 	}
-	if got := crmState(t, f.svc.CRM); !maps.EqualFunc(got, want, slices.Equal) {
+	if got := f.svc.CRM.MessageIDs(); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("ClientSuccess after reconnecting changed:\n got %v\nwant %v", got, want)
 	}
 }
@@ -411,7 +378,7 @@ func TestTokenEndpointDownIsAnErrorNotReconnect(t *testing.T) {
 	if st, _ := f.ag.Status(ctx); st.State != engine.Idle {
 		t.Errorf("state after recovery = %v, want %v", st.State, engine.Idle)
 	}
-	if got, want := crmState(t, f.svc.CRM), f.svc.World.Expected(); !maps.EqualFunc(got, want, slices.Equal) {
+	if got, want := f.svc.CRM.MessageIDs(), f.svc.World.Expected(); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("ClientSuccess after recovery:\n got %v\nwant %v", got, want)
 	}
 }

@@ -13,67 +13,38 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	mrand "math/rand/v2"
-	"net"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"mailsync/sync/crm"
+	"mailsync/sync/remote/remotetest"
 )
 
-// FaultKind is one way the fake misbehaves.
-type FaultKind int
+// FaultKind is one way the fake misbehaves; the shared kinds are
+// remotetest's.
+type FaultKind = remotetest.FaultKind
 
+// Fault kinds the fake injects; see remotetest for the shared ones.
 const (
-	// Throttle429 answers 429 with Retry-After, without doing anything.
-	Throttle429 FaultKind = 1
-	// Unavailable503 answers 503 (JSON, not the maintenance page) with
-	// Retry-After, without doing anything.
-	Unavailable503 FaultKind = 2
-	// ConnReset resets the connection before doing anything.
-	ConnReset FaultKind = 3
-	// TruncatedBody does the request, then sends only half of the answer
-	// and closes the connection.
-	TruncatedBody FaultKind = 4
-	// Slow waits Faults.SlowDelay before answering normally.
-	Slow FaultKind = 5
-	// ResetAfterApply does the request (a POST is stored), then resets the
-	// connection without answering: the client cannot know it succeeded.
-	ResetAfterApply FaultKind = 6
+	Throttle429    = remotetest.Throttle429
+	Unavailable503 = remotetest.Unavailable503
+	ConnReset      = remotetest.ConnReset
+	TruncatedBody  = remotetest.TruncatedBody
+	Slow           = remotetest.Slow
+	// ResetAfterApply stores a POST, then resets the connection without
+	// answering; drawn only when named in Faults.Kinds.
+	ResetAfterApply = remotetest.ResetAfterApply
 )
 
-func (k FaultKind) String() string {
-	switch k {
-	case Throttle429:
-		return "throttle 429"
-	case Unavailable503:
-		return "unavailable 503"
-	case ConnReset:
-		return "connection reset"
-	case TruncatedBody:
-		return "truncated body"
-	case Slow:
-		return "slow"
-	case ResetAfterApply:
-		return "reset after apply"
-	}
-	return "fault " + strconv.Itoa(int(k))
-}
-
-// Faults makes a share of the requests fail. The zero value injects none.
-type Faults struct {
-	Rate       float64       // share of requests that get a fault, 0..1
-	Kinds      []FaultKind   // drawn uniformly for each faulty request
-	RetryAfter time.Duration // announced by 429 and 503, sent rounded up to whole seconds
-	Seed       int64         // seeds the draw, so a run can be repeated
-	SlowDelay  time.Duration // wait of a Slow fault; 0 means 100 ms
-	Max        int           // at most this many faults; 0 means no limit
-}
+// Faults makes a share of the requests fail (see remotetest.Faults). The
+// zero value injects none. Retry-After deadlines are kept per method and
+// URL.
+type Faults = remotetest.Faults
 
 // Stats counts what the fake saw.
 type Stats struct {
@@ -109,10 +80,7 @@ type CRM struct {
 	maintenance  bool
 	lifetime     time.Duration
 	latency      time.Duration
-	faults       Faults
-	faultsGiven  int
-	rng          *mrand.Rand
-	notBefore    map[string]time.Time // method+URL → Retry-After end
+	faults       remotetest.Injector // Retry-After kept by method and URL
 	stats        Stats
 	inFlight     int
 }
@@ -128,15 +96,13 @@ func NewCRM() *CRM {
 
 func newCRM() *CRM {
 	c := &CRM{
-		users:     map[string]string{},
-		tokens:    map[string]time.Time{},
-		clients:   map[int64]crm.Client{},
-		contacts:  map[int64]crm.Contact{},
-		nextID:    1000,
-		lifetime:  DefaultTokenLifetime,
-		rng:       mrand.New(mrand.NewPCG(0, 0)),
-		notBefore: map[string]time.Time{},
-		stats:     Stats{ByRoute: map[string]int{}},
+		users:    map[string]string{},
+		tokens:   map[string]time.Time{},
+		clients:  map[int64]crm.Client{},
+		contacts: map[int64]crm.Contact{},
+		nextID:   1000,
+		lifetime: DefaultTokenLifetime,
+		stats:    Stats{ByRoute: map[string]int{}},
 	}
 	c.mux = http.NewServeMux()
 	c.mux.HandleFunc("POST /v1/auth", c.auth)
@@ -223,6 +189,38 @@ func (c *CRM) AllInteractions() []crm.Interaction {
 	return out
 }
 
+// MessageIDs returns, per client, the Message-IDs that the notes of the
+// stored interactions name in their header block (the "Message-ID:" line
+// Mail Sync writes), sorted, duplicates kept: what syncing left in
+// ClientSuccess. A note that names none counts as "", so a comparison with
+// the expected Message-IDs fails on it.
+func (c *CRM) MessageIDs() map[int64][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[int64][]string{}
+	for _, in := range c.interactions {
+		out[in.ClientID] = append(out[in.ClientID], noteMessageID(in.Note))
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out
+}
+
+// noteMessageID reads the Message-ID line of a note's header block, which
+// ends at the first blank line.
+func noteMessageID(note string) string {
+	for line := range strings.SplitSeq(note, "\n") {
+		if line == "" {
+			return ""
+		}
+		if v, ok := strings.CutPrefix(line, "Message-ID: "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 // SetMaintenance makes every request answer the HTML maintenance page.
 func (c *CRM) SetMaintenance(on bool) {
 	c.mu.Lock()
@@ -260,13 +258,7 @@ func (c *CRM) SetLatency(d time.Duration) {
 func (c *CRM) SetFaults(f Faults) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f.Kinds = append([]FaultKind(nil), f.Kinds...)
-	if f.SlowDelay == 0 {
-		f.SlowDelay = 100 * time.Millisecond
-	}
-	c.faults = f
-	c.faultsGiven = 0
-	c.rng = mrand.New(mrand.NewPCG(uint64(f.Seed), 0x6d61696c))
+	c.faults.Set(f)
 }
 
 // Stats returns a copy of the counters.
@@ -325,14 +317,11 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	c.inFlight++
 	c.stats.PeakInFlight = max(c.stats.PeakInFlight, c.inFlight)
-	if nb, ok := c.notBefore[key]; ok {
-		if now.Before(nb) {
-			c.stats.EarlyRetries++
-		}
-		delete(c.notBefore, key)
+	if c.faults.Early(key, now) {
+		c.stats.EarlyRetries++
 	}
 	latency, maintenance := c.latency, c.maintenance
-	fault, f := c.drawFault()
+	fault, slow := c.faults.Draw(), c.faults.Faults().SlowDelay
 	if fault != 0 {
 		c.stats.Faults++
 	}
@@ -343,7 +332,7 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 		c.mu.Unlock()
 	}()
 
-	if !wait(r, latency) {
+	if !remotetest.Wait(r.Context(), latency) {
 		return
 	}
 	if maintenance {
@@ -360,88 +349,29 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 			status, msg = http.StatusServiceUnavailable, "Service temporarily unavailable"
 		}
 		c.mu.Lock()
-		c.notBefore[key] = time.Now().Add(f.RetryAfter)
+		c.faults.AnnounceRetry(w.Header(), fault, key, time.Now())
 		c.mu.Unlock()
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
 		writeError(w, status, msg)
 		return
 	case ConnReset:
-		reset(w)
+		remotetest.Reset(w)
 		return
 	case Slow:
-		if !wait(r, f.SlowDelay) {
+		if !remotetest.Wait(r.Context(), slow) {
 			return
 		}
 	case TruncatedBody, ResetAfterApply:
 		rec := httptest.NewRecorder()
 		c.mux.ServeHTTP(rec, r)
 		if fault == ResetAfterApply {
-			reset(w)
+			remotetest.Reset(w)
 		} else {
-			truncate(w, rec)
+			maps.Copy(w.Header(), rec.Header())
+			remotetest.WriteTruncated(w, rec.Code, rec.Body.Bytes())
 		}
 		return
 	}
 	c.mux.ServeHTTP(w, r)
-}
-
-// drawFault picks the fault for one request; c.mu is held.
-func (c *CRM) drawFault() (FaultKind, Faults) {
-	f := c.faults
-	if f.Rate <= 0 || len(f.Kinds) == 0 || (f.Max > 0 && c.faultsGiven >= f.Max) {
-		return 0, f
-	}
-	if c.rng.Float64() >= f.Rate {
-		return 0, f
-	}
-	c.faultsGiven++
-	return f.Kinds[c.rng.IntN(len(f.Kinds))], f
-}
-
-// wait sleeps d unless the client goes away first; it reports whether to go on.
-func wait(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
-}
-
-// reset closes the connection with a TCP RST and no answer.
-func reset(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	conn.Close()
-}
-
-// truncate sends rec's status and headers with the full Content-Length but
-// only half of its body, then closes the connection.
-func truncate(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
-	conn, buf, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	defer conn.Close()
-	body := rec.Body.Bytes()
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
-	h := rec.Header().Clone()
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("Connection", "close")
-	_ = h.Write(buf)
-	buf.WriteString("\r\n")
-	buf.Write(body[:len(body)/2])
-	_ = buf.Flush()
 }
 
 const maintenancePage = `<!DOCTYPE html>

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +246,29 @@ func TestConnectionFaults(t *testing.T) {
 		if want := map[FaultKind]int{ConnReset: 0, TruncatedBody: 1, ResetAfterApply: 1}[k]; applied != want {
 			t.Errorf("%v: %d interactions stored, want %d", k, applied, want)
 		}
+	}
+}
+
+func TestMessageIDs(t *testing.T) {
+	c := newFake(t)
+	acme, globex := c.AddClient(crm.Client{Name: "Acme"}), c.AddClient(crm.Client{Name: "Globex"})
+	tok := login(t, c)
+	for _, in := range []struct {
+		client int64
+		note   string
+	}{
+		{acme.ID, "From: a@acme.example\nMessage-ID: <b@x>\n\nbody"},
+		{acme.ID, "From: a@acme.example\nMessage-ID:  <a@x> \n\nbody"},
+		{acme.ID, "From: a@acme.example\nMessage-ID: <b@x>\n\nbody"},
+		{globex.ID, "From: g@globex.example\n\nMessage-ID: <in-the-body@x>"},
+	} {
+		b, _ := json.Marshal(crm.Interaction{InteractionTypeID: 1, Subject: "s", InteractionDate: time.Now(), Note: in.note})
+		if status, _, body := raw(t, "POST", c.URL+"/clients/"+itoa(in.client)+"/interactions", tok, "application/json", string(b)); status != 201 && status != 200 {
+			t.Fatalf("create interaction: HTTP %d %s", status, body)
+		}
+	}
+	want := map[int64][]string{acme.ID: {"<a@x>", "<b@x>", "<b@x>"}, globex.ID: {""}}
+	if got := c.MessageIDs(); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("MessageIDs = %v, want %v", got, want)
 	}
 }

@@ -98,6 +98,23 @@ func browse(u string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
+// browser stands in for the person's browser: open visits the sign-in URL
+// with visit in the background, as a browser does not block the app, and
+// hands the page it ended on (or the error) to pages.
+func browser(visit func(u string) (string, error)) (open func(u string) error, pages <-chan string) {
+	ch := make(chan string, 1)
+	return func(u string) error {
+		go func() {
+			page, err := visit(u)
+			if err != nil {
+				page = err.Error()
+			}
+			ch <- page
+		}()
+		return nil
+	}, ch
+}
+
 func getWithHost(u, host string) (int, error) {
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
@@ -157,20 +174,11 @@ func TestOAuthConfig(t *testing.T) {
 func TestSignInSuccess(t *testing.T) {
 	id := newIdentity(t)
 	id.AutoApprove(true)
-	pages := make(chan string, 1)
-	s := &graph.SignIn{
-		Config: graph.OAuthConfig(id.Authority(), id.ClientID()),
-		Open: func(u string) error {
-			go func() {
-				_, page, err := browse(u)
-				if err != nil {
-					page = err.Error()
-				}
-				pages <- page
-			}()
-			return nil
-		},
-	}
+	open, pages := browser(func(u string) (string, error) {
+		_, page, err := browse(u)
+		return page, err
+	})
+	s := &graph.SignIn{Config: graph.OAuthConfig(id.Authority(), id.ClientID()), Open: open}
 	authURL, out := startSignIn(t, context.Background(), s)
 	r := wait(t, out)
 	if r.err != nil {
@@ -369,20 +377,8 @@ func answerSignInPage(authURL, action string) (string, error) {
 
 func TestSignInDeclined(t *testing.T) {
 	id := newIdentity(t)
-	pages := make(chan string, 1)
-	s := &graph.SignIn{
-		Config: graph.OAuthConfig(id.Authority(), id.ClientID()),
-		Open: func(u string) error {
-			go func() {
-				page, err := answerSignInPage(u, "cancel")
-				if err != nil {
-					page = err.Error()
-				}
-				pages <- page
-			}()
-			return nil
-		},
-	}
+	open, pages := browser(func(u string) (string, error) { return answerSignInPage(u, "cancel") })
+	s := &graph.SignIn{Config: graph.OAuthConfig(id.Authority(), id.ClientID()), Open: open}
 	authURL, out := startSignIn(t, context.Background(), s)
 	r := wait(t, out)
 	if !errors.Is(r.err, graph.ErrDeclined) || r.res != nil {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"mailsync/sync/graph"
+	"mailsync/sync/remote/remotetest"
 )
 
 // Folder is a mail folder of the fake mailbox. WellKnownName is one of
@@ -59,11 +59,9 @@ type Graph struct {
 	messages    map[string]*storedMessage
 	authorize   func(string) bool
 	latency     time.Duration
-	faults      Faults
-	rng         *rand.Rand
+	faults      remotetest.Injector // Retry-After kept by bearer token: the client's identity
 	stats       Stats
 	inFlight    int
-	nextAllowed map[string]time.Time // by bearer token: the client's identity
 	seq         int
 }
 
@@ -89,10 +87,9 @@ func newGraph() *Graph {
 			UserPrincipalName: "avery@contoso.example",
 			ProxyAddresses:    []string{"SMTP:avery@contoso.example"},
 		},
-		folders:     map[string]*Folder{},
-		messages:    map[string]*storedMessage{},
-		nextAllowed: map[string]time.Time{},
-		stats:       Stats{ByRoute: map[string]int{}},
+		folders:  map[string]*Folder{},
+		messages: map[string]*storedMessage{},
+		stats:    Stats{ByRoute: map[string]int{}},
 	}
 }
 
@@ -157,19 +154,11 @@ func (g *Graph) AddMessage(m graph.Message, body string) {
 func (g *Graph) MoveMessage(id, folderID string) (newID string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	sm, ok := g.messages[id]
-	if !ok {
-		return ""
+	newID = g.placeLocked("MoveMessage", id, folderID)
+	if newID != "" {
+		delete(g.messages, id)
 	}
-	if _, ok := g.folders[folderID]; !ok {
-		panic(fmt.Sprintf("graphtest: MoveMessage: no folder %q", folderID))
-	}
-	delete(g.messages, id)
-	m := sm.msg
-	m.ID = g.newIDLocked("AAMk")
-	m.ParentFolderID = folderID
-	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body}
-	return m.ID
+	return newID
 }
 
 // CopyMessage copies a message into a folder and returns the copy's id.
@@ -178,12 +167,19 @@ func (g *Graph) MoveMessage(id, folderID string) (newID string) {
 func (g *Graph) CopyMessage(id, folderID string) (newID string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.placeLocked("CopyMessage", id, folderID)
+}
+
+// placeLocked stores a copy of message id in folderID under a new id, as
+// Graph does for both a move and a copy, and returns the new id; "" when
+// there is no message id. An unknown folder panics: a broken test fixture.
+func (g *Graph) placeLocked(op, id, folderID string) string {
 	sm, ok := g.messages[id]
 	if !ok {
 		return ""
 	}
 	if _, ok := g.folders[folderID]; !ok {
-		panic(fmt.Sprintf("graphtest: CopyMessage: no folder %q", folderID))
+		panic(fmt.Sprintf("graphtest: %s: no folder %q", op, folderID))
 	}
 	m := cloneMessage(sm.msg)
 	m.ID = g.newIDLocked("AAMk")
@@ -220,9 +216,7 @@ func (g *Graph) SetLatency(d time.Duration) {
 func (g *Graph) SetFaults(f Faults) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	f.Kinds = slices.Clone(f.Kinds)
-	g.faults = f
-	g.rng = rand.New(rand.NewPCG(uint64(f.Seed), 0x6d61696c73796e63))
+	g.faults.Set(f)
 }
 
 // Stats returns a copy of the counters.
@@ -246,7 +240,7 @@ func (g *Graph) ResetStats() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.stats = Stats{ByRoute: map[string]int{}, PeakInFlight: g.inFlight}
-	g.nextAllowed = map[string]time.Time{}
+	g.faults.ForgetRetries()
 }
 
 // newIDLocked returns an opaque id shaped like Graph's URL-safe base64 ids.
@@ -341,7 +335,7 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		body = b
 	}
-	if !graphWait(r.Context(), latency) {
+	if !remotetest.Wait(r.Context(), latency) {
 		return
 	}
 	if !ok {
@@ -367,7 +361,7 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 
 	now := time.Now()
 	g.mu.Lock()
-	if until, ok := g.nextAllowed[token]; ok && now.Before(until) {
+	if g.faults.Early(token, now) {
 		g.stats.EarlyRetries++
 	}
 	fault := g.drawFault(false)
@@ -384,10 +378,10 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case ConnReset:
 		leave()
-		dropConn(w, true)
+		remotetest.Reset(w)
 		return
 	case Slow:
-		if !graphWait(r.Context(), g.slowDelay()) {
+		if !remotetest.Wait(r.Context(), g.slowDelay()) {
 			return
 		}
 	}
@@ -404,7 +398,7 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header()[k] = v
 		}
 		w.Header().Set("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
-		writeTruncated(w, rep.status, payload)
+		remotetest.WriteTruncated(w, rep.status, payload)
 		return
 	}
 	writeReply(w, rep)

@@ -61,6 +61,18 @@ func authorize(t *testing.T, id *graphtest.Identity, authURL string) url.Values 
 	return loc.Query()
 }
 
+// approve has an approving person authorize cfg with a fresh PKCE
+// verifier and returns exchange, which trades the code issued for tokens
+// with that verifier, as the app does.
+func approve(t *testing.T, id *graphtest.Identity, cfg *oauth2.Config) (exchange func() (*oauth2.Token, error)) {
+	t.Helper()
+	verifier := oauth2.GenerateVerifier()
+	q := authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	return func() (*oauth2.Token, error) {
+		return cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	}
+}
+
 func entraCode(err error) string {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
@@ -101,20 +113,20 @@ func TestIdentityPKCEVerifierChecked(t *testing.T) {
 
 func TestIdentityCodeSingleUseAndRedirectURI(t *testing.T) {
 	id, cfg := newIdentity(t)
-	verifier := oauth2.GenerateVerifier()
-	q := authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
-	tok, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	exchange := approve(t, id, cfg)
+	tok, err := exchange()
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
 	if !id.ValidAccessToken(tok.AccessToken) || tok.RefreshToken == "" {
 		t.Fatal("exchange gave no usable token")
 	}
-	if _, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier)); entraCode(err) != "invalid_grant AADSTS54005" {
+	if _, err := exchange(); entraCode(err) != "invalid_grant AADSTS54005" {
 		t.Fatalf("code reuse: %v", err)
 	}
 
-	q = authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	verifier := oauth2.GenerateVerifier()
+	q := authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
 	other := *cfg
 	other.RedirectURL = "http://localhost:4243/"
 	if _, err := other.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier)); entraCode(err) != "invalid_grant AADSTS50011" {
@@ -124,9 +136,7 @@ func TestIdentityCodeSingleUseAndRedirectURI(t *testing.T) {
 
 func TestIdentityIDToken(t *testing.T) {
 	id, cfg := newIdentity(t)
-	verifier := oauth2.GenerateVerifier()
-	q := authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
-	tok, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	tok, err := approve(t, id, cfg)()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +172,7 @@ func TestIdentityIDToken(t *testing.T) {
 
 func TestIdentityRefreshRotatesAndRevokes(t *testing.T) {
 	id, cfg := newIdentity(t)
-	verifier := oauth2.GenerateVerifier()
-	q := authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
-	tok, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	tok, err := approve(t, id, cfg)()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,16 +204,15 @@ func TestIdentityRefreshRotatesAndRevokes(t *testing.T) {
 
 func TestIdentityTokenFailureAndLifetime(t *testing.T) {
 	id, cfg := newIdentity(t)
-	verifier := oauth2.GenerateVerifier()
-	q := authorize(t, id, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	exchange := approve(t, id, cfg)
 	id.SetTokenFailure(http.StatusServiceUnavailable, 1)
-	_, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	_, err := exchange()
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response.StatusCode != http.StatusServiceUnavailable || re.ErrorCode != "temporarily_unavailable" {
 		t.Fatalf("injected failure: %v", err)
 	}
 	id.SetAccessTokenLifetime(time.Second)
-	tok, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(verifier))
+	tok, err := exchange()
 	if err != nil {
 		t.Fatalf("exchange after the failure ended: %v", err)
 	}
