@@ -272,7 +272,7 @@ func folderReasons(t *testing.T, e *env) {
 		sandbox.WhyConvHistory: "conversation history",
 		sandbox.WhySyncIssues:  "sync issues",
 		sandbox.WhyOutbox:      "outbox",
-		sandbox.WhyClutter:     "clutter",
+		sandbox.WhyClutter:     "clutter folder",
 	}
 	checked := map[string]int{}
 	for _, it := range e.world.Messages {

@@ -51,7 +51,7 @@ const (
 	DraftsFolder   Reason = "draft"
 	JunkFolder     Reason = "junk folder"
 	ConvHistory    Reason = "conversation history"
-	ClutterFolder  Reason = "clutter"
+	ClutterFolder  Reason = "clutter folder"
 	OutboxFolder   Reason = "outbox"
 	SyncIssues     Reason = "sync issues"
 	ExcludedFolder Reason = "excluded folder"
