@@ -19,7 +19,7 @@ TEST_DEBS  := xvfb x11-utils imagemagick xdotool chromium gnome-keyring dbus dbu
               haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils \
               desktop-file-utils dex libsecret-tools
 
-.PHONY: help deps build test test-short lint fmt fuzz bench bench-idle run demo screenshots clean
+.PHONY: help deps build test test-short lint fuzz bench bench-idle run demo screenshots clean
 
 help: ## List the targets.
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
