@@ -215,6 +215,16 @@ func (id *Identity) ValidAccessToken(tok string) bool {
 	return ok && time.Now().Before(exp)
 }
 
+// ValidRefreshToken reports whether tok is a refresh token this platform
+// issued that a token request would still accept: not revoked, and not
+// spent when SpendRefreshTokens is on.
+func (id *Identity) ValidRefreshToken(tok string) bool {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	rt, ok := id.refresh[tok]
+	return ok && rt.revoked == "" && !(rt.used && id.spend)
+}
+
 // Issued returns every access, refresh and ID token issued so far, so that
 // tests can check none of them leaked into logs or files.
 func (id *Identity) Issued() []string {

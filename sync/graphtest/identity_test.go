@@ -189,11 +189,20 @@ func TestIdentityRefreshRotatesAndRevokes(t *testing.T) {
 	if err != nil || again.RefreshToken == next.RefreshToken {
 		t.Fatalf("old refresh token refused by default: %v", err)
 	}
+	if !id.ValidRefreshToken(tok.RefreshToken) {
+		t.Error("a used refresh token reported invalid by default")
+	}
 	id.SpendRefreshTokens(true)
+	if id.ValidRefreshToken(tok.RefreshToken) || !id.ValidRefreshToken(next.RefreshToken) {
+		t.Error("ValidRefreshToken disagrees with strict mode")
+	}
 	if _, err := refresh(tok.RefreshToken); entraCode(err) != "invalid_grant AADSTS70000" {
 		t.Fatalf("replayed refresh token: %v", err)
 	}
 	id.Revoke("AADSTS50173")
+	if id.ValidRefreshToken(next.RefreshToken) || id.ValidRefreshToken("made-up") {
+		t.Error("revoked or unknown refresh token reported valid")
+	}
 	if id.ValidAccessToken(next.AccessToken) {
 		t.Error("access token still valid after revocation")
 	}
