@@ -62,10 +62,10 @@ type Status struct {
 	State       State      `json:"state"`
 	Account     *Account   `json:"account,omitempty"`
 	CRMUser     string     `json:"crmUser,omitempty"` // ClientSuccess username, "" when signed out
-	LastPass    time.Time  `json:"lastPass,omitempty"`
+	LastPass    time.Time  `json:"lastPass,omitzero"`
 	LastCounts  PassCounts `json:"lastCounts"`
 	SyncedToday int        `json:"syncedToday"`
-	NextPass    time.Time  `json:"nextPass,omitempty"`
+	NextPass    time.Time  `json:"nextPass,omitzero"`
 	LastError   string     `json:"lastError,omitempty"` // in words a person understands
 	Progress    *Progress  `json:"progress,omitempty"`
 	Connecting  bool       `json:"connecting,omitempty"` // a browser sign-in is waiting
