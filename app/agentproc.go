@@ -85,14 +85,25 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 		},
 	}
 	ag, err := agent.Open(cfg, hooks, log)
-	if errors.Is(err, storage.ErrLocked) {
+	for waited := false; errors.Is(err, storage.ErrLocked); waited = true {
 		if c, derr := agentapi.Dial(cfg.DataDir); derr == nil {
 			defer c.Close()
 			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			_ = c.ShowWindow(sctx)
+			return ErrAlreadyRunning
 		}
-		return ErrAlreadyRunning
+		// No agent answers: a command (an in-process sync or sign-in)
+		// holds the state for a while. Start once it is done.
+		if !waited {
+			log.Info("waiting for another Mail Sync command to finish")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+		ag, err = agent.Open(cfg, hooks, log)
 	}
 	if err != nil {
 		return err

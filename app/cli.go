@@ -163,7 +163,7 @@ func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		sum = SyncSummary{Listed: r.Counts.Listed, Synced: r.Counts.Synced, Uploads: r.Counts.Uploads,
 			Already: r.Counts.Already, Skipped: r.Counts.Skipped, WindowStart: r.WindowStart}
 	} else {
-		st, err := syncViaAgent(ctx, s.api, start)
+		st, err := syncViaAgent(ctx, s.api)
 		if err != nil {
 			return err
 		}
@@ -192,25 +192,25 @@ func passWords(err error) error {
 	return err
 }
 
-// syncViaAgent asks the agent for a pass and follows its status until the
-// pass is over.
-func syncViaAgent(ctx context.Context, api agentapi.API, start time.Time) (engine.Status, error) {
+// syncViaAgent asks the agent for a pass and follows its status until a
+// pass that ends after the request is on the board (Status.Passes moves on
+// for every attempt, failed ones included, so this never waits forever).
+func syncViaAgent(ctx context.Context, api agentapi.API) (engine.Status, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch, err := api.Watch(wctx)
 	if err != nil {
 		return engine.Status{}, err
 	}
+	before, ok := <-ch // Watch sends the current status first
+	if !ok {
+		return engine.Status{}, errors.New("Mail Sync stopped")
+	}
 	if err := api.SyncNow(ctx); err != nil {
 		return engine.Status{}, err
 	}
-	seenSyncing := false
 	for st := range ch {
-		if st.State == engine.Syncing {
-			seenSyncing = true
-			continue
-		}
-		if !seenSyncing && !st.LastPass.After(start) {
+		if st.Passes <= before.Passes || st.State == engine.Syncing {
 			continue
 		}
 		switch st.State {
@@ -262,47 +262,23 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 	if err != nil {
 		return err
 	}
+	before, ok := <-ch // Watch sends the current status first
+	if !ok {
+		return errors.New("Mail Sync stopped")
+	}
 	url, err := s.api.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(env.Stderr, "Sign in to Office 365 in your browser. If it did not open, open this address:")
 	fmt.Fprintln(env.Stdout, url)
-	acct, err := waitConnected(ctx, ch)
+	acct, err := agent.WaitSignIn(ctx, ch, before.SignIns+1)
 	if err != nil {
 		_ = s.api.CancelConnect(context.Background())
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "Connected as %s <%s>\n", acct.Name, acct.Email)
 	return nil
-}
-
-func waitConnected(ctx context.Context, ch <-chan engine.Status) (*engine.Account, error) {
-	sawConnecting := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, errors.New("Sign-in cancelled; nothing was changed.")
-		case st, ok := <-ch:
-			if !ok {
-				return nil, errors.New("Mail Sync stopped during the sign-in")
-			}
-			if st.Connecting {
-				sawConnecting = true
-				continue
-			}
-			if !sawConnecting {
-				continue
-			}
-			if st.LastError != "" {
-				return nil, errors.New(st.LastError)
-			}
-			if st.Account == nil {
-				return nil, errors.New("Sign-in cancelled; nothing was changed.")
-			}
-			return st.Account, nil
-		}
-	}
 }
 
 // Disconnect forgets the Microsoft sign-in.

@@ -26,7 +26,9 @@ import (
 // lower-cased, angle brackets kept, so that the same message listed from two
 // folders, or after a move, maps to one entry.
 func LedgerKey(internetMessageID string) string {
-	return strings.ToLower(strings.TrimSpace(internetMessageID))
+	// White space inside is folded as the note's Message-ID header folds
+	// it, so a key read back from a note always equals the one recorded.
+	return strings.ToLower(strings.Join(strings.Fields(internetMessageID), " "))
 }
 
 // Upload is one interaction created for a message.

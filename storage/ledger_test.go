@@ -214,3 +214,15 @@ func TestDecisionsNewestFirstAndCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLedgerKeyFoldsLikeANoteHeader(t *testing.T) {
+	for in, want := range map[string]string{
+		" <ABC@Example.com> ":          "<abc@example.com>",
+		"<a\tb@x>":                     "<a b@x>",
+		"<odd  id\n with space@x.org>": "<odd id with space@x.org>",
+	} {
+		if got := LedgerKey(in); got != want {
+			t.Errorf("LedgerKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -234,3 +234,14 @@ func UpdateMetaTx(tx *bolt.Tx, f func(*Meta)) error {
 	f(&m)
 	return PutJSONTx(tx, BucketMeta, keyMeta, m)
 }
+
+// ResetBucketTx empties a bucket (drops and recreates it).
+func ResetBucketTx(tx *bolt.Tx, name []byte) error {
+	if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return fmt.Errorf("storage: empty %s: %w", name, err)
+	}
+	if _, err := tx.CreateBucket(name); err != nil {
+		return fmt.Errorf("storage: empty %s: %w", name, err)
+	}
+	return nil
+}

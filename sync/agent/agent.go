@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"mailsync/storage"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/crm"
@@ -42,10 +44,22 @@ type Agent struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	mu        sync.Mutex
-	tokens    *graph.TokenSource
-	tokensFor string             // account email the token source belongs to
-	signin    context.CancelFunc // the browser sign-in in flight
+	// accountMu serialises what changes the accounts: connect, disconnect,
+	// ClientSuccess sign-in and sign-out.
+	accountMu sync.Mutex
+	// passMu is held for the whole of a pass, so that a change of account
+	// can stop the pass in flight and wait for it to end.
+	passMu sync.Mutex
+
+	mu         sync.Mutex
+	tokens     *graph.TokenSource
+	tokensFor  string             // account email the token source belongs to
+	signin     context.CancelFunc // the browser sign-in in flight
+	passCancel context.CancelFunc // the pass in flight
+	gen        uint64             // connection generation: a token source of an older one saves nothing
+	// signinNumber is the Status.SignIns the sign-in in flight (or the
+	// last one) ends with.
+	signinNumber int
 }
 
 var _ agentapi.API = (*Agent)(nil)
@@ -143,8 +157,28 @@ type ErrNeedsReconnect struct{ Reason string }
 func (e ErrNeedsReconnect) Error() string { return e.Reason }
 
 // PassNow runs one pass at once and returns its summary (the `mailsync
-// sync` command without a running agent).
+// sync` command without a running agent). Every attempt, done or failed,
+// counts in Status.Passes once its outcome is on the board.
 func (a *Agent) PassNow(ctx context.Context) (engine.Summary, error) {
+	a.passMu.Lock()
+	defer a.passMu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.mu.Lock()
+	a.passCancel = cancel
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.passCancel = nil
+		a.mu.Unlock()
+	}()
+
+	sum, err := a.passOnce(ctx)
+	a.board.Update(func(s *engine.Status) { s.Passes++ })
+	return sum, err
+}
+
+func (a *Agent) passOnce(ctx context.Context) (engine.Summary, error) {
 	mb, c, err := a.remotes(ctx)
 	if err != nil {
 		a.showRemoteError(err)
@@ -153,6 +187,18 @@ func (a *Agent) PassNow(ctx context.Context) (engine.Summary, error) {
 	sum, err := a.eng.Pass(ctx, mb, c)
 	a.afterPass(err)
 	return sum, err
+}
+
+// stopPass cancels the pass in flight, if any, and holds off new ones until
+// the returned function is called.
+func (a *Agent) stopPass() (resume func()) {
+	a.mu.Lock()
+	if a.passCancel != nil {
+		a.passCancel()
+	}
+	a.mu.Unlock()
+	a.passMu.Lock()
+	return a.passMu.Unlock
 }
 
 // pass is the scheduler's pass. Having no account, or one waiting for a
@@ -232,6 +278,7 @@ func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
 		return a.tokens, nil
 	}
 	key := storage.MicrosoftKey(email)
+	gen := a.gen
 	rt, err := a.secrets.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrNeedsReconnect{Reason: "Mail Sync has no sign-in for " + email + " on this computer; connect again."}
@@ -239,7 +286,16 @@ func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Mail Sync could not read its sign-in from the system keyring: %w", err)
 	}
-	save := func(refresh string) error { return a.secrets.Set(key, refresh) }
+	save := func(refresh string) error {
+		// Under a.mu, so that a disconnect either comes after this write
+		// (and deletes it) or before it (and this source saves nothing).
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.gen != gen {
+			return errors.New("Mail Sync was disconnected from this account")
+		}
+		return a.secrets.Set(key, refresh)
+	}
 	// The token source outlives any one pass: it refreshes in the background
 	// of requests, so it gets a context of its own.
 	a.tokens = graph.NewTokenSource(context.Background(), graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID), rt, save)
@@ -282,6 +338,8 @@ func (a *Agent) canSync() error {
 		return ErrNotConnected
 	case m.NeedsReconnect != "":
 		return ErrNeedsReconnect{Reason: m.NeedsReconnect}
+	case m.CRMUser == "":
+		return ErrCRMSignedOut
 	}
 	return nil
 }
@@ -301,7 +359,35 @@ func (a *Agent) Resume(context.Context) error {
 		return err
 	}
 	a.sched.Resume()
+	// What changed while paused (a connect, a sign-in) is what the board
+	// must show now, not what it showed when the pause began.
+	m, err := a.store.Meta()
+	if err != nil {
+		return err
+	}
+	a.board.Update(func(s *engine.Status) {
+		if s.State != engine.Syncing {
+			s.State, s.LastError = stateOf(m)
+		}
+	})
+	if a.canSync() == nil {
+		a.sched.SyncNow()
+	}
 	return nil
+}
+
+// stateOf is the state and problem the stored meta stands for when no
+// pass runs and syncing is not paused.
+func stateOf(m storage.Meta) (engine.State, string) {
+	switch {
+	case m.Account == nil:
+		return engine.SignedOut, ""
+	case m.NeedsReconnect != "":
+		return engine.NeedsReconnect, m.NeedsReconnect
+	case m.LastError != "":
+		return engine.Error, m.LastError
+	}
+	return engine.Idle, ""
 }
 
 // Connect implements agentapi.API: it starts the browser sign-in and
@@ -321,13 +407,19 @@ func (a *Agent) Connect(ctx context.Context) (string, error) {
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	a.signin = cancel
+	a.signinNumber = a.board.Get().SignIns + 1
 	a.mu.Unlock()
 
 	urls := make(chan string, 1)
 	s := &graph.SignIn{
 		Config: graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID),
 		Open:   a.hooks.OpenURL,
-		OnURL:  func(u string) { urls <- u },
+		// On the sign-in's goroutine, so that the outcome (finishConnect,
+		// on the same goroutine) always comes after it on the board.
+		OnURL: func(u string) {
+			a.board.Update(func(st *engine.Status) { st.Connecting, st.SignInURL, st.SignInError = true, u, "" })
+			urls <- u
+		},
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -337,7 +429,6 @@ func (a *Agent) Connect(ctx context.Context) (string, error) {
 	}()
 	select {
 	case u := <-urls:
-		a.board.Update(func(st *engine.Status) { st.Connecting, st.SignInURL, st.LastError = true, u, "" })
 		return u, nil
 	case err := <-done:
 		return "", err
@@ -359,17 +450,21 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 		if errors.Is(err, context.Canceled) {
 			msg = ""
 		}
+		if msg == "" {
+			msg = "Sign-in was cancelled; nothing was changed."
+		}
 		a.board.Update(func(s *engine.Status) {
-			s.Connecting, s.SignInURL = false, ""
-			if msg != "" {
-				s.LastError = msg
-			}
+			s.Connecting, s.SignInURL, s.SignInError = false, "", msg
+			s.SignIns++
 		})
 		a.log.Info("sign-in ended without connecting", "reason", msg)
 		return err
 	}
 	if err := a.saveConnection(res); err != nil {
-		a.board.Update(func(s *engine.Status) { s.Connecting, s.SignInURL, s.LastError = false, "", err.Error() })
+		a.board.Update(func(s *engine.Status) {
+			s.Connecting, s.SignInURL, s.SignInError = false, "", err.Error()
+			s.SignIns++
+		})
 		return err
 	}
 	return nil
@@ -385,52 +480,75 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if res.Token == nil || res.Token.RefreshToken == "" {
 		return errors.New("Microsoft did not grant offline access, so Mail Sync could not stay connected; try again and accept all permissions.")
 	}
+	a.accountMu.Lock()
+	defer a.accountMu.Unlock()
 	old, err := a.store.Meta()
 	if err != nil {
 		return err
 	}
+	fresh := old.Account == nil || !strings.EqualFold(old.Account.Email, acct.Email) || old.ConnectedAt.IsZero()
+	// Whatever ran for the previous connection stops: its token source
+	// saves nothing more, and its pass ends before the new one is recorded.
+	a.mu.Lock()
+	a.gen++
+	a.tokens, a.tokensFor = nil, ""
+	a.mu.Unlock()
+	resume := a.stopPass()
+	defer resume()
+
 	if err := a.secrets.Set(storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
 		return fmt.Errorf("Mail Sync could not save its sign-in in the system keyring: %w", err)
 	}
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
 	}
-	firstEver := old.ConnectedAt.IsZero()
+	startAtLogin := old.ConnectedAt.IsZero() && a.storedAppSettings().StartAtLogin
 	now := a.now()
-	err = a.store.UpdateMeta(func(m *storage.Meta) {
-		// A fresh connect takes mail up to 24 h old; a reconnect after the
-		// token was refused keeps the connect time so the gap is caught up.
-		if m.Account == nil || !strings.EqualFold(m.Account.Email, acct.Email) || m.ConnectedAt.IsZero() {
-			m.ConnectedAt = now
-			m.LastSuccessStart = time.Time{}
+	err = a.store.DB().Update(func(tx *bolt.Tx) error {
+		if fresh {
+			// Another mailbox, or the same one after a disconnect: its
+			// profile and folder ids are read anew (folder ids belong to
+			// one mailbox; the person's addresses may have changed).
+			if err := tx.Bucket(storage.BucketMeta).Delete([]byte(storage.KeyMe)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(storage.BucketFolders).Delete([]byte(storage.KeyExcluded)); err != nil {
+				return err
+			}
 		}
-		m.Account = &storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
-		m.NeedsReconnect = ""
-		m.LastError = ""
+		return storage.UpdateMetaTx(tx, func(m *storage.Meta) {
+			// A fresh connect takes mail up to 24 h old; a reconnect after
+			// the token was refused keeps the connect time so the gap is
+			// caught up.
+			if fresh {
+				m.ConnectedAt = now
+				m.LastSuccessStart = time.Time{}
+			}
+			m.Account = &storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
+			m.NeedsReconnect = ""
+			m.LastError = ""
+		})
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("Mail Sync could not record the connection: %w", err)
 	}
-	a.mu.Lock()
-	a.tokens, a.tokensFor = nil, ""
-	a.mu.Unlock()
+	if startAtLogin && a.hooks.SetAutostart != nil {
+		if err := a.hooks.SetAutostart(true); err != nil {
+			a.log.Warn("could not turn on start at login", "err", err)
+		}
+	}
+	m, _ := a.store.Meta()
 	a.board.Update(func(s *engine.Status) {
-		s.Connecting, s.SignInURL, s.LastError = false, "", ""
+		s.Connecting, s.SignInURL, s.SignInError = false, "", ""
+		s.SignIns++
 		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
 		if a.sched.Paused() {
-			s.State = engine.Paused
+			s.State, s.LastError = engine.Paused, ""
 		} else {
-			s.State = engine.Idle
+			s.State, s.LastError = stateOf(m)
 		}
 	})
 	a.log.Info("connected", "account", acct.Email)
-	if firstEver && a.hooks.SetAutostart != nil {
-		if set, err := a.Settings(context.Background()); err == nil && set.StartAtLogin {
-			if err := a.hooks.SetAutostart(true); err != nil {
-				a.log.Warn("could not turn on start at login", "err", err)
-			}
-		}
-	}
 	if !a.sched.Paused() {
 		a.sched.SyncNow()
 	}
@@ -450,32 +568,56 @@ func (a *Agent) CancelConnect(context.Context) error {
 // WaitConnected blocks until the sign-in in flight ends and returns its
 // outcome: nil and the account when connected.
 func (a *Agent) WaitConnected(ctx context.Context) (*engine.Account, error) {
+	a.mu.Lock()
+	n := a.signinNumber
+	a.mu.Unlock()
 	ch, stop := a.board.Subscribe()
 	defer stop()
+	acct, err := WaitSignIn(ctx, ch, n)
+	if ctx.Err() != nil {
+		_ = a.CancelConnect(context.Background())
+	}
+	return acct, err
+}
+
+// WaitSignIn follows statuses (from Board.Subscribe or agentapi's Watch)
+// until sign-in number n has finished (Status.SignIns reaches n): the
+// account when it connected, else the reason in words.
+func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Account, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			_ = a.CancelConnect(context.Background())
-			return nil, ctx.Err()
-		case s := <-ch:
-			if s.Connecting {
+			return nil, errors.New("Sign-in cancelled; nothing was changed.")
+		case s, ok := <-ch:
+			switch {
+			case !ok:
+				return nil, errors.New("Mail Sync stopped during the sign-in")
+			case s.SignIns < n || s.Connecting:
 				continue
+			case s.SignInError != "":
+				return nil, errors.New(s.SignInError)
+			case s.Account != nil:
+				return s.Account, nil
 			}
-			if s.LastError != "" {
-				return nil, errors.New(s.LastError)
-			}
-			if s.Account == nil {
-				return nil, errors.New("Sign-in was cancelled; nothing was changed.")
-			}
-			return s.Account, nil
+			return nil, errors.New("Sign-in was cancelled; nothing was changed.")
 		}
 	}
 }
 
 // Disconnect implements agentapi.API: it forgets the Microsoft sign-in. The
-// ledger stays, so connecting again never uploads a message twice.
+// ledger stays, so connecting again never uploads a message twice. A pass
+// in flight is stopped first, and a token it renews meanwhile is not saved.
 func (a *Agent) Disconnect(context.Context) error {
 	_ = a.CancelConnect(context.Background())
+	a.accountMu.Lock()
+	defer a.accountMu.Unlock()
+	a.mu.Lock()
+	a.gen++
+	a.tokens, a.tokensFor = nil, ""
+	a.mu.Unlock()
+	resume := a.stopPass()
+	defer resume()
+
 	m, err := a.store.Meta()
 	if err != nil {
 		return err
@@ -490,9 +632,6 @@ func (a *Agent) Disconnect(context.Context) error {
 	}); err != nil {
 		return err
 	}
-	a.mu.Lock()
-	a.tokens, a.tokensFor = nil, ""
-	a.mu.Unlock()
 	a.board.Update(func(s *engine.Status) {
 		s.State, s.Account, s.LastError, s.Progress, s.NextPass = engine.SignedOut, nil, "", nil, time.Time{}
 	})
@@ -501,7 +640,9 @@ func (a *Agent) Disconnect(context.Context) error {
 }
 
 // CRMLogin implements agentapi.API: it checks the credentials against
-// ClientSuccess and stores the password in the keyring only.
+// ClientSuccess and stores the password in the keyring only. Signing in as
+// another ClientSuccess user forgets what was learnt from the previous one
+// (its contacts and client ids, and uploads not yet confirmed by it).
 func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
@@ -511,23 +652,46 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	if err := c.Login(ctx); err != nil {
 		return personWords(err)
 	}
+	a.accountMu.Lock()
+	defer a.accountMu.Unlock()
 	old, err := a.store.Meta()
 	if err != nil {
 		return err
 	}
+	switched := old.CRMUser != "" && !strings.EqualFold(old.CRMUser, username)
+	if switched {
+		resume := a.stopPass()
+		defer resume()
+	}
 	if err := a.secrets.Set(storage.CRMKey(username), password); err != nil {
 		return fmt.Errorf("Mail Sync could not save the password in the system keyring: %w", err)
 	}
-	if old.CRMUser != "" && !strings.EqualFold(old.CRMUser, username) {
+	if switched {
 		_ = a.secrets.Delete(storage.CRMKey(old.CRMUser))
 	}
-	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.CRMUser = username }); err != nil {
-		return err
+	dropped := 0
+	err = a.store.DB().Update(func(tx *bolt.Tx) error {
+		if switched {
+			dropped = tx.Bucket(storage.BucketPending).Stats().KeyN
+			for _, b := range [][]byte{storage.BucketContacts, storage.BucketPending} {
+				if err := storage.ResetBucketTx(tx, b); err != nil {
+					return err
+				}
+			}
+		}
+		return storage.UpdateMetaTx(tx, func(m *storage.Meta) { m.CRMUser = username })
+	})
+	if err != nil {
+		return fmt.Errorf("Mail Sync could not record the ClientSuccess sign-in: %w", err)
 	}
+	if dropped > 0 {
+		a.log.Warn("dropped uploads not confirmed by the previous ClientSuccess user", "count", dropped)
+	}
+	m, _ := a.store.Meta()
 	a.board.Update(func(s *engine.Status) {
 		s.CRMUser = username
-		if s.State == engine.Error && s.LastError == ErrCRMSignedOut.Error() {
-			s.State, s.LastError = engine.Idle, ""
+		if s.State == engine.Error || s.State == engine.Idle {
+			s.State, s.LastError = stateOf(m)
 		}
 	})
 	a.log.Info("signed in to ClientSuccess", "user", username)
@@ -539,6 +703,8 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 
 // CRMLogout implements agentapi.API.
 func (a *Agent) CRMLogout(context.Context) error {
+	a.accountMu.Lock()
+	defer a.accountMu.Unlock()
 	m, err := a.store.Meta()
 	if err != nil {
 		return err
@@ -562,6 +728,16 @@ const (
 
 type appSettings struct {
 	StartAtLogin bool `json:"startAtLogin"`
+}
+
+// storedAppSettings is what the person chose for the app (start at login
+// is on unless turned off), whatever is installed right now.
+func (a *Agent) storedAppSettings() appSettings {
+	app := appSettings{StartAtLogin: true}
+	if err := a.store.GetJSON(storage.BucketSettings, keyApp, &app); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		a.log.Warn("could not read the app settings", "err", err)
+	}
+	return app
 }
 
 // Settings implements agentapi.API.

@@ -68,9 +68,12 @@ type Status struct {
 	NextPass    time.Time  `json:"nextPass,omitzero"`
 	LastError   string     `json:"lastError,omitempty"` // in words a person understands
 	Progress    *Progress  `json:"progress,omitempty"`
-	Connecting  bool       `json:"connecting,omitempty"` // a browser sign-in is waiting
-	SignInURL   string     `json:"signInUrl,omitempty"`  // the URL of the sign-in in flight
-	Sandbox     bool       `json:"sandbox,omitempty"`    // the agent runs against the built-in sandbox (mailsync demo)
+	Connecting  bool       `json:"connecting,omitempty"`  // a browser sign-in is waiting
+	SignInURL   string     `json:"signInUrl,omitempty"`   // the URL of the sign-in in flight
+	Passes      int        `json:"passes"`                // passes attempted since the agent started, done or failed
+	SignIns     int        `json:"signIns"`               // browser sign-ins finished since the agent started
+	SignInError string     `json:"signInError,omitempty"` // why the last browser sign-in did not connect
+	Sandbox     bool       `json:"sandbox,omitempty"`     // the agent runs against the built-in sandbox (mailsync demo)
 }
 
 // Decision is one recorded outcome of the rules for one message, as the

@@ -1,0 +1,184 @@
+package agent_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mailsync/storage"
+	"mailsync/sync/agent"
+	"mailsync/sync/engine"
+	"mailsync/sync/sandbox"
+)
+
+// TestFirstConnectTurnsOnStartAtLogin: start at login is on by default, and
+// the first successful connect installs the login item.
+func TestFirstConnectTurnsOnStartAtLogin(t *testing.T) {
+	f := newFixture(t)
+	f.ag.Close()
+	installed := false
+	ag, err := agent.Open(f.cfg, agent.Hooks{
+		OpenURL:      f.browse,
+		SetAutostart: func(on bool) error { installed = on; return nil },
+		Autostart:    func() (bool, error) { return installed, nil },
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ag = ag
+	t.Cleanup(func() { ag.Close() })
+	f.connect(t)
+	if !installed {
+		t.Fatal("the first connect did not turn on start at login")
+	}
+	set, err := f.ag.Settings(ctxFor(t))
+	if err != nil || !set.StartAtLogin {
+		t.Fatalf("Settings after connect: %+v, %v; want start at login on", set, err)
+	}
+}
+
+// TestSyncNowNeedsClientSuccess: asking for a pass without a ClientSuccess
+// sign-in is refused at once in words, rather than starting a pass that
+// can only fail.
+func TestSyncNowNeedsClientSuccess(t *testing.T) {
+	f := newFixture(t)
+	f.connect(t)
+	if err := f.ag.SyncNow(ctxFor(t)); !errors.Is(err, agent.ErrCRMSignedOut) {
+		t.Fatalf("SyncNow without ClientSuccess = %v, want ErrCRMSignedOut", err)
+	}
+}
+
+// TestEveryPassAttemptIsCounted: a pass that fails before it starts still
+// moves Status.Passes, which is what `mailsync sync` waits for.
+func TestEveryPassAttemptIsCounted(t *testing.T) {
+	f := newFixture(t)
+	f.connect(t)
+	before := f.ag.Board().Get().Passes
+	if _, err := f.ag.PassNow(ctxFor(t)); !errors.Is(err, agent.ErrCRMSignedOut) {
+		t.Fatalf("PassNow = %v, want ErrCRMSignedOut", err)
+	}
+	st := f.ag.Board().Get()
+	if st.Passes != before+1 || st.State != engine.Error || st.LastError != agent.ErrCRMSignedOut.Error() {
+		t.Fatalf("after a failed attempt: passes %d→%d, state %v %q", before, st.Passes, st.State, st.LastError)
+	}
+}
+
+// TestDisconnectStopsThePassAndKeepsTokensOut: a disconnect during a pass
+// ends the pass, and no token the pass renews reaches the keyring again.
+func TestDisconnectStopsThePassAndKeepsTokensOut(t *testing.T) {
+	f := newFixture(t)
+	f.ready(t)
+	acct := f.connect(t)
+	f.svc.Graph.SetLatency(200 * time.Millisecond)
+	f.svc.Identity.SetAccessTokenLifetime(time.Second) // renewals during the pass
+
+	done := make(chan error, 1)
+	go func() { _, err := f.ag.PassNow(context.Background()); done <- err }()
+	waitFor(t, "the pass to start", func() bool { return f.ag.Board().Get().State == engine.Syncing })
+	if err := f.ag.Disconnect(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the pass finished as if nothing happened")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pass did not stop after Disconnect")
+	}
+	uploads := len(f.svc.CRM.AllInteractions())
+	time.Sleep(500 * time.Millisecond)
+	if n := len(f.svc.CRM.AllInteractions()); n != uploads {
+		t.Errorf("%d uploads after Disconnect returned", n-uploads)
+	}
+	if _, err := f.secrets.Get(storage.MicrosoftKey(acct.Email)); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the keyring holds a Microsoft token after Disconnect: %v", err)
+	}
+	st := f.ag.Board().Get()
+	if st.State != engine.SignedOut || st.Account != nil {
+		t.Errorf("status after Disconnect = %v, account %v", st.State, st.Account)
+	}
+}
+
+// TestResumeShowsWhatChangedWhilePaused: connecting while paused, then
+// resuming, shows the connected state, not the one from before the pause.
+func TestResumeShowsWhatChangedWhilePaused(t *testing.T) {
+	f := newFixture(t)
+	ctx := ctxFor(t)
+	if err := f.ag.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.connect(t)
+	if st := f.ag.Board().Get(); st.State != engine.Paused {
+		t.Fatalf("connect while paused shows %v, want Paused", st.State)
+	}
+	if err := f.ag.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.ag.Board().Get(); st.State != engine.Idle || st.Account == nil {
+		t.Fatalf("after Resume: %v, account %v; want Idle with the account", st.State, st.Account)
+	}
+}
+
+// TestNewConnectionReadsTheMailboxAnew: the cached profile and folder ids
+// of the previous connection are not used for the next one.
+func TestNewConnectionReadsTheMailboxAnew(t *testing.T) {
+	f := newFixture(t)
+	f.ready(t)
+	f.connect(t)
+	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ag.Disconnect(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	f.connect(t)
+	f.svc.Graph.ResetStats()
+	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.svc.Graph.Stats().ByRoute["GET /me"]; n != 1 {
+		t.Errorf("the pass after a new connection read /me %d times, want 1 (a stale profile was used)", n)
+	}
+}
+
+// TestSwitchingClientSuccessUserForgetsItsContacts: contacts and client ids
+// learnt from one ClientSuccess account are not used for another.
+func TestSwitchingClientSuccessUserForgetsItsContacts(t *testing.T) {
+	f := newFixture(t)
+	f.ready(t)
+	f.connect(t)
+	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.CRM.AddUser("other@contoso.example", "other-password")
+	if err := f.ag.CRMLogin(ctxFor(t), "other@contoso.example", "other-password"); err != nil {
+		t.Fatal(err)
+	}
+	err := f.ag.Store().DB().View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(storage.BucketContacts).Stats().KeyN; n != 0 {
+			t.Errorf("%d cached contacts of the previous ClientSuccess user kept", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.secrets.Get(storage.CRMKey(sandbox.CRMUser)); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the previous user's password is still in the keyring: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
