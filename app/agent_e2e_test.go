@@ -126,7 +126,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	if err := api.SetSettings(ctx, agentapi.Settings{Rules: sandbox.Settings()}); err != nil {
 		t.Fatalf("SetSettings: %v", err)
 	}
-	u, err := api.Connect(ctx)
+	u, err := api.Connect(ctx, true)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}

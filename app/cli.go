@@ -248,9 +248,6 @@ func printSummary(w io.Writer, s SyncSummary) {
 
 // Connect runs the browser sign-in and prints the account.
 func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) error {
-	if noBrowser {
-		env.OpenURL = nil
-	}
 	s, err := openSession(cfg, env)
 	if err != nil {
 		return err
@@ -266,7 +263,7 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 	if !ok {
 		return errors.New("Mail Sync stopped")
 	}
-	url, err := s.api.Connect(ctx)
+	url, err := s.api.Connect(ctx, !noBrowser)
 	if err != nil {
 		return err
 	}

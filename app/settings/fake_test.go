@@ -130,7 +130,7 @@ func (f *fakeAgent) SyncNow(context.Context) error { f.record("SyncNow"); return
 func (f *fakeAgent) Pause(context.Context) error   { f.record("Pause"); return nil }
 func (f *fakeAgent) Resume(context.Context) error  { f.record("Resume"); return nil }
 
-func (f *fakeAgent) Connect(context.Context) (string, error) {
+func (f *fakeAgent) Connect(context.Context, bool) (string, error) {
 	f.record("Connect")
 	return f.signInURL, nil
 }

@@ -193,7 +193,7 @@ func (p *officePage) connect() {
 	p.showErr(nil)
 	var u string
 	p.w.call(func(ctx context.Context) (err error) {
-		u, err = p.w.api.Connect(ctx)
+		u, err = p.w.api.Connect(ctx, true)
 		return err
 	}, func(err error) {
 		p.showErr(err)

@@ -392,7 +392,7 @@ func stateOf(m storage.Meta) (engine.State, string) {
 
 // Connect implements agentapi.API: it starts the browser sign-in and
 // returns its URL; the outcome arrives through the status.
-func (a *Agent) Connect(ctx context.Context) (string, error) {
+func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 	if a.cfg.ClientID == "" {
 		return "", ErrNoClientID
 	}
@@ -400,10 +400,14 @@ func (a *Agent) Connect(ctx context.Context) (string, error) {
 	if a.signin != nil {
 		url := a.board.Get().SignInURL
 		a.mu.Unlock()
-		if url != "" && a.hooks.OpenURL != nil {
+		if url != "" && openBrowser && a.hooks.OpenURL != nil {
 			_ = a.hooks.OpenURL(url)
 		}
 		return url, nil
+	}
+	open := a.hooks.OpenURL
+	if !openBrowser {
+		open = nil // the caller shows the URL
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	a.signin = cancel
@@ -413,7 +417,7 @@ func (a *Agent) Connect(ctx context.Context) (string, error) {
 	urls := make(chan string, 1)
 	s := &graph.SignIn{
 		Config: graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID),
-		Open:   a.hooks.OpenURL,
+		Open:   open,
 		// On the sign-in's goroutine, so that the outcome (finishConnect,
 		// on the same goroutine) always comes after it on the board.
 		OnURL: func(u string) {

@@ -107,7 +107,7 @@ func ctxFor(t *testing.T) context.Context {
 func (f *fixture) connect(t *testing.T) *engine.Account {
 	t.Helper()
 	ctx := ctxFor(t)
-	u, err := f.ag.Connect(ctx)
+	u, err := f.ag.Connect(ctx, true)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}

@@ -182,3 +182,25 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestConnectWithoutBrowser: `mailsync connect --no-browser` against a
+// running agent: the agent shows the URL and does not open a browser.
+func TestConnectWithoutBrowser(t *testing.T) {
+	f := newFixture(t)
+	ctx := ctxFor(t)
+	u, err := f.ag.Connect(ctx, false)
+	if err != nil || u == "" {
+		t.Fatalf("Connect = %q, %v", u, err)
+	}
+	select {
+	case <-f.opened:
+		t.Fatal("the agent opened a browser although asked not to")
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := f.ag.CancelConnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ag.WaitConnected(ctx); err == nil {
+		t.Fatal("a cancelled sign-in connected")
+	}
+}

@@ -88,7 +88,10 @@ func (f *fakeAPI) Disconnect(context.Context) error    { return f.record("discon
 func (f *fakeAPI) CRMLogout(context.Context) error     { return f.record("crm logout") }
 func (f *fakeAPI) ShowWindow(context.Context) error    { return f.record("window") }
 
-func (f *fakeAPI) Connect(context.Context) (string, error) {
+func (f *fakeAPI) Connect(_ context.Context, openBrowser bool) (string, error) {
+	if !openBrowser {
+		return "", errors.New("this fake only takes sign-ins that open the browser")
+	}
 	if err := f.record("connect"); err != nil {
 		return "", err
 	}
@@ -242,7 +245,7 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 		}
 	}
 
-	url, err := c.Connect(ctx)
+	url, err := c.Connect(ctx, true)
 	if err != nil || url != "https://login.example/authorize?state=abc&code_challenge=xyz" {
 		t.Fatalf("Connect = %q, %v", url, err)
 	}
@@ -305,7 +308,7 @@ func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
 		"status":     func() error { _, err := a.client.Status(ctx); return err },
 		"watch":      func() error { _, err := a.client.Watch(ctx); return err },
 		"sync":       func() error { return a.client.SyncNow(ctx) },
-		"connect":    func() error { _, err := a.client.Connect(ctx); return err },
+		"connect":    func() error { _, err := a.client.Connect(ctx, true); return err },
 		"crm login":  func() error { return a.client.CRMLogin(ctx, "ann", "pw") },
 		"settings":   func() error { _, err := a.client.Settings(ctx); return err },
 		"set":        func() error { return a.client.SetSettings(ctx, Settings{}) },
@@ -536,5 +539,15 @@ func TestRefusesRequestsNotOnSocket(t *testing.T) {
 	}
 	if calls := api.called(); len(calls) != 0 {
 		t.Fatalf("a TCP request reached the API: %v", calls)
+	}
+}
+
+// TestConnectCarriesTheBrowserChoice: "do not open the browser" reaches the
+// agent (the fake refuses it, and its words come back).
+func TestConnectCarriesTheBrowserChoice(t *testing.T) {
+	a := startAgent(t)
+	ctx := context.Background()
+	if _, err := a.client.Connect(ctx, false); err == nil || !strings.Contains(err.Error(), "only takes sign-ins that open the browser") {
+		t.Fatalf("Connect(openBrowser=false) = %v; the choice did not reach the agent", err)
 	}
 }

@@ -174,9 +174,9 @@ func (c *Client) Resume(ctx context.Context) error {
 }
 
 // Connect starts the browser sign-in in the agent and returns its URL.
-func (c *Client) Connect(ctx context.Context) (string, error) {
+func (c *Client) Connect(ctx context.Context, openBrowser bool) (string, error) {
 	var out connectReply
-	err := c.call(ctx, slowCallTimeout, http.MethodPost, "connect", nil, &out)
+	err := c.call(ctx, slowCallTimeout, http.MethodPost, "connect", connectRequest{OpenBrowser: openBrowser}, &out)
 	return out.URL, err
 }
 

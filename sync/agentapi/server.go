@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -235,7 +236,15 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) connect(w http.ResponseWriter, r *http.Request) {
-	url, err := h.api.Connect(r.Context())
+	// An empty body (an older client) means: open the browser.
+	req := connectRequest{OpenBrowser: true}
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<10)).Decode(&req); err != nil {
+			writeAPIError(w, errors.New("the connect request is not valid JSON"))
+			return
+		}
+	}
+	url, err := h.api.Connect(r.Context(), req.OpenBrowser)
 	if err != nil {
 		writeAPIError(w, err)
 		return
@@ -300,6 +309,9 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 
 // Wire types of the requests and replies that are not API types.
 type (
+	connectRequest struct {
+		OpenBrowser bool `json:"openBrowser"`
+	}
 	connectReply struct {
 		URL string `json:"url"`
 	}

@@ -30,10 +30,11 @@ type API interface {
 	SyncNow(ctx context.Context) error
 	Pause(ctx context.Context) error
 	Resume(ctx context.Context) error
-	// Connect starts the browser sign-in in the agent (which opens the
-	// browser) and returns the sign-in URL at once; the outcome arrives
-	// through the status (Connecting, Account, LastError).
-	Connect(ctx context.Context) (signInURL string, err error)
+	// Connect starts the browser sign-in in the agent and returns the
+	// sign-in URL at once; the agent opens it in the browser when
+	// openBrowser is set. The outcome arrives through the status
+	// (SignIns, Account, SignInError).
+	Connect(ctx context.Context, openBrowser bool) (signInURL string, err error)
 	CancelConnect(ctx context.Context) error
 	Disconnect(ctx context.Context) error
 	CRMLogin(ctx context.Context, username, password string) error

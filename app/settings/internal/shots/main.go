@@ -425,7 +425,7 @@ func (m *memAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
 func (m *memAgent) SyncNow(context.Context) error                  { return nil }
 func (m *memAgent) Pause(context.Context) error                    { return nil }
 func (m *memAgent) Resume(context.Context) error                   { return nil }
-func (m *memAgent) Connect(context.Context) (string, error)        { return m.status.SignInURL, nil }
+func (m *memAgent) Connect(context.Context, bool) (string, error)  { return m.status.SignInURL, nil }
 func (m *memAgent) CancelConnect(context.Context) error            { return nil }
 func (m *memAgent) Disconnect(context.Context) error               { return nil }
 func (m *memAgent) CRMLogin(context.Context, string, string) error { return nil }
