@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -236,13 +235,9 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) connect(w http.ResponseWriter, r *http.Request) {
-	// An empty body (an older client) means: open the browser.
-	req := connectRequest{OpenBrowser: true}
-	if r.ContentLength != 0 {
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<10)).Decode(&req); err != nil {
-			writeAPIError(w, errors.New("the connect request is not valid JSON"))
-			return
-		}
+	var req connectRequest
+	if !readJSON(w, r, &req) {
+		return
 	}
 	url, err := h.api.Connect(r.Context(), req.OpenBrowser)
 	if err != nil {

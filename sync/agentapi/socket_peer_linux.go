@@ -1,32 +1,12 @@
 package agentapi
 
-import (
-	"fmt"
-	"net"
-	"os"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-// checkPeer refuses a connection whose peer runs as another user
-// (SO_PEERCRED), in case the socket's permissions were loosened.
-func checkPeer(c *net.UnixConn) error {
-	raw, err := c.SyscallConn()
+// peerUID is the uid of the process at the other end of fd (SO_PEERCRED).
+func peerUID(fd int) (uint32, error) {
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
 	if err != nil {
-		return fmt.Errorf("agentapi: peer credentials: %w", err)
+		return 0, err
 	}
-	var cred *unix.Ucred
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return fmt.Errorf("agentapi: peer credentials: %w", err)
-	}
-	if credErr != nil {
-		return fmt.Errorf("agentapi: peer credentials: %w", credErr)
-	}
-	if int(cred.Uid) != os.Getuid() {
-		return fmt.Errorf("agentapi: peer uid %d is not the agent's uid %d", cred.Uid, os.Getuid())
-	}
-	return nil
+	return cred.Uid, nil
 }
