@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"mailsync/app/autostart"
 	"mailsync/app/logs"
 	"mailsync/app/notify"
 	"mailsync/app/tray"
@@ -54,35 +53,18 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 	if opt.QuitWithWindow {
 		onWindowExit = cancel
 	}
-	hooks := agent.Hooks{
-		OpenURL: env.OpenURL,
-		ShowWindow: func() error {
-			if window.running() {
-				if raiseSignal != nil {
-					window.signal(raiseSignal)
-				}
-				return nil
+	hooks := desktopHooks(cfg, env)
+	hooks.ShowWindow = func() error {
+		if window.running() {
+			if raiseSignal != nil {
+				window.signal(raiseSignal)
 			}
-			cmd := exec.Command(env.Exe, "settings")
-			cmd.Env = append(append(os.Environ(), env.ChildEnv...), "MAILSYNC_HOME="+cfg.DataDir)
-			cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
-			return window.start(cmd, onWindowExit)
-		},
-		SetAutostart: func(on bool) error {
-			if cfg.Sandbox {
-				return nil // the demo never installs a login item
-			}
-			if on {
-				return autostart.Enable(env.Exe)
-			}
-			return autostart.Disable()
-		},
-		Autostart: func() (bool, error) {
-			if cfg.Sandbox {
-				return false, nil
-			}
-			return autostart.Enabled()
-		},
+			return nil
+		}
+		cmd := exec.Command(env.Exe, "settings")
+		cmd.Env = append(append(os.Environ(), env.ChildEnv...), "MAILSYNC_HOME="+cfg.DataDir)
+		cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
+		return window.start(cmd, onWindowExit)
 	}
 	ag, err := agent.Open(cfg, hooks, log)
 	for waited := false; errors.Is(err, storage.ErrLocked); waited = true {

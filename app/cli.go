@@ -42,11 +42,7 @@ func openSession(cfg agent.Config, env Env) (*session, error) {
 		return nil, err
 	}
 	log, closeLog := logs.Open(cfg.DataDir, false)
-	ag, err := agent.Open(cfg, agent.Hooks{
-		OpenURL:      env.OpenURL,
-		SetAutostart: cliAutostart(cfg, env),
-		Autostart:    autostartState(cfg),
-	}, log)
+	ag, err := agent.Open(cfg, desktopHooks(cfg, env), log)
 	if errors.Is(err, storage.ErrLocked) {
 		closeLog.Close()
 		return nil, errors.New("Mail Sync is busy (another command or the agent is starting); try again in a moment.")
@@ -58,24 +54,26 @@ func openSession(cfg agent.Config, env Env) (*session, error) {
 	return &session{api: ag, local: ag, close: func() { ag.Close(); closeLog.Close() }}, nil
 }
 
-func cliAutostart(cfg agent.Config, env Env) func(bool) error {
-	return func(on bool) error {
-		if cfg.Sandbox {
-			return nil
-		}
-		if on {
-			return autostart.Enable(env.Exe)
-		}
-		return autostart.Disable()
-	}
-}
-
-func autostartState(cfg agent.Config) func() (bool, error) {
-	return func() (bool, error) {
-		if cfg.Sandbox {
-			return false, nil
-		}
-		return autostart.Enabled()
+// desktopHooks are the agent's hooks every process gives it: the browser,
+// and the login item (which the sandbox never installs).
+func desktopHooks(cfg agent.Config, env Env) agent.Hooks {
+	return agent.Hooks{
+		OpenURL: env.OpenURL,
+		SetAutostart: func(on bool) error {
+			switch {
+			case cfg.Sandbox:
+				return nil
+			case on:
+				return autostart.Enable(env.Exe)
+			}
+			return autostart.Disable()
+		},
+		Autostart: func() (bool, error) {
+			if cfg.Sandbox {
+				return false, nil
+			}
+			return autostart.Enabled()
+		},
 	}
 }
 
@@ -110,7 +108,7 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		fmt.Fprintf(w, "ClientSuccess:  not signed in\n")
 	}
 	if !st.LastPass.IsZero() {
-		fmt.Fprintf(w, "Last sync:      %s (%d synced, %d skipped)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Synced, skippedTotal(st.LastCounts))
+		fmt.Fprintf(w, "Last sync:      %s (%d synced, %d skipped)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Synced, st.LastCounts.SkippedTotal())
 	}
 	if !st.NextPass.IsZero() {
 		fmt.Fprintf(w, "Next sync:      %s\n", st.NextPass.Local().Format("2006-01-02 15:04"))
@@ -124,14 +122,6 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		fmt.Fprintf(w, "Agent:          not running (start it with `mailsync`)\n")
 	}
 	return nil
-}
-
-func skippedTotal(c engine.PassCounts) int {
-	n := 0
-	for _, v := range c.Skipped {
-		n += v
-	}
-	return n
 }
 
 // SyncSummary is what `mailsync sync --json` prints.
