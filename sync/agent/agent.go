@@ -109,19 +109,10 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 }
 
 func initialStatus(m storage.Meta) engine.Status {
-	s := engine.Status{State: engine.Idle, CRMUser: m.CRMUser, LastPass: m.LastPassEnd, LastError: m.LastError}
-	if m.Account != nil {
-		s.Account = &engine.Account{Name: m.Account.Name, Email: m.Account.Email, TenantID: m.Account.TenantID}
-	}
-	switch {
-	case m.Account == nil:
-		s.State = engine.SignedOut
-	case m.NeedsReconnect != "":
-		s.State, s.LastError = engine.NeedsReconnect, m.NeedsReconnect
-	case m.Paused:
+	s := engine.Status{CRMUser: m.CRMUser, LastPass: m.LastPassEnd, Account: m.Account}
+	s.State, s.LastError = stateOf(m)
+	if m.Paused && (s.State == engine.Idle || s.State == engine.Error) {
 		s.State = engine.Paused
-	case m.LastError != "":
-		s.State = engine.Error
 	}
 	return s
 }
@@ -245,14 +236,8 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if m.Account == nil {
-		return nil, nil, ErrNotConnected
-	}
-	if m.NeedsReconnect != "" {
-		return nil, nil, ErrNeedsReconnect{Reason: m.NeedsReconnect}
-	}
-	if m.CRMUser == "" {
-		return nil, nil, ErrCRMSignedOut
+	if err := readiness(m); err != nil {
+		return nil, nil, err
 	}
 	ts, err := a.tokenSource(m.Account.Email)
 	if err != nil {
@@ -333,6 +318,11 @@ func (a *Agent) canSync() error {
 	if err != nil {
 		return err
 	}
+	return readiness(m)
+}
+
+// readiness says in words why the accounts in m cannot sync, or nil.
+func readiness(m storage.Meta) error {
 	switch {
 	case m.Account == nil:
 		return ErrNotConnected
@@ -355,22 +345,19 @@ func (a *Agent) Pause(context.Context) error {
 
 // Resume implements agentapi.API.
 func (a *Agent) Resume(context.Context) error {
-	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.Paused = false }); err != nil {
+	var m storage.Meta
+	if err := a.store.UpdateMeta(func(mm *storage.Meta) { mm.Paused = false; m = *mm }); err != nil {
 		return err
 	}
 	a.sched.Resume()
 	// What changed while paused (a connect, a sign-in) is what the board
 	// must show now, not what it showed when the pause began.
-	m, err := a.store.Meta()
-	if err != nil {
-		return err
-	}
 	a.board.Update(func(s *engine.Status) {
 		if s.State != engine.Syncing {
 			s.State, s.LastError = stateOf(m)
 		}
 	})
-	if a.canSync() == nil {
+	if readiness(m) == nil {
 		a.sched.SyncNow()
 	}
 	return nil
@@ -506,7 +493,11 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
 	}
-	startAtLogin := old.ConnectedAt.IsZero() && a.storedAppSettings().StartAtLogin
+	app, err := a.storedAppSettings()
+	if err != nil {
+		a.log.Warn("could not read the app settings", "err", err)
+	}
+	startAtLogin := old.ConnectedAt.IsZero() && app.StartAtLogin
 	now := a.now()
 	err = a.store.DB().Update(func(tx *bolt.Tx) error {
 		if fresh {
@@ -699,7 +690,7 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 		}
 	})
 	a.log.Info("signed in to ClientSuccess", "user", username)
-	if a.canSync() == nil && !a.sched.Paused() {
+	if readiness(m) == nil && !a.sched.Paused() {
 		a.sched.SyncNow()
 	}
 	return nil
@@ -736,12 +727,12 @@ type appSettings struct {
 
 // storedAppSettings is what the person chose for the app (start at login
 // is on unless turned off), whatever is installed right now.
-func (a *Agent) storedAppSettings() appSettings {
+func (a *Agent) storedAppSettings() (appSettings, error) {
 	app := appSettings{StartAtLogin: true}
 	if err := a.store.GetJSON(storage.BucketSettings, keyApp, &app); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		a.log.Warn("could not read the app settings", "err", err)
+		return app, err
 	}
-	return app
+	return app, nil
 }
 
 // Settings implements agentapi.API.
@@ -750,8 +741,8 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	if err := a.store.GetJSON(storage.BucketSettings, keyRules, &rules); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return agentapi.Settings{}, err
 	}
-	app := appSettings{StartAtLogin: true}
-	if err := a.store.GetJSON(storage.BucketSettings, keyApp, &app); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	app, err := a.storedAppSettings()
+	if err != nil {
 		return agentapi.Settings{}, err
 	}
 	if a.hooks.Autostart != nil {

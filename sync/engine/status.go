@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"mailsync/storage"
+)
 
 // State is what the engine is doing, as the tray icon and the window show it.
 // Values are persisted and sent over the local API, so they are explicit.
@@ -35,11 +39,7 @@ func (s State) String() string {
 }
 
 // Account is the connected Microsoft 365 mailbox.
-type Account struct {
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	TenantID string `json:"tenantId,omitempty"`
-}
+type Account = storage.Account
 
 // PassCounts summarises one pass.
 type PassCounts struct {
@@ -48,6 +48,15 @@ type PassCounts struct {
 	Skipped map[string]int `json:"skipped"` // skip reason -> count
 	Uploads int            `json:"uploads"` // interactions created this pass
 	Already int            `json:"already"` // matched but already in the ledger
+}
+
+// SkippedTotal is the number of messages skipped, whatever the reason.
+func (c PassCounts) SkippedTotal() int {
+	n := 0
+	for _, v := range c.Skipped {
+		n += v
+	}
+	return n
 }
 
 // Progress is the position of the pass in flight.
