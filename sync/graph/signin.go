@@ -194,6 +194,11 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 		if srv.Shutdown(sctx) != nil {
 			srv.Close()
 		}
+		// Shutdown closes only the listeners Serve has taken; one whose
+		// goroutine has not started yet would stay open until it does.
+		for _, ln := range listeners {
+			_ = ln.Close()
+		}
 	}()
 
 	timer := time.NewTimer(timeout)
