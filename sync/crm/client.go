@@ -81,10 +81,12 @@ type API struct {
 	// the token stale share one POST /auth.
 	loginSem chan struct{}
 
-	mu         sync.Mutex
-	token      string
-	refreshAt  time.Time
-	pauseUntil time.Time // ClientSuccess asked to wait (Retry-After) until then
+	// pause holds every request while a Retry-After runs (see API).
+	pause remote.Pause
+
+	mu        sync.Mutex
+	token     string
+	refreshAt time.Time
 }
 
 // NewClient returns a client for the ClientSuccess API at baseURL (for
@@ -194,7 +196,7 @@ type call struct {
 func (a *API) do(ctx context.Context, k call, out any) error {
 	reauthed := false
 	for attempt := 1; ; attempt++ {
-		if err := a.waitPause(ctx); err != nil {
+		if err := a.pause.Wait(ctx); err != nil {
 			return a.stopped(ctx, k, err, false)
 		}
 		var token string
@@ -225,7 +227,9 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 			}
 			continue
 		}
-		a.noteRetryAfter(resp)
+		if d, ok := remote.RetryAfterWait(a.Policy, resp); ok {
+			a.pause.Extend(d)
+		}
 		if isHTML(resp) {
 			// The maintenance page: ClientSuccess did not process the request.
 			// Maintenance lasts far longer than a retry budget, so the pass
@@ -285,37 +289,6 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 			return a.stopped(ctx, k, err, false)
 		}
 	}
-}
-
-// noteRetryAfter starts or extends the pause that holds every request of
-// the API when resp is throttling (429, 503, 504) with a Retry-After, capped
-// at the policy's longest wait as ShouldRetry caps it.
-func (a *API) noteRetryAfter(resp *http.Response) {
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-	default:
-		return
-	}
-	d, ok := remote.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	if !ok {
-		return
-	}
-	if a.Policy.MaxDelay > 0 {
-		d = min(d, a.Policy.MaxDelay)
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if until := time.Now().Add(d); until.After(a.pauseUntil) {
-		a.pauseUntil = until
-	}
-}
-
-// waitPause waits until the latest Retry-After has passed.
-func (a *API) waitPause(ctx context.Context) error {
-	a.mu.Lock()
-	until := a.pauseUntil
-	a.mu.Unlock()
-	return remote.Sleep(ctx, time.Until(until))
 }
 
 // send makes one HTTP request and reads the whole answer. An error means no

@@ -266,10 +266,7 @@ func (c *CRM) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
-	s.ByRoute = make(map[string]int, len(c.stats.ByRoute))
-	for k, v := range c.stats.ByRoute {
-		s.ByRoute[k] = v
-	}
+	s.ByRoute = maps.Clone(c.stats.ByRoute)
 	return s
 }
 

@@ -59,9 +59,13 @@ type Client struct {
 	hc   *http.Client
 	sem  chan struct{}
 
+	// pause holds every request while a Retry-After runs: Graph throttles
+	// per app and mailbox, so it applies to all calls, not just the one
+	// that met it.
+	pause remote.Pause
+
 	mu         sync.Mutex
 	invalidate func()
-	pauseUntil time.Time // Graph asked to wait (Retry-After) until then
 }
 
 // NewClient returns a client for the Graph base URL (e.g.
@@ -110,10 +114,17 @@ func (c *Client) ListMessages(ctx context.Context, since time.Time, fn func(page
 		"$expand", "singleValueExtendedProperties($filter=id eq '"+MessageClassPropertyID+"')",
 		"$top", "1000",
 	)
+	return eachPage(ctx, c, op, u, fn)
+}
+
+// eachPage GETs the list at u and the pages @odata.nextLink leads to, and
+// calls fn with the items of each page that has any; an error from fn stops
+// the listing and is returned as is.
+func eachPage[T any](ctx context.Context, c *Client, op, u string, fn func(page []T) error) error {
 	for u != "" {
 		var page struct {
-			Value    []Message `json:"value"`
-			NextLink string    `json:"@odata.nextLink"`
+			Value    []T    `json:"value"`
+			NextLink string `json:"@odata.nextLink"`
 		}
 		if err := c.do(ctx, op, http.MethodGet, u, nil, nil, &page); err != nil {
 			return err
@@ -209,24 +220,17 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]ExcludedFolder, error) 
 			parent := queue[0]
 			queue = queue[1:]
 			u := c.base + "/me/mailFolders/" + url.PathEscape(parent) + "/childFolders?" + encodeQuery("$select", "id,childFolderCount", "$top", "100")
-			for u != "" {
-				var page struct {
-					Value    []folderJSON `json:"value"`
-					NextLink string       `json:"@odata.nextLink"`
-				}
-				if err := c.do(ctx, op, http.MethodGet, u, nil, nil, &page); err != nil {
-					return nil, err
-				}
-				if err := c.checkNextLink(op, page.NextLink); err != nil {
-					return nil, err
-				}
-				for _, f := range page.Value {
+			err := eachPage(ctx, c, op, u, func(page []folderJSON) error {
+				for _, f := range page {
 					if !seen[f.ID] && f.ChildFolderCount > 0 {
 						queue = append(queue, f.ID)
 					}
 					add(f.ID, "syncissues")
 				}
-				u = page.NextLink
+				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -415,31 +419,13 @@ func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest) ([]b
 			return final, nil
 		}
 		if retryAfter {
-			c.pause(wait)
+			c.pause.Extend(wait)
 		}
 		if err := remote.Sleep(ctx, wait); err != nil {
 			return nil, &remote.Error{Service: "graph", Op: op, Kind: remote.Transient, Err: err}
 		}
 		pending = again
 	}
-}
-
-// pause holds every request of the client for d: Graph throttles per app
-// and mailbox, so a Retry-After applies to all calls, not just the one
-// that met it.
-func (c *Client) pause(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if until := time.Now().Add(d); until.After(c.pauseUntil) {
-		c.pauseUntil = until
-	}
-}
-
-func (c *Client) waitPause(ctx context.Context) error {
-	c.mu.Lock()
-	until := c.pauseUntil
-	c.mu.Unlock()
-	return remote.Sleep(ctx, time.Until(until))
 }
 
 // do sends one request with the client's retry policy and decodes a 2xx JSON
@@ -487,7 +473,7 @@ func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr 
 			return responseError(op, status, data)
 		}
 		if resp != nil && header.Get("Retry-After") != "" {
-			c.pause(wait)
+			c.pause.Extend(wait)
 		}
 		if err := remote.Sleep(ctx, wait); err != nil {
 			return &remote.Error{Service: "graph", Op: op, Kind: remote.Transient, Err: err}
@@ -499,7 +485,7 @@ func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr 
 // timeout, and reads the whole answer. A short body is returned as err
 // (io.ErrUnexpectedEOF), which the policy treats as transient.
 func (c *Client) attempt(ctx context.Context, method, u string, body []byte, hdr http.Header) (int, http.Header, []byte, error) {
-	if err := c.waitPause(ctx); err != nil {
+	if err := c.pause.Wait(ctx); err != nil {
 		return 0, nil, nil, err
 	}
 	select {

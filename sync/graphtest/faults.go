@@ -37,9 +37,6 @@ func (g *Graph) drawFault(inBatch bool) FaultKind {
 		k = g.faults.Draw()
 	}
 	if k != 0 {
-		if g.stats.Injected == nil {
-			g.stats.Injected = map[FaultKind]int{}
-		}
 		g.stats.Injected[k]++
 	}
 	return k

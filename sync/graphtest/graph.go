@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,8 +90,12 @@ func newGraph() *Graph {
 		},
 		folders:  map[string]*Folder{},
 		messages: map[string]*storedMessage{},
-		stats:    Stats{ByRoute: map[string]int{}},
+		stats:    newStats(),
 	}
+}
+
+func newStats() Stats {
+	return Stats{ByRoute: map[string]int{}, Injected: map[FaultKind]int{}}
 }
 
 // Handler returns the fake as an http.Handler serving paths under /v1.0/,
@@ -224,14 +229,8 @@ func (g *Graph) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := g.stats
-	s.ByRoute = make(map[string]int, len(g.stats.ByRoute))
-	for k, v := range g.stats.ByRoute {
-		s.ByRoute[k] = v
-	}
-	s.Injected = make(map[FaultKind]int, len(g.stats.Injected))
-	for k, v := range g.stats.Injected {
-		s.Injected[k] = v
-	}
+	s.ByRoute = maps.Clone(g.stats.ByRoute)
+	s.Injected = maps.Clone(g.stats.Injected)
 	return s
 }
 
@@ -239,7 +238,8 @@ func (g *Graph) Stats() Stats {
 func (g *Graph) ResetStats() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.stats = Stats{ByRoute: map[string]int{}, PeakInFlight: g.inFlight}
+	g.stats = newStats()
+	g.stats.PeakInFlight = g.inFlight
 	g.faults.ForgetRetries()
 }
 
@@ -533,28 +533,26 @@ func selectFields(all map[string]any, sel string, defaults []string, typeName st
 	return out, graphReply{}, true
 }
 
-func parseTop(q url.Values, def, max int) (int, graphReply, bool) {
-	v := q.Get("$top")
-	if v == "" {
-		return def, graphReply{}, true
+// parsePage reads $top (10 by default, at most 1000) and $skip (0 by
+// default); a bad value is Graph's 400.
+func parsePage(q url.Values) (top, skip int, rep graphReply, ok bool) {
+	const defTop, maxTop = 10, 1000
+	top, skip = defTop, 0
+	if v := q.Get("$top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxTop {
+			return 0, 0, badRequest("ErrorInvalidParameter", fmt.Sprintf("The value '%s' of parameter 'Top' should be between 1 and %d.", v, maxTop)), false
+		}
+		top = n
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > max {
-		return 0, badRequest("ErrorInvalidParameter", fmt.Sprintf("The value '%s' of parameter 'Top' should be between 1 and %d.", v, max)), false
+	if v := q.Get("$skip"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, 0, badRequest("BadRequest", fmt.Sprintf("Invalid value '%s' for $skip query option found.", v)), false
+		}
+		skip = n
 	}
-	return n, graphReply{}, true
-}
-
-func parseSkip(q url.Values) (int, graphReply, bool) {
-	v := q.Get("$skip")
-	if v == "" {
-		return 0, graphReply{}, true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, badRequest("BadRequest", fmt.Sprintf("Invalid value '%s' for $skip query option found.", v)), false
-	}
-	return n, graphReply{}, true
+	return top, skip, graphReply{}, true
 }
 
 // nextLink is the URL of the page after skip+top, keeping every other option.
@@ -746,11 +744,7 @@ func (g *Graph) listMessages(base string, q url.Values) graphReply {
 	if rep, ok := checkQuery(q, "$filter", "$select", "$expand", "$top", "$skip"); !ok {
 		return rep
 	}
-	top, rep, ok := parseTop(q, 10, 1000)
-	if !ok {
-		return rep
-	}
-	skip, rep, ok := parseSkip(q)
+	top, skip, rep, ok := parsePage(q)
 	if !ok {
 		return rep
 	}
@@ -785,9 +779,7 @@ func (g *Graph) listMessages(base string, q url.Values) graphReply {
 		return strings.Compare(a.msg.ID, b.msg.ID)
 	})
 	total := len(hits)
-	if skip > total {
-		skip = total
-	}
+	skip = min(skip, total)
 	end := min(skip+top, total)
 	value := make([]map[string]any, 0, end-skip)
 	for _, sm := range hits[skip:end] {
@@ -943,11 +935,7 @@ func (g *Graph) childFolders(base, idOrName string, q url.Values) graphReply {
 	if rep, ok := checkQuery(q, "$select", "$top", "$skip"); !ok {
 		return rep
 	}
-	top, rep, ok := parseTop(q, 10, 1000)
-	if !ok {
-		return rep
-	}
-	skip, rep, ok := parseSkip(q)
+	top, skip, rep, ok := parsePage(q)
 	if !ok {
 		return rep
 	}

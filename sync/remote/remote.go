@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -151,10 +152,7 @@ func ShouldRetry(ctx context.Context, p Policy, attempt int, resp *http.Response
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		if d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			if d > p.MaxDelay {
-				d = p.MaxDelay
-			}
+		if d, ok := RetryAfterWait(p, resp); ok {
 			return true, d
 		}
 		return true, backoff
@@ -162,6 +160,47 @@ func ShouldRetry(ctx context.Context, p Policy, attempt int, resp *http.Response
 		return true, backoff
 	}
 	return false, 0
+}
+
+// RetryAfterWait returns the wait a throttling answer (429, 503, 504) asks
+// for with Retry-After, capped at p.MaxDelay; false when resp asks for none.
+func RetryAfterWait(p Policy, resp *http.Response) (time.Duration, bool) {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	default:
+		return 0, false
+	}
+	d, ok := RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	if !ok {
+		return 0, false
+	}
+	return min(d, p.MaxDelay), true
+}
+
+// Pause holds every request of one client while a Retry-After runs: Graph
+// and ClientSuccess throttle per mailbox or account, so the requests running
+// alongside the one that met it would be refused too. The zero value holds
+// nothing; it is safe for concurrent use.
+type Pause struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+// Extend makes the pause last at least d from now.
+func (p *Pause) Extend(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if until := time.Now().Add(d); until.After(p.until) {
+		p.until = until
+	}
+}
+
+// Wait waits until the pause has passed or ctx is done.
+func (p *Pause) Wait(ctx context.Context) error {
+	p.mu.Lock()
+	until := p.until
+	p.mu.Unlock()
+	return Sleep(ctx, time.Until(until))
 }
 
 // Backoff is the wait before attempt+1: BaseDelay·2^(attempt-1), capped at

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"mailsync/sync/remote"
 )
 
 // FaultKind is one way a fake misbehaves. Kinds above Slow belong to one
@@ -161,17 +163,7 @@ func (in *Injector) ForgetRetries() { in.until = nil }
 // Wait sleeps for d unless ctx ends first (the client went away); it
 // reports whether it slept fully.
 func Wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return d <= 0 || remote.Sleep(ctx, d) == nil
 }
 
 // Reset takes the connection over and closes it with linger 0, so the
