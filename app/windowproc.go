@@ -36,7 +36,7 @@ func RunWindow(ctx context.Context, cfg agent.Config, env Env) error {
 	w := settings.New(a, c)
 	w.Window().SetIcon(a.Icon())
 	if cfg.Sandbox || os.Getenv("MAILSYNC_SANDBOX") == "1" {
-		w.Window().SetTitle("Mail Sync Settings — Sandbox")
+		w.Window().SetTitle(settings.SandboxTitle)
 	}
 	raise := make(chan os.Signal, 1)
 	if raiseSignal != nil {

@@ -58,9 +58,7 @@ func newActivityPage(w *Window) *activityPage {
 	p.empty = wrapped(emptyActivityText)
 	p.empty.Alignment = fyne.TextAlignCenter
 	p.empty.Importance = widget.LowImportance
-	p.errText = wrapped("")
-	p.errText.Importance = widget.DangerImportance
-	p.errText.Hide()
+	p.errText = errorText()
 
 	h := widget.NewLabelWithStyle(SectionActivity, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	h.SizeName = theme.SizeNameHeadingText

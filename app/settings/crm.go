@@ -38,9 +38,7 @@ func newCRMPage(w *Window) *crmPage {
 
 	p.signInBtn = widget.NewButtonWithIcon("Sign in", theme.LoginIcon(), p.signIn)
 	p.signInBtn.Importance = widget.HighImportance
-	p.errText = wrapped("")
-	p.errText.Importance = widget.DangerImportance
-	p.errText.Hide()
+	p.errText = errorText()
 
 	p.signedOut = container.NewVBox(
 		wrapped("Sign in with your ClientSuccess account. Mail Sync looks up your contacts there "+
@@ -85,15 +83,7 @@ func (p *crmPage) render() {
 	}
 }
 
-func (p *crmPage) showErr(err error) {
-	defer p.root.relayout()
-	if err == nil {
-		p.errText.Hide()
-		return
-	}
-	p.errText.SetText(err.Error())
-	p.errText.Show()
-}
+func (p *crmPage) showErr(err error) { p.root.showErr(p.errText, err) }
 
 func (p *crmPage) signIn() {
 	user, pass := p.username.Text, p.password.Text

@@ -46,9 +46,5 @@ func shortWhen(t, now time.Time) string {
 
 // counts summarises a pass: "12 synced · 40 skipped".
 func counts(c engine.PassCounts) string {
-	skipped := 0
-	for _, n := range c.Skipped {
-		skipped += n
-	}
-	return itoa(c.Synced) + " synced · " + itoa(skipped) + " skipped"
+	return itoa(c.Synced) + " synced · " + itoa(c.SkippedTotal()) + " skipped"
 }

@@ -97,9 +97,7 @@ func newOfficePage(w *Window) *officePage {
 		buttons(p.reconnectBtn),
 	)
 
-	p.errText = wrapped("")
-	p.errText.Importance = widget.DangerImportance
-	p.errText.Hide()
+	p.errText = errorText()
 
 	perms := container.New(layout.NewFormLayout())
 	for _, pm := range permissions {
@@ -179,15 +177,7 @@ func (p *officePage) render() {
 	}
 }
 
-func (p *officePage) showErr(err error) {
-	defer p.root.relayout()
-	if err == nil {
-		p.errText.Hide()
-		return
-	}
-	p.errText.SetText(err.Error())
-	p.errText.Show()
-}
+func (p *officePage) showErr(err error) { p.root.showErr(p.errText, err) }
 
 func (p *officePage) connect() {
 	p.showErr(nil)

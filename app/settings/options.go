@@ -48,9 +48,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.saveBtn = widget.NewButtonWithIcon("Save blocklist", theme.DocumentSaveIcon(), p.saveBlocklist)
 	p.feedback = widget.NewLabel("")
 	p.feedback.Importance = widget.SuccessImportance
-	p.blockErr = wrapped("")
-	p.blockErr.Importance = widget.DangerImportance
-	p.blockErr.Hide()
+	p.blockErr = errorText()
 
 	blockTitle := widget.NewLabelWithStyle("Blocklist", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com) per line.")

@@ -31,11 +31,8 @@ func newSyncPage(w *Window) *syncPage {
 	p.next = widget.NewLabel("")
 	p.progress = widget.NewProgressBar()
 	p.progressBox = container.NewVBox(dimText("Looking at your email…"), p.progress)
-	p.errText = wrapped("")
-	p.errText.Importance = widget.DangerImportance
-	p.callErr = wrapped("")
-	p.callErr.Importance = widget.DangerImportance
-	p.callErr.Hide()
+	p.errText = errorText()
+	p.callErr = errorText()
 
 	p.syncBtn = widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), p.syncNow)
 	p.syncBtn.Importance = widget.HighImportance
@@ -118,15 +115,7 @@ func (p *syncPage) render() {
 	}
 }
 
-func (p *syncPage) showErr(err error) {
-	defer p.root.relayout()
-	if err == nil {
-		p.callErr.Hide()
-		return
-	}
-	p.callErr.SetText(err.Error())
-	p.callErr.Show()
-}
+func (p *syncPage) showErr(err error) { p.root.showErr(p.callErr, err) }
 
 func (p *syncPage) syncNow() {
 	p.showErr(nil)

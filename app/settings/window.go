@@ -378,6 +378,27 @@ func (p *sectionPage) relayout() {
 	p.Scroll.Refresh()
 }
 
+// showErr shows err in l, or hides l when err is nil, and lays the section
+// out again.
+func (p *sectionPage) showErr(l *widget.Label, err error) {
+	defer p.relayout()
+	if err == nil {
+		l.Hide()
+		return
+	}
+	l.SetText(err.Error())
+	l.Show()
+}
+
+// errorText is a wrapped label in the danger colour, hidden until there is
+// an error to show.
+func errorText() *widget.Label {
+	l := wrapped("")
+	l.Importance = widget.DangerImportance
+	l.Hide()
+	return l
+}
+
 // dimText is secondary text: readable in both themes, but quieter than the
 // content beside it (a low-importance label is too faint to read).
 func dimText(text string) *widget.RichText {

@@ -79,11 +79,11 @@ func menuFor(s engine.Status, now time.Time) menuState {
 	m := menuState{
 		status:      StatusLine(s, now),
 		syncEnabled: s.State != engine.SignedOut && s.State != engine.NeedsReconnect,
-		pauseLabel:  "Pause syncing",
+		pauseLabel:  LabelPause,
 		icon:        s.State,
 	}
 	if s.State == engine.Paused {
-		m.pauseLabel = "Resume"
+		m.pauseLabel = LabelResume
 	}
 	return m
 }
