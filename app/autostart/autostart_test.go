@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -24,11 +25,11 @@ func TestDesktopEntryExec(t *testing.T) {
 		t.Run(tt.exe, func(t *testing.T) {
 			entry := DesktopEntry(tt.exe)
 			lines := strings.Split(entry, "\n")
-			if !contains(lines, tt.wantExec) {
+			if !slices.Contains(lines, tt.wantExec) {
 				t.Errorf("DesktopEntry(%q) has no line %s:\n%s", tt.exe, tt.wantExec, entry)
 			}
 			for _, want := range []string{"[Desktop Entry]", "Type=Application", "Name=Mail Sync", "Icon=" + IconName, "X-GNOME-Autostart-enabled=true"} {
-				if !contains(lines, want) {
+				if !slices.Contains(lines, want) {
 					t.Errorf("DesktopEntry(%q) has no line %s", tt.exe, want)
 				}
 			}
@@ -38,15 +39,6 @@ func TestDesktopEntryExec(t *testing.T) {
 			validate(t, entry)
 		})
 	}
-}
-
-func contains(lines []string, s string) bool {
-	for _, l := range lines {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }
 
 // validate runs desktop-file-validate on entry when it is installed.
