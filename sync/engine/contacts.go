@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -95,7 +96,10 @@ func toMatch(cs []storage.CachedContact) []match.Contact {
 }
 
 // clientNames resolves the names of the clients not known yet this pass,
-// LookupsInFlight at a time.
+// for the Activity list: fresh cached names in one transaction, the others
+// from ClientSuccess, LookupsInFlight at a time, cached for a day in one
+// transaction. A failed look-up is not worth failing the pass: the id
+// stands in for the name.
 func (p *pass) clientNames(ctx context.Context, ids []int64) {
 	var need []int64
 	seen := map[int64]bool{}
@@ -105,55 +109,58 @@ func (p *pass) clientNames(ctx context.Context, ids []int64) {
 			need = append(need, id)
 		}
 	}
-	names := make([]string, len(need))
-	_ = parallel(ctx, LookupsInFlight, len(need), func(ctx context.Context, i int) error {
-		names[i] = p.fetchClientName(ctx, need[i])
+	if len(need) == 0 {
+		return
+	}
+	var fetch []int64
+	_ = p.e.Store.DB().View(func(tx *bolt.Tx) error {
+		for _, id := range need {
+			if name, ok, err := storage.CachedClientNameTx(tx, id, p.start); err == nil && ok {
+				p.names[id] = name
+			} else {
+				fetch = append(fetch, id)
+			}
+		}
 		return nil
 	})
-	for i, id := range need {
-		if names[i] != "" {
-			p.names[id] = names[i]
+	names := make([]string, len(fetch))
+	_ = parallel(ctx, LookupsInFlight, len(fetch), func(ctx context.Context, i int) error {
+		c, err := p.crm.GetClient(ctx, fetch[i])
+		if err != nil && remote.KindOf(err) != remote.Permanent {
+			p.log.Debug("client name not found", "client", fetch[i], "err", err)
 		}
-	}
-}
-
-// clientName returns a client's name for the Activity list, cached for a
-// day. A failed look-up is not worth failing the pass: the id stands in.
-func (p *pass) clientName(ctx context.Context, id int64) string {
-	if n, ok := p.names[id]; ok {
-		return n
-	}
-	n := p.fetchClientName(ctx, id)
-	p.names[id] = n
-	return n
-}
-
-// fetchClientName reads a client's name from the cache or ClientSuccess.
-// It is safe to call concurrently.
-func (p *pass) fetchClientName(ctx context.Context, id int64) string {
-	var name string
-	var cached bool
-	_ = p.e.Store.DB().View(func(tx *bolt.Tx) error {
-		var err error
-		name, cached, err = storage.CachedClientNameTx(tx, id, p.start)
-		return err
+		if err == nil {
+			names[i] = c.Name
+		}
+		return nil
 	})
-	if !cached {
-		c, err := p.crm.GetClient(ctx, id)
-		if err != nil || c.Name == "" {
-			if err != nil && remote.KindOf(err) != remote.Permanent {
-				p.log.Debug("client name not found", "client", id, "err", err)
-			}
-			return "Client " + strconv.FormatInt(id, 10)
-		}
-		name = c.Name
+	if slices.ContainsFunc(names, func(n string) bool { return n != "" }) {
 		if err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-			return storage.PutClientNameTx(tx, id, name, p.start.Add(ContactTTL))
+			for i, id := range fetch {
+				if names[i] != "" {
+					if err := storage.PutClientNameTx(tx, id, names[i], p.start.Add(ContactTTL)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
 		}); err != nil {
-			p.log.Warn("cache client name", "err", err)
+			p.log.Warn("cache client names", "err", err)
 		}
 	}
-	return name
+	for i, id := range fetch {
+		if names[i] == "" {
+			names[i] = "Client " + strconv.FormatInt(id, 10)
+		}
+		p.names[id] = names[i]
+	}
+}
+
+// clientName returns a client's name for the Activity list (see
+// clientNames).
+func (p *pass) clientName(ctx context.Context, id int64) string {
+	p.clientNames(ctx, []int64{id})
+	return p.names[id]
 }
 
 // parallel runs f(ctx, i) for i in [0, n) with at most limit at once. The

@@ -19,7 +19,8 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 	now := p.e.now()
 	var ids []int64
 	for i := range items {
-		if items[i].d.Taken() && items[i].failed == "" {
+		// The messages shown as synced below.
+		if items[i].d.Taken() && (items[i].uploaded > 0 || items[i].failed == "") {
 			ids = append(ids, items[i].d.ClientIDs()...)
 		}
 	}

@@ -24,7 +24,7 @@ const noteDateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 // Cc, Date, Message-ID), a blank line, then the text body cut at limit
 // characters with a marker saying how much was left out. The Message-ID line
 // is how a pending upload is found again after a crash (see messageIDOfNote).
-func buildNote(m *graph.Message, msgID string, body graph.Body, limit int) string {
+func buildNote(m *graph.Message, body graph.Body, limit int) string {
 	var b strings.Builder
 	if m.From != nil {
 		fmt.Fprintf(&b, "From: %s\n", headerValue(formatRecipients([]graph.Recipient{*m.From})))
@@ -36,7 +36,7 @@ func buildNote(m *graph.Message, msgID string, body graph.Body, limit int) strin
 		fmt.Fprintf(&b, "Cc: %s\n", headerValue(formatRecipients(m.CcRecipients)))
 	}
 	fmt.Fprintf(&b, "Date: %s\n", interactionDate(m).Format(noteDateLayout))
-	fmt.Fprintf(&b, "Message-ID: %s\n\n", headerValue(msgID))
+	fmt.Fprintf(&b, "Message-ID: %s\n\n", headerValue(m.InternetMessageID))
 	b.WriteString(cutText(bodyText(body), limit))
 	return b.String()
 }

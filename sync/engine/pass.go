@@ -349,18 +349,13 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	p.progress.Total += len(msgs)
 	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: p.progress.Done, Total: p.progress.Total} })
 
+	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	// Distinct addresses whose look-up can change a decision.
 	var addrs []string
 	seenAddr := map[string]bool{}
 	for i := range msgs {
-		m := &msgs[i]
-		if m.ReceivedDateTime.Before(p.window) {
-			continue
-		}
-		if _, ex := p.excluded.Kind(m.ParentFolderID); ex {
-			continue
-		}
-		for _, a := range match.Lookups(m, p.me, p.settings) {
+		in.Msg = &msgs[i]
+		for _, a := range match.Lookups(in) {
 			if !seenAddr[a] {
 				seenAddr[a] = true
 				addrs = append(addrs, a)
@@ -371,6 +366,7 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	in.Contacts = func(a string) []match.Contact { return contacts[a] }
 
 	items := make([]item, 0, len(msgs))
 	// queued are the uploads queued on this page, for a message listed
@@ -379,16 +375,14 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	// later page finds the upload in the ledger (done) or among the
 	// pending jobs (unconfirmed), because a page's uploads are recorded
 	// before the next page is read.
-	queued := map[string]bool{}
+	queued := map[jobID]bool{}
 	var jobs []*job
 	var bodyIDs []string
 	err = p.e.Store.DB().View(func(tx *bolt.Tx) error {
 		for i := range msgs {
 			m := &msgs[i]
-			d := match.Decide(match.Input{
-				Msg: m, Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings,
-				Contacts: func(a string) []match.Contact { return contacts[a] },
-			})
+			in.Msg = m
+			d := match.Decide(in)
 			it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
 			if d.Taken() && it.key == "" {
 				it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
@@ -399,13 +393,14 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 					return err
 				}
 				for _, t := range it.d.Take {
-					if e.Has(t.ClientID) || queued[jobKey(it.key, t.ClientID)] || storage.HasPendingTx(tx, it.key, t.ClientID) {
+					id := jobID{it.key, t.ClientID}
+					if e.Has(t.ClientID) || queued[id] || storage.HasPendingTx(tx, it.key, t.ClientID) {
 						// Already uploaded, or queued from another copy of
 						// the message on this page, or left pending by an
 						// unconfirmed upload (the next pass resolves it).
 						continue
 					}
-					queued[jobKey(it.key, t.ClientID)] = true
+					queued[id] = true
 					j := &job{item: len(items), clientID: t.ClientID, contactIDs: t.ContactIDs}
 					jobs = append(jobs, j)
 					if len(bodyIDs) == 0 || bodyIDs[len(bodyIDs)-1] != m.ID {
@@ -434,8 +429,10 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	return nil
 }
 
-func jobKey(key string, clientID int64) string {
-	return key + "\x00" + strconv.FormatInt(clientID, 10)
+// jobID is one upload: a message (its ledger key) for one client.
+type jobID struct {
+	key      string
+	clientID int64
 }
 
 // item is one listed message and what became of it.
@@ -447,9 +444,10 @@ type item struct {
 	failed   string // why an upload of it was refused or skipped
 }
 
-// finish records the end of a successful pass: old ledger entries, expired
-// contact look-ups and surplus decisions go, and the window moves, all in
-// one transaction after every upload has been recorded.
+// finish records the end of a successful pass: old ledger entries and
+// expired contact look-ups go, and the window moves, all in one transaction
+// after every upload has been recorded. (Surplus decisions go with each
+// page's, in recordDecisions.)
 func (p *pass) finish() error {
 	end := p.e.now()
 	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
@@ -457,9 +455,6 @@ func (p *pass) finish() error {
 			return err
 		}
 		if err := storage.PruneContactsTx(tx, p.start); err != nil {
-			return err
-		}
-		if err := storage.PruneDecisionsTx(tx, DecisionsKept); err != nil {
 			return err
 		}
 		return storage.UpdateMetaTx(tx, func(m *storage.Meta) {
@@ -516,9 +511,6 @@ func microsoftRefused(err error) bool {
 func Describe(err error) string {
 	if err == nil {
 		return ""
-	}
-	if errors.Is(err, crm.ErrMaintenance) {
-		return "ClientSuccess is down for maintenance"
 	}
 	var re *remote.Error
 	if errors.As(err, &re) {

@@ -46,7 +46,7 @@ func TestNoteHeaderAndLimit(t *testing.T) {
 		ToRecipients:      []graph.Recipient{{EmailAddress: graph.EmailAddress{Address: "me@y.example"}}},
 		SentDateTime:      testNow,
 	}
-	note := buildNote(m, m.InternetMessageID, graph.Body{ContentType: "text", Content: "héllo wörld"}, 5)
+	note := buildNote(m, graph.Body{ContentType: "text", Content: "héllo wörld"}, 5)
 	if got := messageIDOfNote(note); got != "<a1@x.example>" {
 		t.Errorf("Message-ID of note = %q\n%s", got, note)
 	}
@@ -56,7 +56,7 @@ func TestNoteHeaderAndLimit(t *testing.T) {
 	if strings.Contains(note, "Cc:") || !strings.Contains(note, "Date: Mon, 09 Mar 2026 15:00:00 +0000\n") {
 		t.Errorf("header block:\n%s", note)
 	}
-	full := buildNote(m, m.InternetMessageID, graph.Body{ContentType: "html", Content: "<p>a &amp; b</p><style>x{}</style>c"}, 0)
+	full := buildNote(m, graph.Body{ContentType: "html", Content: "<p>a &amp; b</p><style>x{}</style>c"}, 0)
 	if !strings.HasSuffix(full, "\n\na & b\nc") {
 		t.Errorf("html body:\n%s", full)
 	}

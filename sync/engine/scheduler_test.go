@@ -89,6 +89,15 @@ func (h *schedHarness) start() {
 	h.waitWaiting(n)
 }
 
+// startThroughFirstPass starts the scheduler and lets its first pass run,
+// StartDelay after the start.
+func (h *schedHarness) startThroughFirstPass() {
+	h.t.Helper()
+	h.start()
+	h.advance(h.s.StartDelay)
+	h.waitPass()
+}
+
 // waitWaiting waits until the scheduler has armed a timer after the n-th.
 func (h *schedHarness) waitWaiting(n int) {
 	h.t.Helper()
@@ -217,9 +226,7 @@ func TestSchedulerPassErrorKeepsSchedule(t *testing.T) {
 
 func TestSchedulerSyncNowRunsAtOnce(t *testing.T) {
 	h := newSchedHarness(t, false)
-	h.start()
-	h.advance(5 * time.Second)
-	h.waitPass()
+	h.startThroughFirstPass()
 	h.advance(20 * time.Minute)
 
 	n := h.clock.TimersMade()
@@ -259,9 +266,7 @@ func TestSchedulerSyncNowMergesWhileRunning(t *testing.T) {
 
 func TestSchedulerPauseAndResume(t *testing.T) {
 	h := newSchedHarness(t, false)
-	h.start()
-	h.advance(5 * time.Second)
-	h.waitPass()
+	h.startThroughFirstPass()
 
 	h.s.Pause()
 	if !h.s.Paused() {
@@ -338,9 +343,7 @@ func TestSchedulerPauseLetsPassFinish(t *testing.T) {
 
 func TestSchedulerOneCatchUpAfterSleep(t *testing.T) {
 	h := newSchedHarness(t, false)
-	h.start()
-	h.advance(5 * time.Second)
-	h.waitPass()
+	h.startThroughFirstPass()
 	h.advance(30 * time.Minute)
 
 	// The laptop sleeps three days: the wall clock moves, timers do not.
@@ -361,9 +364,7 @@ func TestSchedulerOneCatchUpAfterSleep(t *testing.T) {
 
 func TestSchedulerClockBackwards(t *testing.T) {
 	h := newSchedHarness(t, false)
-	h.start()
-	h.advance(5 * time.Second)
-	h.waitPass()
+	h.startThroughFirstPass()
 	h.advance(10 * time.Minute)
 
 	h.clock.Set(h.clock.Now().Add(-72 * time.Hour))

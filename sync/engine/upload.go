@@ -55,7 +55,7 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 			TypeID:     crm.InteractionTypeEmail,
 			Subject:    interactionSubject(it.msg),
 			Date:       interactionDate(it.msg),
-			Note:       buildNote(it.msg, it.msg.InternetMessageID, body, p.limit),
+			Note:       buildNote(it.msg, body, p.limit),
 			ContactIDs: j.contactIDs,
 			Created:    p.start,
 		}

@@ -101,7 +101,7 @@ func FuzzDecide(f *testing.F) {
 		s.IgnoreInternal = layout[0]&1 == 0
 		in := Input{Msg: &m, Me: testMe, Excluded: testFolders, WindowStart: testWindow, Settings: s, Contacts: lookup}
 		d := Decide(in)
-		_ = Lookups(&m, testMe, s)
+		_ = Lookups(in)
 
 		if d.Taken() == (d.Reason != "") {
 			t.Fatalf("taken=%v with reason %q", d.Taken(), d.Reason)
@@ -143,7 +143,7 @@ func FuzzDecide(f *testing.F) {
 		if _, excluded := testFolders.Kind(m.ParentFolderID); excluded {
 			t.Fatalf("taken from excluded folder %q", m.ParentFolderID)
 		}
-		if len(Lookups(&m, testMe, s)) == 0 {
+		if len(Lookups(in)) == 0 {
 			t.Fatal("taken although Lookups found nothing to look up")
 		}
 	})

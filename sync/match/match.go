@@ -33,6 +33,7 @@
 package match
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -131,13 +132,6 @@ const (
 	KindServerFailures      FolderKind = "serverfailures"
 )
 
-// ExcludedKinds lists the well-known folder names whose messages are never
-// taken, in the order the engine resolves them.
-var ExcludedKinds = []FolderKind{
-	KindJunk, KindDrafts, KindConversationHistory, KindClutter, KindOutbox,
-	KindSyncIssues, KindConflicts, KindLocalFailures, KindServerFailures,
-}
-
 // reason is the skip reason for a message in a folder of this kind.
 func (k FolderKind) reason() Reason {
 	switch k {
@@ -162,16 +156,6 @@ func (k FolderKind) reason() Reason {
 // kind is still excluded.
 type Folders struct {
 	ByID map[string]FolderKind
-}
-
-// FoldersFromIDs excludes the given folder ids without knowing their kinds
-// (the reason then reads "excluded folder").
-func FoldersFromIDs(ids []string) Folders {
-	f := Folders{ByID: make(map[string]FolderKind, len(ids))}
-	for _, id := range ids {
-		f.ByID[id] = ""
-	}
-	return f
 }
 
 // Kind reports whether the folder id is excluded, and its kind.
@@ -375,22 +359,28 @@ func messageChecks(m *graph.Message, parts []participant, me Me, s Settings) Rea
 }
 
 // Lookups returns the distinct normalised From/To/Cc addresses, other than
-// the user's own, whose contact look-up can change the decision, in the
-// order From, To, Cc. It returns nil when the message is skipped whatever
-// the contacts are (a draft, not an email, marked Private, the user not a
+// the user's own, whose contact look-up can change the decision for in, in
+// the order From, To, Cc. It returns nil when the message is skipped
+// whatever the contacts are (checks 1–8: older than the window, a draft, an
+// excluded folder, not an email, marked Private, the user not a
 // participant, a blocked address, internal only). Bcc addresses are never
-// returned. The engine calls Lookups, resolves the addresses, then Decide.
-func Lookups(msg *graph.Message, me Me, s Settings) []string {
-	if msg == nil {
+// returned and in.Contacts is not used. The engine calls Lookups, resolves
+// the addresses, then Decide.
+func Lookups(in Input) []string {
+	m := in.Msg
+	if m == nil || m.ReceivedDateTime.Before(in.WindowStart) {
 		return nil
 	}
-	parts := participants(msg)
-	if messageChecks(msg, parts, me, s) != "" {
+	if _, ex := in.Excluded.Kind(m.ParentFolderID); ex {
+		return nil
+	}
+	parts := participants(m)
+	if messageChecks(m, parts, in.Me, in.Settings) != "" {
 		return nil
 	}
 	var out []string
 	for _, p := range parts {
-		if !me.Is(p.addr) {
+		if !in.Me.Is(p.addr) {
 			out = append(out, p.addr)
 		}
 	}
@@ -452,15 +442,7 @@ func takes(parts []participant, me Me, lookup func(string) []Contact) []Take {
 		slices.Sort(ids)
 		out = append(out, Take{ClientID: client, ContactIDs: slices.Compact(ids)})
 	}
-	slices.SortFunc(out, func(a, b Take) int {
-		switch {
-		case a.ClientID < b.ClientID:
-			return -1
-		case a.ClientID > b.ClientID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Take) int { return cmp.Compare(a.ClientID, b.ClientID) })
 	return out
 }
 

@@ -288,7 +288,7 @@ func TestLookups(t *testing.T) {
 	m.BccRecipients = rcpts("secret@bcc.example")
 	m.Sender = from("assistant@northwind.example")
 	want := []string{"nancy@northwind.example", "dana@fabrikam.example", "jordan@contoso.example"}
-	if got := Lookups(&m, testMe, DefaultSettings()); !slices.Equal(got, want) {
+	if got := Lookups(Input{Msg: &m, Me: testMe, Settings: DefaultSettings()}); !slices.Equal(got, want) {
 		t.Errorf("Lookups = %q, want %q", got, want)
 	}
 
@@ -308,11 +308,22 @@ func TestLookups(t *testing.T) {
 	for name, edit := range skipped {
 		m := base()
 		s := edit(&m)
-		if got := Lookups(&m, testMe, s); got != nil {
+		if got := Lookups(Input{Msg: &m, Me: testMe, Settings: s}); got != nil {
 			t.Errorf("%s: Lookups = %q, want none", name, got)
 		}
 	}
-	if Lookups(nil, testMe, DefaultSettings()) != nil {
+	// The window and the excluded folders rule a message out as well.
+	old := base()
+	old.ReceivedDateTime = testWindow.Add(-time.Second)
+	if got := Lookups(Input{Msg: &old, Me: testMe, WindowStart: testWindow, Settings: DefaultSettings()}); got != nil {
+		t.Errorf("too old: Lookups = %q, want none", got)
+	}
+	junk := base()
+	junk.ParentFolderID = "junk"
+	if got := Lookups(Input{Msg: &junk, Me: testMe, Excluded: testFolders, Settings: DefaultSettings()}); got != nil {
+		t.Errorf("junk: Lookups = %q, want none", got)
+	}
+	if Lookups(Input{Me: testMe, Settings: DefaultSettings()}) != nil {
 		t.Error("Lookups(nil) returned addresses")
 	}
 }
