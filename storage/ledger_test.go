@@ -11,12 +11,19 @@ import (
 
 var t0 = time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
 
-func openTest(t *testing.T) *Store {
+// mustOpen opens the state in dir; the caller closes it.
+func mustOpen(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := Open(t.TempDir())
+	s, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s := mustOpen(t, t.TempDir())
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -29,10 +36,7 @@ func TestLedgerKey(t *testing.T) {
 
 func TestPendingThenDoneSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	key := LedgerKey("<M1@x.example>")
 	job := PendingJob{Key: key, ClientID: 7, Received: t0, TypeID: 4, Subject: "s", Date: t0, Note: "n", ContactIDs: []int64{1, 2}}
 	if err := s.DB().Update(func(tx *bolt.Tx) error { return PutPendingTx(tx, job) }); err != nil {
@@ -40,10 +44,7 @@ func TestPendingThenDoneSurvivesReopen(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, dir)
 	defer s.Close()
 	jobs, err := s.PendingJobs()
 	if err != nil || len(jobs) != 1 || jobs[0].Key != key || jobs[0].ClientID != 7 || len(jobs[0].ContactIDs) != 2 {

@@ -157,11 +157,6 @@ func (s *Store) PutJSON(bucket []byte, key string, v any) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return PutJSONTx(tx, bucket, key, v) })
 }
 
-// Delete removes key from bucket; a missing key is not an error.
-func (s *Store) Delete(bucket []byte, key string) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Delete([]byte(key)) })
-}
-
 // GetJSONTx is GetJSON inside a transaction.
 func GetJSONTx(tx *bolt.Tx, bucket []byte, key string, v any) error {
 	b := tx.Bucket(bucket)

@@ -14,10 +14,7 @@ import (
 
 func TestOpenCreatesPrivateFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	defer s.Close()
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX modes")
@@ -43,10 +40,7 @@ func TestOpenTightensLooseDirectory(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	s.Close()
 	di, _ := os.Stat(dir)
 	if got := di.Mode().Perm(); got != 0o700 {
@@ -56,10 +50,7 @@ func TestOpenTightensLooseDirectory(t *testing.T) {
 
 func TestSecondOpenFailsWithClearError(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	defer s.Close()
 	start := time.Now()
 	s2, err := Open(dir)
@@ -92,10 +83,7 @@ func TestSecondProcessFailsWithClearError(t *testing.T) {
 		os.Exit(3)
 	}
 	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	defer s.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondProcessFailsWithClearError$")
 	cmd.Env = append(os.Environ(), "MAILSYNC_STORAGE_CHILD="+dir)
@@ -107,10 +95,7 @@ func TestSecondProcessFailsWithClearError(t *testing.T) {
 
 func TestReopenKeepsRecords(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	connected := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	if err := s.UpdateMeta(func(m *Meta) {
 		m.ConnectedAt = connected
@@ -123,10 +108,7 @@ func TestReopenKeepsRecords(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, dir)
 	defer s.Close()
 	m, err := s.Meta()
 	if err != nil {
@@ -149,10 +131,7 @@ func TestReopenKeepsRecords(t *testing.T) {
 
 func TestNewerSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	if err := s.DB().Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(BucketMeta).Put(keySchema, []byte("99"))
 	}); err != nil {

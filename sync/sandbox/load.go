@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"iter"
+	"slices"
 
 	"mailsync/sync/crm"
 	"mailsync/sync/crmtest"
@@ -19,13 +20,7 @@ func (w *World) Load(g *graphtest.Graph, c *crmtest.CRM) {
 		for _, f := range w.Folders {
 			g.AddFolder(f)
 		}
-		LoadItems(g, func(yield func(Item) bool) {
-			for _, it := range w.Messages {
-				if !yield(it) {
-					return
-				}
-			}
-		})
+		LoadItems(g, slices.Values(w.Messages))
 	}
 	if c != nil {
 		c.AddUser(w.CRMUser, w.CRMPassword)

@@ -134,7 +134,7 @@ func TestDemoLabelsAgreeWithRules(t *testing.T) {
 	me := match.NewMe(w.Me)
 	excluded := match.Folders{ByID: map[string]match.FolderKind{}}
 	for _, f := range w.Folders {
-		if slices.Contains(match.ExcludedKinds, match.FolderKind(f.WellKnownName)) {
+		if slices.Contains(graph.ExcludedWellKnownFolders, f.WellKnownName) {
 			excluded.ByID[f.ID] = match.FolderKind(f.WellKnownName)
 		}
 	}
@@ -182,8 +182,8 @@ func TestDemoFoldersAndTimes(t *testing.T) {
 			t.Errorf("well-known %q is %q, want the German %q", wk, byWK[wk], name)
 		}
 	}
-	for _, k := range match.ExcludedKinds {
-		if _, ok := byWK[string(k)]; !ok {
+	for _, k := range graph.ExcludedWellKnownFolders {
+		if _, ok := byWK[k]; !ok {
 			t.Errorf("no folder with well-known name %q", k)
 		}
 	}

@@ -89,29 +89,23 @@ type World struct {
 // that must land on it, from the labels alone. A message in two folders
 // counts once.
 func (w *World) Expected() map[int64][]string {
-	return expectedOf(w.Messages, nil)
+	return expectedOf(slices.Values(w.Messages), nil)
 }
 
 // ExpectedAfterLate is Expected plus the Late messages whose contact is
 // added in time (After under 24 hours).
 func (w *World) ExpectedAfterLate() map[int64][]string {
-	return expectedOf(w.Messages, w.Late)
+	return expectedOf(slices.Values(w.Messages), w.Late)
 }
 
 // ExpectedFrom is Expected for a stream of items (see Options.Items).
 func ExpectedFrom(items iter.Seq[Item]) map[int64][]string {
-	out := map[int64][]string{}
-	for it := range items {
-		for _, c := range it.Expect {
-			out[c] = append(out[c], it.Msg.InternetMessageID)
-		}
-	}
-	return sortIDs(out)
+	return expectedOf(items, nil)
 }
 
-func expectedOf(items []Item, late []Late) map[int64][]string {
+func expectedOf(items iter.Seq[Item], late []Late) map[int64][]string {
 	out := map[int64][]string{}
-	for _, it := range items {
+	for it := range items {
 		for _, c := range it.Expect {
 			out[c] = append(out[c], it.Msg.InternetMessageID)
 		}
