@@ -3,7 +3,6 @@ package settings
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailsync/sync/agentapi"
+	"mailsync/sync/match"
 )
 
 // optionsPage is the Options section. Check boxes save at once; the
@@ -188,8 +188,8 @@ func parseBlocklist(text string) ([]string, error) {
 		if line == "" {
 			continue
 		}
-		entry := strings.ToLower(line)
-		if !validBlockEntry(entry) {
+		entry, ok := match.BlockEntry(line)
+		if !ok {
 			bad = append(bad, fmt.Sprintf("line %d (%q)", i+1, line))
 			continue
 		}
@@ -203,36 +203,4 @@ func parseBlocklist(text string) ([]string, error) {
 			strings.Join(bad, ", "), map[bool]string{true: "is", false: "are"}[len(bad) == 1])
 	}
 	return list, nil
-}
-
-func validBlockEntry(s string) bool {
-	if domain, ok := strings.CutPrefix(s, "@"); ok {
-		return validDomain(domain)
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	_, domain, _ := strings.Cut(s, "@")
-	return validDomain(domain)
-}
-
-// validDomain accepts host names with at least two labels of letters,
-// digits and hyphens.
-func validDomain(d string) bool {
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r > 127) {
-				return false
-			}
-		}
-	}
-	return true
 }

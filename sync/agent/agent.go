@@ -782,25 +782,20 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	return a.store.PutJSON(storage.BucketSettings, keyApp, appSettings{StartAtLogin: s.StartAtLogin})
 }
 
-// CleanBlocklist normalises blocklist entries ("a@b.com" or "@b.com"),
+// CleanBlocklist normalises blocklist entries with match.BlockEntry,
 // dropping blanks and duplicates. An entry that is neither is an error
 // naming it.
 func CleanBlocklist(in []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	var bad []string
-	for _, e := range in {
-		e = strings.ToLower(strings.TrimSpace(e))
-		if e == "" {
+	for _, line := range in {
+		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		if dom, ok := strings.CutPrefix(e, "@"); ok {
-			if _, valid := match.NormalizeAddress("x@" + dom); !valid || strings.Contains(dom, "@") {
-				bad = append(bad, e)
-				continue
-			}
-		} else if norm, valid := match.NormalizeAddress(e); !valid || norm != e {
-			bad = append(bad, e)
+		e, ok := match.BlockEntry(line)
+		if !ok {
+			bad = append(bad, strings.TrimSpace(line))
 			continue
 		}
 		if !seen[e] {

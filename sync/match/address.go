@@ -59,3 +59,42 @@ func domainOf(addr string) string {
 	_, d, _ := strings.Cut(addr, "@")
 	return d
 }
+
+// BlockEntry normalises one blocklist entry the way Settings keep it: an
+// address ("ann@acme.com") or a whole domain ("@acme.com"), lower-cased.
+// It reports false for anything else (a bare word, a display name, a host
+// without a dot), so what the settings accept is exactly what Decide blocks.
+func BlockEntry(s string) (string, bool) {
+	e := strings.ToLower(strings.TrimSpace(s))
+	if d, ok := strings.CutPrefix(e, "@"); ok {
+		if !hostName(d) {
+			return "", false
+		}
+		return e, true
+	}
+	a, ok := NormalizeAddress(e)
+	if !ok || a != e || !hostName(domainOf(a)) {
+		return "", false
+	}
+	return a, true
+}
+
+// hostName accepts domain names of at least two labels of letters, digits
+// and hyphens (any non-ASCII letter counts, for internationalised names).
+func hostName(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r > 127) {
+				return false
+			}
+		}
+	}
+	return true
+}

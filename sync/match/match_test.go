@@ -393,3 +393,23 @@ func TestIsMailClass(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockEntry(t *testing.T) {
+	for in, want := range map[string]string{
+		" Ann@Acme.COM ": "ann@acme.com",
+		"@Globex.com":    "@globex.com",
+		"@münchen.de":    "@münchen.de",
+		"acme.com":       "", // a bare domain needs its @
+		"@localhost":     "",
+		"@-x.com":        "",
+		"a@b":            "",
+		"Ann <a@b.com>":  "",
+		"two@@b.com":     "",
+		"":               "",
+	} {
+		got, ok := BlockEntry(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("BlockEntry(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
