@@ -93,17 +93,15 @@ type API struct {
 // example https://api.clientsuccess.com/v1). password is called each time a
 // token is needed (it reads the keyring), so the password is held no longer
 // than one login. hc may be nil: remote.NewHTTPClient(nil) is used, whose
-// timeout bounds every request.
+// timeout bounds every request. Redirects follow remote.CheckRedirect whatever
+// hc says, so the password and the token never reach another host.
 func NewClient(baseURL, username string, password func() (string, error), hc *http.Client) *API {
-	if hc == nil {
-		hc = remote.NewHTTPClient(nil)
-	}
 	return &API{
 		Policy:   remote.DefaultPolicy,
 		baseURL:  strings.TrimRight(baseURL, "/"),
 		username: username,
 		password: password,
-		hc:       hc,
+		hc:       remote.GuardRedirects(hc),
 		loginSem: make(chan struct{}, 1),
 	}
 }
@@ -211,6 +209,13 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				return a.stopped(ctx, k, err, true)
+			}
+			var redirect *remote.RedirectError
+			if errors.As(err, &redirect) {
+				// ClientSuccess answered with a redirect the policy refuses:
+				// the same request would be redirected again.
+				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent,
+					Message: "ClientSuccess " + redirect.Reason, Err: err}
 			}
 			if k.unsafe && !surelyNotSent(err) {
 				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient,

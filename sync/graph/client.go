@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -71,16 +72,15 @@ type Client struct {
 // NewClient returns a client for the Graph base URL (e.g.
 // https://graph.microsoft.com/v1.0). hc carries authorization (an oauth2
 // transport); Client adds retry, per-request timeout and at most MaxInFlight
-// requests in flight, a limit shared by all calls of one Client.
+// requests in flight, a limit shared by all calls of one Client. Redirects
+// follow remote.CheckRedirect whatever hc says, so the token never leaves
+// Graph's host.
 func NewClient(baseURL string, hc *http.Client) *Client {
-	if hc == nil {
-		hc = remote.NewHTTPClient(nil)
-	}
 	return &Client{
 		Policy:  remote.DefaultPolicy,
 		Timeout: remote.RequestTimeout,
 		base:    strings.TrimRight(baseURL, "/"),
-		hc:      hc,
+		hc:      remote.GuardRedirects(hc),
 		sem:     make(chan struct{}, MaxInFlight),
 	}
 }
@@ -466,6 +466,11 @@ func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr 
 		if !retry {
 			if ctx.Err() != nil {
 				return &remote.Error{Service: "graph", Op: op, Kind: remote.Transient, Err: ctx.Err()}
+			}
+			var redirect *remote.RedirectError
+			if errors.As(err, &redirect) {
+				return &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent,
+					Message: "Microsoft Graph " + redirect.Reason, Err: err}
 			}
 			if err != nil {
 				return &remote.Error{Service: "graph", Op: op, Kind: remote.KindOf(err), Err: err}

@@ -166,9 +166,9 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 		oauth2.SetAuthURLParam("prompt", "select_account"))
 
 	runCtx, cancel := context.WithCancel(ctx)
-	if _, ok := runCtx.Value(oauth2.HTTPClient).(*http.Client); !ok {
-		runCtx = context.WithValue(runCtx, oauth2.HTTPClient, remote.NewHTTPClient(nil))
-	}
+	// The code and the verifier go to the token endpoint only.
+	hc, _ := runCtx.Value(oauth2.HTTPClient).(*http.Client)
+	runCtx = context.WithValue(runCtx, oauth2.HTTPClient, remote.GuardRedirects(hc))
 	cb := &callback{
 		cfg:      &cfg,
 		ctx:      runCtx,

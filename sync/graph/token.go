@@ -56,12 +56,12 @@ type TokenSource struct {
 // NewTokenSource returns a TokenSource that renews tokens with cfg at its
 // token endpoint, starting from refreshToken. ctx bounds every renewal (and
 // may carry an *http.Client under oauth2.HTTPClient; otherwise one from
-// remote.NewHTTPClient is used). save stores a rotated refresh token, usually
+// remote.NewHTTPClient is used; either way its redirects follow
+// remote.CheckRedirect, so the refresh token never reaches another host). save stores a rotated refresh token, usually
 // in the keyring.
 func NewTokenSource(ctx context.Context, cfg *oauth2.Config, refreshToken string, save func(refreshToken string) error) *TokenSource {
-	if _, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); !ok {
-		ctx = context.WithValue(ctx, oauth2.HTTPClient, remote.NewHTTPClient(nil))
-	}
+	hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, remote.GuardRedirects(hc))
 	return &TokenSource{Retry: TokenRetry, ctx: ctx, cfg: cfg, save: save, refresh: refreshToken}
 }
 
@@ -129,8 +129,9 @@ func (ts *TokenSource) Client(ctx context.Context) *http.Client {
 		base = remote.NewHTTPClient(nil)
 	}
 	return &http.Client{
-		Transport: &oauth2.Transport{Source: ts, Base: base.Transport},
-		Timeout:   base.Timeout,
+		Transport:     &oauth2.Transport{Source: ts, Base: base.Transport},
+		Timeout:       base.Timeout,
+		CheckRedirect: remote.CheckRedirect,
 	}
 }
 

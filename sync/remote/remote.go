@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,7 +116,72 @@ func NewHTTPClient(base http.RoundTripper) *http.Client {
 		t.MaxIdleConnsPerHost = 8
 		base = t
 	}
-	return &http.Client{Transport: base, Timeout: RequestTimeout}
+	return &http.Client{Transport: base, Timeout: RequestTimeout, CheckRedirect: CheckRedirect}
+}
+
+// maxRedirects is how many redirects one request may follow, as net/http's
+// default.
+const maxRedirects = 10
+
+// CheckRedirect is the one redirect policy of every client that carries a
+// secret (the Graph bearer token, the token endpoint's refresh token and
+// code, the ClientSuccess password and token): a redirect is followed only to
+// the same scheme and host (port included) as the request that was
+// redirected, or from http to https on that host. A redirect to another host
+// or from https to http is refused with an error that says so, so that no
+// credential is ever sent where the service did not ask for it: transports
+// that add Authorization themselves (oauth2.Transport) would add it to the
+// redirected request too, and a 307 or 308 would send the body (a password)
+// again.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return &RedirectError{Reason: fmt.Sprintf("stopped after %d redirects", maxRedirects)}
+	}
+	if len(via) == 0 {
+		return nil
+	}
+	prev := via[len(via)-1].URL
+	to := req.URL
+	if !strings.EqualFold(canonicalHost(to), canonicalHost(prev)) {
+		return &RedirectError{Reason: "the answer redirected to another host (" + to.Hostname() + "), which Mail Sync does not send credentials to"}
+	}
+	if prev.Scheme == "https" && to.Scheme != "https" {
+		return &RedirectError{Reason: "the answer redirected from https to unencrypted " + to.Scheme + ", which Mail Sync does not send credentials over"}
+	}
+	return nil
+}
+
+// canonicalHost is u's host with its port, the scheme's default port when
+// none is written.
+func canonicalHost(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// RedirectError is a redirect CheckRedirect refused. It is Permanent: the
+// same request would be redirected again.
+type RedirectError struct{ Reason string }
+
+func (e *RedirectError) Error() string { return "redirect refused: " + e.Reason }
+
+// GuardRedirects returns hc, or a copy of it, whose redirects follow
+// CheckRedirect: clients that accept an *http.Client from their caller apply
+// it so that no caller can opt out by accident. nil gives NewHTTPClient(nil).
+func GuardRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		return NewHTTPClient(nil)
+	}
+	c := *hc
+	c.CheckRedirect = CheckRedirect
+	return &c
 }
 
 // Policy is how often and how long to retry.
