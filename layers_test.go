@@ -9,8 +9,8 @@ import (
 // guiImports are the packages only app/ may link.
 var guiImports = []string{"fyne.io/fyne/v2", "fyne.io/systray", "github.com/pkg/browser", "mailsync/app"}
 
-// linked lists the packages of guiImports that pkgs (and their tests) link.
-func linked(t *testing.T, pkgs ...string) []string {
+// linked lists the packages of forbidden that pkgs (and their tests) link.
+func linked(t *testing.T, forbidden []string, pkgs ...string) []string {
 	t.Helper()
 	args := append([]string{"list", "-deps", "-test", "-f", "{{.ImportPath}}"}, pkgs...)
 	out, err := exec.Command("go", args...).CombinedOutput()
@@ -19,7 +19,7 @@ func linked(t *testing.T, pkgs ...string) []string {
 	}
 	var found []string
 	for _, d := range strings.Fields(string(out)) {
-		for _, f := range guiImports {
+		for _, f := range forbidden {
 			if d == f || strings.HasPrefix(d, f+"/") {
 				found = append(found, d)
 			}
@@ -33,10 +33,24 @@ func linked(t *testing.T, pkgs ...string) []string {
 // browser opener, so the engine runs headless and is testable without them.
 func TestLayersImportNoGUI(t *testing.T) {
 	// The check must be able to fail: the window package does link Fyne.
-	if got := linked(t, "./app/settings"); len(got) == 0 {
+	if got := linked(t, guiImports, "./app/settings"); len(got) == 0 {
 		t.Fatal("the import check found no GUI package in app/settings; it would prove nothing")
 	}
-	for _, d := range linked(t, "./sync/...", "./storage/...") {
+	for _, d := range linked(t, guiImports, "./sync/...", "./storage/...") {
 		t.Errorf("%s is linked by sync/ or storage/; only app/ may use it", d)
+	}
+}
+
+// clientImports are the network clients the rules must not link.
+var clientImports = []string{"net/http", "mailsync/sync/graph", "mailsync/sync/crm", "mailsync/sync/remote"}
+
+// TestRulesImportNoClient keeps the rules pure: sync/match reads its own
+// message type, so it links no HTTP client nor the clients' wire types.
+func TestRulesImportNoClient(t *testing.T) {
+	if got := linked(t, clientImports, "./sync/engine"); len(got) == 0 {
+		t.Fatal("the import check found no client in sync/engine; it would prove nothing")
+	}
+	for _, d := range linked(t, clientImports, "./sync/match") {
+		t.Errorf("%s is linked by sync/match; the rules take their own types", d)
 	}
 }

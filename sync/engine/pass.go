@@ -258,7 +258,7 @@ func (p *pass) prepare(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("engine: read the user's profile: %w", err)
 	}
-	p.me = match.NewMe(me)
+	p.me = match.NewMe(me.Addresses())
 
 	// A cache written before the kinds were kept (a list of bare ids) does
 	// not decode into this shape; cached then asks Graph again.
@@ -350,11 +350,15 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: p.progress.Done, Total: p.progress.Total} })
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
+	rules := make([]match.Message, len(msgs))
+	for i := range msgs {
+		rules[i] = MatchMessage(&msgs[i])
+	}
 	// Distinct addresses whose look-up can change a decision.
 	var addrs []string
 	seenAddr := map[string]bool{}
 	for i := range msgs {
-		in.Msg = &msgs[i]
+		in.Msg = &rules[i]
 		for _, a := range match.Lookups(in) {
 			if !seenAddr[a] {
 				seenAddr[a] = true
@@ -381,7 +385,7 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	err = p.e.Store.DB().View(func(tx *bolt.Tx) error {
 		for i := range msgs {
 			m := &msgs[i]
-			in.Msg = m
+			in.Msg = &rules[i]
 			d := match.Decide(in)
 			it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
 			if d.Taken() && it.key == "" {

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 	"unicode"
-
-	"mailsync/sync/graph"
 )
 
 func FuzzNormalizeAddress(f *testing.F) {
@@ -65,11 +63,11 @@ func FuzzDecide(f *testing.F) {
 		// entries; the remaining bytes pick addresses, the last ones Bcc.
 		addrs := append(append([]string{}, fuzzAddrs...), extraAddr)
 		classes := append(append([]string{}, fuzzClasses...), extraClass)
-		m := graph.Message{
-			IsDraft:                       draft,
-			ParentFolderID:                pick(fuzzFolders, layout[1]),
-			ReceivedDateTime:              testNow.Add(-time.Duration(ageSeconds%(1<<40)) * time.Second),
-			SingleValueExtendedProperties: withClass(pick(classes, layout[0])),
+		m := Message{
+			IsDraft:  draft,
+			FolderID: pick(fuzzFolders, layout[1]),
+			Received: testNow.Add(-time.Duration(ageSeconds%(1<<40)) * time.Second),
+			Class:    pick(classes, layout[0]),
 		}
 		rest := layout[4:]
 		next := func() (string, bool) {
@@ -85,16 +83,16 @@ func FuzzDecide(f *testing.F) {
 		}
 		for range int(layout[2] % 4) {
 			if a, ok := next(); ok {
-				m.ToRecipients = append(m.ToRecipients, rcpt(a))
+				m.To = append(m.To, rcpt(a))
 			}
 		}
 		for range int(layout[3] % 4) {
 			if a, ok := next(); ok {
-				m.CcRecipients = append(m.CcRecipients, rcpt(a))
+				m.Cc = append(m.Cc, rcpt(a))
 			}
 		}
 		for a, ok := next(); ok; a, ok = next() {
-			m.BccRecipients = append(m.BccRecipients, rcpt(a))
+			m.Bcc = append(m.Bcc, rcpt(a))
 		}
 		s := DefaultSettings()
 		s.Blocklist = []string{"@blocked.example"}
@@ -122,26 +120,26 @@ func FuzzDecide(f *testing.F) {
 				}
 			}
 		}
-		userIn := func(rs ...graph.Recipient) bool {
+		userIn := func(rs ...Address) bool {
 			for _, r := range rs {
-				if a, ok := NormalizeAddress(r.EmailAddress.Address); ok && testMe.Is(a) {
+				if a, ok := NormalizeAddress(r.Address); ok && testMe.Is(a) {
 					return true
 				}
 			}
 			return false
 		}
-		visible := append(append([]graph.Recipient{}, m.ToRecipients...), m.CcRecipients...)
+		visible := append(append([]Address{}, m.To...), m.Cc...)
 		if m.From != nil {
 			visible = append(visible, *m.From)
 		}
 		if !userIn(visible...) {
 			t.Fatalf("taken although the user is not in From/To/Cc: %+v", m)
 		}
-		if m.IsDraft || !IsMailClass(m.MessageClass()) || m.ReceivedDateTime.Before(testWindow) {
+		if m.IsDraft || !IsMailClass(m.Class) || m.Received.Before(testWindow) {
 			t.Fatalf("taken a draft, non-mail or old message: %+v", m)
 		}
-		if _, excluded := testFolders.Kind(m.ParentFolderID); excluded {
-			t.Fatalf("taken from excluded folder %q", m.ParentFolderID)
+		if _, excluded := testFolders.Kind(m.FolderID); excluded {
+			t.Fatalf("taken from excluded folder %q", m.FolderID)
 		}
 		if len(Lookups(in)) == 0 {
 			t.Fatal("taken although Lookups found nothing to look up")

@@ -30,6 +30,9 @@
 // Participants are From, To and Cc only. The Graph `sender` field (who
 // pressed Send on behalf of From, e.g. an assistant or a shared mailbox) is
 // not a participant, and Bcc never makes anyone one.
+//
+// The rules read their own Message type, not the Graph wire type, so that
+// they import no HTTP client; the engine fills it from what Graph returned.
 package match
 
 import (
@@ -37,8 +40,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"mailsync/sync/graph"
 )
 
 // Reason says, in words a person understands, why a message was not taken.
@@ -167,6 +168,28 @@ func (f Folders) Kind(id string) (FolderKind, bool) {
 	return k, ok
 }
 
+// Address is one participant of a message: a display name and an address
+// as the mail service gave them (not yet normalised).
+type Address struct {
+	Name    string
+	Address string
+}
+
+// Message is what the rules read of one message. Who pressed Send on
+// behalf of From (Graph's `sender`) is deliberately absent: it never makes
+// anyone a participant.
+type Message struct {
+	From        *Address // nil when the message has no From
+	To, Cc, Bcc []Address
+	Received    time.Time // receivedDateTime: the window goes by it
+	FolderID    string    // the id of the folder the message sits in
+	IsDraft     bool
+	// Class is the message class (PR_MESSAGE_CLASS), "" when the mail
+	// service did not return it.
+	Class      string
+	Categories []string // Outlook categories, as named by the user
+}
+
 // Me is the mailbox owner as matching sees it: every address that is the
 // user (normalised) and the domains of those addresses.
 type Me struct {
@@ -174,12 +197,13 @@ type Me struct {
 	Domains   map[string]bool
 }
 
-// NewMe builds Me from the Graph profile: primary address, user principal
-// name and the SMTP proxy addresses (aliases). The user's own domains are the
-// domains of those addresses.
-func NewMe(m graph.Me) Me {
+// NewMe builds Me from every address of the mailbox owner: primary
+// address, user principal name and aliases (SMTP proxy addresses, without
+// their "smtp:" prefix). The user's own domains are the domains of those
+// addresses. Entries that are not an address are ignored.
+func NewMe(addresses []string) Me {
 	me := Me{Addresses: map[string]bool{}, Domains: map[string]bool{}}
-	for _, a := range m.Addresses() {
+	for _, a := range addresses {
 		if n, ok := NormalizeAddress(a); ok {
 			me.Addresses[n] = true
 			me.Domains[domainOf(n)] = true
@@ -206,7 +230,7 @@ type Contact struct {
 
 // Input is everything one decision depends on.
 type Input struct {
-	Msg      *graph.Message
+	Msg      *Message
 	Me       Me
 	Excluded Folders
 	// WindowStart is the oldest receivedDateTime still taken (rule 1).
@@ -254,24 +278,24 @@ type participant struct {
 
 // participants returns the valid From, To and Cc addresses in that order,
 // normalised, without duplicates.
-func participants(m *graph.Message) []participant {
+func participants(m *Message) []participant {
 	var out []participant
 	seen := map[string]bool{}
-	add := func(r graph.Recipient) {
-		a, ok := NormalizeAddress(r.EmailAddress.Address)
+	add := func(r Address) {
+		a, ok := NormalizeAddress(r.Address)
 		if !ok || seen[a] {
 			return
 		}
 		seen[a] = true
-		out = append(out, participant{name: strings.TrimSpace(r.EmailAddress.Name), addr: a})
+		out = append(out, participant{name: strings.TrimSpace(r.Name), addr: a})
 	}
 	if m.From != nil {
 		add(*m.From)
 	}
-	for _, r := range m.ToRecipients {
+	for _, r := range m.To {
 		add(r)
 	}
-	for _, r := range m.CcRecipients {
+	for _, r := range m.Cc {
 		add(r)
 	}
 	return out
@@ -311,7 +335,7 @@ func (b blocklist) blocks(addr string) bool {
 }
 
 // isPrivate reports whether the message carries the Private category.
-func isPrivate(m *graph.Message, s Settings) bool {
+func isPrivate(m *Message, s Settings) bool {
 	if !s.SkipPrivate {
 		return false
 	}
@@ -330,19 +354,19 @@ func isPrivate(m *graph.Message, s Settings) bool {
 // messageChecks runs checks 2 and 4–8, those that depend on the message
 // alone (not on the window or the folder ids), and returns the first failing
 // reason, or "" when only the contact look-up is left.
-func messageChecks(m *graph.Message, parts []participant, me Me, s Settings) Reason {
+func messageChecks(m *Message, parts []participant, me Me, s Settings) Reason {
 	if m.IsDraft {
 		return DraftsFolder
 	}
-	if class := m.MessageClass(); !IsMailClass(class) {
-		return NotEmail(class)
+	if !IsMailClass(m.Class) {
+		return NotEmail(m.Class)
 	}
 	if isPrivate(m, s) {
 		return Private
 	}
 	if !slices.ContainsFunc(parts, func(p participant) bool { return me.Is(p.addr) }) {
-		for _, r := range m.BccRecipients {
-			if a, ok := NormalizeAddress(r.EmailAddress.Address); ok && me.Is(a) {
+		for _, r := range m.Bcc {
+			if a, ok := NormalizeAddress(r.Address); ok && me.Is(a) {
 				return OnlyBcc
 			}
 		}
@@ -368,10 +392,10 @@ func messageChecks(m *graph.Message, parts []participant, me Me, s Settings) Rea
 // the addresses, then Decide.
 func Lookups(in Input) []string {
 	m := in.Msg
-	if m == nil || m.ReceivedDateTime.Before(in.WindowStart) {
+	if m == nil || m.Received.Before(in.WindowStart) {
 		return nil
 	}
-	if _, ex := in.Excluded.Kind(m.ParentFolderID); ex {
+	if _, ex := in.Excluded.Kind(m.FolderID); ex {
 		return nil
 	}
 	parts := participants(m)
@@ -397,7 +421,7 @@ func Decide(in Input) Decision {
 	}
 	parts := participants(m)
 	d := Decision{Counterpart: counterpart(parts, in.Me)}
-	if m.ReceivedDateTime.Before(in.WindowStart) {
+	if m.Received.Before(in.WindowStart) {
 		d.Reason = TooOld
 		return d
 	}
@@ -405,7 +429,7 @@ func Decide(in Input) Decision {
 		d.Reason = DraftsFolder
 		return d
 	}
-	if kind, ok := in.Excluded.Kind(m.ParentFolderID); ok {
+	if kind, ok := in.Excluded.Kind(m.FolderID); ok {
 		d.Reason = kind.reason()
 		return d
 	}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"mailsync/sync/graph"
 )
 
 var (
@@ -16,11 +14,9 @@ var (
 
 // testMe is a user whose UPN differs from the primary address and who has
 // an alias in another of the company's domains.
-var testMe = NewMe(graph.Me{
-	ID:                "u1",
-	Mail:              "Alex.Morgan@Contoso.example",
-	UserPrincipalName: "amorgan@contoso.onmicrosoft.example",
-	ProxyAddresses:    []string{"SMTP:alex.morgan@contoso.example", "smtp:alex@contoso-sales.example", "X500:/o=ExchangeLabs/cn=alex"},
+var testMe = NewMe([]string{
+	"Alex.Morgan@Contoso.example", "amorgan@contoso.onmicrosoft.example",
+	"alex.morgan@contoso.example", "alex@contoso-sales.example", "not an address",
 })
 
 var testContacts = map[string][]Contact{
@@ -35,35 +31,27 @@ var testContacts = map[string][]Contact{
 
 func lookup(addr string) []Contact { return testContacts[addr] }
 
-func rcpt(addr string) graph.Recipient {
-	return graph.Recipient{EmailAddress: graph.EmailAddress{Address: addr}}
-}
+func rcpt(addr string) Address { return Address{Address: addr} }
 
-func rcpts(addrs ...string) []graph.Recipient {
-	var out []graph.Recipient
+func rcpts(addrs ...string) []Address {
+	var out []Address
 	for _, a := range addrs {
 		out = append(out, rcpt(a))
 	}
 	return out
 }
 
-func from(addr string) *graph.Recipient { r := rcpt(addr); return &r }
-
-func withClass(c string) []graph.ExtendedProperty {
-	return []graph.ExtendedProperty{{ID: "String 0x1a", Value: c}}
-}
+func from(addr string) *Address { r := rcpt(addr); return &r }
 
 // base is a message from a Northwind contact to the user, in the inbox,
 // within the window, of class IPM.Note.
-func base() graph.Message {
-	return graph.Message{
-		ID:                            "m1",
-		InternetMessageID:             "<m1@northwind.example>",
-		From:                          from("nancy@northwind.example"),
-		ToRecipients:                  rcpts("alex.morgan@contoso.example"),
-		ReceivedDateTime:              testNow.Add(-time.Hour),
-		ParentFolderID:                "inbox",
-		SingleValueExtendedProperties: withClass("IPM.Note"),
+func base() Message {
+	return Message{
+		From:     from("nancy@northwind.example"),
+		To:       rcpts("alex.morgan@contoso.example"),
+		Received: testNow.Add(-time.Hour),
+		FolderID: "inbox",
+		Class:    "IPM.Note",
 	}
 }
 
@@ -85,145 +73,137 @@ func TestDecide(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		edit     func(m *graph.Message)
+		edit     func(m *Message)
 		settings *Settings
 		want     Reason
 		clients  []int64
 		contacts [][]int64
 	}{
-		{name: "contact in From", edit: func(m *graph.Message) {}, clients: []int64{1}, contacts: [][]int64{{11}}},
-		{name: "contact in To", edit: func(m *graph.Message) {
+		{name: "contact in From", edit: func(m *Message) {}, clients: []int64{1}, contacts: [][]int64{{11}}},
+		{name: "contact in To", edit: func(m *Message) {
 			m.From = from("alex.morgan@contoso.example")
-			m.ToRecipients = rcpts("dana@fabrikam.example")
+			m.To = rcpts("dana@fabrikam.example")
 		}, clients: []int64{2}, contacts: [][]int64{{21}}},
-		{name: "contact in Cc", edit: func(m *graph.Message) {
+		{name: "contact in Cc", edit: func(m *Message) {
 			m.From = from("jordan@contoso.example")
-			m.CcRecipients = rcpts("dana@fabrikam.example")
+			m.Cc = rcpts("dana@fabrikam.example")
 		}, clients: []int64{2}, contacts: [][]int64{{21}}},
-		{name: "mixed-case addresses", edit: func(m *graph.Message) {
+		{name: "mixed-case addresses", edit: func(m *Message) {
 			m.From = from("  NANCY@NorthWind.Example ")
-			m.ToRecipients = rcpts("ALEX.MORGAN@CONTOSO.EXAMPLE")
+			m.To = rcpts("ALEX.MORGAN@CONTOSO.EXAMPLE")
 		}, clients: []int64{1}, contacts: [][]int64{{11}}},
-		{name: "user by alias from proxyAddresses", edit: func(m *graph.Message) {
-			m.ToRecipients = rcpts("Alex@Contoso-Sales.example")
+		{name: "user by alias from proxyAddresses", edit: func(m *Message) {
+			m.To = rcpts("Alex@Contoso-Sales.example")
 		}, clients: []int64{1}},
-		{name: "user by UPN differing from mail", edit: func(m *graph.Message) {
-			m.ToRecipients = rcpts("AMorgan@contoso.onmicrosoft.example")
+		{name: "user by UPN differing from mail", edit: func(m *Message) {
+			m.To = rcpts("AMorgan@contoso.onmicrosoft.example")
 		}, clients: []int64{1}},
-		{name: "Name <addr> form", edit: func(m *graph.Message) {
+		{name: "Name <addr> form", edit: func(m *Message) {
 			m.From = from("Nancy Davolio <nancy@northwind.example>")
 		}, clients: []int64{1}},
-		{name: "two clients on one message", edit: func(m *graph.Message) {
-			m.CcRecipients = rcpts("dana@fabrikam.example")
+		{name: "two clients on one message", edit: func(m *Message) {
+			m.Cc = rcpts("dana@fabrikam.example")
 		}, clients: []int64{1, 2}, contacts: [][]int64{{11}, {21}}},
-		{name: "two contacts of one client", edit: func(m *graph.Message) {
-			m.CcRecipients = rcpts("andrew@northwind.example", "nancy@northwind.example")
+		{name: "two contacts of one client", edit: func(m *Message) {
+			m.Cc = rcpts("andrew@northwind.example", "nancy@northwind.example")
 		}, clients: []int64{1}, contacts: [][]int64{{11, 12}}},
-		{name: "one address on two clients", edit: func(m *graph.Message) {
+		{name: "one address on two clients", edit: func(m *Message) {
 			m.From = from("kim@consult.example")
 		}, clients: []int64{3, 4}, contacts: [][]int64{{31}, {41}}},
-		{name: "duplicate contact ids deduped and sorted", edit: func(m *graph.Message) {
+		{name: "duplicate contact ids deduped and sorted", edit: func(m *Message) {
 			m.From = from("sofia@adatum.example")
 		}, clients: []int64{5}, contacts: [][]int64{{51, 52}}},
-		{name: "IPM.Note.SMIME is mail", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("IPM.Note.SMIME")
+		{name: "IPM.Note.SMIME is mail", edit: func(m *Message) {
+			m.Class = "IPM.Note.SMIME"
 		}, clients: []int64{1}},
-		{name: "class case-insensitive", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("ipm.note")
+		{name: "class case-insensitive", edit: func(m *Message) {
+			m.Class = "ipm.note"
 		}, clients: []int64{1}},
-		{name: "absent class counts as mail", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = nil
+		{name: "absent class counts as mail", edit: func(m *Message) {
+			m.Class = ""
 		}, clients: []int64{1}},
-		{name: "exactly at the 24 h edge is taken", edit: func(m *graph.Message) {
-			m.ReceivedDateTime = testWindow
+		{name: "exactly at the 24 h edge is taken", edit: func(m *Message) {
+			m.Received = testWindow
 		}, clients: []int64{1}},
-		{name: "Private category kept when setting off", edit: func(m *graph.Message) {
+		{name: "Private category kept when setting off", edit: func(m *Message) {
 			m.Categories = []string{"Private"}
 		}, settings: &privOff, clients: []int64{1}},
-		{name: "deleted items are not excluded", edit: func(m *graph.Message) {
-			m.ParentFolderID = "deleteditems"
+		{name: "deleted items are not excluded", edit: func(m *Message) {
+			m.FolderID = "deleteditems"
 		}, clients: []int64{1}},
-		{name: "internal colleague plus contact", edit: func(m *graph.Message) {
+		{name: "internal colleague plus contact", edit: func(m *Message) {
 			m.From = from("jordan@contoso.example")
-			m.ToRecipients = rcpts("alex@contoso-sales.example", "nancy@northwind.example")
+			m.To = rcpts("alex@contoso-sales.example", "nancy@northwind.example")
 		}, clients: []int64{1}},
-		{name: "sender is not a participant", edit: func(m *graph.Message) {
-			m.From = from("jordan@contoso.example")
-			m.Sender = from("nancy@northwind.example")
-		}, want: Internal},
 
-		{name: "one second before the 24 h edge", edit: func(m *graph.Message) {
-			m.ReceivedDateTime = testWindow.Add(-time.Second)
+		{name: "one second before the 24 h edge", edit: func(m *Message) {
+			m.Received = testWindow.Add(-time.Second)
 		}, want: TooOld},
-		{name: "draft flag", edit: func(m *graph.Message) { m.IsDraft = true }, want: DraftsFolder},
-		{name: "drafts folder", edit: func(m *graph.Message) { m.ParentFolderID = "drafts" }, want: DraftsFolder},
-		{name: "junk folder", edit: func(m *graph.Message) { m.ParentFolderID = "junk" }, want: JunkFolder},
-		{name: "conversation history", edit: func(m *graph.Message) { m.ParentFolderID = "convhist" }, want: ConvHistory},
-		{name: "clutter", edit: func(m *graph.Message) { m.ParentFolderID = "clutter" }, want: ClutterFolder},
-		{name: "outbox", edit: func(m *graph.Message) { m.ParentFolderID = "outbox" }, want: OutboxFolder},
-		{name: "sync issues", edit: func(m *graph.Message) { m.ParentFolderID = "syncissues" }, want: SyncIssues},
-		{name: "sync issues child conflicts", edit: func(m *graph.Message) { m.ParentFolderID = "conflicts" }, want: SyncIssues},
-		{name: "excluded folder of unknown kind", edit: func(m *graph.Message) { m.ParentFolderID = "unknown" }, want: ExcludedFolder},
-		{name: "meeting request", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("IPM.Schedule.Meeting.Request")
+		{name: "draft flag", edit: func(m *Message) { m.IsDraft = true }, want: DraftsFolder},
+		{name: "drafts folder", edit: func(m *Message) { m.FolderID = "drafts" }, want: DraftsFolder},
+		{name: "junk folder", edit: func(m *Message) { m.FolderID = "junk" }, want: JunkFolder},
+		{name: "conversation history", edit: func(m *Message) { m.FolderID = "convhist" }, want: ConvHistory},
+		{name: "clutter", edit: func(m *Message) { m.FolderID = "clutter" }, want: ClutterFolder},
+		{name: "outbox", edit: func(m *Message) { m.FolderID = "outbox" }, want: OutboxFolder},
+		{name: "sync issues", edit: func(m *Message) { m.FolderID = "syncissues" }, want: SyncIssues},
+		{name: "sync issues child conflicts", edit: func(m *Message) { m.FolderID = "conflicts" }, want: SyncIssues},
+		{name: "excluded folder of unknown kind", edit: func(m *Message) { m.FolderID = "unknown" }, want: ExcludedFolder},
+		{name: "meeting request", edit: func(m *Message) {
+			m.Class = "IPM.Schedule.Meeting.Request"
 		}, want: "not an email (meeting request)"},
-		{name: "meeting response", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("IPM.Schedule.Meeting.Resp.Pos")
+		{name: "meeting response", edit: func(m *Message) {
+			m.Class = "IPM.Schedule.Meeting.Resp.Pos"
 		}, want: "not an email (meeting response)"},
-		{name: "RSS item", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("IPM.Post.RSS")
+		{name: "RSS item", edit: func(m *Message) {
+			m.Class = "IPM.Post.RSS"
 		}, want: "not an email (RSS item)"},
-		{name: "task", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("IPM.Task")
+		{name: "task", edit: func(m *Message) {
+			m.Class = "IPM.Task"
 		}, want: "not an email (task)"},
-		{name: "IPM.Notes is not IPM.Note", edit: func(m *graph.Message) {
-			m.SingleValueExtendedProperties = withClass("IPM.Notes")
+		{name: "IPM.Notes is not IPM.Note", edit: func(m *Message) {
+			m.Class = "IPM.Notes"
 		}, want: "not an email (other item)"},
-		{name: "Private category", edit: func(m *graph.Message) {
+		{name: "Private category", edit: func(m *Message) {
 			m.Categories = []string{"Blue", " private "}
 		}, want: Private},
-		{name: "custom private category", edit: func(m *graph.Message) {
+		{name: "custom private category", edit: func(m *Message) {
 			m.Categories = []string{"personal"}
 		}, settings: &privCustom, want: Private},
-		{name: "user only in Bcc", edit: func(m *graph.Message) {
-			m.ToRecipients = rcpts("andrew@northwind.example")
-			m.BccRecipients = rcpts("ALEX.MORGAN@contoso.example")
+		{name: "user only in Bcc", edit: func(m *Message) {
+			m.To = rcpts("andrew@northwind.example")
+			m.Bcc = rcpts("ALEX.MORGAN@contoso.example")
 		}, want: OnlyBcc},
-		{name: "user not a participant", edit: func(m *graph.Message) {
-			m.ToRecipients = rcpts("sales@contoso.example")
+		{name: "user not a participant", edit: func(m *Message) {
+			m.To = rcpts("sales@contoso.example")
 		}, want: NotParticipant},
-		{name: "user only as sender", edit: func(m *graph.Message) {
-			m.ToRecipients = rcpts("andrew@northwind.example")
-			m.Sender = from("alex.morgan@contoso.example")
-		}, want: NotParticipant},
-		{name: "contact only in Bcc", edit: func(m *graph.Message) {
+		{name: "contact only in Bcc", edit: func(m *Message) {
 			m.From = from("alex.morgan@contoso.example")
-			m.ToRecipients = rcpts("someone@partner.example")
-			m.BccRecipients = rcpts("nancy@northwind.example")
+			m.To = rcpts("someone@partner.example")
+			m.Bcc = rcpts("nancy@northwind.example")
 		}, want: NoContact},
-		{name: "blocked domain", edit: func(m *graph.Message) {
-			m.CcRecipients = rcpts("x@BLOCKED.example")
+		{name: "blocked domain", edit: func(m *Message) {
+			m.Cc = rcpts("x@BLOCKED.example")
 		}, settings: &block, want: Blocked},
-		{name: "blocked address", edit: func(m *graph.Message) {
-			m.CcRecipients = rcpts("Spam@Northwind.example")
+		{name: "blocked address", edit: func(m *Message) {
+			m.Cc = rcpts("Spam@Northwind.example")
 		}, settings: &block, want: Blocked},
-		{name: "blocked bare domain", edit: func(m *graph.Message) {
-			m.CcRecipients = rcpts("y@bare-domain.example")
+		{name: "blocked bare domain", edit: func(m *Message) {
+			m.Cc = rcpts("y@bare-domain.example")
 		}, settings: &block, want: Blocked},
-		{name: "blocked only in Bcc does not count", edit: func(m *graph.Message) {
-			m.BccRecipients = rcpts("x@blocked.example")
+		{name: "blocked only in Bcc does not count", edit: func(m *Message) {
+			m.Bcc = rcpts("x@blocked.example")
 		}, settings: &block, clients: []int64{1}},
-		{name: "internal only", edit: func(m *graph.Message) {
+		{name: "internal only", edit: func(m *Message) {
 			m.From = from("jordan@contoso.example")
-			m.CcRecipients = rcpts("priya@contoso-sales.example")
+			m.Cc = rcpts("priya@contoso-sales.example")
 		}, want: Internal},
-		{name: "internal kept when setting off but no contact", edit: func(m *graph.Message) {
+		{name: "internal kept when setting off but no contact", edit: func(m *Message) {
 			m.From = from("jordan@contoso.example")
 		}, settings: &noInternal, want: NoContact},
-		{name: "unknown sender", edit: func(m *graph.Message) {
+		{name: "unknown sender", edit: func(m *Message) {
 			m.From = from("news@litware.example")
 		}, want: NoContact},
-		{name: "garbage addresses only", edit: func(m *graph.Message) {
+		{name: "garbage addresses only", edit: func(m *Message) {
 			m.From = from("/O=EXCHANGELABS/OU=EXCHANGE ADMINISTRATIVE GROUP")
 		}, want: Internal},
 	}
@@ -266,13 +246,13 @@ func TestDecideNil(t *testing.T) {
 
 func TestCounterpart(t *testing.T) {
 	m := base()
-	m.From = &graph.Recipient{EmailAddress: graph.EmailAddress{Name: "Alex Morgan", Address: "alex.morgan@contoso.example"}}
-	m.ToRecipients = []graph.Recipient{{EmailAddress: graph.EmailAddress{Name: "Dana Whitfield", Address: "Dana@Fabrikam.example"}}}
+	m.From = &Address{Name: "Alex Morgan", Address: "alex.morgan@contoso.example"}
+	m.To = []Address{{Name: "Dana Whitfield", Address: "Dana@Fabrikam.example"}}
 	d := Decide(Input{Msg: &m, Me: testMe, WindowStart: testWindow, Settings: DefaultSettings(), Contacts: lookup})
 	if want := "Dana Whitfield <dana@fabrikam.example>"; d.Counterpart != want {
 		t.Errorf("Counterpart = %q, want %q", d.Counterpart, want)
 	}
-	m.ToRecipients = rcpts("dana@fabrikam.example")
+	m.To = rcpts("dana@fabrikam.example")
 	if d := Decide(Input{Msg: &m, Me: testMe}); d.Counterpart != "dana@fabrikam.example" {
 		t.Errorf("Counterpart without a name = %q", d.Counterpart)
 	}
@@ -283,27 +263,26 @@ func TestLookups(t *testing.T) {
 	block.Blocklist = []string{"@blocked.example"}
 	m := base()
 	m.From = from("Nancy@Northwind.example")
-	m.ToRecipients = rcpts("alex@contoso-sales.example", "dana@fabrikam.example", "NANCY@northwind.example")
-	m.CcRecipients = rcpts("jordan@contoso.example", "not an address")
-	m.BccRecipients = rcpts("secret@bcc.example")
-	m.Sender = from("assistant@northwind.example")
+	m.To = rcpts("alex@contoso-sales.example", "dana@fabrikam.example", "NANCY@northwind.example")
+	m.Cc = rcpts("jordan@contoso.example", "not an address")
+	m.Bcc = rcpts("secret@bcc.example")
 	want := []string{"nancy@northwind.example", "dana@fabrikam.example", "jordan@contoso.example"}
 	if got := Lookups(Input{Msg: &m, Me: testMe, Settings: DefaultSettings()}); !slices.Equal(got, want) {
 		t.Errorf("Lookups = %q, want %q", got, want)
 	}
 
-	skipped := map[string]func(m *graph.Message) Settings{
-		"blocked": func(m *graph.Message) Settings { m.CcRecipients = rcpts("a@blocked.example"); return block },
-		"bcc only": func(m *graph.Message) Settings {
-			m.ToRecipients = rcpts("dana@fabrikam.example")
-			m.BccRecipients = rcpts("alex@contoso-sales.example")
+	skipped := map[string]func(m *Message) Settings{
+		"blocked": func(m *Message) Settings { m.Cc = rcpts("a@blocked.example"); return block },
+		"bcc only": func(m *Message) Settings {
+			m.To = rcpts("dana@fabrikam.example")
+			m.Bcc = rcpts("alex@contoso-sales.example")
 			return DefaultSettings()
 		},
-		"meeting": func(m *graph.Message) Settings {
-			m.SingleValueExtendedProperties = withClass("IPM.Schedule.Meeting.Request")
+		"meeting": func(m *Message) Settings {
+			m.Class = "IPM.Schedule.Meeting.Request"
 			return DefaultSettings()
 		},
-		"internal": func(m *graph.Message) Settings { m.From = from("jordan@contoso.example"); return DefaultSettings() },
+		"internal": func(m *Message) Settings { m.From = from("jordan@contoso.example"); return DefaultSettings() },
 	}
 	for name, edit := range skipped {
 		m := base()
@@ -314,12 +293,12 @@ func TestLookups(t *testing.T) {
 	}
 	// The window and the excluded folders rule a message out as well.
 	old := base()
-	old.ReceivedDateTime = testWindow.Add(-time.Second)
+	old.Received = testWindow.Add(-time.Second)
 	if got := Lookups(Input{Msg: &old, Me: testMe, WindowStart: testWindow, Settings: DefaultSettings()}); got != nil {
 		t.Errorf("too old: Lookups = %q, want none", got)
 	}
 	junk := base()
-	junk.ParentFolderID = "junk"
+	junk.FolderID = "junk"
 	if got := Lookups(Input{Msg: &junk, Me: testMe, Excluded: testFolders, Settings: DefaultSettings()}); got != nil {
 		t.Errorf("junk: Lookups = %q, want none", got)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/match"
 )
@@ -131,7 +132,7 @@ func TestExpectedFollowsLabels(t *testing.T) {
 // sync/match: two independent statements of the rules must agree.
 func TestDemoLabelsAgreeWithRules(t *testing.T) {
 	w := Demo(now)
-	me := match.NewMe(w.Me)
+	me := match.NewMe(w.Me.Addresses())
 	excluded := match.Folders{ByID: map[string]match.FolderKind{}}
 	for _, f := range w.Folders {
 		if slices.Contains(graph.ExcludedWellKnownFolders, f.WellKnownName) {
@@ -144,7 +145,8 @@ func TestDemoLabelsAgreeWithRules(t *testing.T) {
 		addContact(match.Contact{ID: c.ID, ClientID: c.ClientID, Email: strings.ToLower(c.Email)})
 	}
 	decide := func(m graph.Message, windowStart time.Time) match.Decision {
-		return match.Decide(match.Input{Msg: &m, Me: me, Excluded: excluded, WindowStart: windowStart,
+		rm := engine.MatchMessage(&m)
+		return match.Decide(match.Input{Msg: &rm, Me: me, Excluded: excluded, WindowStart: windowStart,
 			Settings: Settings(), Contacts: func(a string) []match.Contact { return book[a] }})
 	}
 	for _, it := range w.Messages {
@@ -272,14 +274,15 @@ func TestGenerateSizesAndRate(t *testing.T) {
 // TestGenerateAgreesWithRules checks generated labels against sync/match.
 func TestGenerateAgreesWithRules(t *testing.T) {
 	w := Generate(Options{Now: now, Seed: 7, Messages: 2000, Contacts: 200})
-	me := match.NewMe(w.Me)
+	me := match.NewMe(w.Me.Addresses())
 	excluded := match.Folders{ByID: map[string]match.FolderKind{FolderJunk: match.KindJunk}}
 	book := map[string][]match.Contact{}
 	for _, c := range w.Contacts {
 		book[c.Email] = append(book[c.Email], match.Contact{ID: c.ID, ClientID: c.ClientID, Email: c.Email})
 	}
 	for _, it := range w.Messages {
-		d := match.Decide(match.Input{Msg: &it.Msg, Me: me, Excluded: excluded, WindowStart: now.Add(-24 * time.Hour),
+		rm := engine.MatchMessage(&it.Msg)
+		d := match.Decide(match.Input{Msg: &rm, Me: me, Excluded: excluded, WindowStart: now.Add(-24 * time.Hour),
 			Settings: Settings(), Contacts: func(a string) []match.Contact { return book[a] }})
 		if got := d.ClientIDs(); !slices.Equal(got, it.Expect) && !(len(got) == 0 && len(it.Expect) == 0) {
 			t.Fatalf("%s (%q): rules give %v (%s), label says %v", it.Msg.ID, it.Why, got, d.Reason, it.Expect)
