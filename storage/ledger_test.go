@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 var t0 = time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
@@ -34,12 +32,22 @@ func TestLedgerKey(t *testing.T) {
 	}
 }
 
+// uploadState is where one upload stands for account.
+func uploadState(t *testing.T, s *Store, account, key string, clientID int64) UploadState {
+	t.Helper()
+	st, err := s.UploadStates(account, []Target{{Key: key, ClientID: clientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st[0]
+}
+
 func TestPendingThenDoneSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir)
 	key := LedgerKey("<M1@x.example>")
 	job := PendingJob{Key: key, ClientID: 7, Received: t0, TypeID: 4, Subject: "s", Date: t0, Note: "n", ContactIDs: []int64{1, 2}}
-	if err := s.DB().Update(func(tx *bolt.Tx) error { return PutPendingTx(tx, job) }); err != nil {
+	if err := s.StartUploads([]PendingJob{job}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -50,32 +58,25 @@ func TestPendingThenDoneSurvivesReopen(t *testing.T) {
 	if err != nil || len(jobs) != 1 || jobs[0].Key != key || jobs[0].ClientID != 7 || len(jobs[0].ContactIDs) != 2 {
 		t.Fatalf("pending after reopen = %+v, %v", jobs, err)
 	}
-	if ok, _ := s.Uploaded(key, 7); ok {
-		t.Fatal("pending job counted as uploaded")
+	if st := uploadState(t, s, "", key, 7); st != Pending {
+		t.Fatalf("state of a pending job = %v, want Pending", st)
 	}
-	err = s.DB().Update(func(tx *bolt.Tx) error {
-		if err := RecordUploadTx(tx, key, t0, Upload{ClientID: 7, InteractionID: 99, At: t0}); err != nil {
-			return err
-		}
-		// Recording again (bbolt's Batch may repeat a function) keeps one.
-		return RecordUploadTx(tx, key, t0, Upload{ClientID: 7, InteractionID: 100, At: t0})
-	})
-	if err != nil {
+	if err := s.RecordUpload(jobs[0], 99, t0); err != nil {
+		t.Fatal(err)
+	}
+	// Recording again (a retried commit) keeps the first.
+	if err := s.RecordUpload(jobs[0], 100, t0); err != nil {
 		t.Fatal(err)
 	}
 	jobs, _ = s.PendingJobs()
 	if len(jobs) != 0 {
 		t.Errorf("pending after done = %+v", jobs)
 	}
-	err = s.DB().View(func(tx *bolt.Tx) error {
-		e, ok, err := LedgerTx(tx, key)
-		if err != nil || !ok || len(e.Uploads) != 1 || e.Uploads[0].InteractionID != 99 || !e.Has(7) || e.Has(8) {
-			t.Errorf("ledger = %+v %v %v", e, ok, err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if st := uploadState(t, s, "", key, 7); st != Uploaded {
+		t.Errorf("state after done = %v, want Uploaded", st)
+	}
+	if st := uploadState(t, s, "", key, 8); st != NotUploaded {
+		t.Errorf("state for another client = %v, want NotUploaded", st)
 	}
 	if n, err := s.MessagesUploadedSince(t0); err != nil || n != 1 {
 		t.Errorf("uploaded since = %d, %v", n, err)
@@ -85,27 +86,39 @@ func TestPendingThenDoneSurvivesReopen(t *testing.T) {
 	}
 }
 
-func TestPruneLedger(t *testing.T) {
+func TestDropPending(t *testing.T) {
 	s := openTest(t)
-	err := s.DB().Update(func(tx *bolt.Tx) error {
-		for i, r := range []time.Time{t0.Add(-40 * 24 * time.Hour), t0.Add(-time.Hour), t0} {
-			if err := RecordUploadTx(tx, fmt.Sprintf("<%d@x>", i), r, Upload{ClientID: 1, InteractionID: int64(i), At: r}); err != nil {
-				return err
-			}
-		}
-		n, err := PruneLedgerTx(tx, t0.Add(-30*24*time.Hour))
-		if n != 1 {
-			t.Errorf("pruned %d, want 1", n)
-		}
-		return err
-	})
-	if err != nil {
+	a := PendingJob{Key: "<a@x>", ClientID: 1}
+	b := PendingJob{Key: "<a@x>", ClientID: 2}
+	if err := s.StartUploads([]PendingJob{a, b}); err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []bool{false, true, true} {
-		if ok, _ := s.Uploaded(fmt.Sprintf("<%d@x>", i), 1); ok != want {
-			t.Errorf("entry %d kept = %v, want %v", i, ok, want)
+	if err := s.DropPending(a, PendingJob{Key: "<never@x>", ClientID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.PendingJobs()
+	if err != nil || len(jobs) != 1 || jobs[0].ClientID != 2 {
+		t.Fatalf("pending after drop = %+v, %v", jobs, err)
+	}
+}
+
+func TestFinishPassPrunesAndMovesMeta(t *testing.T) {
+	s := openTest(t)
+	for i, r := range []time.Time{t0.Add(-40 * 24 * time.Hour), t0.Add(-time.Hour), t0} {
+		if err := s.RecordUpload(PendingJob{Key: fmt.Sprintf("<%d@x>", i), ClientID: 1, Received: r}, int64(i), r); err != nil {
+			t.Fatal(err)
 		}
+	}
+	if err := s.FinishPass(t0.Add(-30*24*time.Hour), t0, func(m *Meta) { m.LastSuccessStart = t0 }); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []UploadState{NotUploaded, Uploaded, Uploaded} {
+		if got := uploadState(t, s, "", fmt.Sprintf("<%d@x>", i), 1); got != want {
+			t.Errorf("entry %d = %v, want %v", i, got, want)
+		}
+	}
+	if m, err := s.Meta(); err != nil || !m.LastSuccessStart.Equal(t0) {
+		t.Errorf("meta after FinishPass = %+v, %v", m, err)
 	}
 }
 
@@ -113,16 +126,10 @@ func TestContactLookupValidity(t *testing.T) {
 	s := openTest(t)
 	hit := ContactLookup{Contacts: []CachedContact{{ID: 1, ClientID: 2, Email: "a@b.example"}}, Expires: t0.Add(24 * time.Hour), Pass: "p1"}
 	miss := ContactLookup{Expires: t0.Add(24 * time.Hour), Pass: "p1"}
-	err := s.DB().Update(func(tx *bolt.Tx) error {
-		if err := PutContactLookupTx(tx, "a@b.example", hit); err != nil {
-			return err
-		}
-		if err := PutContactLookupTx(tx, "z@b.example", miss); err != nil {
-			return err
-		}
-		return PutClientNameTx(tx, 2, "Acme", t0.Add(24*time.Hour))
-	})
-	if err != nil {
+	if err := s.SaveContactLookups(map[string]ContactLookup{"a@b.example": hit, "z@b.example": miss}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveClientNames(map[int64]string{2: "Acme"}, t0.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -141,60 +148,68 @@ func TestContactLookupValidity(t *testing.T) {
 			t.Errorf("case %d: Valid = %v, want %v", i, got, tt.want)
 		}
 	}
-	// Pruning after the pass drops the miss, keeps the hit and the name.
-	if err := s.DB().Update(func(tx *bolt.Tx) error { return PruneContactsTx(tx, t0) }); err != nil {
+	if got, err := s.ContactLookups([]string{"a@b.example", "z@b.example", "never@b.example"}); err != nil || len(got) != 2 {
+		t.Fatalf("lookups before pruning = %+v, %v", got, err)
+	}
+	// Finishing a pass drops the miss, keeps the hit and the name.
+	if err := s.FinishPass(time.Time{}, t0, func(*Meta) {}); err != nil {
 		t.Fatal(err)
 	}
-	err = s.DB().View(func(tx *bolt.Tx) error {
-		if _, ok, _ := ContactLookupTx(tx, "z@b.example"); ok {
-			t.Error("miss survived pruning")
-		}
-		if l, ok, _ := ContactLookupTx(tx, "a@b.example"); !ok || len(l.Contacts) != 1 {
-			t.Error("hit lost in pruning")
-		}
-		if n, ok, _ := CachedClientNameTx(tx, 2, t0); !ok || n != "Acme" {
-			t.Errorf("client name = %q %v", n, ok)
-		}
-		if _, ok, _ := CachedClientNameTx(tx, 2, t0.Add(25*time.Hour)); ok {
-			t.Error("stale client name served")
-		}
-		return nil
-	})
+	got, err := s.ContactLookups([]string{"a@b.example", "z@b.example"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := got["z@b.example"]; ok {
+		t.Error("miss survived pruning")
+	}
+	if l, ok := got["a@b.example"]; !ok || len(l.Contacts) != 1 {
+		t.Error("hit lost in pruning")
+	}
+	if names, _ := s.ClientNames([]int64{2, 3}, t0); len(names) != 1 || names[2] != "Acme" {
+		t.Errorf("client names = %v", names)
+	}
+	if names, _ := s.ClientNames([]int64{2}, t0.Add(25*time.Hour)); len(names) != 0 {
+		t.Error("stale client name served")
 	}
 }
 
 func TestCached(t *testing.T) {
 	s := openTest(t)
 	var v []string
-	if _, err := s.GetCached(BucketFolders, KeyExcluded, &v); err != ErrNotFound {
+	if _, err := s.GetCached(ExcludedFolders, &v); err != ErrNotFound {
 		t.Fatalf("empty cache: %v", err)
 	}
-	if err := s.PutCached(BucketFolders, KeyExcluded, []string{"a", "b"}, t0); err != nil {
+	if err := s.PutCached(ExcludedFolders, []string{"a", "b"}, t0); err != nil {
 		t.Fatal(err)
 	}
-	at, err := s.GetCached(BucketFolders, KeyExcluded, &v)
+	at, err := s.GetCached(ExcludedFolders, &v)
 	if err != nil || !at.Equal(t0) || len(v) != 2 {
 		t.Errorf("cached = %v at %v, %v", v, at, err)
+	}
+	if _, err := s.GetCached(Profile, &v); err != ErrNotFound {
+		t.Errorf("the profile shares the folders' value: %v", err)
 	}
 }
 
 func TestDecisionsNewestFirstAndCapped(t *testing.T) {
 	s := openTest(t)
-	err := s.DB().Update(func(tx *bolt.Tx) error {
-		for i := range 10 {
-			raw, _ := json.Marshal(i)
-			if err := PutDecisionTx(tx, t0.Add(time.Duration(i)*time.Minute), fmt.Sprintf("<%d@x>", i), raw); err != nil {
-				return err
-			}
-		}
-		// Deciding message 3 again replaces its record.
-		if err := PutDecisionTx(tx, t0.Add(3*time.Minute), "<3@x>", []byte("33")); err != nil {
-			return err
-		}
-		return PruneDecisionsTx(tx, 6)
-	})
+	var recs []DecisionRecord
+	for i := range 10 {
+		raw, _ := json.Marshal(i)
+		recs = append(recs, DecisionRecord{Received: t0.Add(time.Duration(i) * time.Minute), ID: fmt.Sprintf("<%d@x>", i), JSON: raw})
+	}
+	if err := s.RecordDecisions(recs, 100); err != nil {
+		t.Fatal(err)
+	}
+	never := func([]byte) bool { return false }
+	err := s.RecordDecisions([]DecisionRecord{
+		// Deciding message 3 again replaces its record...
+		{Received: t0.Add(3 * time.Minute), ID: "<3@x>", JSON: []byte("33")},
+		// ...unless the new record says it does not replace the old one.
+		{Received: t0.Add(8 * time.Minute), ID: "<8@x>", JSON: []byte("88"), Replaces: never},
+		// Replaces is asked only when there is an old record.
+		{Received: t0.Add(20 * time.Minute), ID: "<20@x>", JSON: []byte("20"), Replaces: never},
+	}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,17 +217,17 @@ func TestDecisionsNewestFirstAndCapped(t *testing.T) {
 	if err := s.Decisions(func(raw []byte) bool { got = append(got, string(raw)); return true }); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got) != "[9 8 7 6 5 4]" {
+	if fmt.Sprint(got) != "[20 9 8 7 6 5 4]" {
 		t.Errorf("decisions = %v", got)
 	}
-	err = s.DB().View(func(tx *bolt.Tx) error {
-		if DecisionTx(tx, t0.Add(3*time.Minute), "<3@x>") != nil {
-			t.Error("pruned decision still there")
-		}
-		return nil
-	})
-	if err != nil {
+	// Deciding message 3 again brings back a record, not the pruned one.
+	if err := s.RecordDecisions([]DecisionRecord{{Received: t0.Add(3 * time.Minute), ID: "<3@x>", JSON: []byte("3b"), Replaces: never}}, 100); err != nil {
 		t.Fatal(err)
+	}
+	got = nil
+	_ = s.Decisions(func(raw []byte) bool { got = append(got, string(raw)); return true })
+	if fmt.Sprint(got) != "[20 9 8 7 6 5 4 3b]" {
+		t.Errorf("decisions after re-deciding a pruned one = %v", got)
 	}
 }
 

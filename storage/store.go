@@ -39,18 +39,19 @@ var ErrNotFound = errors.New("not found")
 // ErrNewerSchema means the file was written by a newer Mail Sync.
 var ErrNewerSchema = errors.New("the state file was written by a newer version of Mail Sync")
 
-// Bucket names; see ARCHITECTURE.md "State".
+// Bucket names; see ARCHITECTURE.md "State". They never leave this
+// package: callers speak of what is kept, not where.
 var (
-	BucketMeta      = []byte("meta")
-	BucketLedger    = []byte("ledger")
-	BucketPending   = []byte("pending")
-	BucketContacts  = []byte("contacts")
-	BucketFolders   = []byte("folders")
-	BucketDecisions = []byte("decisions")
-	BucketSettings  = []byte("settings")
+	bucketMeta      = []byte("meta")
+	bucketLedger    = []byte("ledger")
+	bucketPending   = []byte("pending")
+	bucketContacts  = []byte("contacts")
+	bucketFolders   = []byte("folders")
+	bucketDecisions = []byte("decisions")
+	bucketSettings  = []byte("settings")
 )
 
-var allBuckets = [][]byte{BucketMeta, BucketLedger, BucketPending, BucketContacts, BucketFolders, BucketDecisions, BucketSettings}
+var allBuckets = [][]byte{bucketMeta, bucketLedger, bucketPending, bucketContacts, bucketFolders, bucketDecisions, bucketSettings}
 
 var keySchema = []byte("schema")
 
@@ -122,7 +123,7 @@ func (s *Store) init() error {
 				return fmt.Errorf("storage: create bucket %s: %w", name, err)
 			}
 		}
-		meta := tx.Bucket(BucketMeta)
+		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySchema); v != nil {
 			var n int
 			if err := json.Unmarshal(v, &n); err != nil {
@@ -144,26 +145,9 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path is the state file's path.
 func (s *Store) Path() string { return s.path }
 
-// DB gives the engine's storage code direct transactions.
-func (s *Store) DB() *bolt.DB { return s.db }
-
-// GetJSON reads key of bucket into v. It returns ErrNotFound when absent.
-func (s *Store) GetJSON(bucket []byte, key string, v any) error {
-	return s.db.View(func(tx *bolt.Tx) error { return GetJSONTx(tx, bucket, key, v) })
-}
-
-// PutJSON stores v as JSON under key of bucket.
-func (s *Store) PutJSON(bucket []byte, key string, v any) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return PutJSONTx(tx, bucket, key, v) })
-}
-
-// GetJSONTx is GetJSON inside a transaction.
-func GetJSONTx(tx *bolt.Tx, bucket []byte, key string, v any) error {
-	b := tx.Bucket(bucket)
-	if b == nil {
-		return fmt.Errorf("storage: no bucket %s", bucket)
-	}
-	data := b.Get([]byte(key))
+// getJSON reads key of bucket into v. It returns ErrNotFound when absent.
+func getJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
+	data := tx.Bucket(bucket).Get([]byte(key))
 	if data == nil {
 		return ErrNotFound
 	}
@@ -173,20 +157,13 @@ func GetJSONTx(tx *bolt.Tx, bucket []byte, key string, v any) error {
 	return nil
 }
 
-// PutJSONTx is PutJSON inside a writable transaction.
-func PutJSONTx(tx *bolt.Tx, bucket []byte, key string, v any) error {
+// putJSON stores v as JSON under key of bucket.
+func putJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("storage: encode %s/%s: %w", bucket, key, err)
 	}
 	return tx.Bucket(bucket).Put([]byte(key), data)
-}
-
-// Account is the connected Microsoft 365 mailbox (no secrets).
-type Account struct {
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	TenantID string `json:"tenantId,omitempty"`
 }
 
 // Meta is the small record of where syncing stands.
@@ -207,31 +184,41 @@ var keyMeta = "state"
 // Meta returns the current meta record (zero when none).
 func (s *Store) Meta() (Meta, error) {
 	var m Meta
-	err := s.GetJSON(BucketMeta, keyMeta, &m)
-	if errors.Is(err, ErrNotFound) {
-		err = nil
-	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		m, err = readMeta(tx)
+		return err
+	})
 	return m, err
 }
 
-// UpdateMeta changes the meta record in one transaction.
+// UpdateMeta changes the meta record in one transaction. f must not call
+// the Store.
 func (s *Store) UpdateMeta(f func(*Meta)) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return UpdateMetaTx(tx, f) })
+	return s.db.Update(func(tx *bolt.Tx) error { return updateMeta(tx, f) })
 }
 
-// UpdateMetaTx is UpdateMeta inside a writable transaction, so that meta
-// moves together with other records (the cursor with the ledger).
-func UpdateMetaTx(tx *bolt.Tx, f func(*Meta)) error {
+func readMeta(tx *bolt.Tx) (Meta, error) {
 	var m Meta
-	if err := GetJSONTx(tx, BucketMeta, keyMeta, &m); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := getJSON(tx, bucketMeta, keyMeta, &m); err != nil && !errors.Is(err, ErrNotFound) {
+		return Meta{}, err
+	}
+	return m, nil
+}
+
+// updateMeta is UpdateMeta inside a writable transaction, so that meta
+// moves together with other records (the last success with the ledger).
+func updateMeta(tx *bolt.Tx, f func(*Meta)) error {
+	m, err := readMeta(tx)
+	if err != nil {
 		return err
 	}
 	f(&m)
-	return PutJSONTx(tx, BucketMeta, keyMeta, m)
+	return putJSON(tx, bucketMeta, keyMeta, m)
 }
 
-// ResetBucketTx empties a bucket (drops and recreates it).
-func ResetBucketTx(tx *bolt.Tx, name []byte) error {
+// resetBucket empties a bucket (drops and recreates it).
+func resetBucket(tx *bolt.Tx, name []byte) error {
 	if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return fmt.Errorf("storage: empty %s: %w", name, err)
 	}

@@ -103,7 +103,7 @@ func TestReopenKeepsRecords(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutJSON(BucketSettings, "rules", map[string]bool{"ignoreInternal": false}); err != nil {
+	if err := s.SaveSettings(map[string]bool{"ignoreInternal": false}, AppSettings{StartAtLogin: false}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -117,23 +117,34 @@ func TestReopenKeepsRecords(t *testing.T) {
 	if !m.ConnectedAt.Equal(connected) || m.Account == nil || m.Account.Email != "alex@contoso.example" {
 		t.Errorf("meta after reopen = %+v", m)
 	}
-	var rules map[string]bool
-	if err := s.GetJSON(BucketSettings, "rules", &rules); err != nil {
+	rules := map[string]bool{"skipPrivate": true}
+	if err := s.Rules(&rules); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := rules["ignoreInternal"]; !ok || v {
-		t.Errorf("rules = %v", rules)
+	if v, ok := rules["ignoreInternal"]; !ok || v || !rules["skipPrivate"] {
+		t.Errorf("rules = %v, want the saved one over the defaults", rules)
 	}
-	if err := s.GetJSON(BucketSettings, "absent", &rules); !errors.Is(err, ErrNotFound) {
-		t.Errorf("absent key: %v, want ErrNotFound", err)
+	if app, err := s.AppSettings(); err != nil || app.StartAtLogin {
+		t.Errorf("app settings = %+v, %v", app, err)
+	}
+}
+
+func TestSettingsDefaults(t *testing.T) {
+	s := openTest(t)
+	rules := map[string]bool{"skipPrivate": true}
+	if err := s.Rules(&rules); err != nil || len(rules) != 1 || !rules["skipPrivate"] {
+		t.Errorf("rules never saved = %v, %v; want the defaults untouched", rules, err)
+	}
+	if app, err := s.AppSettings(); err != nil || !app.StartAtLogin {
+		t.Errorf("app settings never saved = %+v, %v; want start at login on", app, err)
 	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir)
-	if err := s.DB().Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(BucketMeta).Put(keySchema, []byte("99"))
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("99"))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mailsync/storage"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/crm"
@@ -477,7 +475,6 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if err != nil {
 		return err
 	}
-	fresh := old.Account == nil || !strings.EqualFold(old.Account.Email, acct.Email) || old.ConnectedAt.IsZero()
 	// Whatever ran for the previous connection stops: its token source
 	// saves nothing more, and its pass ends before the new one is recorded.
 	a.mu.Lock()
@@ -498,33 +495,10 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 		a.log.Warn("could not read the app settings", "err", err)
 	}
 	startAtLogin := old.ConnectedAt.IsZero() && app.StartAtLogin
-	now := a.now()
-	err = a.store.DB().Update(func(tx *bolt.Tx) error {
-		if fresh {
-			// Another mailbox, or the same one after a disconnect: its
-			// profile and folder ids are read anew (folder ids belong to
-			// one mailbox; the person's addresses may have changed).
-			if err := tx.Bucket(storage.BucketMeta).Delete([]byte(storage.KeyMe)); err != nil {
-				return err
-			}
-			if err := tx.Bucket(storage.BucketFolders).Delete([]byte(storage.KeyExcluded)); err != nil {
-				return err
-			}
-		}
-		return storage.UpdateMetaTx(tx, func(m *storage.Meta) {
-			// A fresh connect takes mail up to 24 h old; a reconnect after
-			// the token was refused keeps the connect time so the gap is
-			// caught up.
-			if fresh {
-				m.ConnectedAt = now
-				m.LastSuccessStart = time.Time{}
-			}
-			m.Account = &storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
-			m.NeedsReconnect = ""
-			m.LastError = ""
-		})
-	})
-	if err != nil {
+	// Another mailbox, or the same one after a disconnect, starts fresh
+	// (mail up to 24 h old); a reconnect after the token was refused keeps
+	// the connect time so the gap is caught up.
+	if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
 		return fmt.Errorf("Mail Sync could not record the connection: %w", err)
 	}
 	if startAtLogin && a.hooks.SetAutostart != nil {
@@ -622,9 +596,7 @@ func (a *Agent) Disconnect(context.Context) error {
 			return fmt.Errorf("Mail Sync could not remove its sign-in from the system keyring: %w", err)
 		}
 	}
-	if err := a.store.UpdateMeta(func(m *storage.Meta) {
-		m.Account, m.NeedsReconnect, m.LastError = nil, "", ""
-	}); err != nil {
+	if err := a.store.ForgetMailbox(); err != nil {
 		return err
 	}
 	a.board.Update(func(s *engine.Status) {
@@ -664,18 +636,7 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	if switched {
 		_ = a.secrets.Delete(storage.CRMKey(old.CRMUser))
 	}
-	dropped := 0
-	err = a.store.DB().Update(func(tx *bolt.Tx) error {
-		if switched {
-			dropped = tx.Bucket(storage.BucketPending).Stats().KeyN
-			for _, b := range [][]byte{storage.BucketContacts, storage.BucketPending} {
-				if err := storage.ResetBucketTx(tx, b); err != nil {
-					return err
-				}
-			}
-		}
-		return storage.UpdateMetaTx(tx, func(m *storage.Meta) { m.CRMUser = username })
-	})
+	dropped, err := a.store.SwitchCRMUser(username)
 	if err != nil {
 		return fmt.Errorf("Mail Sync could not record the ClientSuccess sign-in: %w", err)
 	}
@@ -709,36 +670,23 @@ func (a *Agent) CRMLogout(context.Context) error {
 			return fmt.Errorf("Mail Sync could not remove the password from the system keyring: %w", err)
 		}
 	}
-	if err := a.store.UpdateMeta(func(m *storage.Meta) { m.CRMUser = "" }); err != nil {
+	if err := a.store.SignOutCRM(); err != nil {
 		return err
 	}
 	a.board.Update(func(s *engine.Status) { s.CRMUser = "" })
 	return nil
 }
 
-const (
-	keyRules = "rules"
-	keyApp   = "app"
-)
-
-type appSettings struct {
-	StartAtLogin bool `json:"startAtLogin"`
-}
-
 // storedAppSettings is what the person chose for the app (start at login
 // is on unless turned off), whatever is installed right now.
-func (a *Agent) storedAppSettings() (appSettings, error) {
-	app := appSettings{StartAtLogin: true}
-	if err := a.store.GetJSON(storage.BucketSettings, keyApp, &app); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return app, err
-	}
-	return app, nil
+func (a *Agent) storedAppSettings() (storage.AppSettings, error) {
+	return a.store.AppSettings()
 }
 
 // Settings implements agentapi.API.
 func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	rules := match.DefaultSettings()
-	if err := a.store.GetJSON(storage.BucketSettings, keyRules, &rules); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := a.store.Rules(&rules); err != nil {
 		return agentapi.Settings{}, err
 	}
 	app, err := a.storedAppSettings()
@@ -776,10 +724,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 			return fmt.Errorf("Mail Sync could not change start at login: %w", err)
 		}
 	}
-	if err := a.store.PutJSON(storage.BucketSettings, keyRules, s.Rules); err != nil {
-		return err
-	}
-	return a.store.PutJSON(storage.BucketSettings, keyApp, appSettings{StartAtLogin: s.StartAtLogin})
+	return a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin})
 }
 
 // CleanBlocklist normalises blocklist entries with match.BlockEntry,

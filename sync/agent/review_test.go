@@ -3,10 +3,9 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"mailsync/storage"
 	"mailsync/sync/agent"
@@ -154,18 +153,20 @@ func TestSwitchingClientSuccessUserForgetsItsContacts(t *testing.T) {
 	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
 		t.Fatal(err)
 	}
+	var addrs []string
+	for _, c := range sandbox.Demo(time.Now()).Contacts {
+		addrs = append(addrs, strings.ToLower(c.Email))
+	}
+	cached, err := f.ag.Store().ContactLookups(addrs)
+	if err != nil || len(cached) == 0 {
+		t.Fatalf("the pass cached none of the world's contacts (%v); the check below would prove nothing", err)
+	}
 	f.svc.CRM.AddUser("other@contoso.example", "other-password")
 	if err := f.ag.CRMLogin(ctxFor(t), "other@contoso.example", "other-password"); err != nil {
 		t.Fatal(err)
 	}
-	err := f.ag.Store().DB().View(func(tx *bolt.Tx) error {
-		if n := tx.Bucket(storage.BucketContacts).Stats().KeyN; n != 0 {
-			t.Errorf("%d cached contacts of the previous ClientSuccess user kept", n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if cached, err := f.ag.Store().ContactLookups(addrs); err != nil || len(cached) != 0 {
+		t.Errorf("%d cached contacts of the previous ClientSuccess user kept (%v)", len(cached), err)
 	}
 	if _, err := f.secrets.Get(storage.CRMKey(sandbox.CRMUser)); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the previous user's password is still in the keyring: %v", err)

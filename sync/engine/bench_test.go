@@ -225,7 +225,7 @@ func runBenchPass(tb testing.TB, f *benchFakes, timed func(bool)) benchResult {
 		tb.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.PutJSON(storage.BucketSettings, "rules", sandbox.Settings()); err != nil {
+	if err := s.SaveSettings(sandbox.Settings(), storage.AppSettings{StartAtLogin: true}); err != nil {
 		tb.Fatal(err)
 	}
 	mb := graph.NewClient(f.Graph, &http.Client{Transport: bearer{http.DefaultTransport}, Timeout: time.Minute})

@@ -3,12 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"mailsync/storage"
 	"mailsync/sync/crm"
@@ -33,24 +30,21 @@ const ContactTTL = 24 * time.Hour
 func (p *pass) contacts(ctx context.Context, addrs []string) (map[string][]match.Contact, error) {
 	out := make(map[string][]match.Contact)
 	var need []string
-	err := p.e.Store.DB().View(func(tx *bolt.Tx) error {
-		for _, a := range addrs {
-			l, ok, err := storage.ContactLookupTx(tx, a)
-			if err != nil {
-				return err
+	cached, err := p.e.Store.ContactLookups(addrs)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		if l, ok := cached[a]; ok && l.Valid(p.id, p.start) {
+			if len(l.Contacts) > 0 {
+				out[a] = toMatch(l.Contacts)
 			}
-			if ok && l.Valid(p.id, p.start) {
-				if len(l.Contacts) > 0 {
-					out[a] = toMatch(l.Contacts)
-				}
-				continue
-			}
-			need = append(need, a)
+			continue
 		}
-		return nil
-	})
-	if err != nil || len(need) == 0 {
-		return out, err
+		need = append(need, a)
+	}
+	if len(need) == 0 {
+		return out, nil
 	}
 
 	found := make([][]storage.CachedContact, len(need))
@@ -72,19 +66,17 @@ func (p *pass) contacts(ctx context.Context, addrs []string) (map[string][]match
 	}
 	p.lookups += len(need)
 
-	err = p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-		for i, a := range need {
-			l := storage.ContactLookup{Contacts: found[i], Expires: p.start.Add(ContactTTL), Pass: p.id}
-			if err := storage.PutContactLookupTx(tx, a, l); err != nil {
-				return err
-			}
-			if len(found[i]) > 0 {
-				out[a] = toMatch(found[i])
-			}
+	save := make(map[string]storage.ContactLookup, len(need))
+	for i, a := range need {
+		save[a] = storage.ContactLookup{Contacts: found[i], Expires: p.start.Add(ContactTTL), Pass: p.id}
+		if len(found[i]) > 0 {
+			out[a] = toMatch(found[i])
 		}
-		return nil
-	})
-	return out, err
+	}
+	if err := p.e.Store.SaveContactLookups(save); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func toMatch(cs []storage.CachedContact) []match.Contact {
@@ -113,16 +105,17 @@ func (p *pass) clientNames(ctx context.Context, ids []int64) {
 		return
 	}
 	var fetch []int64
-	_ = p.e.Store.DB().View(func(tx *bolt.Tx) error {
-		for _, id := range need {
-			if name, ok, err := storage.CachedClientNameTx(tx, id, p.start); err == nil && ok {
-				p.names[id] = name
-			} else {
-				fetch = append(fetch, id)
-			}
+	cached, err := p.e.Store.ClientNames(need, p.start)
+	if err != nil {
+		p.log.Warn("read cached client names", "err", err)
+	}
+	for _, id := range need {
+		if name, ok := cached[id]; ok {
+			p.names[id] = name
+		} else {
+			fetch = append(fetch, id)
 		}
-		return nil
-	})
+	}
 	names := make([]string, len(fetch))
 	_ = parallel(ctx, LookupsInFlight, len(fetch), func(ctx context.Context, i int) error {
 		c, err := p.crm.GetClient(ctx, fetch[i])
@@ -134,17 +127,14 @@ func (p *pass) clientNames(ctx context.Context, ids []int64) {
 		}
 		return nil
 	})
-	if slices.ContainsFunc(names, func(n string) bool { return n != "" }) {
-		if err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-			for i, id := range fetch {
-				if names[i] != "" {
-					if err := storage.PutClientNameTx(tx, id, names[i], p.start.Add(ContactTTL)); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		}); err != nil {
+	known := make(map[int64]string, len(fetch))
+	for i, id := range fetch {
+		if names[i] != "" {
+			known[id] = names[i]
+		}
+	}
+	if len(known) > 0 {
+		if err := p.e.Store.SaveClientNames(known, p.start.Add(ContactTTL)); err != nil {
 			p.log.Warn("cache client names", "err", err)
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mailsync/storage"
 )
 
@@ -57,32 +55,23 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 		}
 		recs[i] = d
 	}
-	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-		for i, d := range recs {
-			id := items[i].key
-			if id == "" {
-				id = "graph:" + items[i].msg.ID
-			}
-			if !d.Synced {
-				if old := storage.DecisionTx(tx, d.Received, id); old != nil {
-					var prev Decision
-					if json.Unmarshal(old, &prev) == nil && prev.Synced {
-						continue
-					}
-				}
-			}
-			raw, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			if err := storage.PutDecisionTx(tx, d.Received, id, raw); err != nil {
-				return err
-			}
+	out := make([]storage.DecisionRecord, len(recs))
+	for i, d := range recs {
+		id := items[i].key
+		if id == "" {
+			id = "graph:" + items[i].msg.ID
 		}
-		return storage.PruneDecisionsTx(tx, DecisionsKept)
-	})
-	if err != nil {
-		return fmt.Errorf("engine: record decisions: %w", err)
+		raw, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("engine: record decisions: %w", err)
+		}
+		out[i] = storage.DecisionRecord{Received: d.Received, ID: id, JSON: raw}
+		if !d.Synced {
+			out[i].Replaces = notSynced
+		}
+	}
+	if err := p.e.Store.RecordDecisions(out, DecisionsKept); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
 }
@@ -123,4 +112,11 @@ func (d Decision) matches(q string) bool {
 		}
 	}
 	return false
+}
+
+// notSynced reports whether a recorded decision says its message was not
+// synced: only then may a skip replace it.
+func notSynced(old []byte) bool {
+	var prev Decision
+	return json.Unmarshal(old, &prev) != nil || !prev.Synced
 }

@@ -80,13 +80,18 @@ func newEnv(t *testing.T, w *sandbox.World) *env {
 	e.api.Policy = fastPolicy
 	e.board = NewBoard(Status{State: Idle})
 	e.open()
-	if err := e.store.PutJSON(storage.BucketSettings, "rules", sandbox.Settings()); err != nil {
+	if err := e.store.SaveSettings(sandbox.Settings(), storage.AppSettings{StartAtLogin: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The world's labels assume the account was connected at w.Now, as the
 	// agent records on connect; a pass that fails before it starts must not
 	// move that.
 	if err := e.store.UpdateMeta(func(m *storage.Meta) { m.ConnectedAt = w.Now }); err != nil {
+		t.Fatal(err)
+	}
+	// Signed in to ClientSuccess, as the agent records: the ledger keeps
+	// the uploads under that account.
+	if _, err := e.store.SwitchCRMUser(w.CRMUser); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.store.Close() })
@@ -304,14 +309,14 @@ func TestPassOldFolderCache(t *testing.T) {
 	e := newEnv(t, w)
 	old := []string{sandbox.FolderJunk, sandbox.FolderDrafts, sandbox.FolderConvHistory, sandbox.FolderOutbox,
 		sandbox.FolderClutter, sandbox.FolderSyncIssues, sandbox.FolderConflicts, sandbox.FolderLocalFailures, sandbox.FolderServerFailures}
-	if err := e.store.PutCached(storage.BucketFolders, storage.KeyExcluded, old, testNow); err != nil {
+	if err := e.store.PutCached(storage.ExcludedFolders, old, testNow); err != nil {
 		t.Fatal(err)
 	}
 	e.mustPass(testNow)
 	sameLanding(t, landed(e.c), w.Expected())
 	folderReasons(t, e)
 	var fresh []graph.ExcludedFolder
-	if _, err := e.store.GetCached(storage.BucketFolders, storage.KeyExcluded, &fresh); err != nil || len(fresh) < len(old) {
+	if _, err := e.store.GetCached(storage.ExcludedFolders, &fresh); err != nil || len(fresh) < len(old) {
 		t.Errorf("folder cache after the pass = %v, %v; want the folders with their kinds", fresh, err)
 	}
 }

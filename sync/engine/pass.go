@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mailsync/storage"
 	"mailsync/sync/crm"
 	"mailsync/sync/graph"
@@ -118,13 +116,16 @@ func (e *Engine) logger() *slog.Logger {
 
 // pass is the state of one pass in flight.
 type pass struct {
-	e     *Engine
-	mb    Mailbox
-	crm   CRM
-	log   *slog.Logger
-	id    string // tells this pass's contact misses from earlier ones
-	start time.Time
-	limit int
+	e   *Engine
+	mb  Mailbox
+	crm CRM
+	log *slog.Logger
+	id  string // tells this pass's contact misses from earlier ones
+	// account is the ClientSuccess account the uploads go to, as the
+	// ledger names it (storage.CRMAccount).
+	account string
+	start   time.Time
+	limit   int
 
 	settings match.Settings
 	me       match.Me
@@ -219,6 +220,7 @@ func (p *pass) run(ctx context.Context) error {
 		}
 	}
 	p.window = WindowStart(m.ConnectedAt, m.LastSuccessStart, p.start)
+	p.account = storage.CRMAccount(m.CRMUser)
 	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
@@ -243,12 +245,12 @@ func (p *pass) run(ctx context.Context) error {
 func (p *pass) prepare(ctx context.Context) error {
 	st := p.e.Store
 	p.settings = match.DefaultSettings()
-	if err := st.GetJSON(storage.BucketSettings, "rules", &p.settings); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := st.Rules(&p.settings); err != nil {
 		return fmt.Errorf("engine: read settings: %w", err)
 	}
 
 	var me graph.Me
-	if err := p.cached(ctx, storage.BucketMeta, storage.KeyMe, &me, func(ctx context.Context) (any, error) {
+	if err := p.cached(ctx, storage.Profile, &me, func(ctx context.Context) (any, error) {
 		m, err := p.mb.Me(ctx)
 		if err == nil && len(m.Addresses()) == 0 {
 			err = errors.New("the profile holds no e-mail address")
@@ -263,7 +265,7 @@ func (p *pass) prepare(ctx context.Context) error {
 	// A cache written before the kinds were kept (a list of bare ids) does
 	// not decode into this shape; cached then asks Graph again.
 	var folders []graph.ExcludedFolder
-	if err := p.cached(ctx, storage.BucketFolders, storage.KeyExcluded, &folders, func(ctx context.Context) (any, error) {
+	if err := p.cached(ctx, storage.ExcludedFolders, &folders, func(ctx context.Context) (any, error) {
 		v, err := p.mb.ExcludedFolders(ctx)
 		folders = v
 		return v, err
@@ -317,12 +319,13 @@ func WindowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
 	return w
 }
 
-// cached reads bucket/key into v when it is younger than ProfileTTL, and
+// cached reads the cached value c into v when it is younger than ProfileTTL, and
 // otherwise calls fetch (which fills v) and caches the result. When fetch
 // fails for a reason other than a refused sign-in, a stale cached value is
 // better than no pass.
-func (p *pass) cached(ctx context.Context, bucket []byte, key string, v any, fetch func(context.Context) (any, error)) error {
-	at, err := p.e.Store.GetCached(bucket, key, v)
+func (p *pass) cached(ctx context.Context, c storage.Cache, v any, fetch func(context.Context) (any, error)) error {
+	key := c.String()
+	at, err := p.e.Store.GetCached(c, v)
 	have := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		p.log.Warn("cached value unreadable; asking again", "key", key, "err", err)
@@ -334,12 +337,12 @@ func (p *pass) cached(ctx context.Context, bucket []byte, key string, v any, fet
 	if ferr != nil {
 		if have && !remote.IsNeedsReconnect(ferr) && ctx.Err() == nil {
 			p.log.Warn("refresh failed; using the cached value", "key", key, "err", ferr)
-			_, err := p.e.Store.GetCached(bucket, key, v)
+			_, err := p.e.Store.GetCached(c, v)
 			return err
 		}
 		return ferr
 	}
-	return p.e.Store.PutCached(bucket, key, fresh, p.start)
+	return p.e.Store.PutCached(c, fresh, p.start)
 }
 
 // page handles one page of listed messages: look-ups, decisions, bodies,
@@ -382,42 +385,43 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	queued := map[jobID]bool{}
 	var jobs []*job
 	var bodyIDs []string
-	err = p.e.Store.DB().View(func(tx *bolt.Tx) error {
-		for i := range msgs {
-			m := &msgs[i]
-			in.Msg = &rules[i]
-			d := match.Decide(in)
-			it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
-			if d.Taken() && it.key == "" {
-				it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
-			}
-			if it.d.Taken() {
-				e, _, err := storage.LedgerTx(tx, it.key)
-				if err != nil {
-					return err
-				}
-				for _, t := range it.d.Take {
-					id := jobID{it.key, t.ClientID}
-					if e.Has(t.ClientID) || queued[id] || storage.HasPendingTx(tx, it.key, t.ClientID) {
-						// Already uploaded, or queued from another copy of
-						// the message on this page, or left pending by an
-						// unconfirmed upload (the next pass resolves it).
-						continue
-					}
-					queued[id] = true
-					j := &job{item: len(items), clientID: t.ClientID, contactIDs: t.ContactIDs}
-					jobs = append(jobs, j)
-					if len(bodyIDs) == 0 || bodyIDs[len(bodyIDs)-1] != m.ID {
-						bodyIDs = append(bodyIDs, m.ID)
-					}
-				}
-			}
-			items = append(items, it)
+	var targets []storage.Target
+	for i := range msgs {
+		m := &msgs[i]
+		in.Msg = &rules[i]
+		d := match.Decide(in)
+		it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
+		if d.Taken() && it.key == "" {
+			it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
 		}
-		return nil
-	})
+		for _, t := range it.d.Take {
+			targets = append(targets, storage.Target{Key: it.key, ClientID: t.ClientID})
+		}
+		items = append(items, it)
+	}
+	states, err := p.e.Store.UploadStates(p.account, targets)
 	if err != nil {
-		return fmt.Errorf("engine: read ledger: %w", err)
+		return fmt.Errorf("engine: %w", err)
+	}
+	for i := range items {
+		it := &items[i]
+		for _, t := range it.d.Take {
+			state := states[0]
+			states = states[1:]
+			id := jobID{it.key, t.ClientID}
+			if state != storage.NotUploaded || queued[id] {
+				// Already uploaded, or queued from another copy of the
+				// message on this page, or left pending by an unconfirmed
+				// upload (the next pass resolves it).
+				continue
+			}
+			queued[id] = true
+			j := &job{item: i, clientID: t.ClientID, contactIDs: t.ContactIDs}
+			jobs = append(jobs, j)
+			if len(bodyIDs) == 0 || bodyIDs[len(bodyIDs)-1] != it.msg.ID {
+				bodyIDs = append(bodyIDs, it.msg.ID)
+			}
+		}
 	}
 
 	if len(jobs) > 0 {
@@ -454,20 +458,12 @@ type item struct {
 // page's, in recordDecisions.)
 func (p *pass) finish() error {
 	end := p.e.now()
-	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-		if _, err := storage.PruneLedgerTx(tx, p.window.Add(-LedgerKept)); err != nil {
-			return err
-		}
-		if err := storage.PruneContactsTx(tx, p.start); err != nil {
-			return err
-		}
-		return storage.UpdateMetaTx(tx, func(m *storage.Meta) {
-			m.LastSuccessStart = p.start
-			m.LastPassEnd = end
-			m.LastError = ""
-			m.FailingSince = time.Time{}
-			m.NeedsReconnect = ""
-		})
+	err := p.e.Store.FinishPass(p.window.Add(-LedgerKept), p.start, func(m *storage.Meta) {
+		m.LastSuccessStart = p.start
+		m.LastPassEnd = end
+		m.LastError = ""
+		m.FailingSince = time.Time{}
+		m.NeedsReconnect = ""
 	})
 	if err != nil {
 		return fmt.Errorf("engine: record the pass: %w", err)

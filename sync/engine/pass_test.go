@@ -160,8 +160,9 @@ func TestPassPostedButNotRecorded(t *testing.T) {
 		t.Errorf("clean pass uploaded %d; everything else was done", s.Counts.Uploads)
 	}
 	sameLanding(t, landed(e.c), want)
-	if ok, err := e.store.Uploaded(pend[0].Key, pend[0].ClientID); err != nil || !ok {
-		t.Errorf("found upload not in the ledger: %v %v", ok, err)
+	target := storage.Target{Key: pend[0].Key, ClientID: pend[0].ClientID}
+	if st, err := e.store.UploadStates(storage.CRMAccount(sandbox.CRMUser), []storage.Target{target}); err != nil || st[0] != storage.Uploaded {
+		t.Errorf("found upload not in the ledger: %v %v", st, err)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
-
 	"mailsync/storage"
 	"mailsync/sync/crm"
 	"mailsync/sync/remote"
@@ -65,15 +63,12 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 	if len(todo) == 0 {
 		return nil
 	}
-	if err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-		for _, j := range todo {
-			if err := storage.PutPendingTx(tx, j.pending); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("engine: record pending uploads: %w", err)
+	pending := make([]storage.PendingJob, len(todo))
+	for i, j := range todo {
+		pending[i] = j.pending
+	}
+	if err := p.e.Store.StartUploads(pending); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 
 	// Uploads to one client go one after the other, UploadsInFlight
@@ -114,9 +109,7 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 		case refused(err) && ctx.Err() == nil:
 			p.log.Warn("ClientSuccess refused an upload", "client", j.clientID, "err", err)
 			it.failed = reasonRefused
-			if derr := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-				return storage.DeletePendingTx(tx, j.pending.Key, j.clientID)
-			}); derr != nil {
+			if derr := p.e.Store.DropPending(j.pending); derr != nil {
 				return fmt.Errorf("engine: drop refused upload: %w", derr)
 			}
 			return nil
@@ -149,13 +142,10 @@ func (p *pass) post(ctx context.Context, j storage.PendingJob) error {
 	if err != nil {
 		return err
 	}
-	// Recorded whatever ctx says now: the interaction exists. Batch lets
-	// the concurrent uploads share one commit (the function is idempotent,
-	// as Batch may run it twice).
-	if err := p.e.Store.DB().Batch(func(tx *bolt.Tx) error {
-		return storage.RecordUploadTx(tx, j.Key, j.Received, storage.Upload{ClientID: j.ClientID, InteractionID: created.ID, At: p.e.now()})
-	}); err != nil {
-		return fmt.Errorf("engine: record upload: %w", err)
+	// Recorded whatever ctx says now: the interaction exists. The
+	// concurrent uploads share commits.
+	if err := p.e.Store.RecordUpload(j, created.ID, p.e.now()); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
 }
@@ -205,9 +195,7 @@ func (p *pass) resolvePending(ctx context.Context) error {
 		clear(existing)
 		for _, j := range byClient[clientID] {
 			if id, ok := found[j.Key]; ok {
-				if err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-					return storage.RecordUploadTx(tx, j.Key, j.Received, storage.Upload{ClientID: j.ClientID, InteractionID: id, At: p.e.now()})
-				}); err != nil {
+				if err := p.e.Store.RecordUpload(j, id, p.e.now()); err != nil {
 					return fmt.Errorf("engine: record found upload: %w", err)
 				}
 				p.pending++
@@ -237,15 +225,7 @@ func (p *pass) resolvePending(ctx context.Context) error {
 }
 
 func (p *pass) dropPending(jobs []storage.PendingJob) error {
-	err := p.e.Store.DB().Update(func(tx *bolt.Tx) error {
-		for _, j := range jobs {
-			if err := storage.DeletePendingTx(tx, j.Key, j.ClientID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := p.e.Store.DropPending(jobs...); err != nil {
 		return fmt.Errorf("engine: drop unfinished uploads: %w", err)
 	}
 	return nil

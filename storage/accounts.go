@@ -1,0 +1,124 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Account is the connected Microsoft 365 mailbox (no secrets).
+type Account struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	TenantID string `json:"tenantId,omitempty"`
+}
+
+// ConnectMailbox records acct as the connected mailbox, in one transaction.
+// A mailbox other than the one recorded, or any mailbox after a disconnect,
+// starts fresh: its window starts at now (mail up to 24 h old is taken) and
+// its cached profile and excluded folder ids are forgotten, since folder ids
+// belong to one mailbox and the person's addresses may have changed. The
+// same mailbox signing in again after its sign-in was refused keeps its
+// connect time, so the gap is caught up. Either way the reconnect reason
+// and the last error are cleared. fresh reports which it was. The ledger
+// stays: a message is never uploaded twice, whatever mailbox lists it.
+func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		old, err := readMeta(tx)
+		if err != nil {
+			return err
+		}
+		fresh = old.Account == nil || !strings.EqualFold(old.Account.Email, acct.Email) || old.ConnectedAt.IsZero()
+		if fresh {
+			if err := tx.Bucket(bucketMeta).Delete([]byte(keyMe)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketFolders).Delete([]byte(keyExcluded)); err != nil {
+				return err
+			}
+		}
+		return updateMeta(tx, func(m *Meta) {
+			if fresh {
+				m.ConnectedAt = now
+				m.LastSuccessStart = time.Time{}
+			}
+			a := acct
+			m.Account = &a
+			m.NeedsReconnect = ""
+			m.LastError = ""
+		})
+	})
+	if err != nil {
+		return false, fmt.Errorf("storage: record the connection: %w", err)
+	}
+	return fresh, nil
+}
+
+// ForgetMailbox records that no mailbox is connected: the account, the
+// reconnect reason and the last error go. The ledger, the settings and the
+// ClientSuccess sign-in stay, so connecting again never uploads a message
+// twice.
+func (s *Store) ForgetMailbox() error {
+	return s.UpdateMeta(func(m *Meta) { m.Account, m.NeedsReconnect, m.LastError = nil, "", "" })
+}
+
+// keyCRMAccount (in the meta bucket) is the ClientSuccess account whose
+// contacts and pending uploads the file holds. Unlike Meta.CRMUser it stays
+// after a sign-out, so that signing in as someone else afterwards still
+// forgets what the previous account taught.
+const keyCRMAccount = "crmAccount"
+
+// CRMAccount is how the ledger names a ClientSuccess account: its username,
+// trimmed and case-folded (ClientSuccess usernames are e-mail addresses).
+// ClientSuccess tells nothing more stable about the account; two usernames
+// of one ClientSuccess tenant are two accounts to the ledger.
+func CRMAccount(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
+
+// SwitchCRMUser records username as the signed-in ClientSuccess user, in
+// one transaction. When the file holds what another account taught (a
+// previous user, signed out or not), the contacts cache and the uploads not
+// yet confirmed are forgotten: their client and contact ids belong to that
+// account. dropped is how many pending uploads went. The ledger stays; it
+// is kept per account.
+func (s *Store) SwitchCRMUser(username string) (dropped int, err error) {
+	account := CRMAccount(username)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var prev string
+		if err := getJSON(tx, bucketMeta, keyCRMAccount, &prev); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if prev == "" {
+			// Written before the account was kept: the user signed in then.
+			m, err := readMeta(tx)
+			if err != nil {
+				return err
+			}
+			prev = CRMAccount(m.CRMUser)
+		}
+		if prev != "" && prev != account {
+			dropped = tx.Bucket(bucketPending).Stats().KeyN
+			for _, b := range [][]byte{bucketContacts, bucketPending} {
+				if err := resetBucket(tx, b); err != nil {
+					return err
+				}
+			}
+		}
+		if err := putJSON(tx, bucketMeta, keyCRMAccount, account); err != nil {
+			return err
+		}
+		return updateMeta(tx, func(m *Meta) { m.CRMUser = username })
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: record the ClientSuccess sign-in: %w", err)
+	}
+	return dropped, nil
+}
+
+// SignOutCRM records that no ClientSuccess user is signed in. What the
+// account taught stays until another account signs in (SwitchCRMUser).
+func (s *Store) SignOutCRM() error {
+	return s.UpdateMeta(func(m *Meta) { m.CRMUser = "" })
+}

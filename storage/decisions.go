@@ -1,0 +1,87 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Decisions are kept under a key that sorts by the message's received time,
+// then its id: the newest messages come last, and deciding the same message
+// again on a later pass replaces its record instead of adding one.
+func decisionKey(received time.Time, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(received.UnixNano()))
+	return append(k, id...)
+}
+
+// DecisionRecord is one decision to keep for the Activity list: the
+// engine's record as JSON, filed under the message's received time and id.
+type DecisionRecord struct {
+	Received time.Time
+	ID       string
+	JSON     []byte
+	// Replaces reports whether this record replaces old, the one already
+	// kept for the same message; nil replaces any.
+	Replaces func(old []byte) bool
+}
+
+// RecordDecisions keeps recs and then only the keep decisions of the newest
+// messages, in one transaction. Replaces is called inside it and must not
+// call the Store.
+func (s *Store) RecordDecisions(recs []DecisionRecord, keep int) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDecisions)
+		for _, r := range recs {
+			k := decisionKey(r.Received, r.ID)
+			if r.Replaces != nil {
+				if old := b.Get(k); old != nil && !r.Replaces(old) {
+					continue
+				}
+			}
+			if err := b.Put(k, r.JSON); err != nil {
+				return err
+			}
+		}
+		return pruneDecisions(tx, keep)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: record decisions: %w", err)
+	}
+	return nil
+}
+
+// pruneDecisions keeps the keep decisions of the newest messages.
+func pruneDecisions(tx *bolt.Tx, keep int) error {
+	b := tx.Bucket(bucketDecisions)
+	// Counted by hand: Stats does not see a writable transaction's
+	// uncommitted keys.
+	n := -keep
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	for k, _ := c.First(); k != nil && n > 0; k, _ = c.First() {
+		if err := c.Delete(); err != nil {
+			return fmt.Errorf("storage: prune decisions: %w", err)
+		}
+		n--
+	}
+	return nil
+}
+
+// Decisions calls fn with each recorded decision, newest message first,
+// until fn returns false. raw is only valid during the call.
+func (s *Store) Decisions(fn func(raw []byte) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDecisions).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if !fn(v) {
+				return nil
+			}
+		}
+		return nil
+	})
+}

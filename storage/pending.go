@@ -1,0 +1,80 @@
+package storage
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PendingJob is an upload that was started but not yet recorded as done. It
+// holds the whole interaction, so that it can be posted again after a crash
+// without the message being listed again.
+type PendingJob struct {
+	Key        string    `json:"key"` // ledger key of the message
+	ClientID   int64     `json:"clientId"`
+	Received   time.Time `json:"received"`
+	TypeID     int       `json:"interactionTypeId"`
+	Subject    string    `json:"subject"`
+	Date       time.Time `json:"interactionDate"`
+	Note       string    `json:"note"`
+	ContactIDs []int64   `json:"contactIds,omitempty"`
+	Created    time.Time `json:"created"`
+}
+
+func pendingKey(key string, clientID int64) string {
+	// A NUL cannot occur in an internetMessageId, so keys cannot collide.
+	return key + "\x00" + strconv.FormatInt(clientID, 10)
+}
+
+// StartUploads records jobs as pending, in one transaction, before they are
+// posted; each replaces a job of the same message and client.
+func (s *Store) StartUploads(jobs []PendingJob) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, j := range jobs {
+			if err := putJSON(tx, bucketPending, pendingKey(j.Key, j.ClientID), j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: record pending uploads: %w", err)
+	}
+	return nil
+}
+
+// DropPending forgets jobs that will never be done (ClientSuccess refused
+// them for good), in one transaction; a job not pending is not an error.
+func (s *Store) DropPending(jobs ...PendingJob) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, j := range jobs {
+			if err := tx.Bucket(bucketPending).Delete([]byte(pendingKey(j.Key, j.ClientID))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: drop pending uploads: %w", err)
+	}
+	return nil
+}
+
+// PendingJobs returns every pending job, ordered by message and client.
+func (s *Store) PendingJobs() ([]PendingJob, error) {
+	var out []PendingJob
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
+			var j PendingJob
+			if err := json.Unmarshal(v, &j); err != nil {
+				return fmt.Errorf("storage: read pending job %q: %w", k, err)
+			}
+			out = append(out, j)
+			return nil
+		})
+	})
+	return out, err
+}
