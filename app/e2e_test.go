@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
@@ -603,16 +604,27 @@ func checkInteractions(t *testing.T, ctx context.Context, crmURL string, seeded 
 	}
 }
 
-// noteMessageID reads the Message-ID line of an interaction's header block.
+// noteMessageID reads the Message-ID of an interaction's note, which
+// ClientSuccess may give back as sent (HTML), HTML-escaped once more, with
+// <br> for newlines, or with its tags stripped: the note is read as text one
+// layer of HTML at a time, then the first Message-ID line is taken.
 func noteMessageID(note string) string {
-	sc := bufio.NewScanner(strings.NewReader(note))
-	for sc.Scan() && sc.Text() != "" {
-		if v, ok := strings.CutPrefix(sc.Text(), "Message-ID: "); ok {
-			return v
+	for range 3 {
+		if !strings.Contains(note, "&lt;") && !strings.Contains(note, "<br>") && !strings.Contains(note, "<p>") {
+			break
 		}
+		note = html.UnescapeString(noteTag.ReplaceAllString(note, "\n"))
+	}
+	if m := noteMessageIDLine.FindStringSubmatch(note); m != nil {
+		return m[1]
 	}
 	return ""
 }
+
+var (
+	noteTag           = regexp.MustCompile(`</?(p|br)>`)
+	noteMessageIDLine = regexp.MustCompile(`(?m)^Message-ID: (<[^>]*>)`)
+)
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")

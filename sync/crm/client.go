@@ -1,7 +1,13 @@
-// Package crm is the ClientSuccess v1 API client: it signs in with the
-// person's username and password, looks contacts up by e-mail address, reads
-// clients and their interactions, and creates the Email interactions that a
-// pass uploads.
+// Package crm is the ClientSuccess API client: it signs in with the
+// person's username and password, reads the tenant's contacts (the v2
+// contact search, or v1 look-ups by e-mail address), reads clients and their
+// interactions, and creates the Email interactions that a pass uploads.
+//
+// ClientSuccess answers the same call in several shapes (one object, an
+// array or null; dates in four forms; a new id in the body or in Location);
+// the readers in read.go accept them all. An answer in a shape they cannot
+// read is an error that names the call and the keys and types that came
+// back, never a value, and is not retried: asking again would get the same.
 //
 // Every failure is a *remote.Error (Service "crm") whose Kind tells the engine
 // whether to retry later, give up on the item, or ask the person to sign in to
@@ -60,7 +66,7 @@ const refreshMargin = 5 * time.Minute
 // maxAnswer bounds the size of an answer read into memory.
 const maxAnswer = 32 << 20
 
-// API is a ClientSuccess v1 client. It logs in lazily, keeps the access token
+// API is a ClientSuccess client. It logs in lazily, keeps the access token
 // in memory only, and is safe for concurrent use. A Retry-After that
 // ClientSuccess sends holds every request of the API until it has passed,
 // not only the one that met it: throttling is per account, so requests
@@ -72,6 +78,7 @@ type API struct {
 	Policy remote.Policy
 
 	baseURL  string
+	v2URL    string
 	username string
 	password func() (string, error)
 	hc       *http.Client
@@ -90,7 +97,8 @@ type API struct {
 }
 
 // NewClient returns a client for the ClientSuccess API at baseURL (for
-// example https://api.clientsuccess.com/v1). password is called each time a
+// example https://api.clientsuccess.com/v1); the v2 routes are at the same
+// place with /v2 for /v1. password is called each time a
 // token is needed (it reads the keyring), so the password is held no longer
 // than one login. hc may be nil: remote.NewHTTPClient(nil) is used, whose
 // timeout bounds every request. Redirects follow remote.CheckRedirect whatever
@@ -99,6 +107,7 @@ func NewClient(baseURL, username string, password func() (string, error), hc *ht
 	return &API{
 		Policy:   remote.DefaultPolicy,
 		baseURL:  strings.TrimRight(baseURL, "/"),
+		v2URL:    strings.TrimSuffix(strings.TrimRight(baseURL, "/"), "/v1") + "/v2",
 		username: username,
 		password: password,
 		hc:       remote.GuardRedirects(hc),
@@ -117,31 +126,136 @@ func (a *API) Login(ctx context.Context) error {
 	return a.login(ctx)
 }
 
-// ContactsByEmail returns the contacts whose address is email (ClientSuccess
-// compares it case-insensitively). No contact is an empty result, not an
-// error.
+// ContactsByEmail returns the contacts whose address is email, through GET
+// /contacts?email= (ClientSuccess compares it case-insensitively; it
+// answers one contact or null, so at most one of several clients' contacts
+// with that address). No contact is an empty result, not an error.
 func (a *API) ContactsByEmail(ctx context.Context, email string) ([]Contact, error) {
 	var out []Contact
 	q := "/contacts?email=" + url.QueryEscape(email)
-	err := a.do(ctx, call{op: "look up contact", method: http.MethodGet, path: q, auth: true}, &out)
+	err := a.do(ctx, call{op: "look up contact", method: http.MethodGet, path: q, auth: true,
+		read: func(_ http.Header, b []byte) (err error) { out, err = readContacts(b); return err }})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
+// FindContacts returns the contacts whose address equals email
+// case-insensitively, through GET /contacts/search?term='email' (whose term
+// matches more than the exact address; the rest is dropped). Unlike
+// ContactsByEmail it finds the contacts of every client with that address.
+func (a *API) FindContacts(ctx context.Context, email string) ([]Contact, error) {
+	var all []Contact
+	q := "/contacts/search?term=" + url.QueryEscape("'"+email+"'")
+	err := a.do(ctx, call{op: "search contacts", method: http.MethodGet, path: q, auth: true,
+		read: func(_ http.Header, b []byte) (err error) { all, err = readContacts(b); return err }})
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, c := range all {
+		if strings.EqualFold(strings.TrimSpace(c.Email), strings.TrimSpace(email)) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// ContactSearchPageSize is the page size SearchContacts asks for when given
+// none: the size a live client uses.
+const ContactSearchPageSize = 200
+
+// SearchContacts returns page (0-based) of the tenant's contacts from the v2
+// contact search, size contacts at most (ContactSearchPageSize when size <=
+// 0), in order of modification. When modifiedAfter is not zero only
+// contacts modified since its calendar day (in its own location) are
+// asked for: the API takes a day, not an instant, so callers should
+// overlap by a day. Each contact carries its id, client id, address and,
+// when ClientSuccess says, when it was modified. An account that cannot
+// use the v2 search gets a Permanent error with Status 404 or 403.
+func (a *API) SearchContacts(ctx context.Context, page, size int, modifiedAfter time.Time) (ContactPage, error) {
+	if size <= 0 {
+		size = ContactSearchPageSize
+	}
+	q := url.Values{}
+	q.Set("page", strconv.Itoa(max(page, 0)))
+	q.Set("size", strconv.Itoa(size))
+	q.Set("sortBy", "modifiedTime")
+	if !modifiedAfter.IsZero() {
+		q.Set("modifiedAfter", modifiedAfter.Format(time.DateOnly))
+	}
+	var out ContactPage
+	err := a.do(ctx, call{op: "search contacts (v2)", method: http.MethodGet, path: "/contact/search?" + q.Encode(), v2: true, auth: true,
+		read: func(_ http.Header, b []byte) (err error) { out, err = readContactPage(b, page, size); return err }})
+	return out, err
+}
+
 // GetClient returns the client with the given id; an unknown id is a
 // Permanent error with Status 404.
 func (a *API) GetClient(ctx context.Context, id int64) (Client, error) {
 	var out Client
-	err := a.do(ctx, call{op: "get client", method: http.MethodGet, path: "/clients/" + strconv.FormatInt(id, 10), auth: true}, &out)
+	err := a.do(ctx, call{op: "get client", method: http.MethodGet, path: "/clients/" + strconv.FormatInt(id, 10), auth: true,
+		read: func(_ http.Header, b []byte) (err error) { out, err = readClient(b); return err }})
 	return out, err
 }
 
-// Interactions returns the interactions on a client's timeline.
+// InteractionsPage returns one page (0-based) of the interactions on a
+// client's timeline. ClientSuccess gives them in pages of
+// InteractionsPageSize; a shorter page is the last.
+func (a *API) InteractionsPage(ctx context.Context, clientID int64, page int) ([]Interaction, error) {
+	var out []Interaction
+	p := interactionsPath(clientID) + "?page=" + strconv.Itoa(page)
+	err := a.do(ctx, call{op: "list interactions", method: http.MethodGet, path: p, auth: true,
+		read: func(_ http.Header, b []byte) (err error) { out, err = readInteractions(b); return err }})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// InteractionsPageSize is how many interactions a page of
+// GET /clients/{id}/interactions holds (a public client reads it in pages
+// of 100).
+const InteractionsPageSize = 100
+
+// maxInteractionPages bounds one listing, so that a server that ignored the
+// page parameter and kept answering full pages could not keep a caller
+// reading forever: 1,000 pages is 100,000 interactions on one timeline.
+const maxInteractionPages = 1000
+
+// EachInteraction calls fn with every interaction on a client's timeline,
+// page by page, until fn returns false or the pages end. A page that
+// repeats the one before (a server ignoring the page parameter) ends the
+// listing too.
+func (a *API) EachInteraction(ctx context.Context, clientID int64, fn func(Interaction) bool) error {
+	var prevFirst int64
+	for page := range maxInteractionPages {
+		ins, err := a.InteractionsPage(ctx, clientID, page)
+		if err != nil {
+			return err
+		}
+		if len(ins) == 0 || page > 0 && ins[0].ID == prevFirst {
+			return nil
+		}
+		prevFirst = ins[0].ID
+		for _, in := range ins {
+			if !fn(in) {
+				return nil
+			}
+		}
+		if len(ins) < InteractionsPageSize {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Interactions returns every interaction on a client's timeline, reading
+// all its pages.
 func (a *API) Interactions(ctx context.Context, clientID int64) ([]Interaction, error) {
 	var out []Interaction
-	err := a.do(ctx, call{op: "list interactions", method: http.MethodGet, path: interactionsPath(clientID), auth: true}, &out)
+	err := a.EachInteraction(ctx, clientID, func(in Interaction) bool { out = append(out, in); return true })
 	if err != nil {
 		return nil, err
 	}
@@ -149,27 +263,27 @@ func (a *API) Interactions(ctx context.Context, clientID int64) ([]Interaction, 
 }
 
 // CreateInteraction adds in to the timeline of client clientID and returns
-// it as created, with its id. It is retried only when ClientSuccess surely
-// did not apply it (throttling, 503, refused connection, expired token).
-// When the outcome is unknown it returns an error for which IsAmbiguous is
-// true, and the caller must look the interaction up before posting again.
+// it with its new id (read from the answer's body or its Location header).
+// It is retried only when ClientSuccess surely did not apply it
+// (throttling, 503, refused connection, expired token). When the outcome is
+// unknown it returns an error for which IsAmbiguous is true, and the caller
+// must look the interaction up before posting again. A create that
+// ClientSuccess answers with null was refused: a Permanent error.
 func (a *API) CreateInteraction(ctx context.Context, clientID int64, in Interaction) (Interaction, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return Interaction{}, &remote.Error{Service: "crm", Op: "create interaction", Kind: remote.Permanent,
 			Message: "the interaction could not be encoded", Err: err}
 	}
-	var out Interaction
+	var id int64
 	err = a.do(ctx, call{op: "create interaction", method: http.MethodPost, path: interactionsPath(clientID),
-		body: body, auth: true, unsafe: true}, &out)
+		body: body, auth: true, unsafe: true,
+		read: func(h http.Header, b []byte) (err error) { id, err = readCreated(b, h.Get("Location")); return err }})
 	if err != nil {
 		return Interaction{}, err
 	}
-	if out.ID == 0 {
-		// A 2xx without an id cannot be matched to what was posted.
-		return Interaction{}, &remote.Error{Service: "crm", Op: "create interaction", Kind: remote.Transient,
-			Message: "ClientSuccess answered without the new interaction's id", Err: ErrAmbiguous}
-	}
+	out := in
+	out.ID, out.ClientID = id, clientID
 	return out, nil
 }
 
@@ -181,17 +295,21 @@ func interactionsPath(clientID int64) string {
 type call struct {
 	op     string // what is being done, for errors: "look up contact"
 	method string
-	path   string // below baseURL, with its query
+	path   string // below the v1 (or v2) base, with its query
+	v2     bool   // under the v2 base
 	body   []byte // JSON, or nil
 	auth   bool   // send the access token (every request but POST /auth)
 	// unsafe requests change data and have no idempotency key: they are not
 	// repeated when the server may have applied them.
 	unsafe bool
+	// read takes a 2xx answer; nil ignores it. A *shapeError from it is a
+	// shape Mail Sync cannot read.
+	read func(h http.Header, body []byte) error
 }
 
-// do sends k, retrying as the policy and k.unsafe allow, and decodes a 2xx
-// JSON answer into out.
-func (a *API) do(ctx context.Context, k call, out any) error {
+// do sends k, retrying as the policy and k.unsafe allow, and hands a 2xx
+// answer to k.read.
+func (a *API) do(ctx context.Context, k call) error {
 	reauthed := false
 	for attempt := 1; ; attempt++ {
 		if err := a.pause.Wait(ctx); err != nil {
@@ -235,7 +353,7 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 		if d, ok := remote.RetryAfterWait(a.Policy, resp); ok {
 			a.pause.Extend(d)
 		}
-		if isHTML(resp) {
+		if isHTML(resp, body) {
 			// The maintenance page: ClientSuccess did not process the request.
 			// Maintenance lasts far longer than a retry budget, so the pass
 			// ends here and a later one tries again.
@@ -256,28 +374,23 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 			attempt--
 			continue
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
-			if out == nil {
+			if k.read == nil {
 				return nil
 			}
-			err := json.Unmarshal(body, out)
-			if err == nil {
-				return nil
+			if !k.unsafe && len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
+				// Not JSON at all: a garbled answer to a read is treated
+				// like a truncated one and asked again, within the policy.
+				retry, wait := remote.ShouldRetry(ctx, a.Policy, attempt, nil, io.ErrUnexpectedEOF)
+				if !retry {
+					return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: resp.StatusCode,
+						Message: "ClientSuccess's answer could not be read (" + shapeOf(body) + ")"}
+				}
+				if err := remote.Sleep(ctx, wait); err != nil {
+					return a.stopped(ctx, k, err, false)
+				}
+				continue
 			}
-			if k.unsafe {
-				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: resp.StatusCode,
-					Message: "ClientSuccess accepted the change but its answer could not be read",
-					Err:     fmt.Errorf("%w: %w", ErrAmbiguous, err)}
-			}
-			// A garbled answer to a read is treated like a truncated one.
-			retry, wait := remote.ShouldRetry(ctx, a.Policy, attempt, nil, io.ErrUnexpectedEOF)
-			if !retry {
-				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: resp.StatusCode,
-					Message: "ClientSuccess's answer could not be read", Err: err}
-			}
-			if err := remote.Sleep(ctx, wait); err != nil {
-				return a.stopped(ctx, k, err, false)
-			}
-			continue
+			return a.readError(k, resp.StatusCode, k.read(resp.Header, body))
 		}
 		retry, wait := remote.ShouldRetry(ctx, a.Policy, attempt, resp, nil)
 		if k.unsafe && resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
@@ -296,6 +409,26 @@ func (a *API) do(ctx context.Context, k call, out any) error {
 	}
 }
 
+// readError turns what k.read said about a 2xx answer into the call's
+// error. A shape it cannot read is never retried: asking again would get
+// the same answer. For a change that came back 2xx it is ambiguous (the
+// change was probably made; the caller looks it up), for a read permanent.
+func (a *API) readError(k call, status int, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, errRefused) {
+		return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent, Status: status,
+			Message: "ClientSuccess refused it without saying why (it answered null)", Err: err}
+	}
+	msg := "ClientSuccess answered " + k.op + " in a shape Mail Sync cannot read: " + err.Error()
+	if k.unsafe {
+		return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: status,
+			Message: msg, Err: fmt.Errorf("%w: %w", ErrAmbiguous, err)}
+	}
+	return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent, Status: status, Message: msg, Err: err}
+}
+
 // send makes one HTTP request and reads the whole answer. An error means no
 // complete answer arrived.
 func (a *API) send(ctx context.Context, k call, token string) (*http.Response, []byte, error) {
@@ -303,7 +436,11 @@ func (a *API) send(ctx context.Context, k call, token string) (*http.Response, [
 	if k.body != nil {
 		body = bytes.NewReader(k.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, k.method, a.baseURL+k.path, body)
+	base := a.baseURL
+	if k.v2 {
+		base = a.v2URL
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, base+k.path, body)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -354,16 +491,22 @@ func surelyNotSent(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
-func isHTML(resp *http.Response) bool {
+// isHTML reports an HTML page (the maintenance page), by its Content-Type
+// or, when that is missing or wrong, by its first bytes.
+func isHTML(resp *http.Response, body []byte) bool {
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	return err == nil && mt == "text/html"
+	if err == nil && mt == "text/html" {
+		return true
+	}
+	b := bytes.ToLower(bytes.TrimSpace(body[:min(len(body), 64)]))
+	return bytes.HasPrefix(b, []byte("<!doctype html")) || bytes.HasPrefix(b, []byte("<html"))
 }
 
 // statusError turns a final non-2xx answer into a *remote.Error. For an
 // unsafe call, a 5xx other than 503 leaves the outcome unknown.
 func statusError(k call, resp *http.Response, body []byte) error {
 	e := &remote.Error{Service: "crm", Op: k.op, Status: resp.StatusCode}
-	detail := serverMessage(body)
+	detail := readErrorMessage(body)
 	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests:
 		e.Kind, e.Message = remote.Transient, "ClientSuccess is busy; Mail Sync will try again later"
@@ -383,29 +526,10 @@ func statusError(k call, resp *http.Response, body []byte) error {
 	default:
 		e.Kind, e.Message = remote.Permanent, fmt.Sprintf("ClientSuccess refused the request (HTTP %d)", s)
 	}
-	if detail != "" && e.Kind == remote.Permanent {
+	if detail != "" {
 		e.Message += ": " + detail
 	}
 	return e
-}
-
-// serverMessage extracts the human text of a JSON error answer, shortened.
-func serverMessage(body []byte) string {
-	var v struct {
-		Message string `json:"message"`
-		Error   string `json:"error"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return ""
-	}
-	m := v.Message
-	if m == "" {
-		m = v.Error
-	}
-	if len(m) > 200 {
-		m = m[:200] + "…"
-	}
-	return m
 }
 
 // currentToken returns a token valid for at least refreshMargin, logging in
@@ -477,7 +601,8 @@ func (a *API) login(ctx context.Context) error {
 		return &remote.Error{Service: "crm", Op: op, Kind: remote.Permanent, Message: "the sign-in could not be encoded"}
 	}
 	var ans AuthResponse
-	err = a.do(ctx, call{op: op, method: http.MethodPost, path: "/auth", body: body}, &ans)
+	err = a.do(ctx, call{op: op, method: http.MethodPost, path: "/auth", body: body,
+		read: func(_ http.Header, b []byte) (err error) { ans, err = readAuth(b); return err }})
 	if err != nil {
 		var re *remote.Error
 		if errors.As(err, &re) && !errors.Is(err, ErrMaintenance) &&

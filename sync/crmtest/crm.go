@@ -1,9 +1,13 @@
-// Package crmtest is a fake ClientSuccess v1 API: an httptest server that
-// behaves like the real service for everything Mail Sync uses (POST /auth
-// with JSON or form, bare-token authorization, contacts, clients,
-// interactions, the HTML maintenance page), with knobs for faults, latency
-// and token expiry, and counters that tests assert on. Tests and `mailsync
-// demo` share it.
+// Package crmtest is a fake ClientSuccess API (v1, and the v2 contact
+// search): an httptest server that answers the way public evidence shows the
+// real service answering (see EVIDENCE.md, "ClientSuccess"), and adversely
+// where the evidence is silent, with every plausible shape in one run. It
+// has knobs for faults, latency, a clock and token expiry, and counters that
+// tests assert on. Tests and `mailsync demo` share it.
+//
+// The fake encodes its answers from its own records, never from the wire
+// types of sync/crm, so that the client and the fake are not written from
+// one guess.
 package crmtest
 
 import (
@@ -12,10 +16,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -46,10 +52,49 @@ const (
 // URL.
 type Faults = remotetest.Faults
 
+// CreateAnswer is how the fake answers a created interaction. EVIDENCE.md
+// (POST /v1/clients/{id}/interactions, "unknown: the answer"): other creates
+// answer 201 with the object, or 201 with an empty body and a Location
+// header.
+type CreateAnswer int
+
+const (
+	// CreateMixed alternates the two answers, so both occur in one run.
+	CreateMixed CreateAnswer = iota
+	// CreateObject answers 201 with the created object.
+	CreateObject
+	// CreateLocation answers 201 with an empty body and a Location header.
+	CreateLocation
+)
+
+// NoteForm is how a stored note comes back when interactions are read.
+// EVIDENCE.md (notes): other clients treat note as HTML and strip its tags;
+// whether it comes back byte for byte is unknown, so the fake is adverse.
+type NoteForm int
+
+const (
+	// NoteMixed cycles through the forms below by interaction id, so every
+	// form occurs in one run.
+	NoteMixed NoteForm = iota
+	// NoteEscaped: HTML-escaped, each newline turned into "<br>".
+	NoteEscaped
+	// NoteAsSent: byte for byte as posted.
+	NoteAsSent
+	// NoteStripped: tags removed and entities decoded, as a client that
+	// shows notes as text does.
+	NoteStripped
+	// NoteBreaks: newlines turned into "<br>", nothing escaped.
+	NoteBreaks
+)
+
+// InteractionsPageSize is how many interactions one page of GET
+// /clients/{id}/interactions holds. EVIDENCE.md: read in pages of 100.
+const InteractionsPageSize = 100
+
 // Stats counts what the fake saw.
 type Stats struct {
-	Requests int            // every request under /v1
-	ByRoute  map[string]int // by route pattern, e.g. "POST /clients/{id}/interactions"
+	Requests int            // every request under /v1 and /v2
+	ByRoute  map[string]int // by route pattern, e.g. "POST /clients/{id}/interactions", "GET /v2/contact/search"
 	Auths    int            // tokens issued by POST /auth
 	// EarlyRetries counts requests that repeated a request answered with
 	// Retry-After (same method and URL) before that time had passed.
@@ -59,12 +104,35 @@ type Stats struct {
 }
 
 // DefaultTokenLifetime is what the real /auth announces: 12 hours.
+// EVIDENCE.md (POST /v1/auth): "expires_in":43200.
 const DefaultTokenLifetime = 43200 * time.Second
+
+// contact is the fake's record of a contact.
+type contact struct {
+	id                int64
+	uuid              string
+	clientID          int64
+	email             string
+	first, last       string
+	created, modified time.Time
+}
+
+// interaction is the fake's record of an interaction, the note as posted.
+type interaction struct {
+	id         int64
+	clientID   int64
+	typeID     int
+	subject    string
+	date       string // interactionDate as posted, YYYY-MM-DD
+	note       string
+	contactIDs []int64
+	created    time.Time
+}
 
 // CRM is the fake ClientSuccess. Its methods are safe for concurrent use.
 type CRM struct {
-	// URL is the API base, including "/v1"; empty when the fake was not
-	// started by NewCRM.
+	// URL is the v1 API base, including "/v1"; empty when the fake was not
+	// started by NewCRM. The v2 routes are on the same server under "/v2".
 	URL string
 
 	srv *httptest.Server
@@ -74,19 +142,25 @@ type CRM struct {
 	users        map[string]string    // username → password
 	tokens       map[string]time.Time // token → expiry
 	clients      map[int64]crm.Client
-	contacts     map[int64]crm.Contact
-	interactions []crm.Interaction
+	contacts     map[int64]*contact
+	interactions []interaction
 	nextID       int64
 	maintenance  bool
+	maintCount   int
 	lifetime     time.Duration
 	latency      time.Duration
+	now          func() time.Time
+	create       CreateAnswer
+	creates      int
+	noteForm     NoteForm
+	v2Down       bool
 	faults       remotetest.Injector // Retry-After kept by method and URL
 	stats        Stats
 	inFlight     int
 }
 
-// NewCRM starts a fake ClientSuccess on a local port; URL is its API base.
-// Close it when done.
+// NewCRM starts a fake ClientSuccess on a local port; URL is its v1 API
+// base. Close it when done.
 func NewCRM() *CRM {
 	c := newCRM()
 	c.srv = httptest.NewServer(c.Handler())
@@ -99,24 +173,28 @@ func newCRM() *CRM {
 		users:    map[string]string{},
 		tokens:   map[string]time.Time{},
 		clients:  map[int64]crm.Client{},
-		contacts: map[int64]crm.Contact{},
+		contacts: map[int64]*contact{},
 		nextID:   1000,
 		lifetime: DefaultTokenLifetime,
+		now:      time.Now,
 		stats:    Stats{ByRoute: map[string]int{}},
 	}
 	c.mux = http.NewServeMux()
 	c.mux.HandleFunc("POST /v1/auth", c.auth)
-	c.mux.HandleFunc("GET /v1/contacts", c.authed(c.listContacts))
+	c.mux.HandleFunc("GET /v1/contacts", c.authed(c.contactByEmail))
+	c.mux.HandleFunc("GET /v1/contacts/search", c.authed(c.searchContactsV1))
+	c.mux.HandleFunc("GET /v2/contact/search", c.authed(c.searchContactsV2))
 	c.mux.HandleFunc("GET /v1/clients", c.authed(c.listClients))
 	c.mux.HandleFunc("GET /v1/clients/{id}", c.authed(c.getClient))
 	c.mux.HandleFunc("GET /v1/clients/{id}/contacts", c.authed(c.clientContacts))
 	c.mux.HandleFunc("GET /v1/clients/{id}/interactions", c.authed(c.listInteractions))
+	c.mux.HandleFunc("GET /v1/clients/{id}/interactions/{iid}", c.authed(c.getInteraction))
 	c.mux.HandleFunc("POST /v1/clients/{id}/interactions", c.authed(c.createInteraction))
 	return c
 }
 
 // Handler serves the same fake, with the same data and knobs, on another
-// listener (the demo); the API is under /v1/.
+// listener (the demo); the API is under /v1/ and /v2/.
 func (c *CRM) Handler() http.Handler {
 	return http.HandlerFunc(c.serve)
 }
@@ -146,9 +224,11 @@ func (c *CRM) AddClient(cl crm.Client) crm.Client {
 	return cl
 }
 
-// AddContact stores ct, assigning an id when it has none, and returns it.
-// Its ClientID must name a client added before; otherwise it panics, as the
-// test set-up is wrong.
+// AddContact stores ct, assigning an id when it has none, and returns it;
+// it is created and modified at the fake's clock's now (ct.Modified is
+// ignored). Its ClientID
+// must name a client added before; otherwise it panics, as the test set-up
+// is wrong.
 func (c *CRM) AddContact(ct crm.Contact) crm.Contact {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -158,48 +238,80 @@ func (c *CRM) AddContact(ct crm.Contact) crm.Contact {
 	if ct.ID == 0 {
 		ct.ID = c.newID()
 	}
-	c.contacts[ct.ID] = ct
+	now := c.now()
+	c.contacts[ct.ID] = &contact{
+		id: ct.ID, uuid: fmt.Sprintf("cnt_%08x", ct.ID), clientID: ct.ClientID, email: ct.Email,
+		first: ct.FirstName, last: ct.LastName, created: now, modified: now,
+	}
 	return ct
 }
 
-// RemoveContact deletes a contact, as when someone removes it in ClientSuccess.
+// TouchContact marks a contact modified now (the fake's clock), as an
+// edit in ClientSuccess does.
+func (c *CRM) TouchContact(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ct, ok := c.contacts[id]; ok {
+		ct.modified = c.now()
+	}
+}
+
+// RemoveContact deletes a contact, as when someone removes it in
+// ClientSuccess. It disappears from every search: EVIDENCE.md does not say
+// whether deletions show up in the v2 search, so the fake gives no sign.
 func (c *CRM) RemoveContact(id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.contacts, id)
 }
 
-// Interactions returns copies of the interactions stored for a client, in
-// creation order.
+// Interactions returns the interactions stored for a client, in creation
+// order, with the note as posted and InteractionDate the posted day at
+// midnight UTC.
 func (c *CRM) Interactions(clientID int64) []crm.Interaction {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.interactionsOf(clientID)
+	var out []crm.Interaction
+	for _, in := range c.interactions {
+		if in.clientID == clientID {
+			out = append(out, in.public())
+		}
+	}
+	return out
 }
 
-// AllInteractions returns copies of every stored interaction, in creation
-// order.
+// AllInteractions returns every stored interaction, in creation order (see
+// Interactions).
 func (c *CRM) AllInteractions() []crm.Interaction {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]crm.Interaction, 0, len(c.interactions))
 	for _, in := range c.interactions {
-		out = append(out, copyInteraction(in))
+		out = append(out, in.public())
 	}
 	return out
 }
 
+func (in interaction) public() crm.Interaction {
+	d, _ := time.Parse(time.DateOnly, in.date)
+	return crm.Interaction{
+		ID: in.id, ClientID: in.clientID, InteractionTypeID: in.typeID, Subject: in.subject,
+		InteractionDate: d, Note: in.note, ContactIDs: slices.Clone(in.contactIDs), Created: in.created,
+	}
+}
+
 // MessageIDs returns, per client, the Message-IDs that the notes of the
-// stored interactions name in their header block (the "Message-ID:" line
-// Mail Sync writes), sorted, duplicates kept: what syncing left in
-// ClientSuccess. A note that names none counts as "", so a comparison with
-// the expected Message-IDs fails on it.
+// stored interactions name on their "Message-ID:" line (the first such
+// line, read as text whether the note was posted as text or HTML), sorted,
+// duplicates kept: what syncing left in ClientSuccess. A note that names
+// none counts as "", so a comparison with the expected Message-IDs fails
+// on it.
 func (c *CRM) MessageIDs() map[int64][]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := map[int64][]string{}
 	for _, in := range c.interactions {
-		out[in.ClientID] = append(out[in.ClientID], noteMessageID(in.Note))
+		out[in.clientID] = append(out[in.clientID], noteMessageID(in.note))
 	}
 	for _, ids := range out {
 		slices.Sort(ids)
@@ -207,32 +319,111 @@ func (c *CRM) MessageIDs() map[int64][]string {
 	return out
 }
 
-// noteMessageID reads the Message-ID line of a note's header block, which
-// ends at the first blank line.
+var (
+	tagRE       = regexp.MustCompile(`(?is)<(br|/p|/div|p|div)\b[^>]*>|<[^>]*>`)
+	htmlRE      = regexp.MustCompile(`(?i)<(br|p|div)\b|&(lt|gt|amp|quot|#\d+);`)
+	messageIDRE = regexp.MustCompile(`(?im)^[ \t]*Message-ID:[ \t]*(\S.*?)[ \t]*$`)
+)
+
+// noteText reads a note as text: line-ending tags become newlines, other
+// tags go, entities are decoded.
+func noteText(note string) string {
+	t := tagRE.ReplaceAllStringFunc(note, func(tag string) string {
+		l := strings.ToLower(tag)
+		for _, p := range []string{"<br", "</p", "</div", "<p", "<div"} {
+			if strings.HasPrefix(l, p) && (len(l) == len(p) || !isNameByte(l[len(p)])) {
+				return "\n"
+			}
+		}
+		return ""
+	})
+	return html.UnescapeString(t)
+}
+
+func isNameByte(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
+
+// noteMessageID reads the first Message-ID line of a note: of an HTML note
+// read as text, or of a plain-text note before its first blank line (so a
+// quoted message in a body is not taken for it).
 func noteMessageID(note string) string {
-	for line := range strings.SplitSeq(note, "\n") {
-		if line == "" {
-			return ""
-		}
-		if v, ok := strings.CutPrefix(line, "Message-ID: "); ok {
-			return strings.TrimSpace(v)
-		}
+	text := note
+	if htmlRE.MatchString(note) {
+		text = noteText(note)
+	} else if head, _, ok := strings.Cut(text, "\n\n"); ok {
+		text = head
+	}
+	if m := messageIDRE.FindStringSubmatch(text); m != nil {
+		return m[1]
 	}
 	return ""
 }
 
-// SetMaintenance makes every request answer the HTML maintenance page.
+// storedNote is how a note comes back from GET .../interactions.
+func storedNote(note string, form NoteForm, id int64) string {
+	if form == NoteMixed {
+		form = []NoteForm{NoteEscaped, NoteAsSent, NoteStripped, NoteBreaks}[id%4]
+	}
+	switch form {
+	case NoteEscaped:
+		return strings.ReplaceAll(html.EscapeString(note), "\n", "<br>")
+	case NoteStripped:
+		return noteText(note)
+	case NoteBreaks:
+		return strings.ReplaceAll(note, "\n", "<br>")
+	}
+	return note
+}
+
+// SetMaintenance puts the fake in maintenance: requests are answered,
+// alternately, the HTML "System Maintenance" page and a connection reset.
+// EVIDENCE.md (errors): during maintenance an HTML page, and connection
+// resets.
 func (c *CRM) SetMaintenance(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.maintenance = on
+	c.maintCount = 0
+}
+
+// SetV2Unavailable makes the v2 contact search answer 404, as for an
+// account that cannot use it.
+func (c *CRM) SetV2Unavailable(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.v2Down = on
+}
+
+// SetCreateAnswer chooses how creates are answered (CreateMixed by
+// default).
+func (c *CRM) SetCreateAnswer(a CreateAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.create = a
+}
+
+// SetNoteForm chooses how stored notes come back (NoteMixed by default).
+func (c *CRM) SetNoteForm(f NoteForm) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.noteForm = f
+}
+
+// SetClock makes the fake read time from now: token expiry and contacts'
+// created and modified times. nil restores time.Now.
+func (c *CRM) SetClock(now func() time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now == nil {
+		now = time.Now
+	}
+	c.now = now
 }
 
 // ExpireTokens makes every token issued so far answer 401.
 func (c *CRM) ExpireTokens() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	past := time.Now().Add(-time.Second)
+	past := c.now().Add(-time.Second)
 	for t := range c.tokens {
 		c.tokens[t] = past
 	}
@@ -270,24 +461,16 @@ func (c *CRM) Stats() Stats {
 	return s
 }
 
+// ResetStats zeroes the counters (PeakInFlight included).
+func (c *CRM) ResetStats() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stats = Stats{ByRoute: map[string]int{}}
+}
+
 func (c *CRM) newID() int64 {
 	c.nextID++
 	return c.nextID
-}
-
-func (c *CRM) interactionsOf(clientID int64) []crm.Interaction {
-	var out []crm.Interaction
-	for _, in := range c.interactions {
-		if in.ClientID == clientID {
-			out = append(out, copyInteraction(in))
-		}
-	}
-	return out
-}
-
-func copyInteraction(in crm.Interaction) crm.Interaction {
-	in.ContactIDs = append([]int64(nil), in.ContactIDs...)
-	return in
 }
 
 // serve counts the request, applies latency, maintenance and faults, then
@@ -296,7 +479,6 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 	_, pattern := c.mux.Handler(r)
 	route := strings.Replace(pattern, " /v1/", " /", 1)
 	key := r.Method + " " + r.URL.RequestURI()
-	now := time.Now()
 	// Reading the body first lets net/http notice a client that goes away
 	// (it watches the connection only once the body is consumed), so waits
 	// below end with it.
@@ -308,6 +490,7 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	c.mu.Lock()
+	now := c.now()
 	c.stats.Requests++
 	if route != "" {
 		c.stats.ByRoute[route]++
@@ -318,6 +501,10 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 		c.stats.EarlyRetries++
 	}
 	latency, maintenance := c.latency, c.maintenance
+	if maintenance {
+		c.maintCount++
+	}
+	maintReset := c.maintCount%2 == 0
 	fault, slow := c.faults.Draw(), c.faults.Faults().SlowDelay
 	if fault != 0 {
 		c.stats.Faults++
@@ -333,6 +520,12 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if maintenance {
+		// EVIDENCE.md (errors): an HTML "System Maintenance" page, and
+		// connection resets.
+		if maintReset {
+			remotetest.Reset(w)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -341,12 +534,14 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch fault {
 	case Throttle429, Unavailable503:
+		// EVIDENCE.md (errors): 429 and Retry-After never seen; treated as
+		// possible.
 		status, msg := http.StatusTooManyRequests, "Too many requests"
 		if fault == Unavailable503 {
 			status, msg = http.StatusServiceUnavailable, "Service temporarily unavailable"
 		}
 		c.mu.Lock()
-		c.faults.AnnounceRetry(w.Header(), fault, key, time.Now())
+		c.faults.AnnounceRetry(w.Header(), fault, key, now)
 		c.mu.Unlock()
 		writeError(w, status, msg)
 		return
@@ -380,18 +575,21 @@ const maintenancePage = `<!DOCTYPE html>
 
 // writeJSON answers v as JSON with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers a JSON error the way the API does.
+// writeError answers a 4xx or 5xx. EVIDENCE.md (errors): {"userMessage":…}
+// on 4xx.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]any{"status": status, "message": msg})
+	writeJSON(w, status, map[string]any{"status": status, "userMessage": msg})
 }
 
 func newToken() string {
-	b := make([]byte, 24)
+	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	h := hex.EncodeToString(b)
+	// Shaped like the recorded tokens (EVIDENCE.md sources: a UUID).
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -3,12 +3,14 @@ package crmtest
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +101,8 @@ func TestBareTokenOnly(t *testing.T) {
 	}
 }
 
+// EVIDENCE.md: GET /v1/contacts?email= answers one object or null, never
+// an array; /contacts/search?term= an array matching more than the address.
 func TestListsAndContactLookup(t *testing.T) {
 	c := newFake(t)
 	acme := c.AddClient(crm.Client{Name: "Acme"})
@@ -107,20 +111,25 @@ func TestListsAndContactLookup(t *testing.T) {
 	tok := login(t, c)
 
 	_, _, b := raw(t, "GET", c.URL+"/contacts?email="+url.QueryEscape("bob@ACME.example"), tok, "", "")
-	var got []crm.Contact
-	if err := json.Unmarshal(b, &got); err != nil || len(got) != 1 || got[0] != ct {
-		t.Fatalf("contacts?email: %s (%v)", b, err)
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil || got["id"] != float64(ct.ID) || got["clientId"] != float64(acme.ID) || got["email"] != "Bob@Acme.example" {
+		t.Fatalf("contacts?email: %s (%v), want one object", b, err)
 	}
 	_, _, b = raw(t, "GET", c.URL+"/contacts?email=nobody@x.example", tok, "", "")
-	if strings.TrimSpace(string(b)) != "[]" {
-		t.Errorf("miss: %s, want []", b)
+	if strings.TrimSpace(string(b)) != "null" {
+		t.Errorf("miss: %s, want null", b)
+	}
+	_, _, b = raw(t, "GET", c.URL+"/contacts/search?term="+url.QueryEscape("'bob@acme.example'"), tok, "", "")
+	var found []map[string]any
+	if err := json.Unmarshal(b, &found); err != nil || len(found) != 2 {
+		t.Errorf("contacts/search: %s (%v), want an array of both Acme contacts (the term matches the domain)", b, err)
 	}
 	_, _, b = raw(t, "GET", c.URL+"/clients", tok, "", "")
 	if !bytes.HasPrefix(b, []byte("[")) || !strings.Contains(string(b), `"Acme"`) {
 		t.Errorf("clients: %s", b)
 	}
 	_, _, b = raw(t, "GET", c.URL+"/clients/"+itoa(acme.ID)+"/contacts", tok, "", "")
-	if err := json.Unmarshal(b, &got); err != nil || len(got) != 2 {
+	if err := json.Unmarshal(b, &found); err != nil || len(found) != 2 {
 		t.Errorf("client contacts: %s", b)
 	}
 	if status, _, _ := raw(t, "GET", c.URL+"/clients/999999", tok, "", ""); status != 404 {
@@ -128,11 +137,80 @@ func TestListsAndContactLookup(t *testing.T) {
 	}
 	c.RemoveContact(ct.ID)
 	_, _, b = raw(t, "GET", c.URL+"/contacts?email=bob@acme.example", tok, "", "")
-	if strings.TrimSpace(string(b)) != "[]" {
+	if strings.TrimSpace(string(b)) != "null" {
 		t.Errorf("removed contact still found: %s", b)
 	}
 	if n := c.Stats().ByRoute["GET /contacts"]; n != 3 {
 		t.Errorf("ByRoute[GET /contacts] = %d, want 3", n)
+	}
+}
+
+// EVIDENCE.md: /v2/contact/search is paged (0-based page, size, last,
+// totalElements, totalPages), honours modifiedAfter=YYYY-MM-DD and
+// sortBy=modifiedTime, and takes the v1 token.
+func TestContactSearchV2(t *testing.T) {
+	c := newFake(t)
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	c.SetClock(func() time.Time { return now })
+	acme := c.AddClient(crm.Client{Name: "Acme"})
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, c.AddContact(crm.Contact{ClientID: acme.ID, Email: "p" + itoa(int64(i)) + "@acme.example"}).ID)
+	}
+	now = now.Add(48 * time.Hour)
+	c.TouchContact(ids[1])
+	tok := login(t, c)
+	v2 := strings.TrimSuffix(c.URL, "/v1") + "/v2"
+
+	type page struct {
+		Data []struct {
+			ID             int64  `json:"id"`
+			UUID           string `json:"uuid"`
+			Email          string `json:"email"`
+			TenantClientID int64  `json:"tenantClientId"`
+			TenantClient   any    `json:"tenantClient"`
+			CreatedTime    any    `json:"createdTime"`
+			ModifiedTime   any    `json:"modifiedTime"`
+		} `json:"data"`
+		Page          int  `json:"page"`
+		Last          bool `json:"last"`
+		TotalElements int  `json:"totalElements"`
+		TotalPages    int  `json:"totalPages"`
+	}
+	var seen []int64
+	for p := 0; ; p++ {
+		status, _, b := raw(t, "GET", v2+"/contact/search?page="+itoa(int64(p))+"&size=2", tok, "", "")
+		var pg page
+		if status != 200 || json.Unmarshal(b, &pg) != nil {
+			t.Fatalf("page %d: HTTP %d %s", p, status, b)
+		}
+		if pg.Page != p || pg.TotalElements != 5 || pg.TotalPages != 3 || pg.Last != (p == 2) {
+			t.Errorf("page %d: page %d last %v total %d/%d", p, pg.Page, pg.Last, pg.TotalElements, pg.TotalPages)
+		}
+		for _, d := range pg.Data {
+			if d.TenantClientID != acme.ID || d.UUID == "" || d.Email == "" || d.CreatedTime == nil || d.ModifiedTime == nil || d.TenantClient == nil {
+				t.Errorf("contact %+v lacks a field", d)
+			}
+			seen = append(seen, d.ID)
+		}
+		if pg.Last {
+			break
+		}
+	}
+	if !slices.Equal(seen, ids) {
+		t.Errorf("pages gave %v, want %v", seen, ids)
+	}
+	_, _, b := raw(t, "GET", v2+"/contact/search?page=0&size=200&sortBy=modifiedTime&modifiedAfter="+now.Format(time.DateOnly), tok, "", "")
+	var pg page
+	if err := json.Unmarshal(b, &pg); err != nil || len(pg.Data) != 1 || pg.Data[0].ID != ids[1] || !pg.Last {
+		t.Errorf("modifiedAfter: %s, want only the touched contact", b)
+	}
+	if status, _, _ := raw(t, "GET", v2+"/contact/search?page=0&size=2", "Bearer "+tok, "", ""); status != http.StatusUnauthorized {
+		t.Errorf("v2 with Bearer: HTTP %d, want 401", status)
+	}
+	c.SetV2Unavailable(true)
+	if status, _, _ := raw(t, "GET", v2+"/contact/search?page=0&size=2", tok, "", ""); status != http.StatusNotFound {
+		t.Errorf("v2 unavailable: HTTP %d, want 404", status)
 	}
 }
 
@@ -146,31 +224,56 @@ func TestCreateInteractionValidatesAndDuplicates(t *testing.T) {
 	stranger := c.AddContact(crm.Contact{ClientID: other.ID, Email: "s@other.example"})
 	tok := login(t, c)
 	u := c.URL + "/clients/" + itoa(acme.ID) + "/interactions"
-	date := `"interactionDate":"2026-11-20T10:00:00Z"`
+	date := `"interactionDate":"2026-11-20"`
 
 	bad := map[string]string{
-		"type 0":         `{"interactionTypeId":0,"subject":"s",` + date + `}`,
-		"type 9":         `{"interactionTypeId":9,"subject":"s",` + date + `}`,
-		"no subject":     `{"interactionTypeId":4,` + date + `}`,
-		"no date":        `{"interactionTypeId":4,"subject":"s"}`,
-		"foreign person": `{"interactionTypeId":4,"subject":"s",` + date + `,"contactIds":[` + itoa(stranger.ID) + `]}`,
-		"not JSON":       `{`,
+		"type 0":       `{"interactionTypeId":0,"subject":"s",` + date + `}`,
+		"type 9":       `{"interactionTypeId":9,"subject":"s",` + date + `}`,
+		"no subject":   `{"interactionTypeId":4,` + date + `}`,
+		"no date":      `{"interactionTypeId":4,"subject":"s"}`,
+		"RFC 3339 day": `{"interactionTypeId":4,"subject":"s","interactionDate":"2026-11-20T10:00:00Z"}`,
+		"not JSON":     `{`,
 	}
 	for name, body := range bad {
 		status, ct, b := raw(t, "POST", u, tok, "application/json", body)
-		if status != 400 || !strings.HasPrefix(ct, "application/json") || !strings.Contains(string(b), "message") {
-			t.Errorf("%s: HTTP %d %s %s, want 400 JSON error", name, status, ct, b)
+		if status != 400 || !strings.HasPrefix(ct, "application/json") || !strings.Contains(string(b), `"userMessage"`) {
+			t.Errorf("%s: HTTP %d %s %s, want 400 JSON error with userMessage", name, status, ct, b)
 		}
+	}
+	// A contact of another client: refused with 200 null.
+	status, _, b := raw(t, "POST", u, tok, "application/json", `{"interactionTypeId":4,"subject":"s",`+date+`,"contactIds":[`+itoa(stranger.ID)+`]}`)
+	if status != 200 || strings.TrimSpace(string(b)) != "null" {
+		t.Errorf("foreign contact: HTTP %d %s, want 200 null", status, b)
 	}
 	good := `{"interactionTypeId":4,"subject":"Hello",` + date + `,"note":"n","contactIds":[` + itoa(bob.ID) + `]}`
-	for range 2 {
-		if status, _, b := raw(t, "POST", u, tok, "application/json", good); status != 201 || !strings.Contains(string(b), `"id"`) {
-			t.Fatalf("create: HTTP %d %s", status, b)
+	var objects, locations int
+	for range 4 {
+		req, _ := http.NewRequest("POST", u, strings.NewReader(good))
+		req.Header.Set("Authorization", tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode != 201:
+			t.Fatalf("create: HTTP %d %s", resp.StatusCode, b)
+		case len(b) == 0 && strings.Contains(resp.Header.Get("Location"), "/interactions/"):
+			locations++
+		case strings.Contains(string(b), `"id"`):
+			objects++
+		default:
+			t.Errorf("create: neither an object nor a Location: %q %q", b, resp.Header.Get("Location"))
 		}
 	}
+	if objects == 0 || locations == 0 {
+		t.Errorf("%d object answers, %d Location answers; want both in one run", objects, locations)
+	}
 	got := c.Interactions(acme.ID)
-	if len(got) != 2 || got[0].ID == got[1].ID || got[0].Subject != "Hello" || got[0].ContactIDs[0] != bob.ID {
-		t.Fatalf("stored %+v, want two distinct copies", got)
+	if len(got) != 4 || got[0].ID == got[1].ID || got[0].Subject != "Hello" || got[0].ContactIDs[0] != bob.ID ||
+		!got[0].InteractionDate.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("stored %+v, want four distinct copies", got)
 	}
 	got[0].ContactIDs[0] = -1
 	if c.Interactions(acme.ID)[0].ContactIDs[0] != bob.ID {
@@ -179,15 +282,112 @@ func TestCreateInteractionValidatesAndDuplicates(t *testing.T) {
 	if status, _, _ := raw(t, "POST", c.URL+"/clients/424242/interactions", tok, "application/json", good); status != 404 {
 		t.Errorf("unknown client: HTTP %d, want 404", status)
 	}
-	if n := len(c.AllInteractions()); n != 2 {
-		t.Errorf("AllInteractions: %d, want 2", n)
+	if n := len(c.AllInteractions()); n != 4 {
+		t.Errorf("AllInteractions: %d, want 4", n)
+	}
+}
+
+// EVIDENCE.md: the list is read in pages of 100 (0-based page), has no
+// interactionDate, and notes are HTML.
+func TestInteractionsPagedWithTransformedNotes(t *testing.T) {
+	c := newFake(t)
+	acme := c.AddClient(crm.Client{Name: "Acme"})
+	tok := login(t, c)
+	u := c.URL + "/clients/" + itoa(acme.ID) + "/interactions"
+	// A note as Mail Sync posts it: escaped HTML, with a newline between
+	// blocks.
+	const note = "<p>From: Ann &lt;ann@x&gt;<br>Message-ID: &lt;m@x&gt;</p>\n<p>a &amp; b</p>"
+	for i := range 250 {
+		body, _ := json.Marshal(map[string]any{"interactionTypeId": 4, "subject": "s" + itoa(int64(i)), "interactionDate": "2026-11-20", "note": note})
+		if status, _, b := raw(t, "POST", u, tok, "application/json", string(body)); status != 201 {
+			t.Fatalf("create: HTTP %d %s", status, b)
+		}
+	}
+	want := map[string]string{
+		note: "as sent",
+		strings.ReplaceAll(html.EscapeString(note), "\n", "<br>"): "escaped",
+		strings.ReplaceAll(note, "\n", "<br>"):                    "breaks",
+		"\nFrom: Ann <ann@x>\nMessage-ID: <m@x>\n\n\na & b\n":     "stripped",
+	}
+	forms := map[string]bool{}
+	var subjects []string
+	for p, n := range []int{100, 100, 50, 0} {
+		_, _, b := raw(t, "GET", u+"?page="+itoa(int64(p)), tok, "", "")
+		var page []map[string]any
+		if err := json.Unmarshal(b, &page); err != nil || len(page) != n {
+			t.Fatalf("page %d: %d items (%v), want %d", p, len(page), err, n)
+		}
+		for _, in := range page {
+			if _, ok := in["interactionDate"]; ok {
+				t.Fatal("interactionDate in a listed interaction")
+			}
+			subjects = append(subjects, in["subject"].(string))
+			form, ok := want[in["note"].(string)]
+			if !ok {
+				t.Fatalf("note came back as %q", in["note"])
+			}
+			forms[form] = true
+		}
+	}
+	if subjects[0] != "s0" || subjects[249] != "s249" {
+		t.Errorf("order %s … %s, want oldest first", subjects[0], subjects[249])
+	}
+	if len(forms) != 4 || !forms["as sent"] || !forms["escaped"] || !forms["breaks"] || !forms["stripped"] {
+		t.Errorf("note forms %v, want as sent, escaped, breaks and stripped in one run", forms)
+	}
+}
+
+// EVIDENCE.md (the token): 12 hours; expired → 401 invalid_token with
+// WWW-Authenticate: Bearer.
+func TestTokenExpiresAfter12Hours(t *testing.T) {
+	c := newFake(t)
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	c.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	_, _, b := raw(t, "POST", c.URL+"/auth", "", "application/x-www-form-urlencoded", "username=ann&password=pw1")
+	var a map[string]any
+	if err := json.Unmarshal(b, &a); err != nil || a["expires_in"] != float64(43200) || a["token_type"] != "Bearer" {
+		t.Fatalf("auth: %s", b)
+	}
+	tok := a["access_token"].(string)
+	mu.Lock()
+	now = now.Add(12*time.Hour - time.Second)
+	mu.Unlock()
+	if status, _, _ := raw(t, "GET", c.URL+"/clients", tok, "", ""); status != 200 {
+		t.Errorf("before 12 h: HTTP %d", status)
+	}
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	req, _ := http.NewRequest("GET", c.URL+"/clients", nil)
+	req.Header.Set("Authorization", tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") || !strings.Contains(string(b), `"error":"invalid_token"`) {
+		t.Errorf("after 12 h: HTTP %d %q %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), b)
+	}
+	if status, _, b := raw(t, "POST", c.URL+"/auth", "", "application/json", `{"username":"ann","password":"wrong"}`); status != 401 || !strings.Contains(string(b), `"code":"Unauthorized"`) {
+		t.Errorf("bad password: HTTP %d %s", status, b)
 	}
 }
 
 func TestMaintenancePage(t *testing.T) {
 	c := newFake(t)
 	c.SetMaintenance(true)
+	// The first request meets the page, the second a reset.
+	if _, err := http.Get(c.URL + "/clients"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(c.URL + "/clients"); err == nil {
+		resp.Body.Close()
+		t.Error("second request in maintenance: no reset")
+	}
 	for _, p := range []string{"/auth", "/clients"} {
+		c.SetMaintenance(true)
 		method := "GET"
 		if p == "/auth" {
 			method = "POST"
@@ -228,10 +428,11 @@ func TestConnectionFaults(t *testing.T) {
 	c := newFake(t)
 	acme := c.AddClient(crm.Client{Name: "Acme"})
 	tok := login(t, c)
+	c.SetCreateAnswer(CreateObject)
 	for _, k := range []FaultKind{ConnReset, TruncatedBody, ResetAfterApply} {
 		c.SetFaults(Faults{Rate: 1, Kinds: []FaultKind{k}, Max: 1})
 		req, _ := http.NewRequest("POST", c.URL+"/clients/"+itoa(acme.ID)+"/interactions",
-			strings.NewReader(`{"interactionTypeId":1,"subject":"s","interactionDate":"2026-11-20T10:00:00Z"}`))
+			strings.NewReader(`{"interactionTypeId":1,"subject":"s","interactionDate":"2026-11-20"}`))
 		req.Header.Set("Authorization", tok)
 		before := len(c.Interactions(acme.ID))
 		resp, err := http.DefaultClient.Do(req)
@@ -258,11 +459,11 @@ func TestMessageIDs(t *testing.T) {
 		note   string
 	}{
 		{acme.ID, "From: a@acme.example\nMessage-ID: <b@x>\n\nbody"},
-		{acme.ID, "From: a@acme.example\nMessage-ID:  <a@x> \n\nbody"},
+		{acme.ID, "<p>From: a@acme.example<br>Message-ID:  &lt;a@x&gt; </p><p>body</p>"},
 		{acme.ID, "From: a@acme.example\nMessage-ID: <b@x>\n\nbody"},
 		{globex.ID, "From: g@globex.example\n\nMessage-ID: <in-the-body@x>"},
 	} {
-		b, _ := json.Marshal(crm.Interaction{InteractionTypeID: 1, Subject: "s", InteractionDate: time.Now(), Note: in.note})
+		b, _ := json.Marshal(map[string]any{"interactionTypeId": 1, "subject": "s", "interactionDate": "2026-11-20", "note": in.note})
 		if status, _, body := raw(t, "POST", c.URL+"/clients/"+itoa(in.client)+"/interactions", tok, "application/json", string(b)); status != 201 && status != 200 {
 			t.Fatalf("create interaction: HTTP %d %s", status, body)
 		}

@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"bufio"
 	"fmt"
 	"html"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,24 +20,45 @@ const DefaultNoteLimit = 20000
 // noteDateLayout is the Date line of the header block (RFC 5322 style).
 const noteDateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 
-// buildNote is the note of an Email interaction: a header block (From, To,
-// Cc, Date, Message-ID), a blank line, then the text body cut at limit
-// characters with a marker saying how much was left out. The Message-ID line
-// is how a pending upload is found again after a crash (see messageIDOfNote).
-func buildNote(m *graph.Message, body graph.Body, limit int) string {
-	var b strings.Builder
+// buildNote is the note of an Email interaction, as simple, escaped HTML
+// (ClientSuccess shows notes as HTML: plain text would lose its line breaks
+// and every <address>): a header block (From, To, Cc, Date, Message-ID) in
+// one paragraph, then the text body cut at limit characters with a marker
+// saying how much was left out, one paragraph per paragraph of the body.
+// It holds no raw newline, so a service that turns newlines into <br>
+// changes nothing. The Message-ID line is how a pending upload is found
+// again after a crash (see messageIDOfNote). The Date is shown in loc.
+func buildNote(m *graph.Message, body graph.Body, limit int, loc *time.Location) string {
+	var head []string
 	if m.From != nil {
-		fmt.Fprintf(&b, "From: %s\n", headerValue(formatRecipients([]graph.Recipient{*m.From})))
+		head = append(head, "From: "+headerValue(formatRecipients([]graph.Recipient{*m.From})))
 	}
 	if len(m.ToRecipients) > 0 {
-		fmt.Fprintf(&b, "To: %s\n", headerValue(formatRecipients(m.ToRecipients)))
+		head = append(head, "To: "+headerValue(formatRecipients(m.ToRecipients)))
 	}
 	if len(m.CcRecipients) > 0 {
-		fmt.Fprintf(&b, "Cc: %s\n", headerValue(formatRecipients(m.CcRecipients)))
+		head = append(head, "Cc: "+headerValue(formatRecipients(m.CcRecipients)))
 	}
-	fmt.Fprintf(&b, "Date: %s\n", interactionDate(m).Format(noteDateLayout))
-	fmt.Fprintf(&b, "Message-ID: %s\n\n", headerValue(m.InternetMessageID))
-	b.WriteString(cutText(bodyText(body), limit))
+	head = append(head, "Date: "+interactionDate(m).In(loc).Format(noteDateLayout))
+	head = append(head, "Message-ID: "+strings.Join(strings.Fields(m.InternetMessageID), ""))
+	var b strings.Builder
+	b.WriteString("<p>")
+	for i, h := range head {
+		if i > 0 {
+			b.WriteString("<br>")
+		}
+		b.WriteString(html.EscapeString(h))
+	}
+	b.WriteString("</p>")
+	for para := range strings.SplitSeq(cutText(bodyText(body), limit), "\n\n") {
+		para = strings.Trim(para, "\n")
+		if strings.TrimSpace(para) == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(para), "\n", "<br>"))
+		b.WriteString("</p>")
+	}
 	return b.String()
 }
 
@@ -74,11 +95,18 @@ func formatRecipients(rs []graph.Recipient) string {
 	return strings.Join(parts, ", ")
 }
 
-// headerValue keeps a header on one line: a display name holding a line
-// break must not be able to forge a Message-ID line.
+// headerValue keeps a header on one line, and a display name saying
+// "Message-ID:" has its hyphen replaced by a non-breaking one (U+2011), so
+// that no header value can forge the Message-ID that finds the note again,
+// even in a note that comes back with its lines run together.
 func headerValue(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	return messageIDLabel.ReplaceAllStringFunc(s, func(l string) string {
+		return strings.Replace(l, "-", "‑", 1)
+	})
 }
+
+var messageIDLabel = regexp.MustCompile(`(?i)message\s*-\s*id\s*:`)
 
 // bodyText returns the body as plain text. The pass asks Graph for text;
 // an HTML body (an old server ignoring the Prefer header) is stripped.
@@ -150,22 +178,68 @@ func cutText(text string, limit int) string {
 	return text
 }
 
-// messageIDOfNote returns the ledger key of the Message-ID line in the
-// header block of a note written by buildNote, or "" when it has none.
-// Only the header block (up to the first blank line) is read, so a body
-// quoting another message's headers is never mistaken for it.
+// messageIDOfNote returns the ledger key of the Message-ID of a note
+// written by buildNote, or "" when it names none. ClientSuccess may give
+// the note back as sent, HTML-escaped (again), with newlines turned into
+// <br>, or with its tags stripped (lines run together): the note is read
+// as text, undoing one layer of HTML at a time, then the first
+// "Message-ID:" at the start of a line is taken, or, when the lines were
+// run together, the first anywhere. The header block comes before the
+// body, so a body quoting another message's headers is never taken for it.
 func messageIDOfNote(note string) string {
-	sc := bufio.NewScanner(strings.NewReader(note))
-	sc.Buffer(make([]byte, 0, 4096), len(note)+1)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if line == "" {
-			return ""
+	text := note
+	// Each layer of escaping needs one round; three cover a note escaped
+	// twice over.
+	for range 4 {
+		if !htmlMarker.MatchString(text) {
+			break
 		}
-		name, value, ok := strings.Cut(line, ":")
-		if ok && strings.EqualFold(strings.TrimSpace(name), "Message-ID") {
-			return storage.LedgerKey(value)
+		text = htmlText(text)
+	}
+	var value string
+	if m := messageIDLine.FindStringSubmatchIndex(text); m != nil {
+		value = text[m[2]:]
+	} else if k := strings.Index(strings.ToLower(text), "message-id:"); k >= 0 {
+		value = text[k+len("message-id:"):]
+	} else {
+		return ""
+	}
+	value = strings.TrimLeft(value, " \t")
+	if strings.HasPrefix(value, "<") {
+		if end := strings.IndexByte(value, '>'); end > 0 {
+			return storage.LedgerKey(value[:end+1])
 		}
 	}
-	return ""
+	if end := strings.IndexAny(value, " \t\r\n"); end >= 0 {
+		value = value[:end]
+	}
+	if value == "" {
+		return ""
+	}
+	return storage.LedgerKey(value)
 }
+
+var (
+	// htmlMarker finds what only HTML holds: a block or line-break tag, or
+	// an entity. "<paul@x>" is not one.
+	htmlMarker = regexp.MustCompile(`(?i)<(br|p|div)(\s[^>]*)?/?>|</(p|div)\s*>|&(lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-f]+);`)
+	// anyTag is a tag of HTML being read as text.
+	anyTag = regexp.MustCompile(`<[^>]*>`)
+	// messageIDLine is a Message-ID line of text; its value starts at
+	// group 1.
+	messageIDLine = regexp.MustCompile(`(?im)^[ \t]*Message-ID:()`)
+)
+
+// htmlText reads one layer of HTML as text: line-break and block tags
+// become newlines, other tags go, entities are decoded.
+func htmlText(s string) string {
+	s = anyTag.ReplaceAllStringFunc(s, func(tag string) string {
+		if breakTag.MatchString(tag) {
+			return "\n"
+		}
+		return ""
+	})
+	return html.UnescapeString(s)
+}
+
+var breakTag = regexp.MustCompile(`(?i)^</?(br|p|div|tr|li)(\s[^>]*)?/?>$`)

@@ -85,6 +85,9 @@ type Engine struct {
 	// NoteLimit is how many characters of a body go into a note; 0 means
 	// DefaultNoteLimit. Longer bodies are cut with a marker.
 	NoteLimit int
+	// Location is the person's time zone: an interaction's date is the
+	// message's date there. nil means time.Local.
+	Location *time.Location
 
 	semOnce sync.Once
 	sem     chan struct{}
@@ -105,6 +108,13 @@ func (e *Engine) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+func (e *Engine) location() *time.Location {
+	if e.Location != nil {
+		return e.Location
+	}
+	return time.Local
 }
 
 func (e *Engine) logger() *slog.Logger {

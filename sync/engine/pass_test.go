@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -46,22 +48,69 @@ func TestNoteHeaderAndLimit(t *testing.T) {
 		ToRecipients:      []graph.Recipient{{EmailAddress: graph.EmailAddress{Address: "me@y.example"}}},
 		SentDateTime:      testNow,
 	}
-	note := buildNote(m, graph.Body{ContentType: "text", Content: "héllo wörld"}, 5)
+	note := buildNote(m, graph.Body{ContentType: "text", Content: "héllo wörld"}, 5, time.UTC)
 	if got := messageIDOfNote(note); got != "<a1@x.example>" {
 		t.Errorf("Message-ID of note = %q\n%s", got, note)
 	}
-	if !strings.HasSuffix(note, "\n\nhéllo\n\n[… shortened by Mail Sync: 6 more characters]") {
+	if strings.Contains(note, "\n") {
+		t.Errorf("note holds a raw newline:\n%s", note)
+	}
+	if !strings.HasSuffix(note, "<p>héllo</p><p>[… shortened by Mail Sync: 6 more characters]</p>") {
 		t.Errorf("note body not cut at 5 characters:\n%s", note)
 	}
-	if strings.Contains(note, "Cc:") || !strings.Contains(note, "Date: Mon, 09 Mar 2026 15:00:00 +0000\n") {
+	if !strings.HasPrefix(note, "<p>From: Ann Message\u2011ID: &lt;forged@x&gt; &lt;ann@x.example&gt;<br>To: me@y.example<br>Date: Mon, 09 Mar 2026 15:00:00 +0000<br>Message-ID: &lt;A1@x.example&gt;</p>") {
 		t.Errorf("header block:\n%s", note)
 	}
-	full := buildNote(m, graph.Body{ContentType: "html", Content: "<p>a &amp; b</p><style>x{}</style>c"}, 0)
-	if !strings.HasSuffix(full, "\n\na & b\nc") {
-		t.Errorf("html body:\n%s", full)
+	if in := buildNote(m, graph.Body{}, 0, time.FixedZone("", 10*3600)); !strings.Contains(in, "Date: Tue, 10 Mar 2026 01:00:00 +1000<br>") {
+		t.Errorf("Date not in the person's zone:\n%s", in)
 	}
-	if got := messageIDOfNote("From: a\n\nMessage-ID: <quoted@x>\n"); got != "" {
-		t.Errorf("Message-ID read from the body: %q", got)
+	full := buildNote(m, graph.Body{ContentType: "html", Content: "<p>a &amp; b</p><style>x{}</style>c<br>d &lt;e@f&gt;\r\n\r\nlast"}, 0, time.UTC)
+	if !strings.HasSuffix(full, "</p><p>a &amp; b<br>c<br>d &lt;e@f&gt;</p><p>last</p>") {
+		t.Errorf("html body, paragraphs kept:\n%s", full)
+	}
+}
+
+// ClientSuccess may give a note back as sent, HTML-escaped, with <br> for
+// newlines, or with its tags stripped (EVIDENCE.md, notes): the finder reads
+// the Message-ID in every form, and never one from the body.
+func TestMessageIDOfNoteInEveryForm(t *testing.T) {
+	m := &graph.Message{
+		InternetMessageID: "<A1.b+c@x.example>",
+		From:              &graph.Recipient{EmailAddress: graph.EmailAddress{Name: "Ann", Address: "ann@x.example"}},
+		SentDateTime:      testNow,
+	}
+	note := buildNote(m, graph.Body{ContentType: "text", Content: "Hi\n\n> Message-ID: <quoted@x>\n> more"}, 0, time.UTC)
+	strip := func(s string) string {
+		return html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(s, ""))
+	}
+	stripLines := func(s string) string {
+		return html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(strings.ReplaceAll(s, "<br>", "\n"), "\n"))
+	}
+	forms := map[string]string{
+		"as sent":                 note,
+		"escaped":                 html.EscapeString(note),
+		"escaped twice":           html.EscapeString(html.EscapeString(note)),
+		"escaped, <br>":           strings.ReplaceAll(html.EscapeString(note+"\n"), "\n", "<br>"),
+		"tags stripped":           strip(note),
+		"stripped keeping lines":  stripLines(note),
+		"tags stripped, entities": regexp.MustCompile(`<[^>]*>`).ReplaceAllString(note, ""),
+		"sanitized wrapper":       `<div class="note">` + note + `</div>`,
+		"old plain text":          "From: Ann <ann@x.example>\nDate: x\nMessage-ID: <A1.b+c@x.example>\n\nHi",
+	}
+	for name, n := range forms {
+		if got := messageIDOfNote(n); got != "<a1.b+c@x.example>" {
+			t.Errorf("%s: Message-ID = %q\n%s", name, got, n)
+		}
+	}
+	for name, n := range map[string]string{
+		"plain body quote": "From: a\n\nbody\n",
+		"empty":            "",
+		"no header":        "<p>Hello</p>",
+		"id left empty":    "<p>From: a<br>Message-ID: </p><p>body</p>",
+	} {
+		if got := messageIDOfNote(n); got != "" {
+			t.Errorf("%s: Message-ID = %q, want none", name, got)
+		}
 	}
 }
 

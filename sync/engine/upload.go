@@ -53,7 +53,7 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 			TypeID:     crm.InteractionTypeEmail,
 			Subject:    interactionSubject(it.msg),
 			Date:       interactionDate(it.msg),
-			Note:       buildNote(it.msg, body, p.limit),
+			Note:       buildNote(it.msg, body, p.limit, p.e.location()),
 			ContactIDs: j.contactIDs,
 			Created:    p.start,
 		}
@@ -135,9 +135,10 @@ func (p *pass) post(ctx context.Context, j storage.PendingJob) error {
 	created, err := p.crm.CreateInteraction(ctx, j.ClientID, crm.Interaction{
 		InteractionTypeID: j.TypeID,
 		Subject:           j.Subject,
-		InteractionDate:   j.Date,
-		Note:              j.Note,
-		ContactIDs:        j.ContactIDs,
+		// ClientSuccess takes a day: the message's day where the person is.
+		InteractionDate: j.Date.In(p.e.location()),
+		Note:            j.Note,
+		ContactIDs:      j.ContactIDs,
 	})
 	if err != nil {
 		return err

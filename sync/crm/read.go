@@ -1,0 +1,547 @@
+package crm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The readers below take an answer's bytes and accept every shape public
+// evidence shows ClientSuccess giving (and the plausible neighbours): one
+// object, an array or null; numbers as JSON numbers or numeric strings;
+// dates as YYYY-MM-DD, RFC 3339, zone-less or epoch milliseconds; a list
+// bare or wrapped in {"data":…} / {"content":…}. What they cannot read is
+// a *shapeError naming the keys and types that came back, never a value.
+
+// shapeError says that an answer had a shape the reader cannot use.
+type shapeError struct {
+	want string // what was expected, in words: "a contact object or null"
+	got  string // the shape that came: keys and types
+}
+
+func (e *shapeError) Error() string {
+	return fmt.Sprintf("expected %s, got %s", e.want, e.got)
+}
+
+// errShape is matched by errors.Is for every *shapeError.
+var errShape = errors.New("unreadable answer")
+
+func (e *shapeError) Is(target error) bool { return target == errShape }
+
+func unreadable(want string, raw []byte) error {
+	return &shapeError{want: want, got: shapeOf(raw)}
+}
+
+// shapeOf describes JSON without its values: "object{id:number,
+// note:string}", "array[3] of object{…}", "null", or "not JSON (N bytes)".
+func shapeOf(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "an empty body"
+	}
+	var v any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		return fmt.Sprintf("not JSON (%d bytes)", len(raw))
+	}
+	return describe(v, 2)
+}
+
+func describe(v any, depth int) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		if len(x) == 0 {
+			return "array[0]"
+		}
+		if depth == 0 {
+			return fmt.Sprintf("array[%d]", len(x))
+		}
+		return fmt.Sprintf("array[%d] of %s", len(x), describe(x[0], depth-1))
+	case map[string]any:
+		if depth == 0 {
+			return "object"
+		}
+		keys := slices.Sorted(func(yield func(string) bool) {
+			for k := range x {
+				if !yield(k) {
+					return
+				}
+			}
+		})
+		const most = 12
+		parts := make([]string, 0, min(len(keys), most)+1)
+		for i, k := range keys {
+			if i == most {
+				parts = append(parts, fmt.Sprintf("…%d more", len(keys)-most))
+				break
+			}
+			parts = append(parts, safeKey(k)+":"+describe(x[k], depth-1))
+		}
+		return "object{" + strings.Join(parts, ",") + "}"
+	}
+	return "unknown"
+}
+
+// safeKey keeps a key printable and short: keys are names, but an answer
+// could use values as keys.
+func safeKey(k string) string {
+	if len(k) > 32 {
+		k = k[:32] + "…"
+	}
+	return strconv.Quote(k)[1 : len(strconv.Quote(k))-1]
+}
+
+type object = map[string]json.RawMessage
+
+func isNull(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// decodeObject reads raw as an object; ok is false for anything else.
+func decodeObject(raw []byte) (object, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, false
+	}
+	var o object
+	if json.Unmarshal(raw, &o) != nil {
+		return nil, false
+	}
+	return o, true
+}
+
+// decodeList reads raw as an array, or as an object wrapping one under
+// "data", "content", "results" or "items"; ok is false for anything else.
+func decodeList(raw []byte) ([]json.RawMessage, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var l []json.RawMessage
+		if json.Unmarshal(raw, &l) != nil {
+			return nil, false
+		}
+		return l, true
+	}
+	if o, ok := decodeObject(raw); ok {
+		for _, k := range []string{"data", "content", "results", "items"} {
+			if v, ok := o[k]; ok {
+				if isNull(v) {
+					return nil, true
+				}
+				return decodeList(v)
+			}
+		}
+	}
+	return nil, false
+}
+
+// field returns the first of keys present and not null in o.
+func field(o object, keys ...string) (json.RawMessage, bool) {
+	for _, k := range keys {
+		if v, ok := o[k]; ok && !isNull(v) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// readID reads an id: a JSON integer or a string of digits.
+func readID(raw json.RawMessage) (int64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+		raw = []byte(strings.TrimSpace(s))
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(string(raw), 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return 0, false
+		}
+		n = int64(f)
+	}
+	return n, n > 0
+}
+
+func readString(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func readBool(raw json.RawMessage) (bool, bool) {
+	var b bool
+	if json.Unmarshal(raw, &b) == nil {
+		return b, true
+	}
+	if s, ok := readString(raw); ok {
+		b, err := strconv.ParseBool(s)
+		return b, err == nil
+	}
+	return false, false
+}
+
+func readInt(raw json.RawMessage) (int, bool) {
+	raw = bytes.TrimSpace(raw)
+	if string(raw) == "0" || string(raw) == `"0"` {
+		return 0, true
+	}
+	n, ok := readID(raw)
+	return int(n), ok && n <= math.MaxInt32
+}
+
+// timeLayouts are the date and date-time forms ClientSuccess answers with
+// (EVIDENCE.md: bare YYYY-MM-DD common, date-times as ISO 8601), without
+// and with a zone; zone-less ones are read as UTC.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	time.DateOnly,
+}
+
+// readTime reads a date or date-time string, or epoch milliseconds (a
+// number or a string of digits).
+func readTime(raw json.RawMessage) (time.Time, bool) {
+	if s, ok := readString(raw); ok {
+		s = strings.TrimSpace(s)
+		for _, l := range timeLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return t, true
+			}
+		}
+		raw = json.RawMessage(s)
+	}
+	ms, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
+	if err != nil || ms < 0 || ms > 1e14 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms).UTC(), true
+}
+
+// readContact reads one contact object: v1 has clientId; the v2 search has
+// tenantClientId (the v1 client id, EVIDENCE.md: "likely") and
+// tenantClient, which may be a name or an object with an id.
+func readContact(raw json.RawMessage) (Contact, bool) {
+	o, ok := decodeObject(raw)
+	if !ok {
+		return Contact{}, false
+	}
+	var c Contact
+	v, ok := field(o, "id", "contactId")
+	if !ok {
+		return Contact{}, false
+	}
+	if c.ID, ok = readID(v); !ok {
+		return Contact{}, false
+	}
+	if v, ok := field(o, "clientId", "tenantClientId"); ok {
+		c.ClientID, _ = readID(v)
+	}
+	if c.ClientID == 0 {
+		if v, ok := field(o, "tenantClient", "client"); ok {
+			if co, ok := decodeObject(v); ok {
+				if id, ok := field(co, "id"); ok {
+					c.ClientID, _ = readID(id)
+				}
+			}
+		}
+	}
+	if c.ClientID == 0 {
+		return Contact{}, false
+	}
+	if v, ok := field(o, "email", "emailAddress"); ok {
+		c.Email, _ = readString(v)
+	}
+	if v, ok := field(o, "firstName"); ok {
+		c.FirstName, _ = readString(v)
+	}
+	if v, ok := field(o, "lastName"); ok {
+		c.LastName, _ = readString(v)
+	}
+	if v, ok := field(o, "modifiedTime", "modifiedDateTime", "modifiedDate", "lastModifiedDate"); ok {
+		c.Modified, _ = readTime(v)
+	}
+	return c, true
+}
+
+// readContacts reads GET /contacts?email= (EVIDENCE.md: one object or
+// null) and GET /contacts/search (an array), accepting either shape from
+// either call.
+func readContacts(raw []byte) ([]Contact, error) {
+	const want = "a contact object, an array of contacts, or null"
+	if isNull(raw) {
+		return nil, nil
+	}
+	if l, ok := decodeList(raw); ok {
+		out := make([]Contact, 0, len(l))
+		for _, e := range l {
+			c, ok := readContact(e)
+			if !ok {
+				return nil, unreadable(want, raw)
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	if c, ok := readContact(raw); ok {
+		return []Contact{c}, nil
+	}
+	return nil, unreadable(want, raw)
+}
+
+// readContactPage reads a page of GET /v2/contact/search: {"data":[…],
+// "page","last",…}. When "last" is missing it is worked out from
+// totalPages, or from a page shorter than size.
+func readContactPage(raw []byte, page, size int) (ContactPage, error) {
+	const want = `a page object {"data":[contacts],"last":…}`
+	o, ok := decodeObject(raw)
+	if !ok {
+		return ContactPage{}, unreadable(want, raw)
+	}
+	l, ok := decodeList(raw)
+	if !ok {
+		return ContactPage{}, unreadable(want, raw)
+	}
+	var p ContactPage
+	for _, e := range l {
+		c, ok := readContact(e)
+		if !ok {
+			return ContactPage{}, unreadable(want, raw)
+		}
+		p.Contacts = append(p.Contacts, c)
+	}
+	switch {
+	case hasBool(o, "last"):
+		p.Last, _ = readBool(o["last"])
+	case hasInt(o, "totalPages"):
+		n, _ := readInt(o["totalPages"])
+		p.Last = page+1 >= n
+	default:
+		p.Last = len(l) < size
+	}
+	// An empty page ends the search whatever it says, so a server that
+	// never says "last" cannot keep a caller asking forever.
+	if len(l) == 0 {
+		p.Last = true
+	}
+	return p, nil
+}
+
+func hasBool(o object, k string) bool {
+	v, ok := field(o, k)
+	if !ok {
+		return false
+	}
+	_, ok = readBool(v)
+	return ok
+}
+
+func hasInt(o object, k string) bool {
+	v, ok := field(o, k)
+	if !ok {
+		return false
+	}
+	_, ok = readInt(v)
+	return ok
+}
+
+// readClient reads GET /clients/{id}.
+func readClient(raw []byte) (Client, error) {
+	o, ok := decodeObject(raw)
+	if ok {
+		if v, ok := field(o, "id"); ok {
+			if id, ok := readID(v); ok {
+				c := Client{ID: id}
+				if v, ok := field(o, "name"); ok {
+					c.Name, _ = readString(v)
+				}
+				return c, nil
+			}
+		}
+	}
+	return Client{}, unreadable(`a client object {"id","name"}`, raw)
+}
+
+// readInteraction reads one interaction object (EVIDENCE.md: id, note,
+// createdDateTime, clientId, interactionTypeId, contactIds, subject, …; no
+// interactionDate).
+func readInteraction(raw json.RawMessage) (Interaction, bool) {
+	o, ok := decodeObject(raw)
+	if !ok {
+		return Interaction{}, false
+	}
+	var in Interaction
+	v, ok := field(o, "id")
+	if !ok {
+		return Interaction{}, false
+	}
+	if in.ID, ok = readID(v); !ok {
+		return Interaction{}, false
+	}
+	if v, ok := field(o, "note", "sanitizedNote"); ok {
+		if in.Note, ok = readString(v); !ok {
+			return Interaction{}, false
+		}
+	}
+	if v, ok := field(o, "clientId"); ok {
+		in.ClientID, _ = readID(v)
+	}
+	if v, ok := field(o, "interactionTypeId"); ok {
+		in.InteractionTypeID, _ = readInt(v)
+	}
+	if v, ok := field(o, "subject"); ok {
+		in.Subject, _ = readString(v)
+	}
+	if v, ok := field(o, "createdDateTime", "createdDate", "createdTime"); ok {
+		in.Created, _ = readTime(v)
+	}
+	if v, ok := field(o, "interactionDate"); ok {
+		in.InteractionDate, _ = readTime(v)
+	}
+	if v, ok := field(o, "contactIds"); ok {
+		var ids []json.RawMessage
+		if json.Unmarshal(v, &ids) == nil {
+			for _, e := range ids {
+				if id, ok := readID(e); ok {
+					in.ContactIDs = append(in.ContactIDs, id)
+				}
+			}
+		}
+	}
+	return in, true
+}
+
+// readInteractions reads one page of GET /clients/{id}/interactions: an
+// array (EVIDENCE.md), or a page object wrapping one.
+func readInteractions(raw []byte) ([]Interaction, error) {
+	const want = "an array of interactions"
+	if isNull(raw) {
+		return nil, nil
+	}
+	l, ok := decodeList(raw)
+	if !ok {
+		return nil, unreadable(want, raw)
+	}
+	out := make([]Interaction, 0, len(l))
+	for _, e := range l {
+		in, ok := readInteraction(e)
+		if !ok {
+			return nil, unreadable(want, raw)
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// errRefused is a create answered 2xx with the body null: EVIDENCE.md (POST
+// /v1/clients/{id}/interactions) records a refused create answering 200
+// null.
+var errRefused = errors.New("refused without a reason")
+
+// readCreated reads the answer to a create: 201 with the object (its id),
+// 201 with an empty body and a Location header ending in the new id, or
+// 200 null (refused). EVIDENCE.md: all three occur.
+func readCreated(raw []byte, location string) (int64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && string(raw) != "null" {
+		if in, ok := readInteraction(raw); ok {
+			return in.ID, nil
+		}
+		if o, ok := decodeObject(raw); ok {
+			if v, ok := field(o, "data"); ok {
+				if in, ok := readInteraction(v); ok {
+					return in.ID, nil
+				}
+			}
+		}
+	}
+	if location != "" {
+		if id, ok := idOfLocation(location); ok {
+			return id, nil
+		}
+		return 0, &shapeError{want: "a Location ending in the new id", got: "a Location without one"}
+	}
+	if string(raw) == "null" {
+		return 0, errRefused
+	}
+	return 0, unreadable("the created object, or an empty body with a Location header", raw)
+}
+
+// idOfLocation reads the id at the end of a Location URL or path.
+func idOfLocation(loc string) (int64, bool) {
+	u, err := url.Parse(strings.TrimSpace(loc))
+	if err != nil {
+		return 0, false
+	}
+	return readID(json.RawMessage(path.Base(strings.TrimRight(u.Path, "/"))))
+}
+
+// readAuth reads POST /auth: {"access_token","token_type","expires_in"}
+// (EVIDENCE.md), expires_in a number or a numeric string.
+func readAuth(raw []byte) (AuthResponse, error) {
+	o, ok := decodeObject(raw)
+	var a AuthResponse
+	if ok {
+		if v, ok := field(o, "access_token", "accessToken", "token"); ok {
+			a.AccessToken, _ = readString(v)
+		}
+		if v, ok := field(o, "token_type"); ok {
+			a.TokenType, _ = readString(v)
+		}
+		if v, ok := field(o, "expires_in", "expiresIn"); ok {
+			a.ExpiresIn, _ = readInt(v)
+		}
+	}
+	if a.AccessToken == "" {
+		return AuthResponse{}, unreadable(`{"access_token","expires_in"}`, raw)
+	}
+	return a, nil
+}
+
+// readErrorMessage returns the human text of an error answer, shortened:
+// userMessage (EVIDENCE.md: {"userMessage":…} on 4xx), else message, else
+// the code of an OAuth-style {"error":…}. error_description is never read:
+// the recorded invalid_token answers repeat the token in it.
+func readErrorMessage(raw []byte) string {
+	o, ok := decodeObject(raw)
+	if !ok {
+		return ""
+	}
+	for _, k := range []string{"userMessage", "message", "error"} {
+		if v, ok := field(o, k); ok {
+			if s, ok := readString(v); ok && strings.TrimSpace(s) != "" {
+				s = strings.Join(strings.Fields(s), " ")
+				if r := []rune(s); len(r) > 200 {
+					s = string(r[:200]) + "…"
+				}
+				return s
+			}
+		}
+	}
+	return ""
+}
