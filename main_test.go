@@ -28,6 +28,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/graphtest"
 	"mailsync/sync/graphtest/chromium"
 	"mailsync/sync/sandbox"
 )
@@ -215,17 +216,15 @@ func (e *e2e) connect(t *testing.T, answer func(url string) error) result {
 }
 
 // autoApproveGet answers the sign-in like a browser would under the
-// identity fake's AutoApprove: a GET that follows the redirect to the
-// loopback callback.
+// identity fake's AutoApprove: a GET that follows the identity platform's
+// self-posting form to the loopback callback.
 func autoApproveGet(u string) error {
-	resp, err := http.Get(u)
+	status, _, err := graphtest.Browse(u)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("loopback answered %s", resp.Status)
+	if status != http.StatusOK {
+		return fmt.Errorf("loopback answered %d %s", status, http.StatusText(status))
 	}
 	return nil
 }

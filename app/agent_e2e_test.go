@@ -11,8 +11,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +27,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
+	"mailsync/sync/graphtest"
 	"mailsync/sync/sandbox"
 )
 
@@ -130,12 +129,9 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	resp, err := http.Get(u)
-	if err != nil {
+	if _, _, err := graphtest.Browse(u); err != nil {
 		t.Fatalf("visit the sign-in URL: %v", err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	// Connecting starts a pass by itself; wait for it to end.
 	var st engine.Status
 	traytest.Eventually(t, "connected and the first pass done", func() bool {

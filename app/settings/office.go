@@ -21,8 +21,12 @@ var permissions = []struct{ scope, purpose string }{
 	{"User.Read", "Read your profile, so Mail Sync knows which addresses are your own."},
 	{"offline_access", "Keep syncing without asking you to sign in every hour."},
 	{"Mail.Read", "Read your email to find messages with your ClientSuccess contacts."},
-	{"Mail.Send", "Reserved for sending email from ClientSuccess. Mail Sync never sends email by itself."},
 }
+
+// notAsked says why Mail.Send, which ClientSuccess's own integration asks
+// for, is not in the list.
+const notAsked = "Mail Sync does not ask for Mail.Send. ClientSuccess's own web integration asks for it " +
+	"because it sends email from ClientSuccess's servers; Mail Sync never sends email, so it cannot send as you."
 
 // disconnectMessage is the question the Disconnect confirmation asks.
 const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess."
@@ -109,7 +113,7 @@ func newOfficePage(w *Window) *officePage {
 	p.root = page(SectionOffice,
 		p.signedOut, p.waiting, p.connected, p.reconnect, p.errText,
 		widget.NewSeparator(),
-		permTitle, perms,
+		permTitle, perms, wrapped(notAsked),
 	)
 	return p
 }

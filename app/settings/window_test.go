@@ -78,7 +78,7 @@ func sampleDecisions() []agentapi.Decision {
 
 func TestConnectWaitCancel(t *testing.T) {
 	h := newHarness(t, signedOut())
-	h.wantText("Connect your Office 365 mailbox", "[Connect Office 365]", "Not connected", "Mail.Send", "never sends email by itself")
+	h.wantText("Connect your Office 365 mailbox", "[Connect Office 365]", "Not connected", "Mail Sync does not ask for Mail.Send", "Mail Sync never sends email")
 	h.tap("Connect Office 365", "Connect")
 
 	h.publish(waiting())

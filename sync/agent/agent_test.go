@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"errors"
-	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
+	"mailsync/sync/graphtest"
 	"mailsync/sync/match"
 	"mailsync/sync/remote"
 	"mailsync/sync/sandbox"
@@ -83,13 +83,9 @@ func (f *fixture) open(t *testing.T) {
 // background, as a browser would, while the agent waits for the callback.
 func (f *fixture) browse(u string) error {
 	go func() {
-		resp, err := http.Get(u)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				err = errors.New("loopback answered " + resp.Status)
-			}
+		status, _, err := graphtest.Browse(u)
+		if err == nil && status != http.StatusOK {
+			err = errors.New("loopback answered " + http.StatusText(status))
 		}
 		f.opened <- err
 	}()

@@ -24,8 +24,11 @@ import (
 
 // Scopes are the delegated permissions Mail Sync asks for, exactly: sign-in
 // and profile (openid profile email User.Read), a refresh token
-// (offline_access), and the mailbox (Mail.Read, Mail.Send).
-var Scopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read", "Mail.Send"}
+// (offline_access), and reading the mailbox (Mail.Read). Mail.Send is not
+// asked for: Mail Sync never sends mail, and a stolen refresh token must not
+// be able to. A person who consented to Mail.Send with an older version keeps
+// working: asking for fewer scopes than were consented is allowed.
+var Scopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read"}
 
 // DefaultSignInTimeout is how long SignIn.Run waits for the browser when
 // SignIn.Timeout is zero.
@@ -128,9 +131,12 @@ type SignIn struct {
 // redirect URI http://localhost:PORT/, which Entra accepts for a public
 // client registered with http://localhost.
 //
-// A callback whose Host header is not this loopback address and port, or
-// whose state is wrong or missing, gets a 400 page and Run keeps waiting: a
-// stray request cannot end the sign-in. The first callback with the right
+// The sign-in URL asks for response_mode=form_post: the answer is a form the
+// browser POSTs to the listener. A GET carrying a code (or an error) is
+// refused with a 400 page, so a code that ever sat in a URL is never
+// redeemed. A callback whose Host header is not this loopback address and
+// port, or whose state is wrong or missing, gets a 400 page and Run keeps
+// waiting: a stray request cannot end the sign-in. The first callback with the right
 // state ends it: ErrDeclined for access_denied, an error in words for any
 // other error, or the exchanged token. Run returns ErrTimedOut after
 // Timeout, and the context's error when ctx is done. On every return the
@@ -162,6 +168,9 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 	state := rand.Text()
 	authURL := cfg.AuthCodeURL(state,
 		oauth2.S256ChallengeOption(verifier),
+		// The answer comes as a form POSTed to the listener, so the code
+		// never sits in a URL, the browser's history or a Referer.
+		oauth2.SetAuthURLParam("response_mode", "form_post"),
 		// Lets a person with several Microsoft accounts pick the mailbox.
 		oauth2.SetAuthURLParam("prompt", "select_account"))
 
@@ -223,6 +232,10 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 	}
 }
 
+// maxCallbackForm bounds the form the browser posts: code, state,
+// session_state, or an error with its description.
+const maxCallbackForm = 64 << 10
+
 type callbackResult struct {
 	res *Result
 	err error
@@ -257,12 +270,24 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		writePage(w, http.StatusMethodNotAllowed, pageRejected, "Mail Sync's sign-in address only answers the browser's redirect.")
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		if q.Has("code") || q.Has("error") || q.Has("state") {
+			writePage(w, http.StatusBadRequest, pageRejected, "Mail Sync takes the sign-in answer only as a form Microsoft's page sends; an answer in a link is refused. Finish signing in from the page Mail Sync opened.")
+			return
+		}
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writePage(w, http.StatusMethodNotAllowed, pageRejected, "Mail Sync's sign-in address only answers the sign-in page's form.")
 		return
 	}
-	q := r.URL.Query()
+	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackForm)
+	if err := r.ParseForm(); err != nil {
+		writePage(w, http.StatusBadRequest, pageRejected, "The sign-in answer could not be read.")
+		return
+	}
+	q := r.PostForm
 	if st := q.Get("state"); st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(c.state)) != 1 {
 		writePage(w, http.StatusBadRequest, pageRejected, "This link does not belong to the sign-in Mail Sync is waiting for. Finish signing in from the page Mail Sync opened.")
 		return
@@ -288,7 +313,10 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res.err = personError("Microsoft answered the sign-in without a code; Mail Sync is not connected.")
 		writePage(w, http.StatusBadRequest, pageFailed, res.err.Error())
 	default:
-		tok, err := c.cfg.Exchange(c.ctx, q.Get("code"), oauth2.VerifierOption(c.verifier))
+		// scope on redemption, as MSAL sends it: the token is for exactly
+		// these scopes, whatever else was consented to before.
+		tok, err := c.cfg.Exchange(c.ctx, q.Get("code"), oauth2.VerifierOption(c.verifier),
+			oauth2.SetAuthURLParam("scope", strings.Join(c.cfg.Scopes, " ")))
 		if err != nil {
 			res.err = classifyTokenError("sign in", err)
 			writePage(w, http.StatusOK, pageFailed, "Mail Sync could not finish signing in: "+messageOf(res.err))
@@ -396,7 +424,7 @@ func writePage(w http.ResponseWriter, status int, kind pageKind, message string)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	// The callback URL carries the authorization code: never send it on.
+	// Nothing of the sign-in is sent on from these pages.
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +14,9 @@ import (
 
 // TestSignInInChromium drives the whole sign-in through a real headless
 // Chromium: the browser opens the sign-in URL, the fake's page is answered
-// with its Accept and then its Cancel button, and the browser follows the
-// redirect to the loopback listener.
+// with its Accept and then its Cancel button, and the browser posts the
+// answer (response_mode=form_post) to the loopback listener, which takes no
+// answer in a URL.
 func TestSignInInChromium(t *testing.T) {
 	if !chromium.Available() {
 		t.Skip("no Chromium at " + chromium.Path + "; install the chromium package to run the browser sign-in test")
@@ -33,14 +35,17 @@ func TestSignInInChromium(t *testing.T) {
 		err      error
 		page     string
 		clickErr error
+		authURL  string
 	}
 	run := func(button string) outcome {
 		pages := make(chan string, 1)
 		clickErrs := make(chan error, 1)
+		urls := make(chan string, 1)
 		s := &graph.SignIn{
 			Config:  graph.OAuthConfig(id.Authority(), id.ClientID()),
 			Timeout: time.Minute,
 			Open: func(u string) error {
+				urls <- u
 				go func() {
 					page, err := chromium.Click(bctx, u, button)
 					pages <- page
@@ -50,7 +55,7 @@ func TestSignInInChromium(t *testing.T) {
 			},
 		}
 		res, err := s.Run(ctx)
-		return outcome{res, err, <-pages, <-clickErrs}
+		return outcome{res, err, <-pages, <-clickErrs, <-urls}
 	}
 
 	o := run("accept")
@@ -63,6 +68,19 @@ func TestSignInInChromium(t *testing.T) {
 	}
 	if !strings.Contains(page, "Connected — you can close this tab") {
 		t.Errorf("page after Accept = %q", page)
+	}
+	u, err := url.Parse(o.authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query().Get("scope"); !sameScopes(got, sixScopes) || len(strings.Fields(got)) != 6 {
+		t.Errorf("the authorize URL asks for %q, want exactly %q", got, sixScopes)
+	}
+	if got := u.Query().Get("response_mode"); got != "form_post" {
+		t.Errorf("response_mode = %q, want form_post", got)
+	}
+	if st := id.Stats(); st.AuthorizeResponseMode != "form_post" || !sameScopes(st.RedemptionScope, sixScopes) {
+		t.Errorf("the identity platform saw response_mode %q and redemption scope %q", st.AuthorizeResponseMode, st.RedemptionScope)
 	}
 	if !id.ValidAccessToken(res.Token.AccessToken) || res.Token.RefreshToken == "" {
 		t.Error("Accept gave no usable token")

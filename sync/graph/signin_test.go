@@ -3,7 +3,6 @@ package graph_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,16 +85,19 @@ func callbackOf(t *testing.T, authURL string) (port, state string) {
 	return ru.Port(), u.Query().Get("state")
 }
 
-// browse GETs u and follows redirects, as a browser does, returning the
-// final status and page.
-func browse(u string) (int, string, error) {
-	resp, err := http.Get(u)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+// browse GETs u and follows redirects and the identity platform's
+// self-posting form, as a browser does, returning the final status and page.
+func browse(u string) (int, string, error) { return graphtest.Browse(u) }
+
+// sixScopes is what Mail Sync asks for, no more.
+const sixScopes = "openid profile email User.Read offline_access Mail.Read"
+
+// sameScopes reports whether the space-separated lists hold the same scopes.
+func sameScopes(a, b string) bool {
+	x, y := strings.Fields(a), strings.Fields(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // browser stands in for the person's browser: open visits the sign-in URL
@@ -113,6 +115,24 @@ func browser(visit func(u string) (string, error)) (open func(u string) error, p
 		}()
 		return nil
 	}, ch
+}
+
+// postWithHost POSTs form to u with the given Host header ("" for u's).
+func postWithHost(u string, form url.Values, host string) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 func getWithHost(u, host string) (int, error) {
@@ -165,7 +185,7 @@ func TestOAuthConfig(t *testing.T) {
 	if cfg.Endpoint.AuthStyle != oauth2.AuthStyleInParams || cfg.ClientSecret != "" || cfg.ClientID != "client-1" {
 		t.Errorf("not a public client: %+v", cfg)
 	}
-	want := []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read", "Mail.Send"}
+	want := []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read"}
 	if !slices.Equal(cfg.Scopes, want) {
 		t.Errorf("scopes = %v, want %v", cfg.Scopes, want)
 	}
@@ -197,8 +217,14 @@ func TestSignInSuccess(t *testing.T) {
 	if len(state) < 20 {
 		t.Errorf("state %q is too short to be unguessable", state)
 	}
-	if params.Get("scope") != strings.Join(graph.Scopes, " ") {
-		t.Errorf("scope = %q", params.Get("scope"))
+	if !sameScopes(params.Get("scope"), sixScopes) {
+		t.Errorf("scope = %q, want exactly %q", params.Get("scope"), sixScopes)
+	}
+	if params.Get("response_mode") != "form_post" {
+		t.Errorf("response_mode = %q, want form_post", params.Get("response_mode"))
+	}
+	if got := id.Stats().RedemptionScope; !sameScopes(got, sixScopes) {
+		t.Errorf("code redeemed with scope %q, want %q", got, sixScopes)
 	}
 
 	if page := <-pages; !strings.Contains(page, "Connected — you can close this tab") {
@@ -215,7 +241,7 @@ func TestSignInSuccess(t *testing.T) {
 	// The listener is gone: a second callback, even with the right state,
 	// cannot connect.
 	assertClosed(t, port)
-	if _, err := getWithHost("http://127.0.0.1:"+port+"/?code=again&state="+url.QueryEscape(state), ""); !errors.Is(err, syscall.ECONNREFUSED) {
+	if _, err := postWithHost("http://127.0.0.1:"+port+"/", url.Values{"code": {"again"}, "state": {state}}, ""); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("second callback: err = %v, want connection refused", err)
 	}
 }
@@ -227,7 +253,10 @@ func TestSignInIgnoresStrayCallbacks(t *testing.T) {
 	defer cancel()
 
 	type stray struct {
-		name, path, host string
+		name string
+		form url.Values // POSTed; nil for a GET of path
+		path string
+		host string
 	}
 	checked := make(chan error, 1)
 	s := &graph.SignIn{Config: graph.OAuthConfig(id.Authority(), id.ClientID())}
@@ -235,15 +264,24 @@ func TestSignInIgnoresStrayCallbacks(t *testing.T) {
 		port, state := callbackOf(t, u)
 		base := "http://127.0.0.1:" + port
 		strays := []stray{
-			{"wrong state", "/?code=forged&state=not-the-state", ""},
-			{"missing state", "/?code=forged", ""},
-			{"error without state", "/?error=access_denied", ""},
-			{"foreign Host", "/?code=forged&state=" + url.QueryEscape(state), "attacker.example:" + port},
-			{"Host with other port", "/?code=forged&state=" + url.QueryEscape(state), "localhost:1"},
+			{"wrong state", url.Values{"code": {"forged"}, "state": {"not-the-state"}}, "", ""},
+			{"missing state", url.Values{"code": {"forged"}}, "", ""},
+			{"error without state", url.Values{"error": {"access_denied"}}, "", ""},
+			{"foreign Host", url.Values{"code": {"forged"}, "state": {state}}, "", "attacker.example:" + port},
+			{"Host with other port", url.Values{"code": {"forged"}, "state": {state}}, "", "localhost:1"},
+			// The right state in a link: a code in a URL is never taken.
+			{"code in a GET", nil, "/?code=forged&state=" + url.QueryEscape(state), ""},
+			{"error in a GET", nil, "/?error=access_denied&state=" + url.QueryEscape(state), ""},
 		}
 		go func() {
 			for _, st := range strays {
-				status, err := getWithHost(base+st.path, st.host)
+				var status int
+				var err error
+				if st.form != nil {
+					status, err = postWithHost(base+"/", st.form, st.host)
+				} else {
+					status, err = getWithHost(base+st.path, st.host)
+				}
 				if err != nil || status != http.StatusBadRequest {
 					checked <- errors.New(st.name + ": status " + strconv.Itoa(status) + ", err " + errString(err) + "; want 400")
 					return
@@ -366,13 +404,8 @@ func answerSignInPage(authURL, action string) (string, error) {
 	if m == nil {
 		return "", errors.New("no sign-in form on the page: " + page)
 	}
-	resp, err := http.PostForm(authURL, url.Values{"request": {m[1]}, "action": {action}})
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
+	_, page, err = graphtest.BrowsePost(authURL, url.Values{"request": {m[1]}, "action": {action}})
+	return page, err
 }
 
 func TestSignInDeclined(t *testing.T) {
@@ -407,7 +440,7 @@ func TestSignInProviderError(t *testing.T) {
 		"error_description": {"AADSTS50000: There was an error issuing a token.\r\nTrace ID: 1234\r\nTimestamp: now"},
 		"state":             {state},
 	}
-	if status, _, err := browse("http://localhost:" + port + "/?" + q.Encode()); err != nil || status != http.StatusOK {
+	if status, err := postWithHost("http://localhost:"+port+"/", q, ""); err != nil || status != http.StatusOK {
 		t.Fatalf("callback: %d %v", status, err)
 	}
 	r := wait(t, out)

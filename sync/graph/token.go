@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +142,7 @@ func (ts *TokenSource) Client(ctx context.Context) *http.Client {
 // failures through remote.ShouldRetry within ts.Retry.
 func (ts *TokenSource) renew() (*oauth2.Token, error) {
 	for attempt := 1; ; attempt++ {
-		tok, err := ts.cfg.TokenSource(ts.ctx, &oauth2.Token{RefreshToken: ts.refresh}).Token()
+		tok, err := refreshGrant(ts.ctx, ts.cfg, ts.refresh)
 		if err == nil {
 			return tok, nil
 		}
@@ -277,4 +280,83 @@ func AccountFromIDToken(idToken string) (Account, error) {
 		a.Email = c.PreferredUsername
 	}
 	return a, nil
+}
+
+// maxTokenAnswer bounds a token endpoint answer read into memory.
+const maxTokenAnswer = 1 << 20
+
+// refreshGrant redeems refreshToken at cfg's token endpoint with cfg.Scopes
+// as scope, as MSAL does: the access token is then for exactly Mail Sync's
+// scopes, even when the grant holds more (Mail.Send, consented to by older
+// versions). x/oauth2's own refresh sends no scope, hence this request. A
+// refused or unreadable answer is an *oauth2.RetrieveError, as x/oauth2
+// gives, so that classifyTokenError reads both alike.
+func refreshGrant(ctx context.Context, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {refreshToken},
+		"client_id":     {cfg.ClientID},
+		"scope":         {strings.Join(cfg.Scopes, " ")},
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.Endpoint.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	hc, ok := ctx.Value(oauth2.HTTPClient).(*http.Client)
+	if !ok {
+		hc = remote.NewHTTPClient(nil)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswer))
+	if err != nil {
+		return nil, err
+	}
+	return parseTokenAnswer(resp, body)
+}
+
+// parseTokenAnswer reads a token endpoint answer (RFC 6749 section 5): a 2xx
+// JSON object with access_token, or an error object. expires_in may be a
+// number or a string of digits (both seen from Microsoft's endpoints); the
+// other fields stay in Extra (id_token, scope).
+func parseTokenAnswer(resp *http.Response, body []byte) (*oauth2.Token, error) {
+	var raw map[string]any
+	jsonErr := json.Unmarshal(body, &raw)
+	str := func(k string) string {
+		s, _ := raw[k].(string)
+		return s
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || jsonErr != nil || str("access_token") == "" {
+		re := &oauth2.RetrieveError{Response: resp, Body: body}
+		if jsonErr == nil {
+			re.ErrorCode, re.ErrorDescription, re.ErrorURI = str("error"), str("error_description"), str("error_uri")
+		}
+		if re.ErrorCode == "" && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			// A 2xx that is no token: as x/oauth2 says it, without the body.
+			return nil, errors.New("oauth2: server response missing access_token")
+		}
+		return nil, re
+	}
+	tok := &oauth2.Token{
+		AccessToken:  str("access_token"),
+		TokenType:    str("token_type"),
+		RefreshToken: str("refresh_token"),
+	}
+	var secs int64
+	switch v := raw["expires_in"].(type) {
+	case float64:
+		secs = int64(v)
+	case string:
+		secs, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if secs > 0 {
+		tok.ExpiresIn = secs
+		tok.Expiry = time.Now().Add(time.Duration(secs) * time.Second)
+	}
+	return tok.WithExtra(raw), nil
 }

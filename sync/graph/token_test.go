@@ -360,3 +360,32 @@ func TestSignInIDTokenFromFake(t *testing.T) {
 	}
 	var _ oauth2.TokenSource = (*graph.TokenSource)(nil)
 }
+
+// A person who connected when Mail Sync still asked for Mail.Send keeps
+// working: the refresh asks for exactly the six scopes (scope sent as MSAL
+// sends it), which the wider grant covers.
+func TestTokenSourceRefreshesAnOlderWiderGrant(t *testing.T) {
+	id := newIdentity(t)
+	id.AutoApprove(true)
+	wide := graph.OAuthConfig(id.Authority(), id.ClientID())
+	wide.Scopes = append(wide.Scopes, "Mail.Send")
+	s := &graph.SignIn{Config: wide, Open: func(u string) error { go browse(u); return nil }}
+	res, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatalf("sign in with the older scopes: %v", err)
+	}
+	ts := graph.NewTokenSource(context.Background(), graph.OAuthConfig(id.Authority(), id.ClientID()), res.Token.RefreshToken, func(string) error { return nil })
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatalf("refresh of the older grant: %v", err)
+	}
+	if !id.ValidAccessToken(tok.AccessToken) {
+		t.Error("the refreshed access token is not one the identity platform issued")
+	}
+	if got := id.Stats().RefreshScope; !sameScopes(got, sixScopes) {
+		t.Errorf("refresh sent scope %q, want exactly %q", got, sixScopes)
+	}
+	if got, _ := tok.Extra("scope").(string); strings.Contains(got, "Mail.Send") {
+		t.Errorf("the refreshed token is for %q, which includes Mail.Send", got)
+	}
+}

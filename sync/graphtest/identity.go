@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -36,6 +37,13 @@ type IdentityAccount struct {
 type IdentityStats struct {
 	TokenRequests     int // every request to /oauth2/v2.0/token, failed ones included
 	AuthorizeRequests int // GET /oauth2/v2.0/authorize (sign-in pages asked for)
+	// AuthorizeScope, RedemptionScope and RefreshScope are the scope
+	// parameter of the last authorize request, code redemption and
+	// refresh, as sent ("" when it was left out).
+	AuthorizeScope, RedemptionScope, RefreshScope string
+	// AuthorizeResponseMode is the response_mode of the last authorize
+	// request, as sent.
+	AuthorizeResponseMode string
 }
 
 // Identity is a fake Microsoft identity platform (Entra ID, v2.0 endpoints)
@@ -45,7 +53,12 @@ type IdentityStats struct {
 //
 // The authorize endpoint checks the request like Entra does (client id,
 // loopback redirect URI, response_type=code, the scopes Mail Sync needs, a
-// PKCE S256 challenge, a state) and renders a sign-in page labelled
+// PKCE S256 challenge, a state) and answers the redirect URI the way
+// response_mode asks (Entra v2-oauth2-auth-code-flow): query (the default for
+// a code) as a 302 with the answer in the query, fragment in the fragment,
+// form_post as an HTML page whose form POSTs code and state (and
+// session_state, as Entra adds) to the redirect URI by itself, with a Submit
+// button for a browser without script. It renders a sign-in page labelled
 // "Microsoft 365 sandbox" with an Accept (id "accept") and a Cancel (id
 // "cancel") button. The token endpoint redeems each code once, checks the
 // redirect URI and the PKCE verifier, issues a new refresh token on every
@@ -78,6 +91,7 @@ type Identity struct {
 
 type idpRequest struct {
 	clientID, redirectURI, state, challenge, scope, nonce string
+	responseMode                                          string
 }
 
 type idpCode struct {
@@ -92,8 +106,10 @@ type idpRefresh struct {
 	revoked         string // AADSTS code, when revoked
 }
 
-// RequiredScopes are the scopes the fake's authorize endpoint insists on.
-var RequiredScopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read", "Mail.Send"}
+// RequiredScopes are the scopes the fake's authorize endpoint insists on:
+// what Mail Sync needs, no more (a sign-in may ask for more, as older
+// versions asked for Mail.Send too).
+var RequiredScopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read"}
 
 var scopeWords = map[string]string{
 	"openid":         "Sign you in",
@@ -246,9 +262,11 @@ func (id *Identity) authorizePage(w http.ResponseWriter, r *http.Request) {
 	id.mu.Lock()
 	id.stats.AuthorizeRequests++
 	auto := id.autoApprove
+	q := r.URL.Query()
+	id.stats.AuthorizeScope = q.Get("scope")
+	id.stats.AuthorizeResponseMode = q.Get("response_mode")
 	id.mu.Unlock()
 
-	q := r.URL.Query()
 	if cid := q.Get("client_id"); cid != IdentityClientID {
 		idpErrorPage(w, http.StatusBadRequest, "AADSTS700016: Application with identifier '"+cid+"' was not found in the directory 'Microsoft 365 sandbox'.")
 		return
@@ -263,8 +281,15 @@ func (id *Identity) authorizePage(w http.ResponseWriter, r *http.Request) {
 		idpErrorPage(w, http.StatusBadRequest, "AADSTS900144: The request body must contain the following parameter: 'state' (the sandbox insists on it).")
 		return
 	}
+	mode := q.Get("response_mode")
+	switch mode {
+	case "", "query", "fragment", "form_post":
+	default:
+		idpErrorPage(w, http.StatusBadRequest, "AADSTS900144: The value '"+mode+"' of the parameter 'response_mode' is not valid.")
+		return
+	}
 	fail := func(code, desc string) {
-		idpRedirect(w, r, redirectURI, url.Values{"error": {code}, "error_description": {desc}, "state": {state}})
+		idpRedirect(w, r, redirectURI, mode, url.Values{"error": {code}, "error_description": {desc}, "state": {state}})
 	}
 	if q.Get("response_type") != "code" {
 		fail("unsupported_response_type", "AADSTS700054: response_type '"+q.Get("response_type")+"' is not enabled for the application.")
@@ -279,12 +304,13 @@ func (id *Identity) authorizePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := idpRequest{
-		clientID:    IdentityClientID,
-		redirectURI: redirectURI,
-		state:       state,
-		challenge:   q.Get("code_challenge"),
-		scope:       q.Get("scope"),
-		nonce:       q.Get("nonce"),
+		clientID:     IdentityClientID,
+		redirectURI:  redirectURI,
+		state:        state,
+		challenge:    q.Get("code_challenge"),
+		scope:        q.Get("scope"),
+		nonce:        q.Get("nonce"),
+		responseMode: mode,
 	}
 	if auto {
 		id.approve(w, r, req)
@@ -335,7 +361,7 @@ func (id *Identity) authorizeAnswer(w http.ResponseWriter, r *http.Request) {
 	case "accept":
 		id.approve(w, r, req)
 	default:
-		idpRedirect(w, r, req.redirectURI, url.Values{
+		idpRedirect(w, r, req.redirectURI, req.responseMode, url.Values{
 			"error":             {"access_denied"},
 			"error_subcode":     {"cancel"},
 			"error_description": {"AADSTS65004: User declined to consent to access the app."},
@@ -349,7 +375,12 @@ func (id *Identity) approve(w http.ResponseWriter, r *http.Request, req idpReque
 	id.mu.Lock()
 	id.codes[code] = &idpCode{req: req, expires: time.Now().Add(10 * time.Minute)}
 	id.mu.Unlock()
-	idpRedirect(w, r, req.redirectURI, url.Values{"code": {code}, "state": {req.state}})
+	idpRedirect(w, r, req.redirectURI, req.responseMode, url.Values{
+		"code": {code}, "state": {req.state},
+		// Entra adds the session's id; a client must ignore what it
+		// does not use.
+		"session_state": {idpGUID()},
+	})
 }
 
 // token answers POST /oauth2/v2.0/token.
@@ -415,8 +446,34 @@ func (id *Identity) redeemCode(w http.ResponseWriter, f url.Values) {
 	case f.Get("code_verifier") == "" || idpS256(f.Get("code_verifier")) != c.req.challenge:
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.")
 	default:
-		id.issueLocked(w, c.req.clientID, c.req.scope, c.req.nonce)
+		id.stats.RedemptionScope = f.Get("scope")
+		granted, ok := idpGrantScope(c.req.scope, f.Get("scope"))
+		if !ok {
+			idpTokenError(w, http.StatusBadRequest, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '"+c.req.clientID+"'. Send an interactive authorization request for this user and resource.")
+			return
+		}
+		id.issueLocked(w, c.req.clientID, c.req.scope, granted, c.req.nonce)
 	}
+}
+
+// idpGrantScope is what a token request asking for scope gets from a grant
+// of consented: the scopes asked for when each of them was consented to (a
+// request may ask for fewer, never more), all consented ones when it asks
+// for none.
+func idpGrantScope(consented, scope string) (string, bool) {
+	if strings.TrimSpace(scope) == "" {
+		return consented, true
+	}
+	have := map[string]bool{}
+	for _, s := range strings.Fields(consented) {
+		have[strings.ToLower(s)] = true
+	}
+	for _, s := range strings.Fields(scope) {
+		if !have[strings.ToLower(s)] {
+			return "", false
+		}
+	}
+	return scope, true
 }
 
 func (id *Identity) redeemRefresh(w http.ResponseWriter, f url.Values) {
@@ -432,13 +489,21 @@ func (id *Identity) redeemRefresh(w http.ResponseWriter, f url.Values) {
 	case rt.clientID != f.Get("client_id"):
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", 70000, "Provided grant is invalid or malformed: the refresh token belongs to another application.")
 	default:
+		id.stats.RefreshScope = f.Get("scope")
+		granted, ok := idpGrantScope(rt.scope, f.Get("scope"))
+		if !ok {
+			idpTokenError(w, http.StatusBadRequest, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '"+rt.clientID+"'. Send an interactive authorization request for this user and resource.")
+			return
+		}
 		rt.used = true
-		id.issueLocked(w, rt.clientID, rt.scope, "")
+		id.issueLocked(w, rt.clientID, rt.scope, granted, "")
 	}
 }
 
-// issueLocked answers a successful token request. id.mu is held.
-func (id *Identity) issueLocked(w http.ResponseWriter, clientID, scope, nonce string) {
+// issueLocked answers a successful token request: an access token for
+// granted, a refresh token that keeps the whole consented grant. id.mu is
+// held.
+func (id *Identity) issueLocked(w http.ResponseWriter, clientID, consented, granted, nonce string) {
 	access := rand.Text() + rand.Text()
 	refresh := rand.Text() + rand.Text() + rand.Text()
 	now := time.Now()
@@ -462,7 +527,7 @@ func (id *Identity) issueLocked(w http.ResponseWriter, clientID, scope, nonce st
 	idToken := idpJWT(claims)
 
 	id.access[access] = now.Add(id.lifetime)
-	id.refresh[refresh] = &idpRefresh{clientID: clientID, scope: scope}
+	id.refresh[refresh] = &idpRefresh{clientID: clientID, scope: consented}
 	id.issued = append(id.issued, access, refresh, idToken)
 
 	expiresIn := int((id.lifetime + time.Second - 1) / time.Second)
@@ -470,7 +535,7 @@ func (id *Identity) issueLocked(w http.ResponseWriter, clientID, scope, nonce st
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"token_type":     "Bearer",
-		"scope":          scope,
+		"scope":          granted,
 		"expires_in":     expiresIn,
 		"ext_expires_in": expiresIn,
 		"access_token":   access,
@@ -540,20 +605,55 @@ func idpMissingScopes(scope string) []string {
 	return missing
 }
 
-func idpRedirect(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+// idpRedirect sends the browser back to redirectURI with params, the way
+// response mode asks.
+func idpRedirect(w http.ResponseWriter, r *http.Request, redirectURI, mode string, params url.Values) {
 	u, err := url.Parse(redirectURI)
 	if err != nil {
 		idpErrorPage(w, http.StatusBadRequest, "AADSTS50011: The redirect URI is malformed.")
 		return
 	}
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
+	switch mode {
+	case "form_post":
+		type field struct{ Name, Value string }
+		var fields []field
+		for _, k := range slices.Sorted(maps.Keys(params)) {
+			for _, v := range params[k] {
+				fields = append(fields, field{k, v})
+			}
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Frame-Options", "DENY")
+		// The page's one script submits the form; form-action limits
+		// where it may go.
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; form-action "+u.Scheme+"://"+u.Host)
+		w.WriteHeader(http.StatusOK)
+		_ = idpFormPostTemplate.Execute(w, map[string]any{"Action": u.String(), "Fields": fields})
+		return
+	case "fragment":
+		u.Fragment = ""
+		u.RawFragment = params.Encode()
+	default:
+		q := u.Query()
+		for k, v := range params {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
 	}
-	u.RawQuery = q.Encode()
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
+
+// idpFormPostTemplate is the page Entra answers response_mode=form_post
+// with: a form named hiddenform that a script submits at once.
+var idpFormPostTemplate = template.Must(template.New("formpost").Parse(`<html><head><title>Working...</title></head>
+<body><form method="POST" name="hiddenform" id="hiddenform" action="{{.Action}}">
+{{range .Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}" />
+{{end}}<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit" /></noscript>
+</form><script language="javascript">window.setTimeout(function(){document.forms[0].submit()}, 0);</script></body></html>
+`))
 
 // idpTokenError writes Entra's token endpoint error JSON.
 func idpTokenError(w http.ResponseWriter, status int, code string, aadsts int, desc string) {

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ import (
 	"mailsync/sync/graphtest"
 )
 
-var scopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read", "Mail.Send"}
+var scopes = []string{"openid", "profile", "email", "User.Read", "offline_access", "Mail.Read"}
 
 func newIdentity(t *testing.T) (*graphtest.Identity, *oauth2.Config) {
 	t.Helper()
@@ -255,7 +257,7 @@ func TestIdentityAuthorizeValidates(t *testing.T) {
 			return []oauth2.AuthCodeOption{challenge}
 		}, 400, ""},
 		{"missing scope", func(c *oauth2.Config) []oauth2.AuthCodeOption {
-			c.Scopes = scopes[:6]
+			c.Scopes = scopes[:5]
 			return []oauth2.AuthCodeOption{challenge}
 		}, 302, "invalid_scope"},
 		{"no PKCE", func(c *oauth2.Config) []oauth2.AuthCodeOption { return nil }, 302, "invalid_request"},
@@ -308,10 +310,14 @@ func TestIdentitySignInPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(b)
-	for _, want := range []string{"Microsoft 365 sandbox", "Ada Lovelace", "ada@contoso.example", `id="accept"`, `id="cancel"`, "Read your mail", "Send mail as you"} {
+	for _, want := range []string{"Microsoft 365 sandbox", "Ada Lovelace", "ada@contoso.example", `id="accept"`, `id="cancel"`, "Read your mail"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("sign-in page lacks %q", want)
 		}
+	}
+	// The page lists what is asked for, and Mail Sync no longer asks to send.
+	if strings.Contains(page, "Send mail as you") {
+		t.Error("the sign-in page asks to send mail, which was not requested")
 	}
 	// A form answered twice, or never shown, is refused.
 	form := url.Values{"request": {"never-shown"}, "action": {"accept"}}
@@ -325,5 +331,92 @@ func TestIdentitySignInPage(t *testing.T) {
 	}
 	if s := id.Stats(); s.AuthorizeRequests != 1 {
 		t.Errorf("AuthorizeRequests = %d, want 1", s.AuthorizeRequests)
+	}
+}
+
+// response_mode=form_post answers with a page whose form posts code and state
+// to the redirect URI, as Entra does; nothing of the answer is in a URL.
+func TestIdentityFormPost(t *testing.T) {
+	id, cfg := newIdentity(t)
+	id.AutoApprove(true)
+	got := make(chan url.Values, 1)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.RawQuery != "" {
+			t.Errorf("callback %s %s, want a POST without a query", r.Method, r.URL)
+		}
+		_ = r.ParseForm()
+		got <- r.PostForm
+		_, _ = io.WriteString(w, "taken")
+	}))
+	defer cb.Close()
+	c := *cfg
+	c.RedirectURL = strings.Replace(cb.URL, "127.0.0.1", "localhost", 1) + "/"
+	verifier := oauth2.GenerateVerifier()
+	authURL := c.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("response_mode", "form_post"))
+
+	resp, err := noRedirect.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Location") != "" || strings.Contains(resp.Header.Get("Location"), "code=") {
+		t.Fatalf("form_post answer: status %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !strings.Contains(string(page), "document.forms[0].submit()") || !strings.Contains(string(page), `method="POST"`) {
+		t.Fatalf("form_post page does not submit itself: %s", page)
+	}
+	status, body, err := graphtest.Browse(authURL)
+	if err != nil || status != http.StatusOK || body != "taken" {
+		t.Fatalf("browse: %d %q %v", status, body, err)
+	}
+	form := <-got
+	if form.Get("state") != "st" || form.Get("code") == "" {
+		t.Fatalf("posted form %v", form)
+	}
+	tok, err := c.Exchange(context.Background(), form.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("exchange of the posted code: %v", err)
+	}
+}
+
+// A token request may ask for fewer scopes than were consented to, never
+// more: a grant that holds Mail.Send (an older sign-in) still refreshes for
+// the six scopes, and one without it cannot gain it.
+func TestIdentityScopeOnTokenRequests(t *testing.T) {
+	id, cfg := newIdentity(t)
+	wide := *cfg
+	wide.Scopes = append(slices.Clone(scopes), "Mail.Send")
+	tok, err := approve(t, id, &wide)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(rt, scope string) (map[string]any, int) {
+		resp, err := http.PostForm(cfg.Endpoint.TokenURL, url.Values{
+			"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {id.ClientID()}, "scope": {scope},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return out, resp.StatusCode
+	}
+	six := strings.Join(scopes, " ")
+	out, status := refresh(tok.RefreshToken, six)
+	if status != http.StatusOK || out["scope"] != six {
+		t.Fatalf("refresh for fewer scopes: %d %v", status, out["scope"])
+	}
+	if got := id.Stats().RefreshScope; got != six {
+		t.Errorf("RefreshScope = %q", got)
+	}
+	narrow, err := approve(t, id, cfg)()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, status = refresh(narrow.RefreshToken, six+" Mail.Send")
+	if status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+		t.Fatalf("refresh for a scope never consented: %d %v", status, out)
 	}
 }

@@ -71,7 +71,7 @@ func shots() []shot {
 	signedOut := engine.Status{State: engine.SignedOut, CRMUser: crmUser}
 	waiting := signedOut
 	waiting.Connecting = true
-	waiting.SignInURL = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21&response_type=code&scope=openid+profile+email+offline_access+User.Read+Mail.Read+Mail.Send"
+	waiting.SignInURL = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21&response_type=code&scope=openid+profile+email+offline_access+User.Read+Mail.Read&response_mode=form_post"
 	idle := connectedIdle()
 	syncing := connectedIdle()
 	syncing.State, syncing.Progress = engine.Syncing, &engine.Progress{Done: 18, Total: 38}
