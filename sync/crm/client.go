@@ -421,7 +421,7 @@ func (a *API) readError(k call, status int, err error) error {
 		return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent, Status: status,
 			Message: "ClientSuccess refused it without saying why (it answered null)", Err: err}
 	}
-	msg := "ClientSuccess answered " + k.op + " in a shape Mail Sync cannot read: " + err.Error()
+	msg := "ClientSuccess answered in a shape Mail Sync cannot read: " + err.Error()
 	if k.unsafe {
 		return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: status,
 			Message: msg, Err: fmt.Errorf("%w: %w", ErrAmbiguous, err)}
