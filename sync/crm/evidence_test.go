@@ -578,7 +578,7 @@ func TestEvidenceErrors(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
 		r := newReplay(t, map[string]answer{
 			"POST /v1/clients/7/interactions": {400, nil, `{"userMessage":"Subject is required","developerMessage":"x","status":400}`},
-			"GET /v1/clients/7": {503, map[string]string{"Content-Type": "text/html"}, `<!DOCTYPE html><html><title>System Maintenance</title></html>`},
+			"GET /v1/clients/7":               {503, map[string]string{"Content-Type": "text/html"}, `<!DOCTYPE html><html><title>System Maintenance</title></html>`},
 		})
 		_, err := r.api().CreateInteraction(context.Background(), 7, email("s"))
 		if err == nil || !strings.Contains(err.Error(), "Subject is required") {
@@ -613,7 +613,10 @@ func TestUnreadableShapeIsPermanentAndNamed(t *testing.T) {
 			func(a *crm.API) error { _, err := a.ContactsByEmail(context.Background(), "a@x"); return err },
 			[]string{"look up contact", `contacts:string`, `total:number`}},
 		"v2 page": {"GET /v2/contact/search", `[{"id":"` + secret + `"}]`,
-			func(a *crm.API) error { _, err := a.SearchContacts(context.Background(), 0, 0, time.Time{}); return err },
+			func(a *crm.API) error {
+				_, err := a.SearchContacts(context.Background(), 0, 0, time.Time{})
+				return err
+			},
 			[]string{"search contacts (v2)", `array[1] of object{id:string}`}},
 		"interactions": {"GET /v1/clients/7/interactions", `{"error":false,"items":"` + secret + `"}`,
 			func(a *crm.API) error { _, err := a.Interactions(context.Background(), 7); return err },
