@@ -54,3 +54,34 @@ func TestRulesImportNoClient(t *testing.T) {
 		t.Errorf("%s is linked by sync/match; the rules take their own types", d)
 	}
 }
+
+// TestOnlyStorageImportsBbolt: storage speaks the domain, so no package
+// but storage (and its own tests) may import bbolt; anyone else would come
+// to depend on the layout of the state file.
+func TestOnlyStorageImportsBbolt(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f",
+		`{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	storageSeen := false
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		for _, imp := range f[1:] {
+			if imp != "go.etcd.io/bbolt" && !strings.HasPrefix(imp, "go.etcd.io/bbolt/") {
+				continue
+			}
+			if f[0] == "mailsync/storage" {
+				storageSeen = true
+				continue
+			}
+			t.Errorf("%s imports %s; only mailsync/storage may", f[0], imp)
+		}
+	}
+	if !storageSeen {
+		t.Fatal("mailsync/storage imports no bbolt package; the check would prove nothing")
+	}
+}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -82,7 +83,8 @@ func CRMAccount(username string) string { return strings.ToLower(strings.TrimSpa
 // previous user, signed out or not), the contacts cache and the uploads not
 // yet confirmed are forgotten: their client and contact ids belong to that
 // account. dropped is how many pending uploads went. The ledger stays; it
-// is kept per account.
+// is kept per account. The first account ever recorded adopts the uploads
+// recorded under no account (a file migrated while nobody was signed in).
 func (s *Store) SwitchCRMUser(username string) (dropped int, err error) {
 	account := CRMAccount(username)
 	err = s.db.Update(func(tx *bolt.Tx) error {
@@ -91,12 +93,9 @@ func (s *Store) SwitchCRMUser(username string) (dropped int, err error) {
 			return err
 		}
 		if prev == "" {
-			// Written before the account was kept: the user signed in then.
-			m, err := readMeta(tx)
-			if err != nil {
+			if err := adoptUnowned(tx, account); err != nil {
 				return err
 			}
-			prev = CRMAccount(m.CRMUser)
 		}
 		if prev != "" && prev != account {
 			dropped = tx.Bucket(bucketPending).Stats().KeyN
@@ -121,4 +120,48 @@ func (s *Store) SwitchCRMUser(username string) (dropped int, err error) {
 // account taught stays until another account signs in (SwitchCRMUser).
 func (s *Store) SignOutCRM() error {
 	return s.UpdateMeta(func(m *Meta) { m.CRMUser = "" })
+}
+
+// adoptUnowned files the ledger entries and pending jobs recorded under no
+// account under account.
+func adoptUnowned(tx *bolt.Tx, account string) error {
+	if account == "" {
+		return nil
+	}
+	ledger := tx.Bucket(bucketLedger)
+	type kv struct {
+		key string
+		v   []byte
+	}
+	var unowned []kv
+	c := ledger.Cursor()
+	for k, v := c.Seek([]byte{0}); len(k) > 0 && k[0] == 0; k, v = c.Next() {
+		_, key := splitLedgerDBKey(k)
+		unowned = append(unowned, kv{key, bytes.Clone(v)})
+	}
+	for _, e := range unowned {
+		if err := ledger.Delete(ledgerDBKey("", e.key)); err != nil {
+			return err
+		}
+		// An entry the account already has would be newer: keep it.
+		dst := ledgerDBKey(account, e.key)
+		if ledger.Get(dst) == nil {
+			if err := ledger.Put(dst, e.v); err != nil {
+				return err
+			}
+		}
+	}
+	jobs, err := pendingJobs(tx)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if j.Account == "" {
+			j.Account = account
+			if err := putJSON(tx, bucketPending, pendingKey(j.Key, j.ClientID), j); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -13,8 +13,10 @@ import (
 )
 
 // The ledger is what makes an upload happen at most once per client: every
-// interaction created in ClientSuccess is recorded under the message's
-// internetMessageId. An upload is first recorded as a PendingJob
+// interaction created in ClientSuccess is recorded under the ClientSuccess
+// account (CRMAccount) and the message's internetMessageId. Client ids are
+// numbers each ClientSuccess account hands out, so an upload to client 7 of
+// one account says nothing of client 7 of another. An upload is first recorded as a PendingJob
 // (StartUploads), then the interaction is posted, then RecordUpload records
 // it in the ledger and drops the job in one transaction. A job still
 // pending when a pass starts was interrupted between those steps; the
@@ -64,10 +66,23 @@ const (
 	Pending                 // started and not confirmed: the next pass resolves it
 )
 
-// ledgerEntry returns the ledger entry of a key; ok is false when nothing
-// was uploaded for it.
-func ledgerEntry(tx *bolt.Tx, key string) (e LedgerEntry, ok bool, err error) {
-	err = getJSON(tx, bucketLedger, key, &e)
+// ledgerDBKey is where the ledger keeps the entry of a message (its
+// LedgerKey) for an account: the account, a NUL, the message key. A message
+// key holds no NUL, so the last NUL ends the account.
+func ledgerDBKey(account, key string) []byte {
+	return []byte(account + "\x00" + key)
+}
+
+// splitLedgerDBKey is the inverse of ledgerDBKey.
+func splitLedgerDBKey(k []byte) (account, key string) {
+	i := bytes.LastIndexByte(k, 0)
+	return string(k[:i]), string(k[i+1:])
+}
+
+// ledgerEntry returns the ledger entry of a message for an account; ok is
+// false when nothing was uploaded for it.
+func ledgerEntry(tx *bolt.Tx, account, key string) (e LedgerEntry, ok bool, err error) {
+	err = getJSON(tx, bucketLedger, string(ledgerDBKey(account, key)), &e)
 	if errors.Is(err, ErrNotFound) {
 		return LedgerEntry{}, false, nil
 	}
@@ -80,7 +95,7 @@ func (s *Store) UploadStates(account string, ts []Target) ([]UploadState, error)
 	out := make([]UploadState, len(ts))
 	err := s.db.View(func(tx *bolt.Tx) error {
 		for i, t := range ts {
-			e, _, err := ledgerEntry(tx, t.Key)
+			e, _, err := ledgerEntry(tx, account, t.Key)
 			if err != nil {
 				return err
 			}
@@ -100,14 +115,14 @@ func (s *Store) UploadStates(account string, ts []Target) ([]UploadState, error)
 }
 
 // RecordUpload records that the pending job j was created in ClientSuccess
-// as interaction interactionID at at, and drops the job, in one
-// transaction: both happen or neither. Recording the same upload twice
+// (account j.Account) as interaction interactionID at at, and drops the
+// job, in one transaction: both happen or neither. Recording the same upload twice
 // keeps the first. Concurrent calls share commits.
 func (s *Store) RecordUpload(j PendingJob, interactionID int64, at time.Time) error {
 	up := Upload{ClientID: j.ClientID, InteractionID: interactionID, At: at}
 	// Batch may run the function more than once; it is idempotent.
 	err := s.db.Batch(func(tx *bolt.Tx) error {
-		e, _, err := ledgerEntry(tx, j.Key)
+		e, _, err := ledgerEntry(tx, j.Account, j.Key)
 		if err != nil {
 			return err
 		}
@@ -117,7 +132,7 @@ func (s *Store) RecordUpload(j PendingJob, interactionID int64, at time.Time) er
 		if j.Received.After(e.Received) {
 			e.Received = j.Received
 		}
-		if err := putJSON(tx, bucketLedger, j.Key, e); err != nil {
+		if err := putJSON(tx, bucketLedger, string(ledgerDBKey(j.Account, j.Key)), e); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketPending).Delete([]byte(pendingKey(j.Key, j.ClientID)))
@@ -156,9 +171,10 @@ func pruneLedger(tx *bolt.Tx, cutoff time.Time) (int, error) {
 }
 
 // MessagesUploadedSince counts the messages with at least one upload
-// recorded at or after t ("synced today").
+// recorded at or after t ("synced today"), for any account; a message
+// uploaded for two accounts counts once.
 func (s *Store) MessagesUploadedSince(t time.Time) (int, error) {
-	n := 0
+	seen := map[string]bool{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
 			var e LedgerEntry
@@ -166,12 +182,13 @@ func (s *Store) MessagesUploadedSince(t time.Time) (int, error) {
 				return fmt.Errorf("storage: read ledger %q: %w", k, err)
 			}
 			if slices.ContainsFunc(e.Uploads, func(u Upload) bool { return !u.At.Before(t) }) {
-				n++
+				_, key := splitLedgerDBKey(k)
+				seen[key] = true
 			}
 			return nil
 		})
 	})
-	return n, err
+	return len(seen), err
 }
 
 // FinishPass records the end of a successful pass in one transaction, after

@@ -242,3 +242,36 @@ func TestLedgerKeyFoldsLikeANoteHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerIsPerAccount: client 7 of one ClientSuccess account is not
+// client 7 of another.
+func TestLedgerIsPerAccount(t *testing.T) {
+	s := openTest(t)
+	ann, bob := CRMAccount("Ann@Contoso.example"), CRMAccount("bob@fabrikam.example")
+	key := LedgerKey("<m@x.example>")
+	if err := s.RecordUpload(PendingJob{Account: ann, Key: key, ClientID: 7, Received: t0}, 1, t0); err != nil {
+		t.Fatal(err)
+	}
+	if st := uploadState(t, s, ann, key, 7); st != Uploaded {
+		t.Errorf("ann's upload = %v, want Uploaded", st)
+	}
+	if st := uploadState(t, s, CRMAccount(" ANN@contoso.example"), key, 7); st != Uploaded {
+		t.Errorf("ann's upload, spelt otherwise = %v, want Uploaded", st)
+	}
+	if st := uploadState(t, s, bob, key, 7); st != NotUploaded {
+		t.Errorf("bob's client 7 = %v, want NotUploaded", st)
+	}
+	if err := s.RecordUpload(PendingJob{Account: bob, Key: key, ClientID: 7, Received: t0}, 2, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.MessagesUploadedSince(t0); err != nil || n != 1 {
+		t.Errorf("messages uploaded = %d, %v; one message for two accounts is one", n, err)
+	}
+	// Pruning goes by received time, whoever uploaded.
+	if err := s.FinishPass(t0.Add(time.Second), t0, func(*Meta) {}); err != nil {
+		t.Fatal(err)
+	}
+	if uploadState(t, s, ann, key, 7) != NotUploaded || uploadState(t, s, bob, key, 7) != NotUploaded {
+		t.Error("pruning kept an old entry")
+	}
+}

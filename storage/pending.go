@@ -13,7 +13,8 @@ import (
 // holds the whole interaction, so that it can be posted again after a crash
 // without the message being listed again.
 type PendingJob struct {
-	Key        string    `json:"key"` // ledger key of the message
+	Account    string    `json:"account,omitempty"` // the ClientSuccess account (CRMAccount) it goes to
+	Key        string    `json:"key"`               // ledger key of the message
 	ClientID   int64     `json:"clientId"`
 	Received   time.Time `json:"received"`
 	TypeID     int       `json:"interactionTypeId"`
@@ -67,14 +68,22 @@ func (s *Store) DropPending(jobs ...PendingJob) error {
 func (s *Store) PendingJobs() ([]PendingJob, error) {
 	var out []PendingJob
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
-			var j PendingJob
-			if err := json.Unmarshal(v, &j); err != nil {
-				return fmt.Errorf("storage: read pending job %q: %w", k, err)
-			}
-			out = append(out, j)
-			return nil
-		})
+		var err error
+		out, err = pendingJobs(tx)
+		return err
+	})
+	return out, err
+}
+
+func pendingJobs(tx *bolt.Tx) ([]PendingJob, error) {
+	var out []PendingJob
+	err := tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
+		var j PendingJob
+		if err := json.Unmarshal(v, &j); err != nil {
+			return fmt.Errorf("storage: read pending job %q: %w", k, err)
+		}
+		out = append(out, j)
+		return nil
 	})
 	return out, err
 }

@@ -2,6 +2,15 @@
 // directory (ledger, pending uploads, caches, decisions, settings) and the
 // secrets in the OS keyring. Nothing here imports a GUI or the network.
 //
+// Callers speak of what is kept, never of where: every operation (connect a
+// mailbox, switch the ClientSuccess user, record an upload, finish a pass…)
+// is one method that runs in one transaction, and no transaction, bucket or
+// key name leaves the package. Each file keeps one thing: accounts.go the
+// Microsoft and ClientSuccess accounts, ledger.go what was uploaded,
+// pending.go uploads not yet confirmed, contacts.go the contacts cache,
+// decisions.go the Activity list, cache.go values read from Microsoft 365,
+// settings.go the person's choices, migrate.go older layouts.
+//
 // The data directory is 0700 and the state file 0600. bbolt's file lock
 // makes the agent single-instance: a second Open of the same file fails
 // after a short wait with ErrLocked instead of hanging.
@@ -20,8 +29,13 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the layout of the state file this build reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout of the state file this build reads and
+// writes. Open migrates older files (see migrate.go):
+//
+//	1: the ledger keyed by message only
+//	2: the ledger keyed by ClientSuccess account and message; pending jobs
+//	   name their account
+const SchemaVersion = 2
 
 // FileName is the name of the state file in the data directory.
 const FileName = "state.db"
@@ -124,15 +138,17 @@ func (s *Store) init() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
+		n := SchemaVersion // a new file has nothing to migrate
 		if v := meta.Get(keySchema); v != nil {
-			var n int
 			if err := json.Unmarshal(v, &n); err != nil {
 				return fmt.Errorf("storage: read schema version: %w", err)
 			}
-			if n > SchemaVersion {
-				return ErrNewerSchema
-			}
-			// Older versions would be migrated here.
+		}
+		if n > SchemaVersion {
+			return ErrNewerSchema
+		}
+		if err := migrate(tx, n); err != nil {
+			return err
 		}
 		b, _ := json.Marshal(SchemaVersion)
 		return meta.Put(keySchema, b)

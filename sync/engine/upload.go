@@ -47,6 +47,7 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 			continue
 		}
 		j.pending = storage.PendingJob{
+			Account:    p.account,
 			Key:        it.key,
 			ClientID:   j.clientID,
 			Received:   it.msg.ReceivedDateTime,
