@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -19,7 +21,6 @@ import (
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
-	"mailsync/sync/remote"
 )
 
 // session is the API a command talks to: the running agent over its socket,
@@ -77,8 +78,20 @@ func desktopHooks(cfg agent.Config, env Env) agent.Hooks {
 	}
 }
 
-// Status prints where syncing stands.
+// Status prints where syncing stands. Before Mail Sync has ever run there
+// is no state to read: it says so and creates nothing.
 func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, storage.FileName)); errors.Is(err, fs.ErrNotExist) {
+		// The agent creates the state file before it listens, so none runs.
+		if asJSON {
+			return writeJSON(env.Stdout, struct {
+				SetUp     bool   `json:"setUp"`
+				StateName string `json:"stateName"`
+			}{false, "Not set up yet"})
+		}
+		fmt.Fprintln(env.Stdout, "Mail Sync is not set up yet: run `mailsync` to start it and connect Office 365.")
+		return nil
+	}
 	s, err := openSession(cfg, env)
 	if err != nil {
 		return err
@@ -91,9 +104,12 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	if asJSON {
 		return writeJSON(env.Stdout, struct {
 			engine.Status
-			StateName    string `json:"stateName"`
-			AgentRunning bool   `json:"agentRunning"`
-		}{st, st.State.String(), s.local == nil})
+			SetUp        bool           `json:"setUp"`
+			StateName    string         `json:"stateName"`
+			Problem      string         `json:"problem,omitempty"`
+			Actions      engine.Actions `json:"actions"`
+			AgentRunning bool           `json:"agentRunning"`
+		}{st, true, st.State.String(), st.Problem(), st.Actions(), s.local == nil})
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "State:          %s\n", st.State)
@@ -108,13 +124,13 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		fmt.Fprintf(w, "ClientSuccess:  not signed in\n")
 	}
 	if !st.LastPass.IsZero() {
-		fmt.Fprintf(w, "Last sync:      %s (%d synced, %d skipped)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Synced, st.LastCounts.SkippedTotal())
+		fmt.Fprintf(w, "Last sync:      %s (%s)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Words())
 	}
 	if !st.NextPass.IsZero() {
 		fmt.Fprintf(w, "Next sync:      %s\n", st.NextPass.Local().Format("2006-01-02 15:04"))
 	}
-	if st.LastError != "" {
-		fmt.Fprintf(w, "Problem:        %s\n", st.LastError)
+	if p := st.Problem(); p != "" {
+		fmt.Fprintf(w, "Problem:        %s\n", p)
 	}
 	if s.local == nil {
 		fmt.Fprintf(w, "Agent:          running\n")
@@ -124,7 +140,9 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	return nil
 }
 
-// SyncSummary is what `mailsync sync --json` prints.
+// SyncSummary is what `mailsync sync --json` prints. Synced, Already and
+// Skipped count emails; Uploads counts interactions (an email to contacts
+// of two clients makes two).
 type SyncSummary struct {
 	Listed          int            `json:"listed"`
 	Synced          int            `json:"synced"`
@@ -133,34 +151,34 @@ type SyncSummary struct {
 	Skipped         map[string]int `json:"skipped"`
 	DurationSeconds float64        `json:"durationSeconds"`
 	WindowStart     time.Time      `json:"windowStart,omitzero"`
+	// Joined is true when a pass was already running and the command
+	// waited for it rather than starting another.
+	Joined bool `json:"joined,omitempty"`
 }
 
 // Sync runs one pass now (in the running agent, or in this process) and
-// prints its summary.
+// prints its summary. With a running agent the pass is the agent's: the
+// one requested, or the one already in flight (which the summary says).
 func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	s, err := openSession(cfg, env)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	start := time.Now()
-	var sum SyncSummary
+	var r agentapi.PassResult
 	if s.local != nil {
-		r, err := s.local.PassNow(ctx)
+		sum, err := s.local.PassNow(ctx)
 		if err != nil {
-			return passWords(err)
+			return errors.New(agent.Words(err))
 		}
-		sum = SyncSummary{Listed: r.Counts.Listed, Synced: r.Counts.Synced, Uploads: r.Counts.Uploads,
-			Already: r.Counts.Already, Skipped: r.Counts.Skipped, WindowStart: r.WindowStart}
-	} else {
-		st, err := syncViaAgent(ctx, s.api)
-		if err != nil {
-			return err
-		}
-		c := st.LastCounts
-		sum = SyncSummary{Listed: c.Listed, Synced: c.Synced, Uploads: c.Uploads, Already: c.Already, Skipped: c.Skipped}
+		r = agentapi.ResultOf(sum, false)
+	} else if r, err = s.api.Sync(ctx); err != nil {
+		return err
 	}
-	sum.DurationSeconds = time.Since(start).Seconds()
+	c := r.Counts
+	sum := SyncSummary{Listed: c.Listed, Synced: c.Synced, Uploads: c.Uploads, Already: c.Already,
+		Skipped: c.Skipped, WindowStart: r.WindowStart, Joined: r.Joined,
+		DurationSeconds: r.End.Sub(r.Start).Seconds()}
 	if sum.Skipped == nil {
 		sum.Skipped = map[string]int{}
 	}
@@ -171,56 +189,15 @@ func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	return nil
 }
 
-// passWords turns a failed pass into the sentence a person reads: remote
-// failures as the engine describes them (never a URL or an error chain);
-// the agent's own errors are sentences already.
-func passWords(err error) error {
-	var re *remote.Error
-	if errors.As(err, &re) || errors.Is(err, context.Canceled) {
-		return errors.New(engine.Describe(err))
-	}
-	return err
-}
-
-// syncViaAgent asks the agent for a pass and follows its status until a
-// pass that ends after the request is on the board (Status.Passes moves on
-// for every attempt, failed ones included, so this never waits forever).
-func syncViaAgent(ctx context.Context, api agentapi.API) (engine.Status, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch, err := api.Watch(wctx)
-	if err != nil {
-		return engine.Status{}, err
-	}
-	before, ok := <-ch // Watch sends the current status first
-	if !ok {
-		return engine.Status{}, errors.New("Mail Sync stopped")
-	}
-	if err := api.SyncNow(ctx); err != nil {
-		return engine.Status{}, err
-	}
-	for st := range ch {
-		if st.Passes <= before.Passes || st.State == engine.Syncing {
-			continue
-		}
-		switch st.State {
-		case engine.Error, engine.NeedsReconnect, engine.SignedOut:
-			if st.LastError == "" {
-				return st, errors.New("the sync did not finish")
-			}
-			return st, errors.New(st.LastError)
-		}
-		return st, nil
-	}
-	if ctx.Err() != nil {
-		return engine.Status{}, ctx.Err()
-	}
-	return engine.Status{}, errors.New("Mail Sync stopped during the sync")
-}
-
 func printSummary(w io.Writer, s SyncSummary) {
-	fmt.Fprintf(w, "Synced %d email(s) as %d interaction(s); %d already synced; %d listed; %.1fs\n",
-		s.Synced, s.Uploads, s.Already, s.Listed, s.DurationSeconds)
+	if s.Joined {
+		fmt.Fprintln(w, "A sync was already running; this is its outcome.")
+	}
+	fmt.Fprintf(w, "%s copied (%d interaction(s)); %d already copied before; %d listed; %.1fs\n",
+		engine.Emails(s.Synced), s.Uploads, s.Already, s.Listed, s.DurationSeconds)
+	if !s.WindowStart.IsZero() {
+		fmt.Fprintf(w, "Looked at email received since %s\n", s.WindowStart.Local().Format("2006-01-02 15:04"))
+	}
 	reasons := make([]string, 0, len(s.Skipped))
 	for r := range s.Skipped {
 		reasons = append(reasons, r)

@@ -5,14 +5,11 @@ import (
 	"image"
 	"image/png"
 	"testing"
-
-	"mailsync/sync/engine"
 )
 
 func TestTrayIcons(t *testing.T) {
-	states := []engine.State{engine.SignedOut, engine.Idle, engine.Syncing, engine.NeedsReconnect, engine.Error, engine.Paused}
-	seen := map[string]engine.State{}
-	for _, s := range states {
+	seen := map[string]string{}
+	for _, s := range TrayNames() {
 		b := TrayIcon(s)
 		img, err := png.Decode(bytes.NewReader(b))
 		if err != nil {
@@ -26,8 +23,8 @@ func TestTrayIcons(t *testing.T) {
 		}
 		seen[string(b)] = s
 	}
-	if !bytes.Equal(TrayIcon(engine.State(99)), TrayIcon(engine.Error)) {
-		t.Error("an unknown state does not get the error icon")
+	if !bytes.Equal(TrayIcon("no such icon"), TrayIcon(TrayError)) {
+		t.Error("an unknown name does not get the error icon")
 	}
 }
 

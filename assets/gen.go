@@ -47,6 +47,7 @@ var (
 	red       = rgb(0xD93025)
 	grey      = rgb(0x757575)
 	lightGrey = rgb(0x9AA0A6)
+	indigo    = rgb(0x3F51B5)
 )
 
 func roundRect(x0, y0, x1, y1, r float64) shape {
@@ -179,6 +180,10 @@ func badges() map[string][]layer {
 		"error": {disk(red),
 			{in: union(segment(bx-br*0.4, by-br*0.4, bx+br*0.4, by+br*0.4, w),
 				segment(bx-br*0.4, by+br*0.4, bx+br*0.4, by-br*0.4, w)), c: white}},
+		// A person: sign in to ClientSuccess.
+		"crmsignedout": {disk(indigo),
+			{in: union(circle(bx, by-br*0.28, br*0.26),
+				minus(circle(bx, by+br*0.62, br*0.52), func(x, y float64) bool { return y > by+br*0.58 })), c: white}},
 		"paused": {disk(grey),
 			{in: union(roundRect(bx-br*0.42, by-br*0.45, bx-br*0.12, by+br*0.45, 0.012),
 				roundRect(bx+br*0.12, by-br*0.45, bx+br*0.42, by+br*0.45, 0.012)), c: white}},

@@ -23,7 +23,7 @@ type Notice struct {
 //   - when passes have been failing for more than FailureGrace, once, and
 //     again only after a pass has succeeded (state Idle).
 //
-// Time spent paused or signed out does not count as failing. The zero
+// Time spent paused or signed out (of either service) does not count as failing. The zero
 // Policy is ready to use; it is not safe for concurrent use.
 type Policy struct {
 	inReconnect     bool
@@ -47,7 +47,7 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 			Title: "Mail Sync: reconnect needed",
 			Body:  "Microsoft 365 no longer accepts Mail Sync's sign-in. Open Settings and connect again to resume syncing.",
 		}, true
-	case engine.Idle, engine.SignedOut:
+	case engine.Idle, engine.SignedOut, engine.CRMSignedOut:
 		p.failingSince, p.failureNotified = time.Time{}, false
 	case engine.Paused:
 		p.failingSince = time.Time{}
@@ -60,8 +60,8 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 		}
 		p.failureNotified = true
 		body := "Emails are not being copied to ClientSuccess. Mail Sync keeps trying every hour."
-		if s.LastError != "" {
-			body = s.LastError + ". " + body
+		if p := s.Problem(); p != "" {
+			body = p + ". " + body
 		}
 		return Notice{Title: "Mail Sync has not synced for over 3 hours", Body: body}, true
 	}

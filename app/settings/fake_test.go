@@ -127,8 +127,12 @@ func (f *fakeAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
 }
 
 func (f *fakeAgent) SyncNow(context.Context) error { f.record("SyncNow"); return nil }
-func (f *fakeAgent) Pause(context.Context) error   { f.record("Pause"); return nil }
-func (f *fakeAgent) Resume(context.Context) error  { f.record("Resume"); return nil }
+func (f *fakeAgent) Sync(context.Context) (agentapi.PassResult, error) {
+	f.record("Sync")
+	return agentapi.PassResult{}, nil
+}
+func (f *fakeAgent) Pause(context.Context) error  { f.record("Pause"); return nil }
+func (f *fakeAgent) Resume(context.Context) error { f.record("Resume"); return nil }
 
 func (f *fakeAgent) Connect(context.Context, bool) (string, error) {
 	f.record("Connect")
@@ -229,7 +233,7 @@ func newHarnessTheme(t *testing.T, st engine.Status, variant fyne.ThemeVariant) 
 			case <-h.done:
 			}
 		},
-		callTimeout: 5 * time.Second,
+		callTimeout: waitLimit,
 		backoffMin:  time.Millisecond,
 		backoffMax:  10 * time.Millisecond,
 		debounce:    time.Millisecond,
@@ -243,10 +247,14 @@ func newHarnessTheme(t *testing.T, st engine.Status, variant fyne.ThemeVariant) 
 	return h
 }
 
-// pump runs queued UI work until cond holds, failing after a few seconds.
+// waitLimit bounds every wait of these tests; only a broken window reaches
+// it, so it is generous for a busy machine running -race.
+const waitLimit = 90 * time.Second
+
+// pump runs queued UI work until cond holds, failing after waitLimit.
 func (h *harness) pump(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(waitLimit)
 	for !cond() {
 		select {
 		case f := <-h.queue:
@@ -277,7 +285,7 @@ func (h *harness) publish(st engine.Status) {
 }
 
 func statusEqual(a, b engine.Status) bool {
-	return a.State == b.State && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
+	return a.State == b.State && a.Paused == b.Paused && a.Reconnect == b.Reconnect && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
 		a.LastError == b.LastError && a.LastPass.Equal(b.LastPass) &&
 		(a.Account == nil) == (b.Account == nil) && (a.Progress == nil) == (b.Progress == nil) &&
 		(a.Progress == nil || *a.Progress == *b.Progress)

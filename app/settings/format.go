@@ -44,7 +44,7 @@ func shortWhen(t, now time.Time) string {
 	return s
 }
 
-// counts summarises a pass: "12 synced · 40 skipped".
+// counts summarises a pass in emails (engine.PassCounts.Words).
 func counts(c engine.PassCounts) string {
-	return itoa(c.Synced) + " synced · " + itoa(c.SkippedTotal()) + " skipped"
+	return c.Words()
 }

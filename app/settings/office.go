@@ -156,7 +156,7 @@ func (p *officePage) render() {
 		}
 	case st.State == engine.NeedsReconnect:
 		only(p.reconnect)
-		reason := st.LastError
+		reason := st.Reconnect
 		if reason == "" {
 			reason = "Microsoft no longer accepts the sign-in Mail Sync had."
 		}

@@ -60,20 +60,26 @@ func (p *syncPage) render() {
 	} else {
 		p.last.SetText(when(st.LastPass, now) + " · " + counts(st.LastCounts))
 	}
-	switch {
-	case st.State == engine.Paused:
+	switch st.State {
+	case engine.Paused:
 		p.next.SetText("Paused — resume to sync again")
-	case st.State == engine.SignedOut || st.State == engine.NeedsReconnect:
+	case engine.SignedOut, engine.NeedsReconnect:
 		p.next.SetText("After you connect Office 365")
-	case st.State == engine.Syncing:
+	case engine.CRMSignedOut:
+		p.next.SetText("After you sign in to ClientSuccess")
+	case engine.Syncing:
 		p.next.SetText("Now")
-	case st.NextPass.IsZero():
-		p.next.SetText("Not planned")
 	default:
-		p.next.SetText(when(st.NextPass, now))
+		if st.NextPass.IsZero() {
+			p.next.SetText("Not planned")
+		} else {
+			p.next.SetText(when(st.NextPass, now))
+		}
 	}
-	if st.State == engine.Error && st.LastError != "" {
-		p.errText.SetText(st.LastError)
+	// Only the state's own problem shows: an error of an earlier pass goes
+	// once a pass succeeds or its cause is gone.
+	if problem := st.Problem(); st.State == engine.Error && problem != "" {
+		p.errText.SetText(problem)
 		p.errText.Show()
 	} else {
 		p.errText.Hide()
@@ -95,23 +101,25 @@ func (p *syncPage) render() {
 		p.progressBox.Hide()
 	}
 
-	connected := st.Account != nil && st.State != engine.SignedOut && st.State != engine.NeedsReconnect
-	if p.w.online && connected && st.State != engine.Syncing && st.State != engine.Paused {
-		p.syncBtn.Enable()
-	} else {
-		p.syncBtn.Disable()
-	}
-	if st.State == engine.Paused {
+	// The same actions as the tray's menu, enabled under the same
+	// conditions (engine.Status.Actions).
+	act := st.Actions()
+	enable(p.syncBtn, p.w.online && act.SyncNow)
+	if act.Resume {
 		p.pauseBtn.SetText("Resume")
 		p.pauseBtn.SetIcon(theme.MediaPlayIcon())
 	} else {
 		p.pauseBtn.SetText("Pause syncing")
 		p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	}
-	if p.w.online && connected {
-		p.pauseBtn.Enable()
+	enable(p.pauseBtn, p.w.online && (act.Pause || act.Resume))
+}
+
+func enable(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
 	} else {
-		p.pauseBtn.Disable()
+		b.Disable()
 	}
 }
 
@@ -124,7 +132,7 @@ func (p *syncPage) syncNow() {
 
 func (p *syncPage) pauseOrResume() {
 	p.showErr(nil)
-	if p.w.status.State == engine.Paused {
+	if p.w.status.Actions().Resume {
 		p.w.call(p.w.api.Resume, p.showErr)
 	} else {
 		p.w.call(p.w.api.Pause, p.showErr)

@@ -351,7 +351,7 @@ func summary(st engine.Status) string {
 		return "Waiting for sign-in"
 	case st.State == engine.Syncing && st.Progress != nil && st.Progress.Total > 0:
 		return "Syncing " + itoa(st.Progress.Done) + " of " + itoa(st.Progress.Total)
-	case st.State == engine.Idle && st.CRMUser == "":
+	case st.State == engine.CRMSignedOut:
 		return "Sign in to ClientSuccess to start syncing"
 	}
 	return st.State.String()

@@ -23,46 +23,58 @@ import (
 
 var dana = &engine.Account{Name: "Dana Whitfield", Email: "dana@contoso.com"}
 
-func signedOut() engine.Status { return engine.Status{State: engine.SignedOut} }
+// The sample statuses are facts with the state the agent's board derives
+// from them (engine.Derive), as the agent sends them.
+func derived(st engine.Status) engine.Status {
+	st.State = engine.Derive(st)
+	return st
+}
+
+func signedOut() engine.Status { return derived(engine.Status{}) }
 
 func waiting() engine.Status {
-	return engine.Status{State: engine.SignedOut, Connecting: true,
-		SignInURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo"}
+	return derived(engine.Status{Connecting: true,
+		SignInURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo"})
 }
 
 func connectedIdle() engine.Status {
-	return engine.Status{
-		State: engine.Idle, Account: dana, CRMUser: "dana@contoso.com",
+	return derived(engine.Status{
+		Account: dana, CRMUser: "dana@contoso.com",
 		LastPass:   time.Date(2026, 11, 26, 10, 42, 0, 0, time.UTC),
 		LastCounts: engine.PassCounts{Listed: 52, Synced: 12, Skipped: map[string]int{"no contact": 30, "internal only": 10}},
 		NextPass:   time.Date(2026, 11, 26, 11, 42, 0, 0, time.UTC),
-	}
+	})
 }
 
 func syncing() engine.Status {
 	st := connectedIdle()
-	st.State, st.Progress = engine.Syncing, &engine.Progress{Done: 18, Total: 52}
-	return st
+	st.Running, st.Progress = true, &engine.Progress{Done: 18, Total: 52}
+	return derived(st)
 }
 
 func needsReconnect() engine.Status {
 	st := connectedIdle()
-	st.State = engine.NeedsReconnect
-	st.LastError = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
-	return st
+	st.Reconnect = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	st.LastError = st.Reconnect
+	return derived(st)
 }
 
 func failed() engine.Status {
 	st := connectedIdle()
-	st.State = engine.Error
 	st.LastError = "ClientSuccess is down for maintenance. Mail Sync tries again at the next sync."
-	return st
+	return derived(st)
 }
 
 func paused() engine.Status {
 	st := connectedIdle()
-	st.State = engine.Paused
-	return st
+	st.Paused = true
+	return derived(st)
+}
+
+func crmSignedOut() engine.Status {
+	st := connectedIdle()
+	st.CRMUser = ""
+	return derived(st)
 }
 
 func sampleDecisions() []agentapi.Decision {
@@ -194,7 +206,7 @@ func TestCRMSignIn(t *testing.T) {
 func TestSyncCommands(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	h.w.Select(SectionSync)
-	h.wantText("Up to date", "10:42 today", "12 synced · 40 skipped", "11:42 today")
+	h.wantText("Up to date", "10:42 today", "12 emails copied · 40 skipped", "11:42 today")
 	h.tap("Sync now", "SyncNow")
 	h.tap("Pause syncing", "Pause")
 
@@ -447,7 +459,7 @@ func TestHeaderSummary(t *testing.T) {
 		{syncing(), "Syncing 18 of 52"},
 		{needsReconnect(), "Reconnect needed"},
 		{paused(), "Paused"},
-		{engine.Status{State: engine.Idle, Account: dana}, "Sign in to ClientSuccess to start syncing"},
+		{crmSignedOut(), "Sign in to ClientSuccess to start syncing"},
 	} {
 		if got := summary(tc.st); got != tc.want {
 			t.Errorf("summary(%v) = %q, want %q", tc.st.State, got, tc.want)

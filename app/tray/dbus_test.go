@@ -109,24 +109,28 @@ func TestTrayOverDBus(t *testing.T) {
 	}
 	checkIcon(t, item.Icon, engine.SignedOut)
 
-	send := func(s engine.Status) {
+	send := func(s engine.Status) engine.Status {
 		t.Helper()
+		s.State = engine.Derive(s)
 		b, _ := json.Marshal(s)
 		if _, err := stdin.Write(append(b, '\n')); err != nil {
 			t.Fatalf("send status: %v", err)
 		}
+		return s
 	}
+	acct := &engine.Account{Email: "ann@example.com"}
 	// A pass starts: status line, icon and tooltip follow.
-	syncing := engine.Status{State: engine.Syncing, Account: &engine.Account{Email: "ann@example.com"}, Progress: &engine.Progress{Done: 120, Total: 400}}
-	send(syncing)
-	waitStatus(t, item, "Syncing… 120 of 400")
+	syncing := send(engine.Status{Account: acct, CRMUser: "ann", Running: true, Progress: &engine.Progress{Done: 120, Total: 400}})
+	m := waitMenu(t, item, syncing)
 	checkIcon(t, item.Icon, engine.Syncing)
 	checkTooltip(t, item.Icon, tray.Tooltip(syncing, time.Now()))
+	if m.ByLabel(t, tray.LabelSyncNow).Enabled {
+		t.Errorf("Sync now is enabled while a pass runs")
+	}
 
 	// The pass ends.
-	idle := engine.Status{State: engine.Idle, Account: syncing.Account, LastPass: time.Now(), SyncedToday: 3}
-	send(idle)
-	m := waitStatus(t, item, tray.StatusLine(idle, time.Now()))
+	idle := send(engine.Status{Account: acct, CRMUser: "ann", LastPass: time.Now(), SyncedToday: 3})
+	m = waitMenu(t, item, idle)
 	checkIcon(t, item.Icon, engine.Idle)
 	if !m.ByLabel(t, tray.LabelSyncNow).Enabled {
 		t.Errorf("Sync now is disabled while idle")
@@ -137,15 +141,20 @@ func TestTrayOverDBus(t *testing.T) {
 	expectLine(t, lines, "action SyncNow")
 
 	// Paused: the toggle offers Resume, and clicking it resumes.
-	send(engine.Status{State: engine.Paused})
-	m = waitStatus(t, item, "Paused")
+	m = waitMenu(t, item, send(engine.Status{Account: acct, CRMUser: "ann", Paused: true}))
 	checkIcon(t, item.Icon, engine.Paused)
 	item.Click(t, m.ByLabel(t, tray.LabelResume).ID)
 	expectLine(t, lines, "action Resume")
 
+	// Signed out of ClientSuccess: its own icon, nothing to sync.
+	m = waitMenu(t, item, send(engine.Status{Account: acct}))
+	checkIcon(t, item.Icon, engine.CRMSignedOut)
+	if m.ByLabel(t, tray.LabelSyncNow).Enabled {
+		t.Errorf("Sync now is enabled while signed out of ClientSuccess")
+	}
+
 	// Reconnect needed: Sync now is disabled again.
-	send(engine.Status{State: engine.NeedsReconnect})
-	m = waitStatus(t, item, "Reconnect needed")
+	m = waitMenu(t, item, send(engine.Status{Account: acct, CRMUser: "ann", Reconnect: "revoked"}))
 	checkIcon(t, item.Icon, engine.NeedsReconnect)
 	if m.ByLabel(t, tray.LabelSyncNow).Enabled {
 		t.Errorf("Sync now is enabled while a reconnect is needed")
@@ -160,15 +169,36 @@ func TestTrayOverDBus(t *testing.T) {
 		if err != nil {
 			t.Errorf("tray process after Quit: %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("tray process still running 10 s after Quit")
+	case <-time.After(traytest.Timeout):
+		t.Fatalf("tray process still running %v after Quit", traytest.Timeout)
 	}
 }
 
-// waitStatus waits until the tray's status line reads want.
-func waitStatus(t *testing.T, item traytest.Item, want string) traytest.Menu {
+// waitMenu waits until the whole menu shows s: the status line, the
+// toggle's label and which items are enabled (the tray sets them one
+// after the other, so the status line alone does not say the rest is
+// there yet).
+func waitMenu(t *testing.T, item traytest.Item, s engine.Status) traytest.Menu {
 	t.Helper()
-	return item.WaitStatusLine(t, func(line string) bool { return line == want })
+	want := tray.MenuFor(s, time.Now())
+	var m traytest.Menu
+	traytest.Eventually(t, fmt.Sprintf("the menu of %+v", want), func() bool {
+		m = item.ReadMenu(t)
+		if len(m) != 6 || m[0].Label != want.Status {
+			return false
+		}
+		var sync, pause *traytest.Entry
+		for i := range m {
+			switch m[i].Label {
+			case tray.LabelSyncNow:
+				sync = &m[i]
+			case want.PauseLabel:
+				pause = &m[i]
+			}
+		}
+		return sync != nil && pause != nil && sync.Enabled == want.SyncEnabled && pause.Enabled == want.PauseEnabled
+	})
+	return m
 }
 
 // checkIcon asserts the item's IconPixmap is the state's icon from assets:
@@ -178,7 +208,7 @@ func waitStatus(t *testing.T, item traytest.Item, want string) traytest.Menu {
 // premultiplied values, which would make an exact match test that quirk.
 func checkIcon(t *testing.T, item dbus.BusObject, s engine.State) {
 	t.Helper()
-	img, _, err := image.Decode(bytes.NewReader(assets.TrayIcon(s)))
+	img, _, err := image.Decode(bytes.NewReader(assets.TrayIcon(tray.IconName(s))))
 	if err != nil {
 		t.Fatalf("decode %v icon: %v", s, err)
 	}
@@ -243,7 +273,7 @@ func hasOwner(t *testing.T, conn *dbus.Conn, name string) bool {
 
 func expectLine(t *testing.T, lines <-chan string, want string) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(traytest.Timeout)
 	for {
 		select {
 		case l, ok := <-lines:
@@ -254,7 +284,7 @@ func expectLine(t *testing.T, lines <-chan string, want string) {
 				return
 			}
 		case <-deadline:
-			t.Fatalf("tray process did not print %q within 10 s", want)
+			t.Fatalf("tray process did not print %q within %v", want, traytest.Timeout)
 		}
 	}
 }

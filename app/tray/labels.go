@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"mailsync/assets"
 	"mailsync/sync/engine"
 )
 
@@ -41,9 +42,11 @@ func stateLine(s engine.Status, now time.Time) string {
 		if s.LastError == "" {
 			return "Sync failed"
 		}
-		return "Sync failed: " + s.LastError
+		return "Sync failed: " + s.Problem()
 	case engine.Paused:
 		return "Paused"
+	case engine.CRMSignedOut:
+		return "Sign in to ClientSuccess — open Settings"
 	}
 	return s.State.String()
 }
@@ -67,25 +70,51 @@ func Tooltip(s engine.Status, now time.Time) string {
 	return t
 }
 
-// menuState is everything about the menu that depends on the status.
-type menuState struct {
-	status      string
-	syncEnabled bool   // Sync now makes no sense without a usable account
-	pauseLabel  string // the Pause item toggles between pausing and resuming
-	icon        engine.State
+// MenuState is everything about the menu that depends on the status.
+type MenuState struct {
+	Status       string
+	SyncEnabled  bool   // Sync now: only when a pass can run (engine.Status.Actions)
+	PauseLabel   string // the Pause item toggles between pausing and resuming
+	PauseEnabled bool   // Pause with a connected mailbox, Resume while paused
+	Icon         string // an assets.Tray* name
 }
 
-func menuFor(s engine.Status, now time.Time) menuState {
-	m := menuState{
-		status:      StatusLine(s, now),
-		syncEnabled: s.State != engine.SignedOut && s.State != engine.NeedsReconnect,
-		pauseLabel:  LabelPause,
-		icon:        s.State,
+// MenuFor is the menu for status s: its enabled items are the status's
+// Actions, the same the window's buttons enable.
+func MenuFor(s engine.Status, now time.Time) MenuState {
+	act := s.Actions()
+	m := MenuState{
+		Status:       StatusLine(s, now),
+		SyncEnabled:  act.SyncNow,
+		PauseLabel:   LabelPause,
+		PauseEnabled: act.Pause,
+		Icon:         IconName(s.State),
 	}
-	if s.State == engine.Paused {
-		m.pauseLabel = LabelResume
+	if act.Resume {
+		m.PauseLabel, m.PauseEnabled = LabelResume, true
 	}
 	return m
+}
+
+// IconName is the tray icon (an assets.Tray* name) of state st. An
+// unknown state gets the error icon, so a mismatch shows rather than
+// looking healthy.
+func IconName(st engine.State) string {
+	switch st {
+	case engine.SignedOut:
+		return assets.TraySignedOut
+	case engine.Idle:
+		return assets.TrayIdle
+	case engine.Syncing:
+		return assets.TraySyncing
+	case engine.NeedsReconnect:
+		return assets.TrayReconnect
+	case engine.Paused:
+		return assets.TrayPaused
+	case engine.CRMSignedOut:
+		return assets.TrayCRMSignedOut
+	}
+	return assets.TrayError
 }
 
 // when formats t relative to now's day: "10:42", "yesterday 10:42",

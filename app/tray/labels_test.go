@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"mailsync/assets"
 	"mailsync/sync/engine"
 )
 
@@ -72,27 +73,35 @@ func TestTooltip(t *testing.T) {
 
 func TestMenuFor(t *testing.T) {
 	now := time.Date(2025, 3, 14, 15, 30, 0, 0, time.UTC)
+	acct := &engine.Account{Email: "ann@example.com"}
 	tests := []struct {
-		state       engine.State
-		syncEnabled bool
-		pauseLabel  string
+		name         string
+		facts        engine.Status
+		syncEnabled  bool
+		pauseLabel   string
+		pauseEnabled bool
+		icon         string
 	}{
-		{engine.SignedOut, false, LabelPause},
-		{engine.Idle, true, LabelPause},
-		{engine.Syncing, true, LabelPause},
-		{engine.NeedsReconnect, false, LabelPause},
-		{engine.Error, true, LabelPause},
-		{engine.Paused, true, LabelResume},
+		{"signed out", engine.Status{}, false, LabelPause, false, assets.TraySignedOut},
+		{"idle", engine.Status{Account: acct, CRMUser: "ann"}, true, LabelPause, true, assets.TrayIdle},
+		{"syncing", engine.Status{Account: acct, CRMUser: "ann", Running: true}, false, LabelPause, true, assets.TraySyncing},
+		{"reconnect", engine.Status{Account: acct, CRMUser: "ann", Reconnect: "revoked"}, false, LabelPause, true, assets.TrayReconnect},
+		{"error", engine.Status{Account: acct, CRMUser: "ann", LastError: "down"}, true, LabelPause, true, assets.TrayError},
+		{"paused", engine.Status{Account: acct, CRMUser: "ann", Paused: true}, false, LabelResume, true, assets.TrayPaused},
+		{"crm signed out", engine.Status{Account: acct}, false, LabelPause, true, assets.TrayCRMSignedOut},
+		{"paused while signed out", engine.Status{Paused: true}, false, LabelResume, true, assets.TraySignedOut},
 	}
 	for _, tt := range tests {
-		t.Run(tt.state.String(), func(t *testing.T) {
-			s := engine.Status{State: tt.state, Sandbox: tt.state == engine.Idle}
-			m := menuFor(s, now)
-			if m.syncEnabled != tt.syncEnabled || m.pauseLabel != tt.pauseLabel || m.icon != tt.state {
-				t.Errorf("menuFor(%v) = %+v, want sync enabled %v, pause label %q, icon %v", tt.state, m, tt.syncEnabled, tt.pauseLabel, tt.state)
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.facts
+			s.State = engine.Derive(s)
+			m := MenuFor(s, now)
+			if m.SyncEnabled != tt.syncEnabled || m.PauseLabel != tt.pauseLabel || m.PauseEnabled != tt.pauseEnabled || m.Icon != tt.icon {
+				t.Errorf("MenuFor(%v) = %+v, want sync enabled %v, pause %q enabled %v, icon %v",
+					s.State, m, tt.syncEnabled, tt.pauseLabel, tt.pauseEnabled, tt.icon)
 			}
-			if m.status != StatusLine(s, now) {
-				t.Errorf("menu status %q differs from StatusLine %q", m.status, StatusLine(s, now))
+			if m.Status != StatusLine(s, now) {
+				t.Errorf("menu status %q differs from StatusLine %q", m.Status, StatusLine(s, now))
 			}
 		})
 	}

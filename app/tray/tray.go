@@ -86,18 +86,23 @@ func (t *tray) follow(updates <-chan engine.Status) {
 }
 
 func (t *tray) show(s engine.Status, now time.Time) {
-	m := menuFor(s, now)
+	m := MenuFor(s, now)
 	t.mu.Lock()
-	t.paused = s.State == engine.Paused
+	t.paused = s.Paused
 	t.mu.Unlock()
-	systray.SetIcon(assets.TrayIcon(m.icon))
+	systray.SetIcon(assets.TrayIcon(m.Icon))
 	systray.SetTooltip(Tooltip(s, now))
-	t.status.SetTitle(m.status)
-	t.pause.SetTitle(m.pauseLabel)
-	if m.syncEnabled {
-		t.syncNow.Enable()
+	t.status.SetTitle(m.Status)
+	t.pause.SetTitle(m.PauseLabel)
+	enable(t.syncNow, m.SyncEnabled)
+	enable(t.pause, m.PauseEnabled)
+}
+
+func enable(it *systray.MenuItem, on bool) {
+	if on {
+		it.Enable()
 	} else {
-		t.syncNow.Disable()
+		it.Disable()
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"mailsync/assets"
-	"mailsync/sync/engine"
 )
 
 func main() {
@@ -34,6 +33,6 @@ func main() {
 		fyne.NewMenuItem("Settings…", func() {}),
 		fyne.NewMenuItem("Open log", func() {}),
 	))
-	desk.SetSystemTrayIcon(fyne.NewStaticResource("tray_idle.png", assets.TrayIcon(engine.Idle)))
+	desk.SetSystemTrayIcon(fyne.NewStaticResource("tray_idle.png", assets.TrayIcon(assets.TrayIdle)))
 	a.Run()
 }

@@ -102,17 +102,20 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 		Pass:     a.pass,
 		Log:      log,
 	}
-	a.sched.SetPaused(m.Paused)
 	return a, nil
 }
 
+// initialStatus is the facts the stored meta holds; the board derives the
+// state from them.
 func initialStatus(m storage.Meta) engine.Status {
-	s := engine.Status{CRMUser: m.CRMUser, LastPass: m.LastPassEnd, Account: m.Account}
-	s.State, s.LastError = stateOf(m)
-	if m.Paused && (s.State == engine.Idle || s.State == engine.Error) {
-		s.State = engine.Paused
+	return engine.Status{
+		Account:   m.Account,
+		CRMUser:   m.CRMUser,
+		Paused:    m.Paused,
+		Reconnect: m.NeedsReconnect,
+		LastError: m.LastError,
+		LastPass:  m.LastPassEnd,
 	}
-	return s
 }
 
 // Run runs the scheduler until ctx ends.
@@ -190,15 +193,9 @@ func (a *Agent) stopPass() (resume func()) {
 	return a.passMu.Unlock
 }
 
-// pass is the scheduler's pass. Having no account, or one waiting for a
-// reconnect, is not a failure of the schedule: there is nothing to do until
-// the person acts, and the status already says so.
-func (a *Agent) pass(ctx context.Context) error {
-	_, err := a.PassNow(ctx)
-	if errors.Is(err, ErrNotConnected) || errors.As(err, new(ErrNeedsReconnect)) {
-		return nil
-	}
-	return err
+// pass is the scheduler's pass.
+func (a *Agent) pass(ctx context.Context) (engine.Summary, error) {
+	return a.PassNow(ctx)
 }
 
 func (a *Agent) afterPass(err error) {
@@ -210,21 +207,20 @@ func (a *Agent) afterPass(err error) {
 	}
 }
 
+// showRemoteError puts on the board why no pass could start. A missing
+// account or ClientSuccess sign-in is already a fact on the board; a
+// refused Microsoft sign-in and any other trouble become facts here.
 func (a *Agent) showRemoteError(err error) {
-	a.board.Update(func(s *engine.Status) {
-		switch {
-		case errors.Is(err, ErrNotConnected):
-			s.State = engine.SignedOut
-			s.LastError = ""
-		case errors.As(err, new(ErrNeedsReconnect)):
-			s.State = engine.NeedsReconnect
-			s.LastError = err.Error()
-		default:
-			s.State = engine.Error
-			s.LastError = err.Error()
-		}
-		s.Progress = nil
-	})
+	var nr ErrNeedsReconnect
+	switch {
+	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut):
+		return
+	case errors.As(err, &nr):
+		a.board.Update(func(s *engine.Status) { s.Reconnect = nr.Reason })
+	default:
+		words := Words(err)
+		a.board.Update(func(s *engine.Status) { s.LastError = words })
+	}
 }
 
 // remotes builds the Graph and ClientSuccess clients from the stored account
@@ -267,7 +263,7 @@ func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
 		return nil, ErrNeedsReconnect{Reason: "Mail Sync has no sign-in for " + email + " on this computer; connect again."}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("Mail Sync could not read its sign-in from the system keyring: %w", err)
+		return nil, problem("Mail Sync could not read its sign-in from the system keyring.", err)
 	}
 	save := func(refresh string) error {
 		// Under a.mu, so that a disconnect either comes after this write
@@ -299,16 +295,41 @@ func (a *Agent) Watch(ctx context.Context) (<-chan engine.Status, error) {
 	return ch, nil
 }
 
-// SyncNow implements agentapi.API: it asks the scheduler for a pass.
+// ErrPaused is the answer to a sync asked for while paused.
+var ErrPaused = errors.New("Syncing is paused; resume it first.")
+
+// SyncNow implements agentapi.API: it asks the scheduler for a pass and
+// returns at once.
 func (a *Agent) SyncNow(context.Context) error {
 	if err := a.canSync(); err != nil {
 		return err
 	}
-	if a.sched.Paused() {
-		return errors.New("Syncing is paused; resume it first.")
+	if r, _ := a.sched.Request(); r == nil {
+		return ErrPaused
 	}
-	a.sched.SyncNow()
 	return nil
+}
+
+// Sync implements agentapi.API: it asks the scheduler for a pass, or joins
+// the one in flight, and returns that pass's outcome once it has ended.
+func (a *Agent) Sync(ctx context.Context) (agentapi.PassResult, error) {
+	if err := a.canSync(); err != nil {
+		return agentapi.PassResult{}, err
+	}
+	r, joined := a.sched.Request()
+	if r == nil {
+		return agentapi.PassResult{}, ErrPaused
+	}
+	select {
+	case <-r.Done():
+	case <-ctx.Done():
+		return agentapi.PassResult{}, ctx.Err()
+	}
+	sum, err := r.Result()
+	if err != nil {
+		return agentapi.PassResult{}, errors.New(Words(err))
+	}
+	return agentapi.ResultOf(sum, joined), nil
 }
 
 func (a *Agent) canSync() error {
@@ -348,31 +369,10 @@ func (a *Agent) Resume(context.Context) error {
 		return err
 	}
 	a.sched.Resume()
-	// What changed while paused (a connect, a sign-in) is what the board
-	// must show now, not what it showed when the pause began.
-	a.board.Update(func(s *engine.Status) {
-		if s.State != engine.Syncing {
-			s.State, s.LastError = stateOf(m)
-		}
-	})
 	if readiness(m) == nil {
 		a.sched.SyncNow()
 	}
 	return nil
-}
-
-// stateOf is the state and problem the stored meta stands for when no
-// pass runs and syncing is not paused.
-func stateOf(m storage.Meta) (engine.State, string) {
-	switch {
-	case m.Account == nil:
-		return engine.SignedOut, ""
-	case m.NeedsReconnect != "":
-		return engine.NeedsReconnect, m.NeedsReconnect
-	case m.LastError != "":
-		return engine.Error, m.LastError
-	}
-	return engine.Idle, ""
 }
 
 // Connect implements agentapi.API: it starts the browser sign-in and
@@ -485,7 +485,7 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	defer resume()
 
 	if err := a.secrets.Set(storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
-		return fmt.Errorf("Mail Sync could not save its sign-in in the system keyring: %w", err)
+		return problem("Mail Sync could not save its sign-in in the system keyring.", err)
 	}
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
@@ -499,28 +499,21 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	// (mail up to 24 h old); a reconnect after the token was refused keeps
 	// the connect time so the gap is caught up.
 	if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
-		return fmt.Errorf("Mail Sync could not record the connection: %w", err)
+		return problem("Mail Sync could not record the connection.", err)
 	}
 	if startAtLogin && a.hooks.SetAutostart != nil {
 		if err := a.hooks.SetAutostart(true); err != nil {
 			a.log.Warn("could not turn on start at login", "err", err)
 		}
 	}
-	m, _ := a.store.Meta()
 	a.board.Update(func(s *engine.Status) {
 		s.Connecting, s.SignInURL, s.SignInError = false, "", ""
 		s.SignIns++
 		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
-		if a.sched.Paused() {
-			s.State, s.LastError = engine.Paused, ""
-		} else {
-			s.State, s.LastError = stateOf(m)
-		}
+		s.Reconnect, s.LastError = "", ""
 	})
 	a.log.Info("connected", "account", acct.Email)
-	if !a.sched.Paused() {
-		a.sched.SyncNow()
-	}
+	a.sched.SyncNow() // ignored while paused
 	return nil
 }
 
@@ -593,14 +586,14 @@ func (a *Agent) Disconnect(context.Context) error {
 	}
 	if m.Account != nil {
 		if err := a.secrets.Delete(storage.MicrosoftKey(m.Account.Email)); err != nil {
-			return fmt.Errorf("Mail Sync could not remove its sign-in from the system keyring: %w", err)
+			return problem("Mail Sync could not remove its sign-in from the system keyring.", err)
 		}
 	}
 	if err := a.store.ForgetMailbox(); err != nil {
 		return err
 	}
 	a.board.Update(func(s *engine.Status) {
-		s.State, s.Account, s.LastError, s.Progress, s.NextPass = engine.SignedOut, nil, "", nil, time.Time{}
+		s.Account, s.Reconnect, s.LastError, s.Progress = nil, "", "", nil
 	})
 	a.log.Info("disconnected")
 	return nil
@@ -631,43 +624,48 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 		defer resume()
 	}
 	if err := a.secrets.Set(storage.CRMKey(username), password); err != nil {
-		return fmt.Errorf("Mail Sync could not save the password in the system keyring: %w", err)
+		return problem("Mail Sync could not save the password in the system keyring.", err)
 	}
 	if switched {
 		_ = a.secrets.Delete(storage.CRMKey(old.CRMUser))
 	}
 	dropped, err := a.store.SwitchCRMUser(username)
+	if err == nil {
+		// The last pass's error was met with the old sign-in; the pass
+		// that follows says whether there is still one.
+		err = a.store.UpdateMeta(func(m *storage.Meta) { m.LastError = "" })
+	}
 	if err != nil {
-		return fmt.Errorf("Mail Sync could not record the ClientSuccess sign-in: %w", err)
+		return problem("Mail Sync could not record the ClientSuccess sign-in.", err)
 	}
 	if dropped > 0 {
 		a.log.Warn("dropped uploads not confirmed by the previous ClientSuccess user", "count", dropped)
 	}
 	m, _ := a.store.Meta()
-	a.board.Update(func(s *engine.Status) {
-		s.CRMUser = username
-		if s.State == engine.Error || s.State == engine.Idle {
-			s.State, s.LastError = stateOf(m)
-		}
-	})
+	// The last pass's error was met with the old sign-in; the pass that
+	// follows says whether there is still one.
+	a.board.Update(func(s *engine.Status) { s.CRMUser, s.LastError = username, "" })
 	a.log.Info("signed in to ClientSuccess", "user", username)
-	if readiness(m) == nil && !a.sched.Paused() {
-		a.sched.SyncNow()
+	if readiness(m) == nil {
+		a.sched.SyncNow() // ignored while paused
 	}
 	return nil
 }
 
-// CRMLogout implements agentapi.API.
+// CRMLogout implements agentapi.API. A pass in flight is stopped first:
+// nothing more is sent as the user signing out.
 func (a *Agent) CRMLogout(context.Context) error {
 	a.accountMu.Lock()
 	defer a.accountMu.Unlock()
+	resume := a.stopPass()
+	defer resume()
 	m, err := a.store.Meta()
 	if err != nil {
 		return err
 	}
 	if m.CRMUser != "" {
 		if err := a.secrets.Delete(storage.CRMKey(m.CRMUser)); err != nil {
-			return fmt.Errorf("Mail Sync could not remove the password from the system keyring: %w", err)
+			return problem("Mail Sync could not remove the password from the system keyring.", err)
 		}
 	}
 	if err := a.store.SignOutCRM(); err != nil {
@@ -721,7 +719,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	}
 	if s.StartAtLogin != before.StartAtLogin && a.hooks.SetAutostart != nil {
 		if err := a.hooks.SetAutostart(s.StartAtLogin); err != nil {
-			return fmt.Errorf("Mail Sync could not change start at login: %w", err)
+			return problem("Mail Sync could not change start at login.", err)
 		}
 	}
 	return a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin})
@@ -765,21 +763,4 @@ func (a *Agent) ShowWindow(context.Context) error {
 		return errors.New("this Mail Sync cannot open windows")
 	}
 	return a.hooks.ShowWindow()
-}
-
-// personWords turns a client error into words for a person.
-func personWords(err error) error {
-	var re *remote.Error
-	if errors.As(err, &re) && re.Message != "" {
-		return errors.New(re.Message)
-	}
-	for _, known := range []error{crm.ErrBadCredentials, crm.ErrMaintenance} {
-		if errors.Is(err, known) {
-			return known
-		}
-	}
-	if remote.KindOf(err) == remote.Transient {
-		return errors.New("ClientSuccess could not be reached; check the internet connection and try again.")
-	}
-	return err
 }

@@ -154,8 +154,8 @@ func TestConnectSyncDisconnectKeepsLedger(t *testing.T) {
 		t.Errorf("connected as %s <%s>, want %s <%s>", acct.Name, acct.Email, me.DisplayName, me.Mail)
 	}
 	st, _ := f.ag.Status(ctx)
-	if st.Account == nil || st.Account.Email != me.Mail || st.Connecting || st.SignInURL != "" || st.State != engine.Idle {
-		t.Errorf("status after connect = %+v; want idle, account %s, not connecting", st, me.Mail)
+	if st.Account == nil || st.Account.Email != me.Mail || st.Connecting || st.SignInURL != "" || st.State != engine.CRMSignedOut {
+		t.Errorf("status after connect = %+v; want sign in to ClientSuccess, account %s, not connecting", st, me.Mail)
 	}
 	rt, err := f.secrets.Get(storage.MicrosoftKey(me.Mail))
 	if err != nil {

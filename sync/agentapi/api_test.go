@@ -39,7 +39,7 @@ type fakeAPI struct {
 
 func newFakeAPI() *fakeAPI {
 	return &fakeAPI{
-		board:    engine.NewBoard(engine.Status{State: engine.Idle, Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}}),
+		board:    engine.NewBoard(engine.Status{Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}, CRMUser: "ann"}),
 		settings: Settings{Rules: match.DefaultSettings()},
 		decisions: []Decision{
 			{MessageID: "<1@x>", Subject: "Renewal", Counterpart: "Bob <bob@acme.com>", Synced: true, Clients: []string{"Acme"}},
@@ -80,7 +80,10 @@ func (f *fakeAPI) Watch(ctx context.Context) (<-chan engine.Status, error) {
 	return ch, nil
 }
 
-func (f *fakeAPI) SyncNow(context.Context) error       { return f.record("sync") }
+func (f *fakeAPI) SyncNow(context.Context) error { return f.record("sync") }
+func (f *fakeAPI) Sync(context.Context) (PassResult, error) {
+	return PassResult{Counts: engine.PassCounts{Synced: 3}}, f.record("pass")
+}
 func (f *fakeAPI) Pause(context.Context) error         { return f.record("pause") }
 func (f *fakeAPI) Resume(context.Context) error        { return f.record("resume") }
 func (f *fakeAPI) CancelConnect(context.Context) error { return f.record("cancel connect") }
@@ -351,13 +354,13 @@ func TestWatchStreamsChangesAndEndsWithServer(t *testing.T) {
 		t.Fatalf("first status %+v, want the current one", st)
 	}
 	a.api.board.Update(func(s *engine.Status) {
-		s.State = engine.Syncing
+		s.Running = true
 		s.Progress = &engine.Progress{Done: 120, Total: 400}
 	})
 	if st := next(); st.State != engine.Syncing || st.Progress == nil || st.Progress.Done != 120 {
 		t.Fatalf("status after the change %+v, want Syncing 120 of 400", st)
 	}
-	a.api.board.Update(func(s *engine.Status) { s.State = engine.Idle; s.Progress = nil; s.SyncedToday = 3 })
+	a.api.board.Update(func(s *engine.Status) { s.Running = false; s.Progress = nil; s.SyncedToday = 3 })
 	if st := next(); st.State != engine.Idle || st.SyncedToday != 3 {
 		t.Fatalf("status after the pass %+v, want Idle with 3 today", st)
 	}

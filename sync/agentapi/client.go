@@ -163,6 +163,17 @@ func (c *Client) SyncNow(ctx context.Context) error {
 	return c.call(ctx, callTimeout, http.MethodPost, "sync", nil, nil)
 }
 
+// passTimeout bounds the wait for a pass: a pass pages through a whole
+// mailbox window, so it is bounded by the caller's ctx in practice.
+const passTimeout = 24 * time.Hour
+
+// Sync runs a pass, or joins the one in flight, and returns its outcome.
+func (c *Client) Sync(ctx context.Context) (PassResult, error) {
+	var out PassResult
+	err := c.call(ctx, passTimeout, http.MethodPost, "pass", nil, &out)
+	return out, err
+}
+
 // Pause pauses syncing.
 func (c *Client) Pause(ctx context.Context) error {
 	return c.call(ctx, callTimeout, http.MethodPost, "pause", nil, nil)

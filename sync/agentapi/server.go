@@ -150,6 +150,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("GET /v1/status", h.status)
 	m.HandleFunc("GET /v1/watch", h.watch)
 	m.HandleFunc("POST /v1/sync", h.command(h.api.SyncNow))
+	m.HandleFunc("POST /v1/pass", h.pass)
 	m.HandleFunc("POST /v1/pause", h.command(h.api.Pause))
 	m.HandleFunc("POST /v1/resume", h.command(h.api.Resume))
 	m.HandleFunc("POST /v1/connect", h.connect)
@@ -185,17 +186,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) command(f func(context.Context) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := f(r.Context()); err != nil {
-			writeAPIError(w, err)
+			h.writeAPIError(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
+// pass runs (or joins) a pass and answers with its outcome. It can take
+// as long as the pass; the caller's connection ending cancels the wait,
+// not the pass.
+func (h *handler) pass(w http.ResponseWriter, r *http.Request) {
+	res, err := h.api.Sync(r.Context())
+	if err != nil {
+		h.writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, res)
+}
+
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 	st, err := h.api.Status(r.Context())
 	if err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	writeJSON(w, st)
@@ -206,7 +219,7 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 func (h *handler) watch(w http.ResponseWriter, r *http.Request) {
 	ch, err := h.api.Watch(r.Context())
 	if err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -241,7 +254,7 @@ func (h *handler) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	url, err := h.api.Connect(r.Context(), req.OpenBrowser)
 	if err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	writeJSON(w, connectReply{URL: url})
@@ -253,7 +266,7 @@ func (h *handler) crmLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.api.CRMLogin(r.Context(), in.Username, in.Password); err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -262,7 +275,7 @@ func (h *handler) crmLogin(w http.ResponseWriter, r *http.Request) {
 func (h *handler) settings(w http.ResponseWriter, r *http.Request) {
 	s, err := h.api.Settings(r.Context())
 	if err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	writeJSON(w, s)
@@ -274,7 +287,7 @@ func (h *handler) setSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.api.SetSettings(r.Context(), in); err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -293,7 +306,7 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 	}
 	ds, err := h.api.Decisions(r.Context(), q.Get("q"), limit)
 	if err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	if ds == nil {
@@ -334,8 +347,17 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // writeAPIError sends the API's error words, which are meant for a person,
 // unchanged.
-func writeAPIError(w http.ResponseWriter, err error) {
-	writeError(w, http.StatusInternalServerError, err.Error())
+// writeAPIError sends err as words: the API's own (Worder) when it has
+// them, and logs the error itself, whose text may not be fit to show.
+func (h *handler) writeAPIError(w http.ResponseWriter, err error) {
+	words := err.Error()
+	if wd, ok := h.api.(Worder); ok {
+		words = wd.Words(err)
+	}
+	if words != err.Error() {
+		h.log.Warn("local API: call failed", "err", err)
+	}
+	writeError(w, http.StatusInternalServerError, words)
 }
 
 func writeError(w http.ResponseWriter, code int, words string) {

@@ -5,6 +5,7 @@ package agentapi
 
 import (
 	"context"
+	"time"
 
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
@@ -27,7 +28,11 @@ type API interface {
 	// Watch streams status changes until ctx ends or the agent goes away
 	// (the channel is then closed). The current status is sent first.
 	Watch(ctx context.Context) (<-chan engine.Status, error)
+	// SyncNow asks for a pass and returns at once.
 	SyncNow(ctx context.Context) error
+	// Sync runs a pass, or joins the one in flight (PassResult.Joined),
+	// and returns that pass's outcome once it has ended.
+	Sync(ctx context.Context) (PassResult, error)
 	Pause(ctx context.Context) error
 	Resume(ctx context.Context) error
 	// Connect starts the browser sign-in in the agent and returns the
@@ -46,4 +51,30 @@ type API interface {
 	Decisions(ctx context.Context, query string, limit int) ([]Decision, error)
 	// ShowWindow asks the agent to open (or raise) the settings window.
 	ShowWindow(ctx context.Context) error
+}
+
+// PassResult is the outcome of one pass as Sync returns it.
+type PassResult struct {
+	// Joined is true when the pass was already running when Sync was
+	// called: its counts include work done before the call.
+	Joined      bool              `json:"joined"`
+	Start       time.Time         `json:"start"`
+	End         time.Time         `json:"end"`
+	WindowStart time.Time         `json:"windowStart"` // the oldest receive time the pass listed from
+	Counts      engine.PassCounts `json:"counts"`
+	// Pending is how many uploads left unfinished by an earlier pass were
+	// resolved at its start.
+	Pending int `json:"pending"`
+}
+
+// ResultOf is the PassResult of sum.
+func ResultOf(sum engine.Summary, joined bool) PassResult {
+	return PassResult{Joined: joined, Start: sum.Start, End: sum.End, WindowStart: sum.WindowStart,
+		Counts: sum.Counts, Pending: sum.Pending}
+}
+
+// Worder is implemented by an API that puts its errors into words itself;
+// the server then sends those words rather than the error's text.
+type Worder interface {
+	Words(err error) string
 }

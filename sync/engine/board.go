@@ -15,9 +15,11 @@ type Board struct {
 	subs map[chan Status]struct{}
 }
 
-// NewBoard returns a board showing s.
+// NewBoard returns a board showing the facts of s (its State is derived).
 func NewBoard(s Status) *Board {
-	return &Board{cur: s.clone(), subs: map[chan Status]struct{}{}}
+	c := s.clone()
+	c.State = Derive(c)
+	return &Board{cur: c, subs: map[chan Status]struct{}{}}
 }
 
 // Get returns a copy of the current status.
@@ -27,14 +29,26 @@ func (b *Board) Get() Status {
 	return b.cur.clone()
 }
 
-// Update changes the status under the board's lock and publishes it.
+// Update changes facts of the status under the board's lock, derives the
+// state from them (Derive) and publishes the result. f runs under the
+// board's lock: it must only change the status, never take another lock or
+// call out (which could deadlock against a caller holding that lock and
+// waiting for the board).
 func (b *Board) Update(f func(*Status)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f(&b.cur)
+	b.cur.State = Derive(b.cur)
 	for ch := range b.subs {
 		publish(ch, b.cur.clone())
 	}
+}
+
+// Paused reports whether the status says syncing is paused.
+func (b *Board) Paused() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cur.Paused
 }
 
 // Subscribe returns a channel that receives the current status at once and

@@ -5,7 +5,7 @@ import (
 )
 
 func TestBoardNeverBlocksAndKeepsNewest(t *testing.T) {
-	b := NewBoard(Status{State: SignedOut})
+	b := NewBoard(Status{})
 	ch, stop := b.Subscribe()
 	defer stop()
 	if s := <-ch; s.State != SignedOut {
@@ -13,7 +13,7 @@ func TestBoardNeverBlocksAndKeepsNewest(t *testing.T) {
 	}
 	// Nobody reads while 1,000 updates are published: none may block.
 	for i := range 1000 {
-		b.Update(func(s *Status) { s.State = Syncing; s.Progress = &Progress{Done: i, Total: 1000} })
+		b.Update(func(s *Status) { s.Running = true; s.Progress = &Progress{Done: i, Total: 1000} })
 	}
 	s := <-ch
 	if s.Progress == nil || s.Progress.Done != 999 {
@@ -44,5 +44,58 @@ func TestBoardUnsubscribeCloses(t *testing.T) {
 	if _, ok := <-ch; ok {
 		t.Fatal("channel open after stop")
 	}
-	b.Update(func(s *Status) { s.State = Idle }) // must not panic on a closed channel
+	b.Update(func(s *Status) { s.Paused = true }) // must not panic on a closed channel
+}
+
+// TestDerive covers every combination of the facts: the state is decided
+// by Derive alone, in its order of precedence.
+func TestDerive(t *testing.T) {
+	acct := &Account{Email: "ann@example.com"}
+	for mask := range 1 << 6 {
+		s := Status{}
+		has := func(bit int) bool { return mask&(1<<bit) != 0 }
+		if has(0) {
+			s.Account = acct
+		}
+		if has(1) {
+			s.CRMUser = "ann"
+		}
+		if has(2) {
+			s.Reconnect = "revoked"
+		}
+		if has(3) {
+			s.Running = true
+		}
+		if has(4) {
+			s.Paused = true
+		}
+		if has(5) {
+			s.LastError = "down"
+		}
+		var want State
+		switch {
+		case !has(0):
+			want = SignedOut
+		case has(2):
+			want = NeedsReconnect
+		case has(3):
+			want = Syncing
+		case has(4):
+			want = Paused
+		case !has(1):
+			want = CRMSignedOut
+		case has(5):
+			want = Error
+		default:
+			want = Idle
+		}
+		if got := Derive(s); got != want {
+			t.Errorf("Derive(%+v) = %v, want %v", s, got, want)
+		}
+		b := NewBoard(Status{})
+		b.Update(func(st *Status) { *st = s; st.State = Idle })
+		if got := b.Get().State; got != want {
+			t.Errorf("board derived %v from %+v, want %v (a writer's State is ignored)", got, s, want)
+		}
+	}
 }

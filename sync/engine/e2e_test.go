@@ -77,7 +77,7 @@ func newEnv(t *testing.T, w *sandbox.World) *env {
 	e.mb.Policy = fastPolicy
 	e.api = crm.NewClient(e.c.URL, w.CRMUser, func() (string, error) { return w.CRMPassword, nil }, nil)
 	e.api.Policy = fastPolicy
-	e.board = NewBoard(Status{State: Idle})
+	e.board = NewBoard(Status{Account: &Account{Email: "ann@example.com"}, CRMUser: "ann"})
 	e.open()
 	if err := e.store.SaveSettings(sandbox.Settings(), storage.AppSettings{StartAtLogin: true}); err != nil {
 		t.Fatal(err)

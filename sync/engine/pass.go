@@ -177,7 +177,7 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 	}
 	p.counts.Skipped = map[string]int{}
 	e.publish(func(s *Status) {
-		s.State = Syncing
+		s.Running = true
 		s.Progress = &Progress{}
 	})
 	err := p.run(ctx)
@@ -191,7 +191,8 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		p.log.Warn("count today's uploads", "err", cerr)
 	}
 	e.publish(func(s *Status) {
-		s.State = Idle
+		s.Running = false
+		s.Reconnect = ""
 		s.LastPass = sum.End
 		s.LastCounts = sum.Counts
 		s.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
@@ -201,7 +202,7 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 	})
 	p.log.Info("pass done", "listed", sum.Counts.Listed, "synced", sum.Counts.Synced,
 		"uploads", sum.Counts.Uploads, "already", sum.Counts.Already, "pending", sum.Pending,
-		"lookups", p.lookups, "took", sum.End.Sub(sum.Start))
+		"lookups", p.lookups, "took_ms", sum.End.Sub(sum.Start).Milliseconds())
 	return sum, nil
 }
 
@@ -481,8 +482,19 @@ func (p *pass) finish() error {
 	return nil
 }
 
-// failed publishes and saves why the pass failed, in words.
+// failed publishes and saves why the pass failed, in words. A pass that
+// was stopped (its ctx cancelled: a shutdown, a disconnect, a change of
+// account) did not fail: it leaves no error behind, and the error of an
+// earlier pass stands.
 func (p *pass) failed(err error) {
+	if errors.Is(err, context.Canceled) {
+		p.log.Info("pass stopped before it finished")
+		p.e.publish(func(s *Status) {
+			s.Running = false
+			s.Progress = nil
+		})
+		return
+	}
 	words := Describe(err)
 	reconnect := microsoftRefused(err)
 	p.log.Warn("pass failed", "err", err)
@@ -498,9 +510,9 @@ func (p *pass) failed(err error) {
 		p.log.Warn("save the failure", "err", uerr)
 	}
 	p.e.publish(func(s *Status) {
-		s.State = Error
+		s.Running = false
 		if reconnect {
-			s.State = NeedsReconnect
+			s.Reconnect = words
 		}
 		s.LastError = words
 		s.Progress = nil

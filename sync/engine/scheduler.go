@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -27,32 +28,67 @@ const (
 // wall clock jumped forward past the due time, it runs exactly one
 // catch-up pass, never a burst. Set the fields before Run; the methods are
 // safe for concurrent use.
+//
+// Whether syncing is paused is a fact of the Board's status, not of the
+// scheduler: the board's lock is the only one it takes for it, and the
+// scheduler's own lock is never held while the board is updated.
 type Scheduler struct {
 	Interval   time.Duration // between pass starts; DefaultInterval when 0
 	StartDelay time.Duration // before the first pass; DefaultStartDelay when 0
 	Clock      Clock         // RealClock when nil
-	// Board receives NextPass and the Paused state. The pass itself shows
-	// Syncing, Idle and errors on it.
+	// Board holds the Paused fact and receives NextPass; a private one is
+	// used when nil. The pass itself shows Running and its outcome on it.
 	Board *Board
 	// Pass runs one pass. Its error is logged; the next pass is scheduled
 	// regardless.
-	Pass func(ctx context.Context) error
+	Pass func(ctx context.Context) (Summary, error)
 	Log  *slog.Logger // slog.Default() when nil
 
 	initOnce sync.Once
 	kick     chan struct{} // SyncNow; 1-buffered so repeated kicks merge
 	wake     chan struct{} // Resume; makes the loop publish the due time again
 
-	mu       sync.Mutex
-	paused   bool
-	inFlight bool
-	restore  State // the board's state before it showed Paused
+	mu      sync.Mutex
+	running *Run // the pass in flight
+	pending *Run // the pass asked for and not started yet
+	stopped bool // Run has returned: requests fail at once
 }
+
+// Run is one pass as those who asked for it see it: Done is closed when it
+// has ended, after which Summary and Err hold its outcome.
+type Run struct {
+	done chan struct{}
+	sum  Summary
+	err  error
+}
+
+func newRun() *Run { return &Run{done: make(chan struct{})} }
+
+// Done is closed when the pass has ended.
+func (r *Run) Done() <-chan struct{} { return r.done }
+
+// Result is the pass's summary and error; valid once Done is closed.
+func (r *Run) Result() (Summary, error) {
+	<-r.done
+	return r.sum, r.err
+}
+
+func (r *Run) finish(sum Summary, err error) {
+	r.sum, r.err = sum, err
+	close(r.done)
+}
+
+// ErrStopped is the outcome of a pass asked for when the scheduler has
+// stopped (the agent is shutting down).
+var ErrStopped = errors.New("engine: the scheduler has stopped")
 
 func (s *Scheduler) init() {
 	s.initOnce.Do(func() {
 		s.kick = make(chan struct{}, 1)
 		s.wake = make(chan struct{}, 1)
+		if s.Board == nil {
+			s.Board = NewBoard(Status{})
+		}
 	})
 }
 
@@ -61,53 +97,71 @@ func (s *Scheduler) init() {
 // follows. Ignored while paused.
 func (s *Scheduler) SyncNow() {
 	s.init()
-	if s.Paused() {
+	if s.Board.Paused() {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	if s.pending == nil {
+		s.pending = newRun()
+	}
 	signal(s.kick)
+}
+
+// Request asks for a pass and returns it: the pass in flight when there is
+// one (joined is true), else the next pass, shared by everyone who asks
+// before it starts. While paused it returns nil.
+func (s *Scheduler) Request() (r *Run, joined bool) {
+	s.init()
+	if s.Board.Paused() {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running != nil {
+		return s.running, true
+	}
+	if s.stopped {
+		r := newRun()
+		r.finish(Summary{}, ErrStopped)
+		return r, false
+	}
+	if s.pending == nil {
+		s.pending = newRun()
+	}
+	signal(s.kick)
+	return s.pending, false
 }
 
 // Pause stops scheduled passes and SyncNow and shows Paused on the board. A
 // pass in flight finishes, after which the board shows Paused.
 func (s *Scheduler) Pause() {
 	s.init()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.paused = true
-	if !s.inFlight {
-		s.showPausedLocked()
-	}
+	s.Board.Update(func(st *Status) {
+		st.Paused = true
+		st.NextPass = time.Time{}
+	})
 }
 
-// Resume undoes Pause: the board shows the state it showed before, and if
-// a pass fell due while paused, one pass runs at once.
+// Resume undoes Pause: if a pass fell due while paused, one pass runs at
+// once.
 func (s *Scheduler) Resume() {
 	s.init()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.paused {
-		return
-	}
-	s.paused = false
-	if s.Board != nil {
-		s.Board.Update(func(st *Status) {
-			if st.State == Paused {
-				st.State = s.restore
-			}
-		})
-	}
+	s.Board.Update(func(st *Status) { st.Paused = false })
 	signal(s.wake)
 }
 
 // Paused reports whether syncing is paused.
 func (s *Scheduler) Paused() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.paused
+	s.init()
+	return s.Board.Paused()
 }
 
 // SetPaused sets the initial state, as stored from the last run. Call it
-// before Run, after the board holds the stored status.
+// before Run.
 func (s *Scheduler) SetPaused(paused bool) {
 	if paused {
 		s.Pause()
@@ -116,38 +170,33 @@ func (s *Scheduler) SetPaused(paused bool) {
 	}
 }
 
-// showPausedLocked puts Paused on the board, remembering what to restore.
-func (s *Scheduler) showPausedLocked() {
-	if s.Board == nil {
-		return
-	}
+// showNext puts the due time on the board, unless paused (no pass is due
+// then). The check and the change are one board update.
+func (s *Scheduler) showNext(due time.Time) {
 	s.Board.Update(func(st *Status) {
-		if st.State != Paused {
-			s.restore = st.State
-			if s.restore == Syncing {
-				s.restore = Idle
-			}
-			st.State = Paused
+		if st.Paused {
+			st.NextPass = time.Time{}
+		} else {
+			st.NextPass = due
 		}
-		st.NextPass = time.Time{}
 	})
 }
 
-// showNext puts the due time on the board, unless paused (no pass is due
-// then).
-func (s *Scheduler) showNext(due time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.paused || s.Board == nil {
-		return
-	}
-	s.Board.Update(func(st *Status) { st.NextPass = due })
-}
-
 // Run runs passes until ctx ends, then returns nil. The first pass runs
-// StartDelay after Run starts. Run must be called at most once.
+// StartDelay after Run starts. Run must be called at most once. A pass
+// asked for and not started when ctx ends ends with ctx's error.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.init()
+	defer func() {
+		s.mu.Lock()
+		s.stopped = true
+		r := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		if r != nil {
+			r.finish(Summary{}, ctx.Err())
+		}
+	}()
 	due := s.now().Add(s.startDelay())
 	s.showNext(due)
 	for {
@@ -178,6 +227,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			t.Stop()
 			if !s.Paused() {
 				due = s.runPass(ctx, "sync now")
+			} else {
+				s.cancelPending(errors.New("engine: syncing is paused"))
 			}
 		case <-s.wake:
 			t.Stop()
@@ -186,29 +237,44 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// runPass runs one pass and returns when the next one is due.
+// cancelPending ends the pass asked for, if any, with err.
+func (s *Scheduler) cancelPending(err error) {
+	s.mu.Lock()
+	r := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if r != nil {
+		r.finish(Summary{}, err)
+	}
+}
+
+// runPass runs one pass and returns when the next one is due. The due
+// time is drawn once here, and shown until the next schedule.
 func (s *Scheduler) runPass(ctx context.Context, why string) time.Time {
 	start := s.now()
 	s.mu.Lock()
-	s.inFlight = true
+	r := s.pending
+	s.pending = nil
+	if r == nil {
+		r = newRun()
+	}
+	s.running = r
 	s.mu.Unlock()
 
 	s.log().Info("pass starting", "reason", why)
-	err := s.Pass(ctx)
+	sum, err := s.Pass(ctx)
 	end := s.now()
 	switch {
 	case err != nil && ctx.Err() == nil:
-		s.log().Error("pass failed", "err", err, "took", end.Sub(start))
+		s.log().Error("pass failed", "err", err, "took_ms", end.Sub(start).Milliseconds())
 	case err == nil:
-		s.log().Info("pass done", "took", end.Sub(start))
+		s.log().Info("pass done", "took_ms", end.Sub(start).Milliseconds())
 	}
 
 	s.mu.Lock()
-	s.inFlight = false
-	if s.paused {
-		s.showPausedLocked()
-	}
+	s.running = nil
 	s.mu.Unlock()
+	r.finish(sum, err)
 
 	next := start.Add(s.nextGap())
 	if next.Before(end) {

@@ -12,7 +12,7 @@ import (
 
 // safety bounds real waits in these tests; nothing waits for it unless the
 // scheduler is broken.
-const safety = 5 * time.Second
+const safety = 60 * time.Second
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -40,7 +40,7 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	h := &schedHarness{
 		t:       t,
 		clock:   NewFakeClock(t0),
-		board:   NewBoard(Status{State: Idle}),
+		board:   NewBoard(Status{Account: &Account{Email: "ann@example.com"}, CRMUser: "ann"}),
 		started: make(chan time.Time, 100),
 		release: make(chan struct{}),
 		block:   block,
@@ -57,12 +57,12 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	return h
 }
 
-func (h *schedHarness) pass(ctx context.Context) error {
+func (h *schedHarness) pass(ctx context.Context) (Summary, error) {
 	now := h.clock.Now()
 	h.mu.Lock()
 	h.passes = append(h.passes, now)
 	h.mu.Unlock()
-	h.board.Update(func(s *Status) { s.State = Syncing })
+	h.board.Update(func(s *Status) { s.Running = true })
 	h.started <- now
 	if h.block {
 		select {
@@ -70,8 +70,8 @@ func (h *schedHarness) pass(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
-	h.board.Update(func(s *Status) { s.State = Idle; s.LastPass = now })
-	return h.passErr
+	h.board.Update(func(s *Status) { s.Running = false; s.LastPass = now })
+	return Summary{Start: now}, h.passErr
 }
 
 // start runs the scheduler and waits until it waits for its first pass.
@@ -301,9 +301,8 @@ func TestSchedulerPauseAndResume(t *testing.T) {
 	}
 }
 
-func TestSchedulerPauseRestoresState(t *testing.T) {
+func TestSchedulerPauseKeepsOtherFacts(t *testing.T) {
 	h := newSchedHarness(t, false)
-	h.board.Update(func(s *Status) { s.State = NeedsReconnect })
 	h.s.SetPaused(true)
 	h.start()
 	h.advance(2 * time.Hour)
@@ -313,9 +312,14 @@ func TestSchedulerPauseRestoresState(t *testing.T) {
 	if st := h.board.Get().State; st != Paused {
 		t.Fatalf("state %v, want Paused", st)
 	}
+	// A refused sign-in while paused is what the person must act on first.
+	h.board.Update(func(s *Status) { s.Reconnect = "revoked" })
+	if st := h.board.Get(); st.State != NeedsReconnect || !st.Paused {
+		t.Fatalf("state %v paused %v, want NeedsReconnect and still paused", st.State, st.Paused)
+	}
 	h.s.Resume()
-	if st := h.board.Get().State; st != NeedsReconnect {
-		t.Fatalf("state after resume %v, want the state before the pause (NeedsReconnect)", st)
+	if st := h.board.Get(); st.State != NeedsReconnect || st.Paused {
+		t.Fatalf("state after resume %v paused %v, want NeedsReconnect, not paused", st.State, st.Paused)
 	}
 }
 

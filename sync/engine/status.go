@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"time"
 
 	"mailsync/storage"
@@ -17,6 +18,7 @@ const (
 	NeedsReconnect State = 3 // the refresh token was refused; the person must connect again
 	Error          State = 4 // the last pass failed; the next one will retry
 	Paused         State = 5 // the person paused syncing
+	CRMSignedOut   State = 6 // connected to Microsoft 365, but no ClientSuccess account is signed in
 )
 
 // String returns the state in words a person understands.
@@ -34,8 +36,67 @@ func (s State) String() string {
 		return "Sync failed"
 	case Paused:
 		return "Paused"
+	case CRMSignedOut:
+		return "Sign in to ClientSuccess"
 	}
 	return "Unknown"
+}
+
+// Derive is the one place the state is decided: from the facts in s (the
+// connected account, the ClientSuccess user, the Microsoft sign-in refused,
+// a pass in flight, paused, the last pass's error). The Board calls it on
+// every change, so State is never written by anyone else. In order of
+// precedence: a missing or refused Microsoft sign-in (nothing can run until
+// the person acts), a pass in flight (a pause takes effect when it ends),
+// paused, a missing ClientSuccess sign-in, the last pass's error, up to date.
+func Derive(s Status) State {
+	switch {
+	case s.Account == nil:
+		return SignedOut
+	case s.Reconnect != "":
+		return NeedsReconnect
+	case s.Running:
+		return Syncing
+	case s.Paused:
+		return Paused
+	case s.CRMUser == "":
+		return CRMSignedOut
+	case s.LastError != "":
+		return Error
+	}
+	return Idle
+}
+
+// Actions are what a person can ask for in a status: the tray's menu and
+// the window's buttons enable exactly these.
+type Actions struct {
+	SyncNow bool `json:"syncNow"` // a pass can run now
+	Pause   bool `json:"pause"`   // syncing can be paused
+	Resume  bool `json:"resume"`  // syncing is paused and can be resumed
+}
+
+// Actions derives what a person can ask for from s.State (which the Board
+// derived) and the pause fact: Sync now only when a pass could start at
+// once, Pause only with a connected mailbox, Resume only while paused.
+func (s Status) Actions() Actions {
+	return Actions{
+		SyncNow: s.State == Idle || s.State == Error,
+		Pause:   s.Account != nil && !s.Paused,
+		Resume:  s.Paused,
+	}
+}
+
+// Problem is what is wrong, in words, when the state is one that has a
+// reason to show (NeedsReconnect or Error); "" otherwise, so an error of
+// the past never shows beside a state that has moved on.
+func (s Status) Problem() string {
+	switch s.State {
+	case NeedsReconnect:
+		return s.Reconnect
+	case Error:
+		return s.LastError
+	}
+	return ""
 }
 
 // Account is the connected Microsoft 365 mailbox.
@@ -48,6 +109,26 @@ type PassCounts struct {
 	Skipped map[string]int `json:"skipped"` // skip reason -> count
 	Uploads int            `json:"uploads"` // interactions created this pass
 	Already int            `json:"already"` // matched but already in the ledger
+}
+
+// Words summarises a pass in one unit, emails, as every view shows it:
+// "12 emails copied · 40 skipped", and when the pass met emails copied by
+// an earlier one, "0 emails copied (14 already copied before) · 18 skipped".
+// Interactions (one per client an email went to) are detail, shown apart.
+func (c PassCounts) Words() string {
+	s := Emails(c.Synced) + " copied"
+	if c.Already > 0 {
+		s += " (" + strconv.Itoa(c.Already) + " already copied before)"
+	}
+	return s + " · " + strconv.Itoa(c.SkippedTotal()) + " skipped"
+}
+
+// Emails is n with its unit: "1 email", "3 emails".
+func Emails(n int) string {
+	if n == 1 {
+		return "1 email"
+	}
+	return strconv.Itoa(n) + " emails"
 }
 
 // SkippedTotal is the number of messages skipped, whatever the reason.
@@ -67,15 +148,21 @@ type Progress struct {
 
 // Status is everything the tray and the settings window render. It is a
 // value: subscribers get copies and never share maps with the engine.
+//
+// State is derived (Derive) from the facts beside it each time the Board
+// changes; writers set facts only.
 type Status struct {
 	State       State      `json:"state"`
 	Account     *Account   `json:"account,omitempty"`
-	CRMUser     string     `json:"crmUser,omitempty"` // ClientSuccess username, "" when signed out
+	CRMUser     string     `json:"crmUser,omitempty"`   // ClientSuccess username, "" when signed out
+	Paused      bool       `json:"paused,omitempty"`    // the person paused syncing
+	Running     bool       `json:"running,omitempty"`   // a pass is in flight
+	Reconnect   string     `json:"reconnect,omitempty"` // why Microsoft refused the sign-in, "" when it did not
 	LastPass    time.Time  `json:"lastPass,omitzero"`
 	LastCounts  PassCounts `json:"lastCounts"`
 	SyncedToday int        `json:"syncedToday"`
 	NextPass    time.Time  `json:"nextPass,omitzero"`
-	LastError   string     `json:"lastError,omitempty"` // in words a person understands
+	LastError   string     `json:"lastError,omitempty"` // why the last pass failed, in words; "" after a good or cancelled one
 	Progress    *Progress  `json:"progress,omitempty"`
 	Connecting  bool       `json:"connecting,omitempty"`  // a browser sign-in is waiting
 	SignInURL   string     `json:"signInUrl,omitempty"`   // the URL of the sign-in in flight

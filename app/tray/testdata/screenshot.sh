@@ -2,7 +2,8 @@
 # screenshot.sh OUT.png [STATE] — shows the Mail Sync tray under Xvfb in
 # gtk-sni-tray-standalone, opens its menu with a right click and saves a
 # screenshot of the screen's top-left corner to OUT.png. STATE is a sample
-# status of traydemo (idle, syncing, reconnect, error, paused, signedout;
+# status of traydemo (idle, syncing, reconnect, error, paused, signedout,
+# crmsignedout;
 # default idle).
 #
 # Needs: Xvfb, dbus-run-session, status-notifier-watcher,

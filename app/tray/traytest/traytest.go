@@ -21,7 +21,7 @@ const WatcherName = "org.kde.StatusNotifierWatcher"
 
 // Timeout bounds every wait of this package: D-Bus updates are
 // asynchronous, so conditions are polled until they hold or it runs out.
-const Timeout = 15 * time.Second
+const Timeout = 90 * time.Second
 
 // Item is one process's tray item on the session bus.
 type Item struct {

@@ -56,6 +56,12 @@ type shot struct {
 	scale   float32 // 0 means 1
 }
 
+// derived is s with the state the agent's board derives from its facts.
+func derived(s engine.Status) engine.Status {
+	s.State = engine.Derive(s)
+	return s
+}
+
 func connectedIdle() engine.Status {
 	return engine.Status{
 		State: engine.Idle, Account: alex, CRMUser: crmUser,
@@ -68,18 +74,27 @@ func connectedIdle() engine.Status {
 }
 
 func shots() []shot {
-	signedOut := engine.Status{State: engine.SignedOut, CRMUser: crmUser}
+	signedOut := derived(engine.Status{CRMUser: crmUser})
 	waiting := signedOut
 	waiting.Connecting = true
 	waiting.SignInURL = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21&response_type=code&scope=openid+profile+email+offline_access+User.Read+Mail.Read&response_mode=form_post"
 	idle := connectedIdle()
 	syncing := connectedIdle()
-	syncing.State, syncing.Progress = engine.Syncing, &engine.Progress{Done: 18, Total: 38}
+	syncing.Running, syncing.Progress = true, &engine.Progress{Done: 18, Total: 38}
+	syncing = derived(syncing)
 	reconnect := connectedIdle()
-	reconnect.State = engine.NeedsReconnect
-	reconnect.LastError = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	reconnect.Reconnect = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	reconnect = derived(reconnect)
 	crmOut := connectedIdle()
 	crmOut.CRMUser = ""
+	crmOut = derived(crmOut)
+	failed := connectedIdle()
+	failed.LastError = "ClientSuccess is down for maintenance; Mail Sync will try again"
+	failed = derived(failed)
+	// After a failed pass, a good one: the board clears the error with the
+	// pass's outcome, and nothing of it is left on the Sync page.
+	recovered := engine.NewBoard(failed)
+	recovered.Update(func(s *engine.Status) { s.LastError, s.LastPass = "", at(15, 2) })
 	sandbox := connectedIdle()
 	sandbox.Sandbox = true
 
@@ -94,6 +109,9 @@ func shots() []shot {
 		{file: "settings-syncing-dark.png", section: settings.SectionSync, status: syncing, dark: true},
 		{file: "settings-needs-reconnect.png", section: settings.SectionOffice, status: reconnect},
 		{file: "settings-clientsuccess.png", section: settings.SectionCRM, status: crmOut},
+		{file: "settings-sync-clientsuccess-signed-out.png", section: settings.SectionSync, status: crmOut},
+		{file: "settings-sync-failed.png", section: settings.SectionSync, status: failed},
+		{file: "settings-sync-recovered.png", section: settings.SectionSync, status: recovered.Get()},
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
@@ -423,7 +441,10 @@ func (m *memAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
 	return ch, nil
 }
 
-func (m *memAgent) SyncNow(context.Context) error                  { return nil }
+func (m *memAgent) SyncNow(context.Context) error { return nil }
+func (m *memAgent) Sync(context.Context) (agentapi.PassResult, error) {
+	return agentapi.PassResult{}, nil
+}
 func (m *memAgent) Pause(context.Context) error                    { return nil }
 func (m *memAgent) Resume(context.Context) error                   { return nil }
 func (m *memAgent) Connect(context.Context, bool) (string, error)  { return m.status.SignInURL, nil }

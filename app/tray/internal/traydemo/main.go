@@ -20,7 +20,7 @@ import (
 )
 
 func main() {
-	state := flag.String("state", "", "sample status to show first: signedout, idle, syncing, reconnect, error, paused")
+	state := flag.String("state", "", "sample status to show first: signedout, idle, syncing, reconnect, error, paused, crmsignedout")
 	flag.Parse()
 
 	updates := make(chan engine.Status, 16)
@@ -58,19 +58,24 @@ func main() {
 func sample(name string) (engine.Status, bool) {
 	acct := &engine.Account{Name: "Ann Example", Email: "ann@example.com"}
 	now := time.Now()
+	var s engine.Status
 	switch name {
 	case "signedout":
-		return engine.Status{State: engine.SignedOut}, true
 	case "idle":
-		return engine.Status{State: engine.Idle, Account: acct, LastPass: now.Add(-12 * time.Minute), SyncedToday: 3, NextPass: now.Add(48 * time.Minute)}, true
+		s = engine.Status{Account: acct, CRMUser: "ann", LastPass: now.Add(-12 * time.Minute), SyncedToday: 3, NextPass: now.Add(48 * time.Minute)}
 	case "syncing":
-		return engine.Status{State: engine.Syncing, Account: acct, Progress: &engine.Progress{Done: 120, Total: 400}}, true
+		s = engine.Status{Account: acct, CRMUser: "ann", Running: true, Progress: &engine.Progress{Done: 120, Total: 400}}
 	case "reconnect":
-		return engine.Status{State: engine.NeedsReconnect, Account: acct}, true
+		s = engine.Status{Account: acct, CRMUser: "ann", Reconnect: "Microsoft ended the sign-in"}
 	case "error":
-		return engine.Status{State: engine.Error, Account: acct, LastError: "ClientSuccess is under maintenance"}, true
+		s = engine.Status{Account: acct, CRMUser: "ann", LastError: "ClientSuccess is under maintenance"}
 	case "paused":
-		return engine.Status{State: engine.Paused, Account: acct}, true
+		s = engine.Status{Account: acct, CRMUser: "ann", Paused: true}
+	case "crmsignedout":
+		s = engine.Status{Account: acct}
+	default:
+		return engine.Status{}, false
 	}
-	return engine.Status{}, false
+	s.State = engine.Derive(s)
+	return s, true
 }
