@@ -101,6 +101,9 @@ type Stats struct {
 	EarlyRetries int
 	PeakInFlight int // most requests being handled at once
 	Faults       int // faults injected (see SetFaults)
+	// CreatedWithBody and CreatedWithLocation count creates answered 201
+	// with the object and 201 with an empty body and Location.
+	CreatedWithBody, CreatedWithLocation int
 }
 
 // DefaultTokenLifetime is what the real /auth announces: 12 hours.

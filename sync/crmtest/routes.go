@@ -414,6 +414,11 @@ func (c *CRM) createInteraction(w http.ResponseWriter, r *http.Request) {
 		answer = []CreateAnswer{CreateObject, CreateLocation}[c.creates%2]
 	}
 	out := c.interactionJSON(in)
+	if answer == CreateLocation {
+		c.stats.CreatedWithLocation++
+	} else {
+		c.stats.CreatedWithBody++
+	}
 	c.mu.Unlock()
 	if answer == CreateLocation {
 		w.Header().Set("Location", "https://"+r.Host+"/v1/clients/"+strconv.FormatInt(cl.ID, 10)+"/interactions/"+strconv.FormatInt(in.id, 10))

@@ -190,6 +190,12 @@ func TestPassDemoLandsWhereLabelsSay(t *testing.T) {
 		t.Errorf("meta = %+v", m)
 	}
 
+	// The fake answered creates both ways (the object, and an empty body
+	// with Location), and every one was recorded.
+	if st := e.c.Stats(); st.CreatedWithBody == 0 || st.CreatedWithLocation == 0 {
+		t.Errorf("creates answered with body %d, with Location %d; want both in one run", st.CreatedWithBody, st.CreatedWithLocation)
+	}
+
 	// Every interaction is an Email with its contacts and a header block.
 	for _, in := range e.c.AllInteractions() {
 		if in.InteractionTypeID != crm.InteractionTypeEmail || len(in.ContactIDs) == 0 || in.Subject == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,6 +216,75 @@ func TestPassPostedButNotRecorded(t *testing.T) {
 	}
 }
 
+// TestPassPostedButNotRecordedNoteTransformed: the create is applied, the
+// answer lost, and ClientSuccess gives the note back transformed (each
+// form EVIDENCE.md leaves possible): the next pass still finds it, posts
+// nothing twice, and every expected interaction lands once.
+func TestPassPostedButNotRecordedNoteTransformed(t *testing.T) {
+	for _, form := range []crmtest.NoteForm{crmtest.NoteEscaped, crmtest.NoteStripped, crmtest.NoteBreaks, crmtest.NoteAsSent} {
+		t.Run(fmt.Sprint("form ", int(form)), func(t *testing.T) {
+			w := sandbox.Demo(testNow)
+			e := newEnv(t, w)
+			e.c.SetNoteForm(form)
+			wrap := &crashCRM{CRM: e.api, after: -1, lieAt: 2}
+			e.clock.Set(testNow)
+			if _, err := e.engine().Pass(context.Background(), e.mb, wrap); !crm.IsAmbiguous(err) {
+				t.Fatalf("pass error = %v, want an ambiguous create", err)
+			}
+			e.reopen()
+			s := e.mustPass(testNow.Add(time.Hour))
+			if s.Pending != 1 || s.Counts.Uploads != 0 {
+				t.Errorf("Pending = %d, Uploads = %d; want the one found, nothing posted", s.Pending, s.Counts.Uploads)
+			}
+			sameLanding(t, landed(e.c), w.Expected())
+		})
+	}
+}
+
+// TestPendingFoundOnPage3: every client's timeline already holds 250
+// interactions, so the one left pending is on the third page of 100; the
+// look-up reads every page and finds it.
+func TestPendingFoundOnPage3(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	// Every client's timeline: wherever the pending upload goes, it lands
+	// after 250 others.
+	for c := range w.Expected() {
+		for i := range 250 {
+			if _, err := e.api.CreateInteraction(context.Background(), c, crm.Interaction{
+				InteractionTypeID: crm.InteractionTypeEmail, Subject: "older", InteractionDate: testNow,
+				Note: fmt.Sprintf("<p>From: x<br>Message-ID: &lt;older-%d@x&gt;</p>", i),
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Lie about the last create of the pass: it lands after the 250.
+	wrap := &crashCRM{CRM: e.api, after: -1, lieAt: countUploads(w.Expected())}
+	e.clock.Set(testNow)
+	if _, err := e.engine().Pass(context.Background(), e.mb, wrap); !crm.IsAmbiguous(err) {
+		t.Fatalf("pass error = %v, want an ambiguous create", err)
+	}
+	pend, err := e.store.PendingJobs()
+	if err != nil || len(pend) != 1 {
+		t.Fatalf("pending = %v, %v", pend, err)
+	}
+	e.reopen()
+	before := e.c.Stats().ByRoute["GET /clients/{id}/interactions"]
+	s := e.mustPass(testNow.Add(time.Hour))
+	if s.Pending != 1 || s.Counts.Uploads != 0 {
+		t.Errorf("Pending = %d, Uploads = %d; want the one found, nothing posted", s.Pending, s.Counts.Uploads)
+	}
+	if n := e.c.Stats().ByRoute["GET /clients/{id}/interactions"] - before; n < 3 {
+		t.Errorf("%d pages read, want at least 3", n)
+	}
+	got := landed(e.c)
+	for c := range got {
+		got[c] = slices.DeleteFunc(got[c], func(id string) bool { return strings.HasPrefix(id, "<older-") })
+	}
+	sameLanding(t, got, w.Expected())
+}
+
 // TestPassResetAfterApply uses the fake's own fault: the POST is stored,
 // then the connection is reset.
 func TestPassResetAfterApply(t *testing.T) {
@@ -332,5 +402,39 @@ func TestDecisionsCapped(t *testing.T) {
 	}
 	if p.counts.Skipped["no ClientSuccess contact"] != len(msgs) {
 		t.Errorf("skipped = %v", p.counts.Skipped)
+	}
+}
+
+// The interaction's date is the message's day where the person is: at
+// UTC+14 or UTC-12 most demo messages fall on another calendar day than in
+// UTC.
+func TestInteractionDateInPersonsZone(t *testing.T) {
+	for _, loc := range []*time.Location{time.FixedZone("", 14*3600), time.FixedZone("", -12*3600)} {
+		w := sandbox.Demo(testNow)
+		e := newEnv(t, w)
+		e.clock.Set(testNow)
+		eng := e.engine()
+		eng.Location = loc
+		if _, err := eng.Pass(context.Background(), e.mb, e.api); err != nil {
+			t.Fatal(err)
+		}
+		day := map[string]string{}
+		for _, it := range w.Messages {
+			d := it.Msg.SentDateTime
+			if d.IsZero() {
+				d = it.Msg.ReceivedDateTime
+			}
+			day[storage.LedgerKey(it.Msg.InternetMessageID)] = d.In(loc).Format(time.DateOnly)
+		}
+		ins := e.c.AllInteractions()
+		if len(ins) == 0 {
+			t.Fatal("nothing uploaded")
+		}
+		for _, in := range ins {
+			want := day[messageIDOfNote(in.Note)]
+			if got := in.InteractionDate.Format(time.DateOnly); got != want {
+				t.Errorf("%s: interactionDate %s, want %s", in.Subject, got, want)
+			}
+		}
 	}
 }
