@@ -50,7 +50,7 @@ func buildNote(m *graph.Message, body graph.Body, limit int, loc *time.Location)
 		b.WriteString(html.EscapeString(h))
 	}
 	b.WriteString("</p>")
-	for para := range strings.SplitSeq(cutText(bodyText(body), limit), "\n\n") {
+	for para := range strings.SplitSeq(cutText(bodyText(body), limit, body.Omitted), "\n\n") {
 		para = strings.Trim(para, "\n")
 		if strings.TrimSpace(para) == "" {
 			continue
@@ -163,15 +163,23 @@ func stripHTML(s string) string {
 
 // cutText returns text cut after limit characters (runes), followed by a
 // marker saying how many characters were left out.
-func cutText(text string, limit int) string {
+//
+// omitted is how many characters were cut off already while the body was
+// read (graph.Body.Omitted); they count in the marker.
+func cutText(text string, limit, omitted int) string {
+	marker := func(rest int) string {
+		return fmt.Sprintf("\n\n[… shortened by Mail Sync: %d more characters]", rest)
+	}
 	if limit <= 0 || utf8.RuneCountInString(text) <= limit {
+		if omitted > 0 {
+			return text + marker(omitted)
+		}
 		return text
 	}
 	n := 0
 	for i := range text {
 		if n == limit {
-			rest := utf8.RuneCountInString(text[i:])
-			return text[:i] + fmt.Sprintf("\n\n[… shortened by Mail Sync: %d more characters]", rest)
+			return text[:i] + marker(utf8.RuneCountInString(text[i:])+omitted)
 		}
 		n++
 	}

@@ -26,7 +26,9 @@ type Mailbox interface {
 	Me(ctx context.Context) (graph.Me, error)
 	ExcludedFolders(ctx context.Context) ([]graph.ExcludedFolder, error)
 	ListMessages(ctx context.Context, since time.Time, fn func(page []graph.Message) error) error
-	Bodies(ctx context.Context, ids []string) (map[string]graph.Body, error)
+	// Bodies calls fn once for each id with its text body, cut to
+	// maxChars characters as it is read, or why it could not be read.
+	Bodies(ctx context.Context, ids []string, maxChars int, fn func(id string, body graph.Body, err error) error) error
 }
 
 // CRM is what a pass needs from ClientSuccess (*crm.API implements it).
@@ -68,6 +70,9 @@ const (
 	reasonNoMessageID = "no Message-ID"
 	reasonGone        = "deleted before it could be copied"
 	reasonRefused     = "ClientSuccess refused it"
+	// reasonNoText starts the reason of a message whose body Microsoft 365
+	// kept refusing; it is tried again on the next pass.
+	reasonNoText = "Microsoft 365 would not give its text: "
 )
 
 // Engine runs passes. Set its fields before the first Pass; Pass is safe to

@@ -8,6 +8,7 @@ import (
 
 	"mailsync/storage"
 	"mailsync/sync/crm"
+	"mailsync/sync/graph"
 	"mailsync/sync/remote"
 )
 
@@ -34,33 +35,39 @@ type job struct {
 // and its message counted as refused, so one bad message cannot hold the
 // window back forever.
 func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []string) error {
-	bodies, err := p.mb.Bodies(ctx, bodyIDs)
+	// Each body becomes its notes as soon as its batch is read, cut to
+	// the note limit while it was read: the page holds notes, never
+	// bodies. A message whose body cannot be read is skipped with the
+	// reason, and is tried again on the next pass (it has no ledger
+	// entry); the others go on.
+	byMsg := make(map[string][]*job, len(bodyIDs))
+	for _, j := range jobs {
+		id := items[j.item].msg.ID
+		byMsg[id] = append(byMsg[id], j)
+	}
+	var todo []*job
+	err := p.mb.Bodies(ctx, bodyIDs, p.limit, func(id string, body graph.Body, err error) error {
+		for _, j := range byMsg[id] {
+			it := &items[j.item]
+			switch {
+			case errors.Is(err, graph.ErrMessageGone):
+				it.failed = reasonGone
+				continue
+			case err != nil:
+				it.failed = reasonNoText + bodyFailure(err)
+				continue
+			}
+			j.pending = p.pendingJob(it, j, body)
+			todo = append(todo, j)
+		}
+		if err != nil && !errors.Is(err, graph.ErrMessageGone) {
+			p.log.Warn("a message's body could not be read; skipped until the next pass", "err", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("engine: read message bodies: %w", err)
 	}
-	var todo []*job
-	for _, j := range jobs {
-		it := &items[j.item]
-		body, ok := bodies[it.msg.ID]
-		if !ok {
-			it.failed = reasonGone
-			continue
-		}
-		j.pending = storage.PendingJob{
-			Account:    p.account,
-			Key:        it.key,
-			ClientID:   j.clientID,
-			Received:   it.msg.ReceivedDateTime,
-			TypeID:     crm.InteractionTypeEmail,
-			Subject:    interactionSubject(it.msg),
-			Date:       interactionDate(it.msg),
-			Note:       buildNote(it.msg, body, p.limit, p.e.location()),
-			ContactIDs: j.contactIDs,
-			Created:    p.start,
-		}
-		todo = append(todo, j)
-	}
-	clear(bodies)
 	if len(todo) == 0 {
 		return nil
 	}
@@ -71,6 +78,43 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 	if err := p.e.Store.StartUploads(pending); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
+	return p.postAll(ctx, items, todo)
+}
+
+// bodyFailure says in words why Microsoft 365 did not give a body.
+func bodyFailure(err error) string {
+	var re *remote.Error
+	if errors.As(err, &re) {
+		msg := re.Message
+		if msg == "" {
+			msg = fmt.Sprintf("HTTP %d", re.Status)
+		}
+		if re.Code != "" {
+			msg += " (" + re.Code + ")"
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+// pendingJob is the interaction of job j for message it with its body.
+func (p *pass) pendingJob(it *item, j *job, body graph.Body) storage.PendingJob {
+	return storage.PendingJob{
+		Account:    p.account,
+		Key:        it.key,
+		ClientID:   j.clientID,
+		Received:   it.msg.ReceivedDateTime,
+		TypeID:     crm.InteractionTypeEmail,
+		Subject:    interactionSubject(it.msg),
+		Date:       interactionDate(it.msg),
+		Note:       buildNote(it.msg, body, p.limit, p.e.location()),
+		ContactIDs: j.contactIDs,
+		Created:    p.start,
+	}
+}
+
+// postAll posts the recorded jobs of todo and records each outcome.
+func (p *pass) postAll(ctx context.Context, items []item, todo []*job) error {
 
 	// Uploads to one client go one after the other, UploadsInFlight
 	// clients at a time: each timeline gets its interactions in message
@@ -117,7 +161,7 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 		}
 		return err
 	}
-	err = parallel(ctx, UploadsInFlight, len(clients), func(ctx context.Context, c int) error {
+	err := parallel(ctx, UploadsInFlight, len(clients), func(ctx context.Context, c int) error {
 		for _, j := range clients[c] {
 			if err := outcome(j, p.post(ctx, j.pending)); err != nil {
 				return err

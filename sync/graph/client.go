@@ -16,10 +16,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"mailsync/sync/remote"
 )
@@ -58,7 +61,9 @@ type Client struct {
 
 	base string
 	hc   *http.Client
-	sem  chan struct{}
+	// budget is the mailbox's concurrency budget, MaxInFlight slots: a
+	// request holds one, a $batch min(MaxInFlight, its steps).
+	budget *semaphore.Weighted
 
 	// pause holds every request while a Retry-After runs: Graph throttles
 	// per app and mailbox, so it applies to all calls, not just the one
@@ -81,7 +86,7 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 		Timeout: remote.RequestTimeout,
 		base:    strings.TrimRight(baseURL, "/"),
 		hc:      remote.GuardRedirects(hc),
-		sem:     make(chan struct{}, MaxInFlight),
+		budget:  semaphore.NewWeighted(MaxInFlight),
 	}
 }
 
@@ -178,7 +183,7 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]ExcludedFolder, error) 
 	for i, name := range ExcludedWellKnownFolders {
 		reqs[i] = batchRequest{Method: http.MethodGet, URL: "/me/mailFolders/" + name + "?" + encodeQuery("$select", "id,childFolderCount")}
 	}
-	resps, err := c.batch(ctx, op, reqs)
+	resps, err := c.batch(ctx, op, reqs, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +209,7 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]ExcludedFolder, error) 
 			return nil, r.err(op)
 		}
 		var f folderJSON
-		if err := json.Unmarshal(r.Body, &f); err != nil {
+		if err := r.decodeBody(&f); err != nil {
 			return nil, &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Status: r.Status, Err: fmt.Errorf("decode folder: %w", err)}
 		}
 		add(f.ID, ExcludedWellKnownFolders[i])
@@ -237,97 +242,94 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]ExcludedFolder, error) 
 	return out, nil
 }
 
-// Bodies returns the text bodies of the messages with the given ids, by id,
-// fetched through $batch, maxBatch per request, the batches running
-// concurrently within the client's in-flight limit. A message deleted
-// meanwhile (404) is left out of the map, not an error.
-func (c *Client) Bodies(ctx context.Context, ids []string) (map[string]Body, error) {
-	const op = "read message bodies"
-	out := make(map[string]Body, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var chunks [][]string
-	for start := 0; start < len(ids); start += maxBatch {
-		chunks = append(chunks, ids[start:min(start+maxBatch, len(ids))])
-	}
+// ErrMessageGone is the error Bodies gives a message that was deleted (or
+// moved out of reach) since it was listed.
+var ErrMessageGone = errors.New("graph: the message is gone")
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	work := make(chan []string)
-	for range min(MaxInFlight, len(chunks)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for chunk := range work {
-				bodies, err := c.bodyBatch(ctx, op, chunk)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				for id, b := range bodies {
-					out[id] = b
-				}
-				mu.Unlock()
+// Bodies reads the text bodies of the messages with the given ids through
+// $batch, maxBatch messages per batch and one batch at a time (Graph runs a
+// batch's steps against Outlook four at a time, the mailbox's whole
+// concurrency budget), and calls fn once for each id, in order, as soon as
+// its batch is done: with the body, or with why it could not be read.
+//
+// Each body's Content is cut to maxChars characters while the answer is
+// read, and Body.Omitted says how many more there were (maxChars <= 0 cuts
+// nothing): a batch of large messages never sits in memory whole.
+//
+// A step Graph throttled (429, with its own Retry-After) or could not serve
+// (5xx, 424) is sent again, alone with the other failed steps of its batch,
+// after the wait it asked for; steps already answered are not sent again. A
+// step that keeps failing, or fails for good (403), gives fn its
+// *remote.Error; a message deleted meanwhile gives ErrMessageGone: one bad
+// message never stops the others. Bodies returns an error only for what
+// stops every read (the sign-in refused, the context done, the batch
+// itself refused or unreachable), or the first error fn returns.
+func (c *Client) Bodies(ctx context.Context, ids []string, maxChars int, fn func(id string, body Body, err error) error) error {
+	const op = "read message bodies"
+	for start := 0; start < len(ids); start += maxBatch {
+		chunk := ids[start:min(start+maxBatch, len(ids))]
+		reqs := make([]batchRequest, len(chunk))
+		for i, id := range chunk {
+			reqs[i] = batchRequest{
+				Method:  http.MethodGet,
+				URL:     "/me/messages/" + url.PathEscape(id) + "?" + encodeQuery("$select", "body"),
+				Headers: map[string]string{"Prefer": `outlook.body-content-type="text"`},
 			}
-		}()
-	}
-feed:
-	for _, chunk := range chunks {
-		select {
-		case work <- chunk:
-		case <-ctx.Done():
-			break feed
+		}
+		resps, err := c.batch(ctx, op, reqs, maxChars)
+		if err != nil {
+			return err
+		}
+		for i, r := range resps {
+			body, err := r.messageBody(op)
+			if err := fn(chunk[i], body, err); err != nil {
+				return err
+			}
 		}
 	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	return nil
+}
+
+// messageBody reads a step's answer to GET /me/messages/{id}?$select=body.
+func (r *batchResponse) messageBody(op string) (Body, error) {
+	switch {
+	case r.Status == http.StatusNotFound:
+		return Body{}, ErrMessageGone
+	case r.Status < 200 || r.Status > 299:
+		return Body{}, r.err(op)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, &remote.Error{Service: "graph", Op: op, Kind: remote.Transient, Err: err}
+	m, _ := r.Body.(map[string]any)
+	b, ok := m["body"].(map[string]any)
+	if !ok {
+		return Body{}, &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Status: r.Status,
+			Message: "Graph's answer for a message has no body object (" + describeKeys(m) + ")"}
+	}
+	var out Body
+	out.ContentType, _ = b["contentType"].(string)
+	switch c := b["content"].(type) {
+	case string:
+		out.Content = c
+	case capped:
+		out.Content, out.Omitted = c.Kept, c.Omitted
+	case nil:
+	default:
+		return Body{}, &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Status: r.Status,
+			Message: fmt.Sprintf("Graph's answer for a message has a body content of type %T", c)}
 	}
 	return out, nil
 }
 
-func (c *Client) bodyBatch(ctx context.Context, op string, ids []string) (map[string]Body, error) {
-	reqs := make([]batchRequest, len(ids))
-	for i, id := range ids {
-		reqs[i] = batchRequest{
-			Method:  http.MethodGet,
-			URL:     "/me/messages/" + url.PathEscape(id) + "?" + encodeQuery("$select", "body"),
-			Headers: map[string]string{"Prefer": `outlook.body-content-type="text"`},
-		}
+// describeKeys names an object's keys, never its values, for an error.
+func describeKeys(m map[string]any) string {
+	if m == nil {
+		return "not an object"
 	}
-	resps, err := c.batch(ctx, op, reqs)
-	if err != nil {
-		return nil, err
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	out := make(map[string]Body, len(ids))
-	for i, r := range resps {
-		switch r.Status {
-		case http.StatusOK:
-		case http.StatusNotFound:
-			continue // deleted since it was listed
-		default:
-			return nil, r.err(op)
-		}
-		var m struct {
-			Body Body `json:"body"`
-		}
-		if err := json.Unmarshal(r.Body, &m); err != nil {
-			return nil, &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Status: r.Status, Err: fmt.Errorf("decode body of a message: %w", err)}
-		}
-		out[ids[i]] = m.Body
-	}
-	return out, nil
+	slices.Sort(keys)
+	return "keys: " + strings.Join(keys, ", ")
 }
 
 type batchRequest struct {
@@ -337,36 +339,128 @@ type batchRequest struct {
 	Headers map[string]string `json:"headers,omitempty"`
 }
 
+// batchResponse is one step's answer, read from the tree decodeCapped
+// gives.
 type batchResponse struct {
-	ID      string            `json:"id"`
-	Status  int               `json:"status"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
+	ID      string
+	Status  int
+	Headers http.Header
+	Body    any // as decodeCapped gives it
 }
 
-func (r *batchResponse) header() http.Header {
-	h := http.Header{}
-	for k, v := range r.Headers {
-		h.Set(k, v)
+// readBatchAnswer reads {"responses":[{"id","status","headers","body"}]}
+// tolerantly: ids and statuses as strings or numbers, header values as
+// strings, numbers or lists. What it cannot read it names (keys and types,
+// never values).
+func readBatchAnswer(tree any) ([]batchResponse, error) {
+	root, ok := tree.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the batch answer is a %s, not an object", jsonType(tree))
 	}
-	return h
+	list, ok := root["responses"].([]any)
+	if !ok {
+		return nil, fmt.Errorf("the batch answer has no responses list (%s)", describeKeys(root))
+	}
+	out := make([]batchResponse, 0, len(list))
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("a batch response is a %s, not an object", jsonType(item))
+		}
+		r := batchResponse{Headers: http.Header{}, Body: m["body"]}
+		switch id := m["id"].(type) {
+		case string:
+			r.ID = id
+		case json.Number:
+			r.ID = id.String()
+		default:
+			return nil, fmt.Errorf("a batch response's id is a %s", jsonType(m["id"]))
+		}
+		var status string
+		switch st := m["status"].(type) {
+		case json.Number:
+			status = st.String()
+		case string:
+			status = st
+		}
+		n, err := strconv.Atoi(status)
+		if err != nil || n < 100 || n > 999 {
+			return nil, fmt.Errorf("a batch response's status is a %s, not an HTTP status", jsonType(m["status"]))
+		}
+		r.Status = n
+		if h, ok := m["headers"].(map[string]any); ok {
+			for k, v := range h {
+				switch v := v.(type) {
+				case string:
+					r.Headers.Add(k, v)
+				case json.Number:
+					r.Headers.Add(k, v.String())
+				case []any:
+					for _, e := range v {
+						if s, ok := e.(string); ok {
+							r.Headers.Add(k, s)
+						}
+					}
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
-func (r *batchResponse) code() string {
-	var eb ErrorBody
-	_ = json.Unmarshal(r.Body, &eb)
-	return eb.Error.Code
+// jsonType names the JSON type of a value decodeCapped gave.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "list"
+	case string, capped:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return fmt.Sprintf("%T", v)
 }
+
+func (r *batchResponse) errorBody() ErrorBody {
+	var eb ErrorBody
+	if data, err := json.Marshal(r.Body); err == nil {
+		_ = json.Unmarshal(data, &eb)
+	}
+	return eb
+}
+
+func (r *batchResponse) code() string { return r.errorBody().Error.Code }
 
 func (r *batchResponse) err(op string) error {
-	return responseError(op, r.Status, r.Body)
+	data, _ := json.Marshal(r.Body)
+	return responseError(op, r.Status, data)
+}
+
+// decodeBody decodes a step's body into out.
+func (r *batchResponse) decodeBody(out any) error {
+	data, err := json.Marshal(r.Body)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
 }
 
 // batch sends reqs (at most maxBatch) as one $batch and returns the final
-// response of each, in the order of reqs. Items Graph throttled or could not
-// serve (429, 503, 504, 5xx) are sent again, in a smaller batch, after the
-// wait the policy gives for them (their Retry-After, if any).
-func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest) ([]batchResponse, error) {
+// answer of each, in the order of reqs; strings in the answers are cut to
+// maxChars characters as they are read (see decodeCapped). Steps Graph
+// throttled or could not serve (429, 424, 5xx) are sent again, without the
+// steps that were answered, after the longest wait one of them asked for
+// (its own Retry-After, in its headers), until the retry policy gives up
+// on them; their last answer is then final. A step answered 401 fails the
+// whole batch: the sign-in was refused.
+func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest, maxChars int) ([]batchResponse, error) {
 	if len(reqs) > maxBatch {
 		return nil, fmt.Errorf("graph: %s: %d requests in one batch, the limit is %d", op, len(reqs), maxBatch)
 	}
@@ -385,15 +479,24 @@ func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest) ([]b
 		if err != nil {
 			return nil, fmt.Errorf("graph: %s: encode batch: %w", op, err)
 		}
-		var resp struct {
-			Responses []batchResponse `json:"responses"`
-		}
+		var resps []batchResponse
 		hdr := http.Header{"Content-Type": {"application/json"}}
-		if err := c.do(ctx, op, http.MethodPost, c.base+"/$batch", payload, hdr, &resp); err != nil {
+		// Graph runs the steps four at a time: the batch holds that much
+		// of the mailbox's budget while it is in flight.
+		units := min(MaxInFlight, len(send))
+		err = c.doStream(ctx, op, http.MethodPost, c.base+"/$batch", payload, hdr, units, func(r io.Reader) error {
+			tree, err := decodeCapped(r, maxChars)
+			if err != nil {
+				return err
+			}
+			resps, err = readBatchAnswer(tree)
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
-		byID := make(map[string]batchResponse, len(resp.Responses))
-		for _, r := range resp.Responses {
+		byID := make(map[string]batchResponse, len(resps))
+		for _, r := range resps {
 			byID[r.ID] = r
 		}
 		var again []int
@@ -405,12 +508,15 @@ func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest) ([]b
 				return nil, &remote.Error{Service: "graph", Op: op, Kind: remote.Transient,
 					Message: "Graph's batch answer left out a request"}
 			}
+			if r.Status == http.StatusUnauthorized {
+				return nil, r.err(op)
+			}
 			final[i] = r
-			fake := &http.Response{StatusCode: r.Status, Header: r.header()}
-			if retry, d := remote.ShouldRetry(ctx, c.Policy, attempt, fake, nil); retry {
+			step := &http.Response{StatusCode: r.Status, Header: r.Headers}
+			if retry, d := remote.ShouldRetry(ctx, c.Policy, attempt, step, nil); retry {
 				again = append(again, i)
 				wait = max(wait, d)
-				if fake.Header.Get("Retry-After") != "" {
+				if _, ok := remote.RetryAfterWait(c.Policy, step); ok {
 					retryAfter = true
 				}
 			}
@@ -431,9 +537,24 @@ func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest) ([]b
 // do sends one request with the client's retry policy and decodes a 2xx JSON
 // answer into out. body, if not nil, is sent on every attempt.
 func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr http.Header, out any) error {
+	return c.doStream(ctx, op, method, u, body, hdr, 1, func(r io.Reader) error {
+		data, err := io.ReadAll(io.LimitReader(r, maxResponse))
+		if err != nil || out == nil {
+			return err
+		}
+		return json.Unmarshal(data, out)
+	})
+}
+
+// doStream sends one request holding units of the mailbox's budget, with
+// the client's retry policy, and hands a 2xx answer's body to read as it
+// arrives. An error from read is retried when it is a broken transfer
+// (io.ErrUnexpectedEOF, a reset), and final otherwise. body, if not nil, is
+// sent on every attempt.
+func (c *Client) doStream(ctx context.Context, op, method, u string, body []byte, hdr http.Header, units int, read func(io.Reader) error) error {
 	invalidated := false
 	for attempt := 1; ; attempt++ {
-		status, header, data, err := c.attempt(ctx, method, u, body, hdr)
+		status, header, data, err := c.attempt(ctx, method, u, body, hdr, units, read)
 		if err == nil && status == http.StatusUnauthorized && !invalidated {
 			c.mu.Lock()
 			inv := c.invalidate
@@ -448,15 +569,7 @@ func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr 
 			}
 		}
 		if err == nil && status >= 200 && status < 300 {
-			if out == nil {
-				return nil
-			}
-			derr := json.Unmarshal(data, out)
-			if derr == nil {
-				return nil
-			}
-			err = fmt.Errorf("decode answer: %w", derr)
-			status = 0
+			return nil
 		}
 		var resp *http.Response
 		if err == nil {
@@ -477,8 +590,10 @@ func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr 
 			}
 			return responseError(op, status, data)
 		}
-		if resp != nil && header.Get("Retry-After") != "" {
-			c.pause.Extend(wait)
+		if resp != nil {
+			if _, ok := remote.RetryAfterWait(c.Policy, resp); ok {
+				c.pause.Extend(wait)
+			}
 		}
 		if err := remote.Sleep(ctx, wait); err != nil {
 			return &remote.Error{Service: "graph", Op: op, Kind: remote.Transient, Err: err}
@@ -486,19 +601,24 @@ func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr 
 	}
 }
 
-// attempt makes one request under the in-flight limit and the per-request
-// timeout, and reads the whole answer. A short body is returned as err
-// (io.ErrUnexpectedEOF), which the policy treats as transient.
-func (c *Client) attempt(ctx context.Context, method, u string, body []byte, hdr http.Header) (int, http.Header, []byte, error) {
+// decodeError is an answer that arrived whole but could not be read.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "decode answer: " + e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// attempt makes one request holding units of the mailbox's budget and the
+// per-request timeout. A 2xx answer's body goes to read; any other answer's
+// body (an error, bounded) is returned as data. A short body is returned as
+// err (io.ErrUnexpectedEOF), which the policy treats as transient.
+func (c *Client) attempt(ctx context.Context, method, u string, body []byte, hdr http.Header, units int, read func(io.Reader) error) (int, http.Header, []byte, error) {
 	if err := c.pause.Wait(ctx); err != nil {
 		return 0, nil, nil, err
 	}
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return 0, nil, nil, ctx.Err()
+	if err := c.budget.Acquire(ctx, int64(units)); err != nil {
+		return 0, nil, nil, err
 	}
-	defer func() { <-c.sem }()
+	defer c.budget.Release(int64(units))
 
 	actx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
@@ -519,11 +639,31 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte, hdr
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if err := read(resp.Body); err != nil {
+			if actx.Err() != nil || isBrokenTransfer(err) {
+				return 0, nil, nil, err
+			}
+			return 0, nil, nil, &decodeError{err}
+		}
+		return resp.StatusCode, resp.Header, nil, nil
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	return resp.StatusCode, resp.Header, data, nil
+}
+
+// isBrokenTransfer reports whether a read failed because the answer stopped
+// arriving, not because it was malformed.
+func isBrokenTransfer(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		return false
+	}
+	return remote.KindOf(err) == remote.Transient || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // responseError turns a failed answer with Graph's error JSON into a
@@ -537,7 +677,7 @@ func responseError(op string, status int, data []byte) error {
 		status == http.StatusForbidden && eb.Error.Code == "InvalidAuthenticationToken":
 		e.Kind = remote.NeedsReconnect
 		e.Message = "Microsoft refused the sign-in; connect Office 365 again"
-	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500:
+	case status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status == http.StatusFailedDependency || status >= 500:
 		e.Kind = remote.Transient
 	default:
 		e.Kind = remote.Permanent

@@ -108,10 +108,12 @@ func (m *Me) Addresses() []string {
 	return out
 }
 
-// Body is a message body as Graph returns it.
+// Body is a message body as Graph returns it, possibly cut: Omitted is how
+// many characters of Content were left out while it was read.
 type Body struct {
 	ContentType string `json:"contentType"`
 	Content     string `json:"content"`
+	Omitted     int    `json:"-"`
 }
 
 // ErrorBody is Graph's error envelope: {"error":{"code","message"}}.

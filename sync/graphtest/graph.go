@@ -43,6 +43,18 @@ type Stats struct {
 	// 503 told their client to wait for.
 	EarlyRetries int
 	Injected     map[FaultKind]int // faults injected, by kind
+	// PeakMailbox is the most mailbox slots asked for at once, granted or
+	// throttled: a request counts one, a $batch min(4, its steps). Above
+	// MailboxConcurrency means the client asked more than Outlook allows.
+	PeakMailbox int
+	// MailboxThrottled counts the 429 MailboxConcurrency answers, batch
+	// steps included.
+	MailboxThrottled int
+	// MessageReads counts, by message id, the reads of one message that
+	// were answered 200, alone or inside a $batch.
+	MessageReads map[string]int
+	// Batches424 counts the $batch requests FailBatches answered 424.
+	Batches424 int
 }
 
 // Graph is a fake Microsoft Graph v1.0 mail API. It is safe for concurrent
@@ -64,6 +76,7 @@ type Graph struct {
 	stats       Stats
 	inFlight    int
 	seq         int
+	mbox        mailboxState
 }
 
 type storedMessage struct {
@@ -91,11 +104,12 @@ func newGraph() *Graph {
 		folders:  map[string]*Folder{},
 		messages: map[string]*storedMessage{},
 		stats:    newStats(),
+		mbox:     newMailboxState(),
 	}
 }
 
 func newStats() Stats {
-	return Stats{ByRoute: map[string]int{}, Injected: map[FaultKind]int{}}
+	return Stats{ByRoute: map[string]int{}, Injected: map[FaultKind]int{}, MessageReads: map[string]int{}}
 }
 
 // Handler returns the fake as an http.Handler serving paths under /v1.0/,
@@ -231,6 +245,7 @@ func (g *Graph) Stats() Stats {
 	s := g.stats
 	s.ByRoute = maps.Clone(g.stats.ByRoute)
 	s.Injected = maps.Clone(g.stats.Injected)
+	s.MessageReads = maps.Clone(g.stats.MessageReads)
 	return s
 }
 
@@ -240,7 +255,9 @@ func (g *Graph) ResetStats() {
 	defer g.mu.Unlock()
 	g.stats = newStats()
 	g.stats.PeakInFlight = g.inFlight
+	g.stats.PeakMailbox = g.mbox.inUse
 	g.faults.ForgetRetries()
+	clear(g.mbox.retryAt)
 }
 
 // newIDLocked returns an opaque id shaped like Graph's URL-safe base64 ids.
@@ -315,10 +332,12 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 	// written: once a client has the response it may send the next request,
 	// and that one must not meet this one still counted.
 	var leaveOnce sync.Once
+	slots := 0 // mailbox slots held
 	leave := func() {
 		leaveOnce.Do(func() {
 			g.mu.Lock()
 			g.inFlight--
+			g.mbox.inUse -= slots
 			g.mu.Unlock()
 		})
 	}
@@ -335,7 +354,31 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		body = b
 	}
+	// Outlook's budget is taken for as long as the request is served.
+	units := mailboxUnits(route, body)
+	g.mu.Lock()
+	slots = g.enterMailboxLocked(units)
+	var throttled graphReply
+	if units == 1 && (slots == 0 || g.takeThrottleLocked()) {
+		throttled = g.throttledLocked(messageIDOf(route, path), time.Now())
+	}
+	fail424 := route == "POST /$batch" && g.mbox.fail424 > 0 && batchReadsMessages(body)
+	if fail424 {
+		g.mbox.fail424--
+		g.stats.Batches424++
+	}
+	g.mu.Unlock()
+	if throttled.status != 0 {
+		leave()
+		writeReply(w, throttled)
+		return
+	}
 	if !remotetest.Wait(r.Context(), latency) {
+		return
+	}
+	if fail424 {
+		leave()
+		writeReply(w, graphFail(http.StatusFailedDependency, "FailedDependency", "The request failed due to failure of a previous request."))
 		return
 	}
 	if !ok {
@@ -390,7 +433,7 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		base = "https://" + r.Host + "/v1.0"
 	}
-	rep := g.route(base, token, r.Method, path, r.URL.Query(), r.Header, body, false)
+	rep := g.route(base, token, r.Method, path, r.URL.Query(), r.Header, body, false, mailboxWave{units, slots})
 	leave()
 	if fault == TruncatedBody {
 		payload, _ := json.Marshal(rep.body)
@@ -467,12 +510,12 @@ func routeName(method, path string) string {
 }
 
 // route answers one request, top-level or inside a $batch.
-func (g *Graph) route(base, token, method, path string, q url.Values, h http.Header, body []byte, inBatch bool) graphReply {
+func (g *Graph) route(base, token, method, path string, q url.Values, h http.Header, body []byte, inBatch bool, wave mailboxWave) graphReply {
 	name := routeName(method, path)
 	segs := splitPath(path)
 	switch {
 	case name == "POST /$batch" && !inBatch:
-		return g.batch(base, token, body)
+		return g.batch(base, token, body, wave)
 	case name == "GET /me":
 		return g.getMe(base, q)
 	case name == "GET /me/messages":
@@ -832,7 +875,15 @@ func (g *Graph) getMessage(base, id string, q url.Values, h http.Header) graphRe
 		return rep
 	}
 	g.mu.Lock()
+	g.noteReadLocked(id, time.Now())
+	if rep, poisoned := g.poisonedLocked(id); poisoned {
+		g.mu.Unlock()
+		return rep
+	}
 	sm, found := g.messages[id]
+	if found {
+		g.stats.MessageReads[id]++
+	}
 	var msg graph.Message
 	var all map[string]any
 	text := prefersText(h)
@@ -994,7 +1045,7 @@ type batchResponseJSON struct {
 // batch answers POST /$batch: every item through the same routes, with its
 // own faults, answered in an order of the fake's choosing (Graph does not
 // keep the request order either).
-func (g *Graph) batch(base, token string, body []byte) graphReply {
+func (g *Graph) batch(base, token string, body []byte, wave mailboxWave) graphReply {
 	var req struct {
 		Requests []batchRequestJSON `json:"requests"`
 	}
@@ -1019,17 +1070,27 @@ func (g *Graph) batch(base, token string, body []byte) graphReply {
 		seen[it.ID] = true
 	}
 	responses := make([]batchResponseJSON, 0, len(req.Requests))
-	for _, it := range req.Requests {
+	for i, it := range req.Requests {
 		now := time.Now()
 		g.mu.Lock()
 		g.stats.BatchItems++
-		fault := g.drawFault(true)
+		// Graph runs the steps wave.units at a time; in each wave the
+		// steps beyond the slots Outlook granted are throttled, each with
+		// its own 429 and Retry-After in its headers (EVIDENCE.md).
+		overBudget := wave.units > 0 && i%wave.units >= wave.granted || g.takeThrottleLocked()
+		fault := FaultKind(0)
+		if !overBudget {
+			fault = g.drawFault(true)
+		}
 		var rep graphReply
-		if fault != 0 {
+		switch {
+		case overBudget:
+			rep = g.throttledLocked(batchItemMessageID(it), now)
+		case fault != 0:
 			rep = g.faultReply(fault, token, now)
 		}
 		g.mu.Unlock()
-		if fault == 0 {
+		if !overBudget && fault == 0 {
 			rep = g.batchItem(base, token, it)
 		}
 		hdr := map[string]string{"Content-Type": "application/json"}
@@ -1052,5 +1113,27 @@ func (g *Graph) batchItem(base, token string, it batchRequestJSON) graphReply {
 		h.Set(k, v)
 	}
 	path := "/" + strings.TrimPrefix(u.EscapedPath(), "/")
-	return g.route(base, token, strings.ToUpper(it.Method), path, u.Query(), h, it.Body, true)
+	return g.route(base, token, strings.ToUpper(it.Method), path, u.Query(), h, it.Body, true, mailboxWave{})
+}
+
+// mailboxWave is how a $batch's steps meet Outlook: units at a time, of
+// which granted found a free slot.
+type mailboxWave struct{ units, granted int }
+
+// messageIDOf is the message a route reads, or "".
+func messageIDOf(route, path string) string {
+	if route != "GET /me/messages/{id}" {
+		return ""
+	}
+	return splitPath(path)[2]
+}
+
+// batchItemMessageID is the message a $batch step reads, or "".
+func batchItemMessageID(it batchRequestJSON) string {
+	u, err := url.Parse(it.URL)
+	if err != nil {
+		return ""
+	}
+	path := "/" + strings.TrimPrefix(u.EscapedPath(), "/")
+	return messageIDOf(routeName(strings.ToUpper(it.Method), path), path)
 }

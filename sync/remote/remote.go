@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -222,7 +223,10 @@ func ShouldRetry(ctx context.Context, p Policy, attempt int, resp *http.Response
 			return true, d
 		}
 		return true, backoff
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusRequestTimeout:
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusRequestTimeout,
+		// Graph answers a whole $batch (or a step whose dependency failed)
+		// 424 Failed Dependency; nothing was done, and trying again helps.
+		http.StatusFailedDependency:
 		return true, backoff
 	}
 	return false, 0
@@ -283,17 +287,29 @@ func Backoff(p Policy, attempt int) time.Duration {
 	return d + jitter
 }
 
-// RetryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+// MaxRetryAfter caps what RetryAfter returns: a value beyond it is taken
+// as MaxRetryAfter, never as an overflowed (zero or negative) duration.
+const MaxRetryAfter = 24 * time.Hour
+
+// RetryAfter parses a Retry-After header: delay-seconds, which Microsoft
+// Graph sends fractional ("2.128", its throttling docs' example), or an HTTP
+// date. A delay beyond MaxRetryAfter, however absurd, is MaxRetryAfter; a
+// negative, NaN or unreadable one is no answer.
 func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 {
+	if secs, err := strconv.ParseFloat(v, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if !isDelaySeconds(v) || math.IsNaN(secs) || secs < 0 {
 			return 0, false
 		}
-		return time.Duration(n) * time.Second, true
+		if secs >= MaxRetryAfter.Seconds() {
+			return MaxRetryAfter, true
+		}
+		// Rounded up to the microsecond, so that a wait is never shorter
+		// than asked.
+		return time.Duration(math.Ceil(secs*1e6)) * time.Microsecond, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		d := t.Sub(now)
@@ -303,6 +319,25 @@ func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// isDelaySeconds reports whether v is written as delay-seconds (digits,
+// with a fraction), not as one of ParseFloat's other forms (hex, "inf",
+// exponents, underscores).
+func isDelaySeconds(v string) bool {
+	dot := false
+	digits := 0
+	for i := range len(v) {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // Sleep waits for d or until ctx is done.

@@ -83,12 +83,44 @@ func TestRetryAfter(t *testing.T) {
 		{"-5", 0, false},
 		{"soon", 0, false},
 		{"", 0, false},
+		// Graph's throttling docs show fractional seconds.
+		{"2.128", 2128 * time.Millisecond, true},
+		{"0.5", 500 * time.Millisecond, true},
+		{".25", 250 * time.Millisecond, true},
+		// Absurd values are capped, never overflowed to zero or less.
+		{"99999999999999999999", MaxRetryAfter, true},
+		{"9223372036.854775808", MaxRetryAfter, true},
+		{"1e400", 0, false},
+		{"NaN", 0, false},
+		{"inf", 0, false},
+		{"0x10", 0, false},
+		{"1_000", 0, false},
+		{"1.2.3", 0, false},
 	}
 	for _, c := range cases {
 		got, ok := RetryAfter(c.in, now)
 		if ok != c.ok || got != c.want {
 			t.Errorf("RetryAfter(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// An absurd Retry-After waits the policy's longest, not zero.
+func TestRetryAfterWaitCapsAbsurdValues(t *testing.T) {
+	for _, v := range []string{"99999999999999999999", "86400", "3.5e9"} {
+		d, ok := RetryAfterWait(testPolicy, resp(429, v))
+		if v == "3.5e9" {
+			if ok {
+				t.Errorf("%q was read as delay-seconds", v)
+			}
+			continue
+		}
+		if !ok || d != testPolicy.MaxDelay {
+			t.Errorf("RetryAfterWait(%q) = %v, %v; want %v", v, d, ok, testPolicy.MaxDelay)
+		}
+	}
+	if retry, d := ShouldRetry(context.Background(), testPolicy, 1, resp(424, ""), nil); !retry || d <= 0 {
+		t.Errorf("a 424 is not retried: %v %v", retry, d)
 	}
 }
 
