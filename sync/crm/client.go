@@ -67,7 +67,8 @@ const refreshMargin = 5 * time.Minute
 const maxAnswer = 32 << 20
 
 // API is a ClientSuccess client. It logs in lazily, keeps the access token
-// in memory only, and is safe for concurrent use. A Retry-After that
+// in memory only, and is safe for concurrent use; at most MaxInFlight of
+// its requests are in flight at once. A Retry-After that
 // ClientSuccess sends holds every request of the API until it has passed,
 // not only the one that met it: throttling is per account, so requests
 // running alongside would be refused too. Policy may be changed
@@ -91,6 +92,9 @@ type API struct {
 	// pause holds every request while a Retry-After runs (see API).
 	pause remote.Pause
 
+	// slots bounds the requests in flight (see MaxInFlight).
+	slots chan struct{}
+
 	mu        sync.Mutex
 	token     string
 	refreshAt time.Time
@@ -112,8 +116,14 @@ func NewClient(baseURL, username string, password func() (string, error), hc *ht
 		password: password,
 		hc:       remote.GuardRedirects(hc),
 		loginSem: make(chan struct{}, 1),
+		slots:    make(chan struct{}, MaxInFlight),
 	}
 }
+
+// MaxInFlight is how many requests one API has in flight at once, whatever
+// its callers do: ClientSuccess publishes no limit, and a desktop app
+// copying one person's mail should not look like a load test.
+const MaxInFlight = 4
 
 // Login signs in with POST /auth now, replacing any token held. Wrong
 // credentials give ErrBadCredentials (Kind NeedsReconnect); the maintenance
@@ -452,6 +462,12 @@ func (a *API) send(ctx context.Context, k call, token string) (*http.Response, [
 		// ClientSuccess wants the bare token; "Bearer <token>" is refused.
 		req.Header.Set("Authorization", token)
 	}
+	select {
+	case a.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	defer func() { <-a.slots }()
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return nil, nil, err

@@ -731,3 +731,25 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 		t.Errorf("%d of %d calls failed, want all but the first", failures, len(errs))
 	}
 }
+
+// However many callers, at most crm.MaxInFlight requests are in flight.
+func TestInFlightBound(t *testing.T) {
+	w := setup(t)
+	if err := w.api.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.fake.SetLatency(20 * time.Millisecond)
+	w.fake.ResetStats()
+	var wg sync.WaitGroup
+	for range 24 {
+		wg.Go(func() {
+			if _, err := w.api.ContactsByEmail(context.Background(), "bob@acme.example"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if s := w.fake.Stats(); s.PeakInFlight > crm.MaxInFlight || s.PeakInFlight < 2 || s.Requests != 24 {
+		t.Errorf("%d requests, at most %d in flight; want 24, 2 to %d", s.Requests, s.PeakInFlight, crm.MaxInFlight)
+	}
+}

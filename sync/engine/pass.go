@@ -152,7 +152,13 @@ type pass struct {
 	lookups   int
 	ambiguous []error
 	names     map[int64]string
-	progress  Progress
+
+	// mu guards progress: a page's uploads finish behind the next page.
+	mu       sync.Mutex
+	progress Progress
+	// posting is the outcome of the page whose uploads are being posted
+	// while the next page is read; nil when none is.
+	posting chan error
 }
 
 // Pass runs one pass: it resolves uploads left pending by an earlier pass,
@@ -246,6 +252,11 @@ func (p *pass) run(ctx context.Context) error {
 	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
+	// The last page's uploads, or the one in flight when listing failed:
+	// nothing of the pass may run after it returns.
+	if werr := p.waitPosting(); err == nil && werr != nil {
+		return werr
+	}
 	if err != nil {
 		return fmt.Errorf("engine: list messages: %w", err)
 	}
@@ -365,8 +376,7 @@ func (p *pass) cached(ctx context.Context, c storage.Cache, v any, fetch func(co
 // uploads, then the decisions are recorded.
 func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	p.counts.Listed += len(msgs)
-	p.progress.Total += len(msgs)
-	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: p.progress.Done, Total: p.progress.Total} })
+	p.advance(len(msgs), 0)
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	rules := make([]match.Message, len(msgs))
@@ -440,17 +450,56 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 		}
 	}
 
+	var todo []*job
 	if len(jobs) > 0 {
-		if err := p.upload(ctx, items, jobs, bodyIDs); err != nil {
+		if todo, err = p.stage(ctx, items, jobs, bodyIDs); err != nil {
 			return err
 		}
 	}
-	if err := p.recordDecisions(ctx, items); err != nil {
+	// This page's uploads are recorded as pending: they are posted while
+	// the next page is listed and its bodies read, so that ClientSuccess is
+	// kept busy. One page at a time is posted, in order.
+	if err := p.waitPosting(); err != nil {
 		return err
 	}
-	p.progress.Done += len(msgs)
-	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: p.progress.Done, Total: p.progress.Total} })
+	done := make(chan error, 1)
+	p.posting = done
+	go func() {
+		if len(todo) > 0 {
+			if err := p.postAll(ctx, items, todo); err != nil {
+				done <- err
+				return
+			}
+		}
+		if err := p.recordDecisions(ctx, items); err != nil {
+			done <- err
+			return
+		}
+		p.advance(0, len(msgs))
+		done <- nil
+	}()
 	return nil
+}
+
+// waitPosting waits for the page being posted, if any, and returns its
+// outcome.
+func (p *pass) waitPosting() error {
+	if p.posting == nil {
+		return nil
+	}
+	err := <-p.posting
+	p.posting = nil
+	return err
+}
+
+// advance adds to the progress shown and publishes it.
+func (p *pass) advance(total, done int) {
+	p.mu.Lock()
+	p.progress.Total += total
+	p.progress.Done += done
+	pr := p.progress
+	p.mu.Unlock()
+	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: pr.Done, Total: pr.Total} })
 }
 
 // jobID is one upload: a message (its ledger key) for one client.

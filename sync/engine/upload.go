@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"mailsync/storage"
@@ -21,20 +22,11 @@ type job struct {
 	pending    storage.PendingJob
 }
 
-// upload fetches the bodies of the page's messages to upload, records every
-// job as pending in one transaction, then posts them, UploadsInFlight at a
-// time, recording each as done (ledger entry in, pending job out) in one
-// transaction as soon as ClientSuccess confirms it.
-//
-// A job whose outcome is unknown (crm.IsAmbiguous) stays pending and the
-// pass goes on; run fails the pass at the end so that the next one resolves
-// it by look-up. Any other transient failure, a refused sign-in or a
-// cancelled context stops the pass at once; the jobs not yet posted stay
-// pending too, which is safe: they are looked up before being posted again.
-// A job ClientSuccess refuses for good (a 400, a deleted client) is dropped
-// and its message counted as refused, so one bad message cannot hold the
-// window back forever.
-func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []string) error {
+// stage prepares the page's uploads: it reads the bodies of the messages
+// to upload and records every job as pending in one transaction, and
+// returns the jobs to post (see postAll). Once stage returns, a later page
+// sees these uploads as pending, so they can be posted while it is read.
+func (p *pass) stage(ctx context.Context, items []item, jobs []*job, bodyIDs []string) ([]*job, error) {
 	// Each body becomes its notes as soon as its batch is read, cut to
 	// the note limit while it was read: the page holds notes, never
 	// bodies. A message whose body cannot be read is skipped with the
@@ -66,19 +58,19 @@ func (p *pass) upload(ctx context.Context, items []item, jobs []*job, bodyIDs []
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("engine: read message bodies: %w", err)
+		return nil, fmt.Errorf("engine: read message bodies: %w", err)
 	}
 	if len(todo) == 0 {
-		return nil
+		return nil, nil
 	}
 	pending := make([]storage.PendingJob, len(todo))
 	for i, j := range todo {
 		pending[i] = j.pending
 	}
 	if err := p.e.Store.StartUploads(pending); err != nil {
-		return fmt.Errorf("engine: %w", err)
+		return nil, fmt.Errorf("engine: %w", err)
 	}
-	return p.postAll(ctx, items, todo)
+	return todo, nil
 }
 
 // bodyFailure says in words why Microsoft 365 did not give a body.
@@ -113,7 +105,18 @@ func (p *pass) pendingJob(it *item, j *job, body graph.Body) storage.PendingJob 
 	}
 }
 
-// postAll posts the recorded jobs of todo and records each outcome.
+// postAll posts the jobs stage recorded, UploadsInFlight clients at a
+// time, recording each as done (ledger entry in, pending job out) in one
+// transaction as soon as ClientSuccess confirms it.
+//
+// A job whose outcome is unknown (crm.IsAmbiguous) stays pending and the
+// pass goes on; run fails the pass at the end so that the next one resolves
+// it by look-up. Any other transient failure, a refused sign-in or a
+// cancelled context stops the pass at once; the jobs not yet posted stay
+// pending too, which is safe: they are looked up before being posted again.
+// A job ClientSuccess refuses for good (a 400, a deleted client) is dropped
+// and its message counted as refused, so one bad message cannot hold the
+// window back forever.
 func (p *pass) postAll(ctx context.Context, items []item, todo []*job) error {
 
 	// Uploads to one client go one after the other, UploadsInFlight
@@ -134,6 +137,9 @@ func (p *pass) postAll(ctx context.Context, items []item, todo []*job) error {
 		}
 		clients[i] = append(clients[i], j)
 	}
+	// The longest timelines start first, so that the page's last upload
+	// is not one client's long chain started late.
+	slices.SortStableFunc(clients, func(a, b []*job) int { return len(b) - len(a) })
 	var mu sync.Mutex
 	outcome := func(j *job, err error) error {
 		mu.Lock()
