@@ -80,8 +80,8 @@ func CRMAccount(username string) string { return strings.ToLower(strings.TrimSpa
 
 // SwitchCRMUser records username as the signed-in ClientSuccess user, in
 // one transaction. When the file holds what another account taught (a
-// previous user, signed out or not), the contacts cache and the uploads not
-// yet confirmed are forgotten: their client and contact ids belong to that
+// previous user, signed out or not), the contacts cache, the contact
+// directory and the uploads not yet confirmed are forgotten: their client and contact ids belong to that
 // account. dropped is how many pending uploads went. The ledger stays; it
 // is kept per account. The first account ever recorded adopts the uploads
 // recorded under no account (a file migrated while nobody was signed in).
@@ -99,7 +99,7 @@ func (s *Store) SwitchCRMUser(username string) (dropped int, err error) {
 		}
 		if prev != "" && prev != account {
 			dropped = tx.Bucket(bucketPending).Stats().KeyN
-			for _, b := range [][]byte{bucketContacts, bucketPending} {
+			for _, b := range [][]byte{bucketContacts, bucketPending, bucketDirectory} {
 				if err := resetBucket(tx, b); err != nil {
 					return err
 				}

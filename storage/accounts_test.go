@@ -64,7 +64,7 @@ func TestSwitchCRMUserForgetsWhatAnotherAccountTaught(t *testing.T) {
 	s := openTest(t)
 	teach := func() {
 		t.Helper()
-		if err := s.SaveContactLookups(map[string]ContactLookup{"a@b.example": {Contacts: []CachedContact{{ID: 1, ClientID: 2}}, Expires: t0.Add(time.Hour)}}); err != nil {
+		if _, err := s.ReplaceDirectory([]DirectoryContact{{ID: 1, ClientID: 2, Email: "a@b.example"}}, DirectoryState{Source: DirectorySearch, FullAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.StartUploads([]PendingJob{{Key: "<m@x>", ClientID: 2}}); err != nil {
@@ -73,7 +73,7 @@ func TestSwitchCRMUserForgetsWhatAnotherAccountTaught(t *testing.T) {
 	}
 	taught := func() (contacts, pending int) {
 		t.Helper()
-		l, err := s.ContactLookups([]string{"a@b.example"})
+		l, err := s.LookupContacts([]string{"a@b.example"})
 		if err != nil {
 			t.Fatal(err)
 		}

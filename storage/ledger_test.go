@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 var t0 = time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
@@ -122,48 +124,31 @@ func TestFinishPassPrunesAndMovesMeta(t *testing.T) {
 	}
 }
 
-func TestContactLookupValidity(t *testing.T) {
+func TestPruneContacts(t *testing.T) {
 	s := openTest(t)
-	hit := ContactLookup{Contacts: []CachedContact{{ID: 1, ClientID: 2, Email: "a@b.example"}}, Expires: t0.Add(24 * time.Hour), Pass: "p1"}
-	miss := ContactLookup{Expires: t0.Add(24 * time.Hour), Pass: "p1"}
-	if err := s.SaveContactLookups(map[string]ContactLookup{"a@b.example": hit, "z@b.example": miss}); err != nil {
+	// A look-up by address as older versions kept it in the contacts
+	// bucket.
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketContacts).Put([]byte("a@b.example"), []byte(`{"contacts":[{"id":1,"clientId":2,"email":"a@b.example"}],"expires":"2099-01-01T00:00:00Z"}`))
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveClientNames(map[int64]string{2: "Acme"}, t0.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		l    ContactLookup
-		pass string
-		at   time.Time
-		want bool
-	}{
-		{hit, "p2", t0.Add(23 * time.Hour), true},  // hits last a day, across passes
-		{hit, "p2", t0.Add(24 * time.Hour), false}, // and no longer
-		{miss, "p1", t0.Add(time.Minute), true},    // misses hold within their pass
-		{miss, "p2", t0.Add(time.Minute), false},   // and not in the next
-	}
-	for i, tt := range tests {
-		if got := tt.l.Valid(tt.pass, tt.at); got != tt.want {
-			t.Errorf("case %d: Valid = %v, want %v", i, got, tt.want)
-		}
-	}
-	if got, err := s.ContactLookups([]string{"a@b.example", "z@b.example", "never@b.example"}); err != nil || len(got) != 2 {
-		t.Fatalf("lookups before pruning = %+v, %v", got, err)
-	}
-	// Finishing a pass drops the miss, keeps the hit and the name.
+	// Finishing a pass drops the old look-up, keeps the fresh name.
 	if err := s.FinishPass(time.Time{}, t0, func(*Meta) {}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ContactLookups([]string{"a@b.example", "z@b.example"})
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketContacts).Get([]byte("a@b.example")) != nil {
+			t.Error("an old look-up by address survived pruning")
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, ok := got["z@b.example"]; ok {
-		t.Error("miss survived pruning")
-	}
-	if l, ok := got["a@b.example"]; !ok || len(l.Contacts) != 1 {
-		t.Error("hit lost in pruning")
 	}
 	if names, _ := s.ClientNames([]int64{2, 3}, t0); len(names) != 1 || names[2] != "Acme" {
 		t.Errorf("client names = %v", names)

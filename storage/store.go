@@ -65,7 +65,7 @@ var (
 	bucketSettings  = []byte("settings")
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketLedger, bucketPending, bucketContacts, bucketFolders, bucketDecisions, bucketSettings}
+var allBuckets = [][]byte{bucketMeta, bucketLedger, bucketPending, bucketContacts, bucketFolders, bucketDecisions, bucketSettings, bucketDirectory}
 
 var keySchema = []byte("schema")
 
@@ -188,11 +188,15 @@ type Meta struct {
 	ConnectedAt      time.Time `json:"connectedAt,omitzero"`      // first successful connect: the window starts 24 h before
 	LastSuccessStart time.Time `json:"lastSuccessStart,omitzero"` // start of the last pass that finished its work
 	LastPassEnd      time.Time `json:"lastPassEnd,omitzero"`
-	LastError        string    `json:"lastError,omitempty"`
-	FailingSince     time.Time `json:"failingSince,omitzero"`
-	NeedsReconnect   string    `json:"needsReconnect,omitempty"` // the reason, when the token was refused
-	CRMUser          string    `json:"crmUser,omitempty"`
-	Paused           bool      `json:"paused,omitempty"`
+	// ListedWith sums up the settings, addresses and folders the last
+	// successful pass decided with; the engine lists only new mail while
+	// they stay the same.
+	ListedWith     string    `json:"listedWith,omitempty"`
+	LastError      string    `json:"lastError,omitempty"`
+	FailingSince   time.Time `json:"failingSince,omitzero"`
+	NeedsReconnect string    `json:"needsReconnect,omitempty"` // the reason, when the token was refused
+	CRMUser        string    `json:"crmUser,omitempty"`
+	Paused         bool      `json:"paused,omitempty"`
 }
 
 var keyMeta = "state"

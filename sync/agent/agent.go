@@ -49,9 +49,13 @@ type Agent struct {
 	// can stop the pass in flight and wait for it to end.
 	passMu sync.Mutex
 
-	mu         sync.Mutex
-	tokens     *graph.TokenSource
-	tokensFor  string             // account email the token source belongs to
+	mu        sync.Mutex
+	tokens    *graph.TokenSource
+	tokensFor string // account email the token source belongs to
+	// crmAPI is kept from pass to pass for crmFor (user and URL), so that
+	// its 12-hour token is not asked for again on every pass.
+	crmAPI     *crm.API
+	crmFor     string
 	signin     context.CancelFunc // the browser sign-in in flight
 	passCancel context.CancelFunc // the pass in flight
 	gen        uint64             // connection generation: a token source of an older one saves nothing
@@ -239,15 +243,35 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 	}
 	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
 	gc.SetInvalidate(ts.Invalidate)
-	user := m.CRMUser
-	cc := crm.NewClient(a.cfg.CRMURL, user, func() (string, error) {
+	return gc, a.crmClient(m.CRMUser), nil
+}
+
+// forgetCRMClient drops the kept ClientSuccess client and its token.
+func (a *Agent) forgetCRMClient() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.crmAPI, a.crmFor = nil, ""
+}
+
+// crmClient returns the ClientSuccess client of user, the same from one
+// pass to the next while the user stays. It reads the password from the
+// keyring whenever it signs in, so a changed password is picked up.
+func (a *Agent) crmClient(user string) *crm.API {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := user + "\x00" + a.cfg.CRMURL
+	if a.crmAPI != nil && a.crmFor == key {
+		return a.crmAPI
+	}
+	a.crmAPI = crm.NewClient(a.cfg.CRMURL, user, func() (string, error) {
 		pw, err := a.secrets.Get(storage.CRMKey(user))
 		if errors.Is(err, storage.ErrNotFound) {
 			return "", ErrCRMSignedOut
 		}
 		return pw, err
 	}, nil)
-	return gc, cc, nil
+	a.crmFor = key
+	return a.crmAPI
 }
 
 func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
@@ -629,6 +653,8 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	if switched {
 		_ = a.secrets.Delete(storage.CRMKey(old.CRMUser))
 	}
+	// A sign-in starts from the new password, not a token of the old one.
+	a.forgetCRMClient()
 	dropped, err := a.store.SwitchCRMUser(username)
 	if err == nil {
 		// The last pass's error was met with the old sign-in; the pass
@@ -671,6 +697,7 @@ func (a *Agent) CRMLogout(context.Context) error {
 	if err := a.store.SignOutCRM(); err != nil {
 		return err
 	}
+	a.forgetCRMClient()
 	a.board.Update(func(s *engine.Status) { s.CRMUser = "" })
 	return nil
 }

@@ -158,16 +158,22 @@ func TestSwitchingClientSuccessUserForgetsItsContacts(t *testing.T) {
 	for _, c := range sandbox.Demo(time.Now()).Contacts {
 		addrs = append(addrs, strings.ToLower(c.Email))
 	}
-	cached, err := f.ag.Store().ContactLookups(addrs)
+	cached, err := f.ag.Store().LookupContacts(addrs)
 	if err != nil || len(cached) == 0 {
-		t.Fatalf("the pass cached none of the world's contacts (%v); the check below would prove nothing", err)
+		t.Fatalf("the pass kept none of the world's contacts (%v); the check below would prove nothing", err)
 	}
 	f.svc.CRM.AddUser("other@contoso.example", "other-password")
 	if err := f.ag.CRMLogin(ctxFor(t), "other@contoso.example", "other-password"); err != nil {
 		t.Fatal(err)
 	}
-	if cached, err := f.ag.Store().ContactLookups(addrs); err != nil || len(cached) != 0 {
-		t.Errorf("%d cached contacts of the previous ClientSuccess user kept (%v)", len(cached), err)
+	if cached, err := f.ag.Store().LookupContacts(addrs); err != nil || len(cached) != 0 {
+		t.Errorf("%d contacts of the previous ClientSuccess user kept (%v)", len(cached), err)
+	}
+	if n, err := f.ag.Store().DirectorySize(); err != nil || n != 0 {
+		t.Errorf("%d directory contacts of the previous ClientSuccess user kept (%v)", n, err)
+	}
+	if st, err := f.ag.Store().DirectoryState(); err != nil || st != (storage.DirectoryState{}) {
+		t.Errorf("directory state of the previous ClientSuccess user kept: %+v (%v)", st, err)
 	}
 	if _, err := f.secrets.Get(storage.CRMKey(sandbox.CRMUser)); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the previous user's password is still in the keyring: %v", err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -13,78 +14,258 @@ import (
 	"mailsync/sync/remote"
 )
 
-// LookupsInFlight is how many contact look-ups run at once. ClientSuccess
-// answers each in tens of milliseconds; a few in parallel keep a pass over
-// thousands of new addresses short without hammering it.
-const LookupsInFlight = 8
+// Matching is local: the addresses of a page are looked up in the contact
+// directory kept in the state file (see storage.DirectoryContact). Each
+// pass first brings the directory up to date: the contacts changed since
+// the last look, or once a day all of them, from ClientSuccess's contact
+// search. Where the account cannot use that search, addresses are looked
+// up one by one instead, and what was found is kept for a while
+// (lookupContacts).
 
-// ContactTTL is how long a contact found in ClientSuccess is trusted.
-// Misses are never kept beyond the pass (rule 1: a contact added later must
-// still catch a message of the last 24 hours).
-const ContactTTL = 24 * time.Hour
+// Tuning of the contact directory.
+const (
+	// DirectoryFullEvery is how old the last full read of the directory
+	// may get before a pass reads it in full again. The changes do not
+	// show contacts deleted in ClientSuccess; the full read makes them go.
+	// Just under a day, so that hourly passes read it once a day.
+	DirectoryFullEvery = 23 * time.Hour
+	// SearchRetry is how long after the contact search was found
+	// unavailable to the account it is tried again.
+	SearchRetry = 24 * time.Hour
+	// LookupsInFlight is how many per-address look-ups run at once.
+	// ClientSuccess answers each in tens of milliseconds; a few in
+	// parallel keep a pass over thousands of new addresses short without
+	// hammering it.
+	LookupsInFlight = 8
+	// ContactTTL is how long a contact found by a per-address look-up is
+	// trusted, and a client's name.
+	ContactTTL = 24 * time.Hour
+	// MissRecheck is how long an address that a per-address look-up found
+	// no contact for is trusted.
+	MissRecheck = 6 * time.Hour
+	// FinalCheck: an address found no contact for is looked up on every
+	// pass while a message naming it has less than this left in the
+	// window, whatever MissRecheck says, so that a contact added until the
+	// message's last hourly pass still catches it (rule 1). Two pass
+	// intervals, for a schedule that drifts.
+	FinalCheck = 2 * time.Hour
+)
 
-// contacts resolves normalised addresses to ClientSuccess contacts: from the
-// cache when valid, else with at most one look-up per address per pass,
-// LookupsInFlight at a time. Results (hits and this pass's misses) are
-// cached in one transaction. Only addresses with contacts are in the map.
-func (p *pass) contacts(ctx context.Context, addrs []string) (map[string][]match.Contact, error) {
-	out := make(map[string][]match.Contact)
-	var need []string
-	cached, err := p.e.Store.ContactLookups(addrs)
+// refreshDirectory brings the contact directory up to date before the
+// pass matches anything. It sets p.lookups when the account cannot use the
+// contact search, p.addedAt to when a contact was last added or changed (a
+// message decided before then may now be taken), and p.relist when the
+// directory was read in full.
+//
+// The changes are asked for by the day (modifiedAfter takes a date): from
+// the day before the last look, so that no time zone can hide one, and the
+// contacts that come back unchanged change nothing.
+func (p *pass) refreshDirectory(ctx context.Context) error {
+	st, err := p.e.Store.DirectoryState()
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("engine: read the contact directory: %w", err)
 	}
-	for _, a := range addrs {
-		if l, ok := cached[a]; ok && l.Valid(p.id, p.start) {
-			if len(l.Contacts) > 0 {
-				out[a] = toMatch(l.Contacts)
+	if st.Source == storage.DirectoryLookups && !p.start.Before(st.SearchFailedAt) && p.start.Sub(st.SearchFailedAt) < SearchRetry {
+		p.lookups = true
+		return nil
+	}
+	full := st.Source != storage.DirectorySearch || p.start.Before(st.LookedAt) || p.start.Sub(st.FullAt) >= DirectoryFullEvery
+	var since time.Time
+	if !full {
+		y, m, d := st.LookedAt.UTC().AddDate(0, 0, -1).Date()
+		since = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	var cs []storage.DirectoryContact
+	for page := 0; ; page++ {
+		ans, err := p.crm.SearchContacts(ctx, page, 0, since)
+		if err != nil {
+			if searchUnavailable(err) && ctx.Err() == nil {
+				p.log.Warn("the contact search is not available; looking contacts up one by one", "err", err)
+				p.lookups = true
+				return p.e.Store.UseAddressChecks(storage.DirectoryState{
+					Source: storage.DirectoryLookups, SearchFailedAt: p.start, Why: Describe(err),
+				})
 			}
-			continue
+			return fmt.Errorf("engine: read the contact directory: %w", err)
 		}
-		need = append(need, a)
+		for _, c := range ans.Contacts {
+			cs = append(cs, directoryContact(c))
+		}
+		p.directoryPages++
+		if ans.Last || len(ans.Contacts) == 0 {
+			break
+		}
+	}
+	next := storage.DirectoryState{Source: storage.DirectorySearch, FullAt: st.FullAt, LookedAt: p.start, AddedAt: st.AddedAt}
+	var added int
+	if full {
+		next.FullAt = p.start
+		added, err = p.e.Store.ReplaceDirectory(cs, next)
+	} else {
+		added, err = p.e.Store.ApplyDirectoryChanges(cs, next)
+	}
+	if err != nil {
+		return fmt.Errorf("engine: record the contact directory: %w", err)
+	}
+	p.addedAt = st.AddedAt
+	if added > 0 {
+		p.addedAt = p.start
+	}
+	p.relist = full
+	p.log.Debug("contact directory", "full", full, "answered", len(cs), "added", added)
+	return nil
+}
+
+// directoryContact is c as the directory keeps it: a contact with an
+// address that cannot be normalised has none (it can match nothing).
+func directoryContact(c crm.Contact) storage.DirectoryContact {
+	n, _ := match.NormalizeAddress(c.Email)
+	return storage.DirectoryContact{ID: c.ID, ClientID: c.ClientID, Email: n}
+}
+
+// searchUnavailable reports whether err says that the account cannot use
+// the contact search (not found, not allowed, an answer that cannot be
+// read), as opposed to a failure a later pass may not meet.
+func searchUnavailable(err error) bool {
+	return remote.KindOf(err) == remote.Permanent
+}
+
+// contacts resolves normalised addresses to ClientSuccess contacts, for
+// the messages of one page. newest holds, per address, the received time
+// of the newest message naming it. Only addresses with contacts are in the
+// map.
+func (p *pass) contacts(ctx context.Context, addrs []string, newest map[string]time.Time) (map[string][]match.Contact, error) {
+	if !p.lookups {
+		found, err := p.e.Store.LookupContacts(addrs)
+		if err != nil {
+			return nil, fmt.Errorf("read the contact directory: %w", err)
+		}
+		return toMatch(found), nil
+	}
+	return p.lookupContacts(ctx, addrs, newest)
+}
+
+// lookupContacts is contacts for an account without the contact search:
+// each address is looked up by itself, LookupsInFlight at a time, and the
+// answer kept. A contact found is trusted for ContactTTL; an address found
+// no contact for is asked again after MissRecheck, and on every pass while
+// a message naming it is in its last FinalCheck in the window (see
+// missFresh), so that a contact added within 24 h of a message still
+// catches it without every pass asking for every stranger.
+func (p *pass) lookupContacts(ctx context.Context, addrs []string, newest map[string]time.Time) (map[string][]match.Contact, error) {
+	checks, err := p.e.Store.AddressChecks(addrs)
+	if err != nil {
+		return nil, fmt.Errorf("read the contact look-ups: %w", err)
+	}
+	out := map[string][]storage.DirectoryContact{}
+	var need []string
+	for _, a := range addrs {
+		c, ok := checks[a]
+		switch {
+		case ok && len(c.Contacts) > 0 && p.fresh(c.CheckedAt, ContactTTL):
+			out[a] = c.Contacts
+		case ok && len(c.Contacts) == 0 && p.missFresh(c.CheckedAt, newest[a]):
+		default:
+			need = append(need, a)
+		}
 	}
 	if len(need) == 0 {
-		return out, nil
+		return toMatch(out), nil
 	}
-
-	found := make([][]storage.CachedContact, len(need))
+	found := make([][]storage.DirectoryContact, len(need))
 	if err := parallel(ctx, LookupsInFlight, len(need), func(ctx context.Context, i int) error {
-		cs, err := p.crm.ContactsByEmail(ctx, need[i])
+		cs, err := p.crm.FindContacts(ctx, need[i])
 		if err != nil {
 			return err
 		}
 		for _, c := range cs {
-			// ClientSuccess compares case-insensitively; keep only exact
-			// matches of the normalised form, in case it ever matches more.
-			if n, ok := match.NormalizeAddress(c.Email); ok && n == need[i] {
-				found[i] = append(found[i], storage.CachedContact{ID: c.ID, ClientID: c.ClientID, Email: n})
+			// FindContacts keeps the case-insensitive matches; the
+			// normalised form is what the directory compares.
+			if d := directoryContact(c); d.Email == need[i] {
+				found[i] = append(found[i], d)
 			}
 		}
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("look up contacts: %w", err)
 	}
-	p.lookups += len(need)
-
-	save := make(map[string]storage.ContactLookup, len(need))
+	p.addressLookups += len(need)
+	fresh := make(map[string]storage.AddressCheck, len(need))
 	for i, a := range need {
-		save[a] = storage.ContactLookup{Contacts: found[i], Expires: p.start.Add(ContactTTL), Pass: p.id}
+		fresh[a] = storage.AddressCheck{Contacts: found[i], CheckedAt: p.start}
 		if len(found[i]) > 0 {
-			out[a] = toMatch(found[i])
+			out[a] = found[i]
 		}
 	}
-	if err := p.e.Store.SaveContactLookups(save); err != nil {
-		return nil, err
+	if err := p.e.Store.PutAddressChecks(fresh); err != nil {
+		return nil, fmt.Errorf("record the contact look-ups: %w", err)
 	}
-	return out, nil
+	return toMatch(out), nil
 }
 
-func toMatch(cs []storage.CachedContact) []match.Contact {
-	out := make([]match.Contact, len(cs))
-	for i, c := range cs {
-		out[i] = match.Contact{ID: c.ID, ClientID: c.ClientID, Email: c.Email}
+// fresh reports whether something asked at `at` may stand for asking again
+// at the pass's start (a clock that went back trusts nothing).
+func (p *pass) fresh(at time.Time, ttl time.Duration) bool {
+	return !p.start.Before(at) && p.start.Sub(at) < ttl
+}
+
+// missFresh reports whether an address found no contact for at `at` may
+// stand for asking again, for a message received at `received`: not when
+// it is older than MissRecheck, nor while the message is in its last
+// FinalCheck in the window.
+func (p *pass) missFresh(at, received time.Time) bool {
+	if !p.fresh(at, MissRecheck) {
+		return false
+	}
+	return p.start.Before(received.Add(WindowOverlap - FinalCheck))
+}
+
+func toMatch(found map[string][]storage.DirectoryContact) map[string][]match.Contact {
+	out := make(map[string][]match.Contact, len(found))
+	for a, cs := range found {
+		m := make([]match.Contact, len(cs))
+		for i, c := range cs {
+			m[i] = match.Contact{ID: c.ID, ClientID: c.ClientID, Email: c.Email}
+		}
+		out[a] = m
 	}
 	return out
+}
+
+// stillContacts asks ClientSuccess which of a job's contacts still exist
+// for its client, after it refused the job: a contact deleted after the
+// job was queued makes ClientSuccess refuse the whole interaction. It
+// looks each contact's address up by itself (rare: only refused uploads),
+// forgets the contacts that are gone, and returns the ids of those kept.
+// Contacts the directory has no address for count as gone.
+func (p *pass) stillContacts(ctx context.Context, clientID int64, ids []int64) ([]int64, error) {
+	known, err := p.e.Store.DirectoryContactsByID(ids)
+	if err != nil {
+		return nil, fmt.Errorf("engine: read the contact directory: %w", err)
+	}
+	var kept, gone []int64
+	for _, id := range ids {
+		c, ok := known[id]
+		if !ok {
+			gone = append(gone, id)
+			continue
+		}
+		cs, err := p.crm.FindContacts(ctx, c.Email)
+		if err != nil {
+			return nil, fmt.Errorf("engine: look up a contact again: %w", err)
+		}
+		if slices.ContainsFunc(cs, func(x crm.Contact) bool { return x.ID == id && x.ClientID == clientID }) {
+			kept = append(kept, id)
+		} else {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		if err := p.e.Store.RemoveDirectoryContacts(gone); err != nil {
+			return nil, fmt.Errorf("engine: record removed contacts: %w", err)
+		}
+	}
+	return kept, nil
 }
 
 // clientNames resolves the names of the clients not known yet this pass,

@@ -27,8 +27,9 @@ var fastPolicy = remote.Policy{MaxAttempts: 6, BaseDelay: 5 * time.Millisecond, 
 
 // clock is an injected clock the tests move by hand.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu  sync.Mutex
+	t   time.Time
+	set time.Time // real time of the last Set
 }
 
 func (c *clock) Now() time.Time {
@@ -40,7 +41,15 @@ func (c *clock) Now() time.Time {
 func (c *clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.t = t
+	c.t, c.set = t, time.Now()
+}
+
+// Running is the clock's time plus the real time since it was last set:
+// for the fakes, whose Retry-After deadlines must pass while a pass waits.
+func (c *clock) Running() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.Add(time.Since(c.set))
 }
 
 // bearer adds the access token Graph wants; the fake accepts any.
@@ -69,10 +78,16 @@ type env struct {
 
 func newEnv(t *testing.T, w *sandbox.World) *env {
 	t.Helper()
-	e := &env{t: t, world: w, g: graphtest.NewGraph(), c: crmtest.NewCRM(), dir: t.TempDir(), clock: &clock{t: w.Now}}
+	e := &env{t: t, world: w, g: graphtest.NewGraph(), c: crmtest.NewCRM(), dir: t.TempDir(), clock: &clock{t: w.Now, set: time.Now()}}
 	t.Cleanup(e.g.Close)
 	t.Cleanup(e.c.Close)
+	// The fake ClientSuccess keeps the engine's time (running on within a
+	// pass), and its contacts were made a month before the first pass, as
+	// in a real account.
+	e.c.SetClock(e.clock.Running)
+	e.clock.Set(w.Now.Add(-30 * 24 * time.Hour))
 	w.Load(e.g, e.c)
+	e.clock.Set(w.Now)
 	e.mb = graph.NewClient(e.g.URL, &http.Client{Transport: bearer{http.DefaultTransport}, Timeout: 30 * time.Second})
 	e.mb.Policy = fastPolicy
 	e.api = crm.NewClient(e.c.URL, w.CRMUser, func() (string, error) { return w.CRMPassword, nil }, nil)
@@ -209,13 +224,16 @@ func TestPassDemoLandsWhereLabelsSay(t *testing.T) {
 	}
 
 	// The second pass, an hour later, uploads nothing, even after the
-	// user moves a synced message to another folder.
+	// user moves a synced message to another folder. (A contact added
+	// meanwhile makes it decide the whole window again, not only what
+	// arrived since the first pass.)
 	for _, it := range w.Messages {
 		if it.Why == sandbox.WhyFrom {
 			e.g.MoveMessage(it.Msg.ID, sandbox.FolderArchive)
 			break
 		}
 	}
+	e.c.AddContact(crm.Contact{ClientID: sandbox.ClientNorthwind, Email: "new.contact@northwind.example"})
 	s2 := e.mustPass(testNow.Add(time.Hour))
 	if s2.Counts.Uploads != 0 || s2.Counts.Already == 0 {
 		t.Errorf("second pass counts = %+v", s2.Counts)

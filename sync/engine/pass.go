@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +36,12 @@ type Mailbox interface {
 
 // CRM is what a pass needs from ClientSuccess (*crm.API implements it).
 type CRM interface {
-	ContactsByEmail(ctx context.Context, email string) ([]crm.Contact, error)
+	// SearchContacts reads a page of the tenant's contacts (modified since
+	// the day of modifiedAfter, when not zero); a Permanent error means
+	// the account cannot use the search.
+	SearchContacts(ctx context.Context, page, size int, modifiedAfter time.Time) (crm.ContactPage, error)
+	// FindContacts looks one address up (exact matches only).
+	FindContacts(ctx context.Context, email string) ([]crm.Contact, error)
 	GetClient(ctx context.Context, id int64) (crm.Client, error)
 	Interactions(ctx context.Context, clientID int64) ([]crm.Interaction, error)
 	CreateInteraction(ctx context.Context, clientID int64, in crm.Interaction) (crm.Interaction, error)
@@ -67,9 +75,10 @@ const (
 
 // Skip reasons the engine adds to those of sync/match.
 const (
-	reasonNoMessageID = "no Message-ID"
-	reasonGone        = "deleted before it could be copied"
-	reasonRefused     = "ClientSuccess refused it"
+	reasonNoMessageID  = "no Message-ID"
+	reasonGone         = "deleted before it could be copied"
+	reasonRefused      = "ClientSuccess refused it"
+	reasonContactsGone = "its contacts were removed from ClientSuccess"
 	// reasonNoText starts the reason of a message whose body Microsoft 365
 	// kept refusing; it is tried again on the next pass.
 	reasonNoText = "Microsoft 365 would not give its text: "
@@ -147,11 +156,27 @@ type pass struct {
 	excluded match.Folders
 	window   time.Time
 
-	counts    PassCounts
-	pending   int
-	lookups   int
-	ambiguous []error
-	names     map[int64]string
+	counts  PassCounts
+	pending int
+	// lookups: the account cannot use the contact search; addresses are
+	// looked up one by one (see lookupContacts).
+	lookups bool
+	// relist: the whole window must be listed, not only what arrived
+	// since the last pass (see listFrom).
+	relist bool
+	// addedAt is when a contact was last added to the directory or
+	// changed.
+	addedAt time.Time
+	// retry: a message was skipped for a reason the next pass may not
+	// meet; that pass lists the whole window.
+	retry bool
+	// listedWith sums up what decisions depend on besides the contacts
+	// (see fingerprint).
+	listedWith     string
+	addressLookups int
+	directoryPages int
+	ambiguous      []error
+	names          map[int64]string
 
 	// mu guards progress: a page's uploads finish behind the next page.
 	mu       sync.Mutex
@@ -213,7 +238,7 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 	})
 	p.log.Info("pass done", "listed", sum.Counts.Listed, "synced", sum.Counts.Synced,
 		"uploads", sum.Counts.Uploads, "already", sum.Counts.Already, "pending", sum.Pending,
-		"lookups", p.lookups, "took_ms", sum.End.Sub(sum.Start).Milliseconds())
+		"directory_pages", p.directoryPages, "lookups", p.addressLookups, "took_ms", sum.End.Sub(sum.Start).Milliseconds())
 	return sum, nil
 }
 
@@ -243,13 +268,18 @@ func (p *pass) run(ctx context.Context) error {
 	}
 	p.window = WindowStart(m.ConnectedAt, m.LastSuccessStart, p.start)
 	p.account = storage.CRMAccount(m.CRMUser)
+	// The directory first: a pending upload may name a contact that has
+	// gone since.
+	if err := p.refreshDirectory(ctx); err != nil {
+		return err
+	}
 	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
 	if err := p.prepare(ctx); err != nil {
 		return err
 	}
-	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
+	err = p.mb.ListMessages(ctx, p.listFrom(m), func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
 	// The last page's uploads, or the one in flight when listing failed:
@@ -300,8 +330,49 @@ func (p *pass) prepare(ctx context.Context) error {
 		return fmt.Errorf("engine: find excluded folders: %w", err)
 	}
 	p.excluded = excludedFolders(folders)
-
+	p.listedWith = fingerprint(p.settings, me, folders)
 	return nil
+}
+
+// listFrom is where this pass lists from. Every message of the window
+// before the last successful pass was decided then; deciding it again can
+// only change the outcome when something it depends on changed since: the
+// contacts (a contact added or given another address after that pass
+// started, p.addedAt, even by a pass that failed), the settings, the
+// user's addresses or the excluded folders (the fingerprint). When nothing did, only what arrived since the last pass
+// is listed, from SkewMargin before its start for a server clock behind
+// the local one; a pass with no new mail then costs one Graph request.
+// Otherwise, and without the contact search (a contact found by a
+// per-address look-up shows up nowhere else), the whole window.
+//
+// Once a day the directory is read in full, and the whole window with it,
+// so a message moved out of an excluded folder (its received time stays)
+// is taken then, if it is still in the window.
+func (p *pass) listFrom(m storage.Meta) time.Time {
+	if p.relist || p.lookups || m.LastSuccessStart.IsZero() || p.addedAt.After(m.LastSuccessStart) ||
+		p.listedWith == "" || m.ListedWith != p.listedWith || p.start.Before(m.LastSuccessStart) {
+		return p.window
+	}
+	if since := m.LastSuccessStart.Add(-SkewMargin); since.After(p.window) {
+		return since
+	}
+	return p.window
+}
+
+// fingerprint sums up what a decision depends on besides the message and
+// the contacts. It is compared, never read back.
+func fingerprint(s match.Settings, me graph.Me, folders []graph.ExcludedFolder) string {
+	b, err := json.Marshal(struct {
+		Settings match.Settings
+		Me       []string
+		Folders  []graph.ExcludedFolder
+	}{s, me.Addresses(), folders})
+	if err != nil {
+		// Nothing to compare: the whole window is listed every time.
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // excludedFolders turns Graph's excluded folders into match.Folders; the
@@ -383,19 +454,23 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	for i := range msgs {
 		rules[i] = MatchMessage(&msgs[i])
 	}
-	// Distinct addresses whose look-up can change a decision.
+	// Distinct addresses whose look-up can change a decision, with the
+	// newest message naming each.
 	var addrs []string
-	seenAddr := map[string]bool{}
+	newest := map[string]time.Time{}
 	for i := range msgs {
 		in.Msg = &rules[i]
 		for _, a := range match.Lookups(in) {
-			if !seenAddr[a] {
-				seenAddr[a] = true
+			t, seen := newest[a]
+			if !seen {
 				addrs = append(addrs, a)
+			}
+			if !seen || msgs[i].ReceivedDateTime.After(t) {
+				newest[a] = msgs[i].ReceivedDateTime
 			}
 		}
 	}
-	contacts, err := p.contacts(ctx, addrs)
+	contacts, err := p.contacts(ctx, addrs, newest)
 	if err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
@@ -518,13 +593,21 @@ type item struct {
 }
 
 // finish records the end of a successful pass: old ledger entries and
-// expired contact look-ups go, and the window moves, all in one transaction
-// after every upload has been recorded. (Surplus decisions go with each
-// page's, in recordDecisions.)
+// expired client names go, and the window moves, all in one transaction
+// after every upload has been recorded; then old contact look-ups go.
+// (Surplus decisions go with each page's, in recordDecisions.)
 func (p *pass) finish() error {
 	end := p.e.now()
+	if err := p.e.Store.PruneAddressChecks(p.start.Add(-ContactTTL)); err != nil {
+		p.log.Warn("prune contact look-ups", "err", err)
+	}
 	err := p.e.Store.FinishPass(p.window.Add(-LedgerKept), p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
+		m.ListedWith = p.listedWith
+		if p.retry {
+			// Nothing to compare with: the next pass lists the window.
+			m.ListedWith = ""
+		}
 		m.LastPassEnd = end
 		m.LastError = ""
 		m.FailingSince = time.Time{}

@@ -47,6 +47,8 @@ func (p *pass) stage(ctx context.Context, items []item, jobs []*job, bodyIDs []s
 				continue
 			case err != nil:
 				it.failed = reasonNoText + bodyFailure(err)
+				// Listed again by the next pass, whatever changed.
+				p.retry = true
 				continue
 			}
 			j.pending = p.pendingJob(it, j, body)
@@ -160,6 +162,9 @@ func (p *pass) postAll(ctx context.Context, items []item, todo []*job) error {
 		case refused(err) && ctx.Err() == nil:
 			p.log.Warn("ClientSuccess refused an upload", "client", j.clientID, "err", err)
 			it.failed = reasonRefused
+			if errors.Is(err, errContactsGone) {
+				it.failed = reasonContactsGone
+			}
 			if derr := p.e.Store.DropPending(j.pending); derr != nil {
 				return fmt.Errorf("engine: drop refused upload: %w", derr)
 			}
@@ -169,7 +174,7 @@ func (p *pass) postAll(ctx context.Context, items []item, todo []*job) error {
 	}
 	err := parallel(ctx, UploadsInFlight, len(clients), func(ctx context.Context, c int) error {
 		for _, j := range clients[c] {
-			if err := outcome(j, p.post(ctx, j.pending)); err != nil {
+			if err := outcome(j, p.postChecked(ctx, j.pending)); err != nil {
 				return err
 			}
 		}
@@ -200,6 +205,41 @@ func (p *pass) post(ctx context.Context, j storage.PendingJob) error {
 		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
+}
+
+// errContactsGone: every contact of an upload was deleted in ClientSuccess
+// after the upload was queued.
+var errContactsGone = errors.New("its contacts were removed from ClientSuccess")
+
+// postChecked is post, for an upload that may have waited while its
+// contacts changed: when ClientSuccess refuses it, the contacts are looked
+// up again, and it goes again without those that are gone, or is refused
+// for good (errContactsGone) when none is left. A refusal with every
+// contact still there is returned as it came.
+func (p *pass) postChecked(ctx context.Context, j storage.PendingJob) error {
+	err := p.post(ctx, j)
+	if err == nil || !refused(err) || ctx.Err() != nil || len(j.ContactIDs) == 0 {
+		return err
+	}
+	kept, cerr := p.stillContacts(ctx, j.ClientID, j.ContactIDs)
+	switch {
+	case cerr != nil:
+		// Not knowing which contacts are gone, keep the job pending: the
+		// next pass tries again.
+		return cerr
+	case len(kept) == len(j.ContactIDs):
+		return err
+	case len(kept) == 0:
+		return &remote.Error{Service: "crm", Op: "create interaction", Kind: remote.Permanent,
+			Message: errContactsGone.Error(), Err: errContactsGone}
+	}
+	p.log.Info("posting an upload again without the contacts deleted since it was queued",
+		"client", j.ClientID, "kept", len(kept), "gone", len(j.ContactIDs)-len(kept))
+	j.ContactIDs = kept
+	if err := p.e.Store.StartUploads([]storage.PendingJob{j}); err != nil {
+		return fmt.Errorf("engine: record pending upload: %w", err)
+	}
+	return p.post(ctx, j)
 }
 
 // resolvePending finishes the uploads an earlier pass left pending (it
@@ -253,7 +293,7 @@ func (p *pass) resolvePending(ctx context.Context) error {
 				p.pending++
 				continue
 			}
-			err := p.post(ctx, j)
+			err := p.postChecked(ctx, j)
 			switch {
 			case err == nil:
 				p.pending++
