@@ -157,6 +157,7 @@ type CRM struct {
 	creates      int
 	noteForm     NoteForm
 	v2Down       bool
+	lookupArray  bool
 	faults       remotetest.Injector // Retry-After kept by method and URL
 	stats        Stats
 	inFlight     int
@@ -394,6 +395,16 @@ func (c *CRM) SetV2Unavailable(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.v2Down = on
+}
+
+// SetLookupAnswersArray makes GET /contacts?email= answer a JSON array
+// (of the one contact, or empty) instead of the object or null the real
+// service gives (EVIDENCE.md): a service that is not the API Mail Sync was
+// built against, for the checks that must notice it.
+func (c *CRM) SetLookupAnswersArray(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lookupArray = on
 }
 
 // SetCreateAnswer chooses how creates are answered (CreateMixed by

@@ -137,6 +137,14 @@ func (c *CRM) contactByEmail(w http.ResponseWriter, r *http.Request) {
 	if email != "" && len(found) > 0 {
 		out = c.v1Contact(found[0])
 	}
+	if c.lookupArray {
+		// Not the real service's shape (SetLookupAnswersArray).
+		list := []any{}
+		if out != nil {
+			list = append(list, out)
+		}
+		out = list
+	}
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
