@@ -11,6 +11,7 @@
 //	mailsync crm login --username U
 //	mailsync crm logout
 //	mailsync pause | resume
+//	mailsync doctor [--json]
 //
 // Only subcommands and wiring live here; see package app.
 package main
@@ -43,6 +44,8 @@ Usage:
                                     or MAILSYNC_CRM_PASSWORD)
   mailsync crm logout               forget the ClientSuccess password
   mailsync pause | resume           pause or resume syncing
+  mailsync doctor [--json]          check, read-only, that Office 365 and ClientSuccess
+                                    answer as Mail Sync needs (exit status 0 when all do)
 
 Environment: MAILSYNC_HOME (data directory), MAILSYNC_CLIENT_ID, MAILSYNC_AUTHORITY,
 MAILSYNC_GRAPH_URL, MAILSYNC_CRM_URL, MAILSYNC_BROWSER (command to open URLs, or "none").
@@ -106,6 +109,8 @@ func run(args []string, env app.Env) int {
 		err = app.Pause(ctx, cfg, env)
 	case "resume":
 		err = app.Resume(ctx, cfg, env)
+	case "doctor":
+		err = app.Doctor(ctx, cfg, env, *asJSON)
 	case "crm":
 		switch sub {
 		case "login":

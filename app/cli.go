@@ -20,6 +20,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 )
 
@@ -210,6 +211,53 @@ func printSummary(w io.Writer, s SyncSummary) {
 		for _, r := range reasons {
 			fmt.Fprintf(w, "  %-36s %d\n", r, s.Skipped[r])
 		}
+	}
+}
+
+// ErrChecksFailed is returned by Doctor when a check did not pass; the
+// checks' lines say which and why.
+var ErrChecksFailed = errors.New("some checks did not pass (see above)")
+
+// Doctor runs the read-only checks of the configured services (in the
+// running agent, or in this process) and prints one line per check. It
+// returns ErrChecksFailed unless every check passed.
+func Doctor(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	rep, err := s.api.Doctor(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := writeJSON(env.Stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(env.Stdout, rep)
+	}
+	if !rep.OK() {
+		return ErrChecksFailed
+	}
+	return nil
+}
+
+// printReport writes one line per check: its outcome, its name and, when
+// there is one, its detail.
+func printReport(w io.Writer, rep doctor.Report) {
+	width := 0
+	for _, r := range rep.Results {
+		width = max(width, len(r.Check))
+	}
+	for _, r := range rep.Results {
+		mark := map[doctor.Outcome]string{doctor.Passed: "ok", doctor.Failed: "FAILED", doctor.Skipped: "skipped"}[r.Outcome]
+		line := fmt.Sprintf("%-7s  %-*s", mark, width, r.Check)
+		if r.Detail != "" {
+			line += "  " + r.Detail
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailsync/sync/agentapi"
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 )
@@ -37,6 +38,9 @@ type fakeAgent struct {
 	queries   []string
 	loginErr  error
 	signInURL string
+	report    doctor.Report
+	doctorErr error
+	release   chan struct{} // holds Doctor until closed, when set
 }
 
 var errNotRunning = errors.New("mail sync is not running")
@@ -201,6 +205,23 @@ func (f *fakeAgent) queryList() []string {
 }
 
 func (f *fakeAgent) ShowWindow(context.Context) error { f.record("ShowWindow"); return nil }
+
+// Doctor answers f.report once f.release lets it (at once when release is
+// nil), or f.doctorErr.
+func (f *fakeAgent) Doctor(ctx context.Context) (doctor.Report, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, "Doctor")
+	release, rep, err := f.release, f.report, f.doctorErr
+	f.mu.Unlock()
+	if release != nil {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return doctor.Report{}, ctx.Err()
+		}
+	}
+	return rep, err
+}
 
 // harness runs a Window against a fakeAgent. Functions the window hands to
 // the UI goroutine are queued and run by pump on the test goroutine, which

@@ -11,7 +11,7 @@ import (
 )
 
 // syncPage is the Sync section: state, last and next pass, Sync now,
-// Pause/Resume and the progress of the pass in flight.
+// Pause/Resume, the progress of the pass in flight, and Check connection.
 type syncPage struct {
 	w    *Window
 	root *sectionPage
@@ -22,6 +22,7 @@ type syncPage struct {
 	errText           *widget.Label
 	syncBtn, pauseBtn *widget.Button
 	callErr           *widget.Label
+	checks            *checkPanel
 }
 
 func newSyncPage(w *Window) *syncPage {
@@ -37,6 +38,7 @@ func newSyncPage(w *Window) *syncPage {
 	p.syncBtn = widget.NewButtonWithIcon("Sync now", theme.ViewRefreshIcon(), p.syncNow)
 	p.syncBtn.Importance = widget.HighImportance
 	p.pauseBtn = widget.NewButtonWithIcon("Pause syncing", theme.MediaPauseIcon(), p.pauseOrResume)
+	p.checks = newCheckPanel(w)
 
 	p.root = page(SectionSync,
 		container.New(layout.NewFormLayout(),
@@ -47,6 +49,7 @@ func newSyncPage(w *Window) *syncPage {
 		p.progressBox,
 		buttons(p.syncBtn, p.pauseBtn),
 		p.callErr,
+		p.checks.box,
 	)
 	return p
 }
@@ -121,6 +124,7 @@ func enable(b *widget.Button, on bool) {
 	} else {
 		b.Disable()
 	}
+	p.checks.render()
 }
 
 func (p *syncPage) showErr(err error) { p.root.showErr(p.callErr, err) }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 )
@@ -99,6 +100,20 @@ func (f *fakeAPI) Connect(_ context.Context, openBrowser bool) (string, error) {
 		return "", err
 	}
 	return "https://login.example/authorize?state=abc&code_challenge=xyz", nil
+}
+
+// doctorReport is what the fake's Doctor answers: one of each outcome.
+var doctorReport = doctor.Report{Results: []doctor.Result{
+	{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed},
+	{Check: doctor.CheckContactSearch, Outcome: doctor.Failed, Detail: "answered HTTP 404, object{userMessage:string}: not available to this account"},
+	{Check: doctor.CheckInteractions, Outcome: doctor.Skipped, Detail: "no contact found to take a client from"},
+}}
+
+func (f *fakeAPI) Doctor(context.Context) (doctor.Report, error) {
+	if err := f.record("doctor"); err != nil {
+		return doctor.Report{}, err
+	}
+	return doctorReport, nil
 }
 
 func (f *fakeAPI) CRMLogin(_ context.Context, username, password string) error {
@@ -297,6 +312,11 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	ds, err = c.Decisions(ctx, "BOB", 0)
 	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0], f.decisions[0]) {
 		t.Fatalf("Decisions(BOB) = %+v, %v; want the Renewal decision", ds, err)
+	}
+
+	rep, err := c.Doctor(ctx)
+	if err != nil || !reflect.DeepEqual(rep, doctorReport) {
+		t.Fatalf("Doctor = %+v, %v; want %+v", rep, err, doctorReport)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 )
 
@@ -23,6 +24,9 @@ import (
 const (
 	callTimeout     = 15 * time.Second
 	slowCallTimeout = 60 * time.Second
+	// doctorTimeout leaves the agent's own bound on a doctor run
+	// (agent.DoctorTimeout) room to answer first.
+	doctorTimeout = 150 * time.Second
 )
 
 // baseURL is the prefix of every request; the host is a placeholder, as the
@@ -245,6 +249,13 @@ func (c *Client) Decisions(ctx context.Context, query string, limit int) ([]Deci
 // ShowWindow asks the agent to open or raise the settings window.
 func (c *Client) ShowWindow(ctx context.Context) error {
 	return c.call(ctx, callTimeout, http.MethodPost, "window", nil, nil)
+}
+
+// Doctor runs the read-only checks of the configured services in the agent.
+func (c *Client) Doctor(ctx context.Context) (doctor.Report, error) {
+	var rep doctor.Report
+	err := c.call(ctx, doctorTimeout, http.MethodGet, "doctor", nil, &rep)
+	return rep, err
 }
 
 // call makes one request with a timeout, sending in and decoding the reply

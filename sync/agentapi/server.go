@@ -162,6 +162,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("PUT /v1/settings", h.setSettings)
 	m.HandleFunc("GET /v1/decisions", h.decisions)
 	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
+	m.HandleFunc("GET /v1/doctor", h.doctor)
 	return h
 }
 
@@ -313,6 +314,15 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 		ds = []Decision{}
 	}
 	writeJSON(w, ds)
+}
+
+func (h *handler) doctor(w http.ResponseWriter, r *http.Request) {
+	rep, err := h.api.Doctor(r.Context())
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, rep)
 }
 
 // Wire types of the requests and replies that are not API types.

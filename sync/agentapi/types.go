@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 )
@@ -51,6 +52,11 @@ type API interface {
 	Decisions(ctx context.Context, query string, limit int) ([]Decision, error)
 	// ShowWindow asks the agent to open (or raise) the settings window.
 	ShowWindow(ctx context.Context) error
+	// Doctor checks, read-only, that the configured services answer as
+	// Mail Sync needs, and returns one result per check (see package
+	// doctor). Failed checks are results, not an error: the error is for
+	// an agent that could not run the checks at all.
+	Doctor(ctx context.Context) (doctor.Report, error)
 }
 
 // PassResult is the outcome of one pass as Sync returns it.

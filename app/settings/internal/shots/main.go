@@ -34,6 +34,7 @@ import (
 
 	"mailsync/app/settings"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 )
@@ -54,6 +55,9 @@ type shot struct {
 	status  engine.Status
 	dark    bool
 	scale   float32 // 0 means 1
+	// check clicks Check connection and waits for its outcome; the window
+	// is made tall enough to show every check.
+	check bool
 }
 
 // derived is s with the state the agent's board derives from its facts.
@@ -116,6 +120,7 @@ func shots() []shot {
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
 		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
+		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
 		{file: "settings-connected@2x.png", section: settings.SectionOffice, status: idle, scale: 2},
 		{file: "settings-activity@2x.png", section: settings.SectionActivity, status: idle, scale: 2},
 	}
@@ -223,6 +228,9 @@ func render(a fyne.App, s shot, path string) error {
 		// A title of its own, so import finds this window and no other.
 		w.Window().SetTitle(title)
 		w.Select(s.section)
+		if s.check {
+			w.Window().Resize(fyne.NewSize(settings.MinSize.Width, 900))
+		}
 		w.Show()
 	})
 	defer func() {
@@ -237,6 +245,18 @@ func render(a fyne.App, s shot, path string) error {
 	// subscribes; wait for all three answers before looking.
 	if err := api.waitLoaded(10 * time.Second); err != nil {
 		return err
+	}
+	if s.check {
+		fyne.DoAndWait(w.CheckConnection)
+		select {
+		case <-api.checked:
+		case <-time.After(10 * time.Second):
+			return errors.New("the window did not ask for the connection checks")
+		}
+		// The outcome reaches the window through fyne.Do after Doctor
+		// returns; a call queued behind it runs once it is shown.
+		time.Sleep(50 * time.Millisecond)
+		fyne.DoAndWait(func() {})
 	}
 	if s.status.Sandbox {
 		// In the sandbox the window retitles itself once the status
@@ -398,13 +418,15 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 type memAgent struct {
 	status engine.Status
 
-	mu        sync.Mutex
-	answered  map[string]bool
-	answeredC chan struct{} // closed when Watch, Settings and Decisions were answered
+	mu         sync.Mutex
+	answered   map[string]bool
+	loadedOnce bool
+	answeredC  chan struct{} // closed when Watch, Settings and Decisions were answered
+	checked    chan struct{} // closed when Doctor returned
 }
 
 func newMemAgent(st engine.Status) *memAgent {
-	return &memAgent{status: st, answered: map[string]bool{}, answeredC: make(chan struct{})}
+	return &memAgent{status: st, answered: map[string]bool{}, answeredC: make(chan struct{}), checked: make(chan struct{})}
 }
 
 func (m *memAgent) answer(what string) {
@@ -414,7 +436,11 @@ func (m *memAgent) answer(what string) {
 		return
 	}
 	m.answered[what] = true
-	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] {
+	if what == "Doctor" {
+		close(m.checked)
+	}
+	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] && !m.loadedOnce {
+		m.loadedOnce = true
 		close(m.answeredC)
 	}
 }
@@ -453,6 +479,23 @@ func (m *memAgent) Disconnect(context.Context) error               { return nil 
 func (m *memAgent) CRMLogin(context.Context, string, string) error { return nil }
 func (m *memAgent) CRMLogout(context.Context) error                { return nil }
 func (m *memAgent) ShowWindow(context.Context) error               { return nil }
+
+// Doctor answers the pictures' check: every check passed but the v2
+// contact search, which this ClientSuccess account may not use.
+func (m *memAgent) Doctor(context.Context) (doctor.Report, error) {
+	defer m.answer("Doctor")
+	return doctor.Report{Results: []doctor.Result{
+		{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed},
+		{Check: doctor.CheckMe, Outcome: doctor.Passed, Detail: "2 addresses of the user"},
+		{Check: doctor.CheckFolders, Outcome: doctor.Passed, Detail: "9 folders"},
+		{Check: doctor.CheckMail, Outcome: doctor.Passed, Detail: "38 messages in the last 24 hours on the first page"},
+		{Check: doctor.CheckCRMSignIn, Outcome: doctor.Passed},
+		{Check: doctor.CheckContactSearch, Outcome: doctor.Failed,
+			Detail: "answered HTTP 404, object{status:number,userMessage:string}: this ClientSuccess account cannot use the v2 contact search, so Mail Sync cannot keep a local list of contacts and looks each address up instead (many more requests)."},
+		{Check: doctor.CheckContactLookup, Outcome: doctor.Passed, Detail: "found a contact"},
+		{Check: doctor.CheckInteractions, Outcome: doctor.Passed, Detail: "27 interactions on the first page of one client"},
+	}}, nil
+}
 
 func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
 	defer m.answer("Settings")

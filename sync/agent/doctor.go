@@ -1,0 +1,59 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"mailsync/storage"
+	"mailsync/sync/doctor"
+)
+
+// DoctorTimeout bounds one doctor run, so that a service that hangs makes a
+// check fail instead of keeping the person waiting.
+const DoctorTimeout = 2 * time.Minute
+
+// Doctor implements agentapi.API: it runs the read-only checks of package
+// doctor with the connected account and the ClientSuccess sign-in, through
+// the same clients a pass uses. It does not touch the status: what a check
+// finds is reported to the caller, not shown as the sync's state.
+func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
+	m, err := a.store.Meta()
+	if err != nil {
+		return doctor.Report{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, DoctorTimeout)
+	defer cancel()
+	cfg := doctor.Config{
+		GraphURL:  a.cfg.GraphURL,
+		Authority: a.cfg.Authority,
+		CRMURL:    a.cfg.CRMURL,
+	}
+	switch {
+	case m.Account == nil:
+		cfg.NotConnected = ErrNotConnected.Error()
+	case m.NeedsReconnect != "":
+		cfg.NotConnected = m.NeedsReconnect
+	default:
+		ts, err := a.tokenSource(m.Account.Email)
+		if err != nil {
+			cfg.NotConnected = err.Error()
+		} else {
+			cfg.Microsoft = ts
+		}
+	}
+	if m.CRMUser == "" {
+		cfg.CRMSignedOut = ErrCRMSignedOut.Error()
+	} else {
+		user := m.CRMUser
+		cfg.CRMUser = user
+		cfg.CRMPassword = func() (string, error) {
+			pw, err := a.secrets.Get(storage.CRMKey(user))
+			if errors.Is(err, storage.ErrNotFound) {
+				return "", ErrCRMSignedOut
+			}
+			return pw, err
+		}
+	}
+	return doctor.Run(ctx, cfg), nil
+}

@@ -1,0 +1,268 @@
+package doctor_test
+
+import (
+	"context"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"mailsync/sync/doctor"
+	"mailsync/sync/graph"
+	"mailsync/sync/graphtest"
+	"mailsync/sync/sandbox"
+)
+
+// world is a sandbox whose Microsoft account is signed in, and the doctor
+// configuration that points at it.
+type world struct {
+	svc     *sandbox.Services
+	cfg     doctor.Config
+	refresh string // the refresh token the sign-in gave
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	svc := sandbox.Start(sandbox.Demo(time.Now().Truncate(time.Second)))
+	t.Cleanup(svc.Close)
+	svc.Identity.AutoApprove(true)
+	oc := graph.OAuthConfig(svc.Identity.Authority(), svc.Identity.ClientID())
+	s := &graph.SignIn{Config: oc, Open: func(u string) error {
+		// The browser: the identity fake approves at once and answers
+		// with the form that posts to the loopback listener.
+		go func() { _, _, _ = graphtest.Browse(u) }()
+		return nil
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := s.Run(ctx)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	w := svc.World
+	return &world{
+		svc:     svc,
+		refresh: res.Token.RefreshToken,
+		cfg: doctor.Config{
+			GraphURL:    svc.Graph.URL,
+			Authority:   svc.Identity.Authority(),
+			Microsoft:   graph.NewTokenSource(context.Background(), oc, res.Token.RefreshToken, func(string) error { return nil }),
+			CRMURL:      svc.CRM.URL,
+			CRMUser:     w.CRMUser,
+			CRMPassword: func() (string, error) { return w.CRMPassword, nil },
+		},
+	}
+}
+
+func run(t *testing.T, cfg doctor.Config) doctor.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	rep := doctor.Run(ctx, cfg)
+	var names []string
+	for _, r := range rep.Results {
+		names = append(names, r.Check)
+		t.Log(r.Line())
+	}
+	if !slices.Equal(names, doctor.Checks) {
+		t.Fatalf("checks %q, want %q", names, doctor.Checks)
+	}
+	return rep
+}
+
+// onlyFailed checks that exactly the named check failed and every other
+// one passed.
+func onlyFailed(t *testing.T, rep doctor.Report, check string) doctor.Result {
+	t.Helper()
+	var got doctor.Result
+	for _, r := range rep.Results {
+		switch {
+		case r.Check == check:
+			if r.Outcome != doctor.Failed {
+				t.Errorf("%s: %s, want failed", r.Check, r.Outcome)
+			}
+			got = r
+		case r.Outcome != doctor.Passed:
+			t.Errorf("%s: %s (%s), want ok: only %q should fail", r.Check, r.Outcome, r.Detail, check)
+		}
+	}
+	if rep.OK() {
+		t.Error("the report says OK with a failed check")
+	}
+	return got
+}
+
+// noWrites checks that the fakes saw only reads: GETs, the ClientSuccess
+// sign-in and Graph's $batch (whose steps are GETs of folders).
+func noWrites(t *testing.T, w *world) {
+	t.Helper()
+	for route, n := range w.svc.CRM.Stats().ByRoute {
+		if !strings.HasPrefix(route, "GET ") && route != "POST /auth" {
+			t.Errorf("ClientSuccess saw %d × %s", n, route)
+		}
+	}
+	for route, n := range w.svc.Graph.Stats().ByRoute {
+		if !strings.HasPrefix(route, "GET ") && route != "POST /$batch" {
+			t.Errorf("Graph saw %d × %s", n, route)
+		}
+	}
+	if ins := w.svc.CRM.AllInteractions(); len(ins) != 0 {
+		t.Errorf("ClientSuccess holds %d interactions after the checks, want none", len(ins))
+	}
+}
+
+// noSecrets checks that no detail carries a secret or a value read from an
+// answer.
+func noSecrets(t *testing.T, w *world, rep doctor.Report) {
+	t.Helper()
+	secrets := []string{w.svc.World.CRMPassword, w.refresh, w.svc.World.Me.Mail, w.svc.World.Me.ID}
+	for _, c := range w.svc.World.Contacts {
+		secrets = append(secrets, c.Email)
+	}
+	for _, r := range rep.Results {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(strings.ToLower(r.Detail), strings.ToLower(s)) {
+				t.Errorf("%s: the detail %q holds a value of the account", r.Check, r.Detail)
+			}
+		}
+	}
+}
+
+func TestEveryCheckPassesAgainstTheSandbox(t *testing.T) {
+	w := newWorld(t)
+	rep := run(t, w.cfg)
+	for _, r := range rep.Results {
+		if r.Outcome != doctor.Passed {
+			t.Errorf("%s: %s — %s", r.Check, r.Outcome, r.Detail)
+		}
+	}
+	if !rep.OK() {
+		t.Error("the report is not OK")
+	}
+	if r, _ := rep.Result(doctor.CheckContactLookup); r.Detail != "found a contact" {
+		t.Errorf("the v1 look-up found no contact: %q", r.Detail)
+	}
+	if r, _ := rep.Result(doctor.CheckMail); strings.HasPrefix(r.Detail, "0 messages") {
+		t.Errorf("the mail check read no message from the demo mailbox: %q", r.Detail)
+	}
+	noWrites(t, w)
+	noSecrets(t, w, rep)
+}
+
+func TestBrokenContactSearchNamesThatCheck(t *testing.T) {
+	w := newWorld(t)
+	w.svc.CRM.SetV2Unavailable(true)
+	rep := run(t, w.cfg)
+	r := onlyFailed(t, rep, doctor.CheckContactSearch)
+	if !strings.Contains(r.Detail, "HTTP 404") {
+		t.Errorf("the detail %q does not say what came back", r.Detail)
+	}
+	noWrites(t, w)
+	noSecrets(t, w, rep)
+}
+
+func TestLookupAnsweringAnArrayNamesThatCheck(t *testing.T) {
+	w := newWorld(t)
+	w.svc.CRM.SetLookupAnswersArray(true)
+	rep := run(t, w.cfg)
+	r := onlyFailed(t, rep, doctor.CheckContactLookup)
+	if !strings.Contains(r.Detail, "answered HTTP 200, array[") || !strings.Contains(r.Detail, "one contact object or null") {
+		t.Errorf("the detail %q does not say an array came back where one object or null belongs", r.Detail)
+	}
+	noWrites(t, w)
+	noSecrets(t, w, rep)
+}
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestClosedPortSaysUnreachable(t *testing.T) {
+	w := newWorld(t)
+	for _, tc := range []struct {
+		name    string
+		set     func(cfg *doctor.Config, addr string)
+		failed  string
+		skipped []string
+	}{
+		{"ClientSuccess", func(cfg *doctor.Config, addr string) { cfg.CRMURL = "http://" + addr + "/v1" },
+			doctor.CheckCRMSignIn, []string{doctor.CheckContactSearch, doctor.CheckContactLookup, doctor.CheckInteractions}},
+		{"Graph", func(cfg *doctor.Config, addr string) { cfg.GraphURL = "http://" + addr + "/v1.0" },
+			doctor.CheckMe, []string{doctor.CheckFolders, doctor.CheckMail}},
+		{"sign-in", func(cfg *doctor.Config, addr string) {
+			oc := graph.OAuthConfig("http://"+addr+"/tenant", w.svc.Identity.ClientID())
+			cfg.Authority = "http://" + addr + "/tenant"
+			cfg.Microsoft = graph.NewTokenSource(context.Background(), oc, w.refresh, func(string) error { return nil })
+		}, doctor.CheckMicrosoftSignIn, []string{doctor.CheckMe, doctor.CheckFolders, doctor.CheckMail}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := w.cfg
+			addr := closedPort(t)
+			tc.set(&cfg, addr)
+			rep := run(t, cfg)
+			for _, r := range rep.Results {
+				switch {
+				case r.Check == tc.failed:
+					if r.Outcome != doctor.Failed || !strings.HasPrefix(r.Detail, "unreachable: nothing answered at "+addr) {
+						t.Errorf("%s: %s — %q, want failed as unreachable at %s", r.Check, r.Outcome, r.Detail, addr)
+					}
+				case slices.Contains(tc.skipped, r.Check):
+					if r.Outcome != doctor.Skipped {
+						t.Errorf("%s: %s, want skipped after %s failed", r.Check, r.Outcome, tc.failed)
+					}
+				case r.Outcome == doctor.Failed:
+					t.Errorf("%s failed too: %s", r.Check, r.Detail)
+				}
+			}
+			if rep.OK() {
+				t.Error("the report is OK with a service unreachable")
+			}
+		})
+	}
+}
+
+func TestNothingSetUpSaysSo(t *testing.T) {
+	rep := run(t, doctor.Config{
+		NotConnected: "not connected, for the test",
+		CRMSignedOut: "signed out, for the test",
+	})
+	want := map[string]doctor.Outcome{doctor.CheckMicrosoftSignIn: doctor.Failed, doctor.CheckCRMSignIn: doctor.Failed}
+	for _, r := range rep.Results {
+		o, ok := want[r.Check]
+		if !ok {
+			o = doctor.Skipped
+		}
+		if r.Outcome != o {
+			t.Errorf("%s: %s, want %s", r.Check, r.Outcome, o)
+		}
+	}
+	if r, _ := rep.Result(doctor.CheckMicrosoftSignIn); r.Detail != "not connected, for the test" {
+		t.Errorf("sign-in detail %q, want the reason given", r.Detail)
+	}
+	if rep.OK() {
+		t.Error("the report is OK with nothing set up")
+	}
+}
+
+func TestWrongPasswordFailsTheSignIn(t *testing.T) {
+	w := newWorld(t)
+	cfg := w.cfg
+	cfg.CRMPassword = func() (string, error) { return "not the password", nil }
+	rep := run(t, cfg)
+	r, _ := rep.Result(doctor.CheckCRMSignIn)
+	if r.Outcome != doctor.Failed || !strings.Contains(r.Detail, "HTTP 401") {
+		t.Errorf("sign-in: %s — %q, want failed with the 401 that came back", r.Outcome, r.Detail)
+	}
+	if strings.Contains(r.Detail, "not the password") {
+		t.Errorf("the detail %q holds the password", r.Detail)
+	}
+}
