@@ -116,6 +116,7 @@ func (p *syncPage) render() {
 		p.pauseBtn.SetIcon(theme.MediaPauseIcon())
 	}
 	enable(p.pauseBtn, p.w.online && (act.Pause || act.Resume))
+	p.checks.render()
 }
 
 func enable(b *widget.Button, on bool) {
@@ -124,7 +125,6 @@ func enable(b *widget.Button, on bool) {
 	} else {
 		b.Disable()
 	}
-	p.checks.render()
 }
 
 func (p *syncPage) showErr(err error) { p.root.showErr(p.callErr, err) }

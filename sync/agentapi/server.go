@@ -319,7 +319,7 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 func (h *handler) doctor(w http.ResponseWriter, r *http.Request) {
 	rep, err := h.api.Doctor(r.Context())
 	if err != nil {
-		writeAPIError(w, err)
+		h.writeAPIError(w, err)
 		return
 	}
 	writeJSON(w, rep)
