@@ -34,11 +34,16 @@ import (
 const (
 	benchFakesEnv   = "MAILSYNC_BENCH_FAKES"   // number of generated messages
 	benchLatencyEnv = "MAILSYNC_BENCH_LATENCY" // latency of every request, e.g. "50ms"
+	benchBodyEnv    = "MAILSYNC_BENCH_BODY"    // bytes of every matching message's body; "" keeps the generated ones
 )
+
+// bigBody is the size of every matching message's body in the large-body
+// case: a contact (or someone spoofing one) sending many large emails.
+const bigBody = 5 << 20
 
 func TestMain(m *testing.M) {
 	if n := os.Getenv(benchFakesEnv); n != "" {
-		if err := serveBenchFakes(n, os.Getenv(benchLatencyEnv)); err != nil {
+		if err := serveBenchFakes(n, os.Getenv(benchLatencyEnv), os.Getenv(benchBodyEnv)); err != nil {
 			fmt.Fprintln(os.Stderr, "bench fakes:", err)
 			os.Exit(1)
 		}
@@ -69,7 +74,7 @@ type fakesStats struct {
 // serveBenchFakes is the child process: it loads the generated world into
 // a Graph and a ClientSuccess fake, prints their addresses and one for the
 // counters, and serves until its standard input closes.
-func serveBenchFakes(count, latency string) error {
+func serveBenchFakes(count, latency, bodySize string) error {
 	n, err := strconv.Atoi(count)
 	if err != nil || n <= 0 {
 		return fmt.Errorf("%s=%q: want a number of messages", benchFakesEnv, count)
@@ -90,7 +95,26 @@ func serveBenchFakes(count, latency string) error {
 	c.SetClock(func() time.Time { return testNow.Add(-30 * 24 * time.Hour) })
 	sandbox.Account(o).Load(g, c)
 	c.SetClock(func() time.Time { return testNow })
-	sandbox.LoadItems(g, o.Items())
+	items := o.Items()
+	if bodySize != "" {
+		size, err := strconv.Atoi(bodySize)
+		if err != nil || size <= 0 {
+			return fmt.Errorf("%s=%q: want a number of bytes", benchBodyEnv, bodySize)
+		}
+		// One string shared by every message: the child holds it once.
+		big := strings.Repeat("All work and no play makes a very long email.\n", size/46+1)[:size]
+		items = func(yield func(sandbox.Item) bool) {
+			for it := range o.Items() {
+				if len(it.Expect) > 0 {
+					it.Body = big
+				}
+				if !yield(it) {
+					return
+				}
+			}
+		}
+	}
+	sandbox.LoadItems(g, items)
 	g.ResetStats()
 	g.SetLatency(lat)
 	c.SetLatency(lat)
@@ -121,11 +145,15 @@ type benchFakes struct {
 }
 
 // startBenchFakes starts the child process with n generated messages and
-// the given latency per request; it is stopped when tb ends.
-func startBenchFakes(tb testing.TB, n int, latency time.Duration) *benchFakes {
+// the given latency per request, every matching message's body body bytes
+// long when body > 0; it is stopped when tb ends.
+func startBenchFakes(tb testing.TB, n int, latency time.Duration, body int) *benchFakes {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchFakesEnv+"="+strconv.Itoa(n), benchLatencyEnv+"="+latency.String())
+	if body > 0 {
+		cmd.Env = append(cmd.Env, benchBodyEnv+"="+strconv.Itoa(body))
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -343,15 +371,26 @@ func heapBytes() uint64 {
 // BenchmarkPass is one first pass over a generated mailbox (2,000 contacts,
 // 15 % of the messages to upload) with 50 ms of latency on every request to
 // either fake, the fakes in a child process. `make bench` runs it; the
-// 100,000 case takes minutes.
+// 100,000 case takes minutes. The 1000_5MB case is the 1,000 one with every
+// matching message's body 5 MB long: its peak heap must stay within a small
+// multiple of the 1,000 case's (bodies are cut as they are read). Each case
+// reports the most concurrent requests the pass asked of the mailbox, as the
+// fake Outlook counts them (a $batch counts min(4, its steps)).
 func BenchmarkPass(b *testing.B) {
-	for _, n := range []int{1000, 10000, 100000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
+	for _, c := range []struct {
+		n, body int
+	}{{1000, 0}, {1000, bigBody}, {10000, 0}, {100000, 0}} {
+		name := strconv.Itoa(c.n)
+		if c.body > 0 {
+			name += "_5MB"
+		}
+		n := c.n
+		b.Run(name, func(b *testing.B) {
 			b.StopTimer()
 			labels := countBenchLabels(n)
 			for range b.N {
 				// A fresh ClientSuccess for every pass, so each is a first.
-				f := startBenchFakes(b, n, 50*time.Millisecond)
+				f := startBenchFakes(b, n, 50*time.Millisecond, c.body)
 				r := runBenchPass(b, f, func(on bool) {
 					if on {
 						b.StartTimer()
@@ -370,6 +409,8 @@ func BenchmarkPass(b *testing.B) {
 				b.ReportMetric(float64(labels.distinct), "distinct-external")
 				b.ReportMetric(float64(r.sum.Counts.Uploads), "uploads")
 				b.ReportMetric(float64(r.heap)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(r.stats.Graph.PeakMailbox), "peak-mailbox")
+				b.ReportMetric(float64(r.stats.Graph.MailboxThrottled), "throttled")
 			}
 		})
 	}
@@ -384,7 +425,7 @@ func BenchmarkQuietPass(b *testing.B) {
 			b.Run(fmt.Sprintf("%d/%s", n, lat), func(b *testing.B) {
 				b.StopTimer()
 				for range b.N {
-					f := startBenchFakes(b, n, lat)
+					f := startBenchFakes(b, n, lat, 0)
 					q := runQuietPass(b, f, func(on bool) {
 						if on {
 							b.StartTimer()
@@ -414,7 +455,7 @@ func TestQuietPassCost(t *testing.T) {
 		t.Skip("10,000 generated messages")
 	}
 	for _, n := range []int{26, 10000} {
-		f := startBenchFakes(t, n, 0)
+		f := startBenchFakes(t, n, 0, 0)
 		q := runQuietPass(t, f, func(bool) {})
 		if q.graph+q.crm > 3 || q.graph < 1 {
 			t.Errorf("%d messages: quiet pass made %d Graph requests %v and %d ClientSuccess requests %v; want at most 3 in all",
@@ -432,7 +473,7 @@ func TestPassCostFloor(t *testing.T) {
 	labels := countBenchLabels(1000)
 	// A little latency, so that requests overlap and the in-flight bound
 	// is put to the test.
-	f := startBenchFakes(t, 1000, 2*time.Millisecond)
+	f := startBenchFakes(t, 1000, 2*time.Millisecond, 0)
 	r := runBenchPass(t, f, func(bool) {})
 	gs, cs := r.stats.Graph, r.stats.CRM
 	if cs.PeakInFlight > crm.MaxInFlight || cs.PeakInFlight < 2 {
@@ -464,7 +505,7 @@ func BenchmarkFirstPass(b *testing.B) {
 	b.StopTimer()
 	labels := countBenchLabels(n)
 	for range b.N {
-		f := startBenchFakes(b, n, 20*time.Millisecond)
+		f := startBenchFakes(b, n, 20*time.Millisecond, 0)
 		r := runBenchPass(b, f, func(on bool) {
 			if on {
 				b.StartTimer()

@@ -22,23 +22,64 @@ type job struct {
 	pending    storage.PendingJob
 }
 
-// stage prepares the page's uploads: it reads the bodies of the messages
-// to upload and records every job as pending in one transaction, and
-// returns the jobs to post (see postAll). Once stage returns, a later page
-// sees these uploads as pending, so they can be posted while it is read.
+// stage prepares the page's uploads one $batch of bodies at a time: it
+// reads a batch's bodies (each cut to the note limit as it arrives) and
+// records its jobs as pending in one transaction; each batch's jobs are
+// posted (see postAll) while the next batch is read, one batch after the
+// other, in message order. It returns the jobs of the last batch, which the
+// caller posts while the next page is read. Notes are dropped once posted,
+// so the pass holds a few batches' notes, however large the page or its
+// messages. Once stage returns, a later page sees these uploads as pending.
 func (p *pass) stage(ctx context.Context, items []item, jobs []*job, bodyIDs []string) ([]*job, error) {
-	// Each body becomes its notes as soon as its batch is read, cut to
-	// the note limit while it was read: the page holds notes, never
-	// bodies. A message whose body cannot be read is skipped with the
-	// reason, and is tried again on the next pass (it has no ledger
-	// entry); the others go on.
 	byMsg := make(map[string][]*job, len(bodyIDs))
 	for _, j := range jobs {
 		id := items[j.item].msg.ID
 		byMsg[id] = append(byMsg[id], j)
 	}
+	var last []*job
+	for start := 0; start < len(bodyIDs); start += graph.BodiesPerBatch {
+		chunk := bodyIDs[start:min(start+graph.BodiesPerBatch, len(bodyIDs))]
+		todo, err := p.readBodies(ctx, items, byMsg, chunk)
+		if err != nil {
+			return nil, err
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		if last != nil {
+			// The batch before goes to ClientSuccess while the next
+			// one is read, after whatever was being posted.
+			if err := p.waitPosting(); err != nil {
+				return nil, err
+			}
+			done := make(chan error, 1)
+			p.posting = done
+			prev := last
+			go func() {
+				err := p.postAll(ctx, items, prev)
+				dropNotes(prev)
+				done <- err
+			}()
+		}
+		last = todo
+	}
+	return last, nil
+}
+
+// dropNotes lets the notes of posted jobs go: the page's jobs outlive them.
+func dropNotes(jobs []*job) {
+	for _, j := range jobs {
+		j.pending.Note = ""
+	}
+}
+
+// readBodies reads the bodies of ids, records the jobs of byMsg they
+// complete as pending in one transaction, and returns them. A message whose
+// body cannot be read is skipped with the reason, and is tried again on the
+// next pass (it has no ledger entry); the others go on.
+func (p *pass) readBodies(ctx context.Context, items []item, byMsg map[string][]*job, ids []string) ([]*job, error) {
 	var todo []*job
-	err := p.mb.Bodies(ctx, bodyIDs, p.limit, func(id string, body graph.Body, err error) error {
+	err := p.mb.Bodies(ctx, ids, p.limit, func(id string, body graph.Body, err error) error {
 		for _, j := range byMsg[id] {
 			it := &items[j.item]
 			switch {

@@ -33,6 +33,10 @@ const MaxInFlight = 4
 // maxBatch is how many requests one $batch may carry.
 const maxBatch = 20
 
+// BodiesPerBatch is how many bodies Bodies reads in one $batch: a caller
+// that hands it that many ids at a time holds one batch's bodies at most.
+const BodiesPerBatch = maxBatch
+
 // maxResponse bounds what one response may hold; a page of 1000 messages
 // with narrow $select is a few megabytes.
 const maxResponse = 64 << 20
