@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -64,6 +65,27 @@ const (
 	// there was nothing to check with; Result.Detail says which.
 	Skipped Outcome = 3
 )
+
+// MarshalText writes the outcome as its word ("ok", "failed", "skipped"),
+// so `mailsync doctor --json` reads as the lines do.
+func (o Outcome) MarshalText() ([]byte, error) {
+	switch o {
+	case Passed, Failed, Skipped:
+		return []byte(o.String()), nil
+	}
+	return nil, fmt.Errorf("doctor: no outcome %d", int(o))
+}
+
+// UnmarshalText reads what MarshalText writes.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for _, x := range []Outcome{Passed, Failed, Skipped} {
+		if string(b) == x.String() {
+			*o = x
+			return nil
+		}
+	}
+	return fmt.Errorf("doctor: unknown outcome %q", b)
+}
 
 func (o Outcome) String() string {
 	switch o {
@@ -200,7 +222,17 @@ type run struct {
 }
 
 func (r *run) add(check string, o Outcome, detail string) {
-	r.results = append(r.results, Result{Check: check, Outcome: o, Detail: detail})
+	r.results = append(r.results, Result{Check: check, Outcome: o, Detail: withoutAddresses(detail)})
+}
+
+// addressPattern matches what looks like an e-mail address.
+var addressPattern = regexp.MustCompile(`[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+
+// withoutAddresses hides e-mail addresses in a detail: the words of an
+// error can quote what a service said, and a service may name the address
+// it was asked about.
+func withoutAddresses(s string) string {
+	return addressPattern.ReplaceAllString(s, "<address>")
 }
 
 func (r *run) skip(because string, checks ...string) {

@@ -31,3 +31,29 @@ func TestShapeShowsKeysAndTypesNeverValues(t *testing.T) {
 		}
 	}
 }
+
+func TestDetailsHideAddresses(t *testing.T) {
+	got := withoutAddresses(`ClientSuccess refused the request (HTTP 400): Contact "Nancy.Davolio@northwind.example" is not valid`)
+	if strings.Contains(got, "northwind") || !strings.Contains(got, "<address>") {
+		t.Errorf("withoutAddresses left the address: %q", got)
+	}
+	if got := withoutAddresses("answered HTTP 200, object{@odata.nextLink:string}"); got != "answered HTTP 200, object{@odata.nextLink:string}" {
+		t.Errorf("withoutAddresses changed a shape: %q", got)
+	}
+}
+
+func TestOutcomeReadsAsWords(t *testing.T) {
+	for _, o := range []Outcome{Passed, Failed, Skipped} {
+		b, err := o.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Outcome
+		if err := back.UnmarshalText(b); err != nil || back != o {
+			t.Errorf("%s: read back as %v, %v", b, back, err)
+		}
+	}
+	if _, err := Outcome(0).MarshalText(); err == nil {
+		t.Error("the zero outcome was written")
+	}
+}
