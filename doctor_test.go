@@ -58,6 +58,7 @@ func TestDoctorCommand(t *testing.T) {
 	}
 
 	r := e.mustRun(t, nil, "doctor")
+	t.Logf("mailsync doctor against the sandbox:\n%s", r.stdout)
 	for _, l := range doctorLines(t, r.stdout) {
 		if !strings.HasPrefix(l, "ok ") {
 			t.Errorf("against the sandbox: %q", l)
@@ -65,7 +66,9 @@ func TestDoctorCommand(t *testing.T) {
 	}
 
 	e.svc.CRM.SetV2Unavailable(true)
-	wantOnlyFailed(t, e.run(t, nil, "doctor"), doctor.CheckContactSearch)
+	r = e.run(t, nil, "doctor")
+	t.Logf("with the v2 search answering 404:\n%s%s", r.stdout, r.stderr)
+	wantOnlyFailed(t, r, doctor.CheckContactSearch)
 	e.svc.CRM.SetV2Unavailable(false)
 
 	e.svc.CRM.SetLookupAnswersArray(true)
