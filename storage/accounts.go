@@ -23,7 +23,8 @@ type Account struct {
 // its cached profile and excluded folder ids are forgotten, since folder ids
 // belong to one mailbox and the person's addresses may have changed. The
 // same mailbox signing in again after its sign-in was refused keeps its
-// connect time, so the gap is caught up. Either way the reconnect reason
+// connect time, so the gap is caught up. A fresh start drops the uploads
+// left pending, which came from another mailbox (or one disconnected). Either way the reconnect reason
 // and the last error are cleared. fresh reports which it was. The ledger
 // stays: a message is never uploaded twice, whatever mailbox lists it.
 func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err error) {
@@ -34,6 +35,11 @@ func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err err
 		}
 		fresh = old.Account == nil || !strings.EqualFold(old.Account.Email, acct.Email) || old.ConnectedAt.IsZero()
 		if fresh {
+			// Uploads left pending came from a mailbox no longer
+			// connected: their messages are not this mailbox's.
+			if err := resetBucket(tx, bucketPending); err != nil {
+				return err
+			}
 			if err := tx.Bucket(bucketMeta).Delete([]byte(keyMe)); err != nil {
 				return err
 			}
@@ -59,11 +65,22 @@ func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err err
 }
 
 // ForgetMailbox records that no mailbox is connected: the account, the
-// reconnect reason and the last error go. The ledger, the settings and the
-// ClientSuccess sign-in stay, so connecting again never uploads a message
-// twice.
+// reconnect reason, the last error and the uploads left pending go. The
+// ledger, the settings and the ClientSuccess sign-in stay, so connecting
+// again never uploads a message twice.
 func (s *Store) ForgetMailbox() error {
-	return s.UpdateMeta(func(m *Meta) { m.Account, m.NeedsReconnect, m.LastError = nil, "", "" })
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		// Uploads left pending go with the mailbox: after a disconnect,
+		// nothing of it is copied any more.
+		if err := resetBucket(tx, bucketPending); err != nil {
+			return err
+		}
+		return updateMeta(tx, func(m *Meta) { m.Account, m.NeedsReconnect, m.LastError = nil, "", "" })
+	})
+	if err != nil {
+		return fmt.Errorf("storage: forget the mailbox: %w", err)
+	}
+	return nil
 }
 
 // keyCRMAccount (in the meta bucket) is the ClientSuccess account whose

@@ -111,3 +111,41 @@ func TestSwitchCRMUserForgetsWhatAnotherAccountTaught(t *testing.T) {
 		t.Errorf("CRMUser = %q", m.CRMUser)
 	}
 }
+
+// Uploads left pending belong to the mailbox they came from: a disconnect
+// drops them, and so does connecting another mailbox; the same mailbox
+// signing in again keeps them.
+func TestPendingUploadsGoWithTheMailbox(t *testing.T) {
+	s := openTest(t)
+	alex := Account{Name: "Alex", Email: "alex@contoso.example"}
+	job := PendingJob{Key: "<a@x>", ClientID: 7, Note: "n", Rules: []byte(`{"FolderID":"inbox"}`)}
+	pending := func() int {
+		t.Helper()
+		jobs, err := s.PendingJobs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(jobs)
+	}
+	if _, err := s.ConnectMailbox(alex, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartUploads([]PendingJob{job}); err != nil {
+		t.Fatal(err)
+	}
+	if jobs, _ := s.PendingJobs(); len(jobs) != 1 || string(jobs[0].Rules) != `{"FolderID":"inbox"}` {
+		t.Fatalf("pending = %+v, want the job with its rules", jobs)
+	}
+	if _, err := s.ConnectMailbox(alex, t0.Add(time.Hour)); err != nil || pending() != 1 {
+		t.Fatalf("same mailbox again: %d pending, %v; want 1", pending(), err)
+	}
+	if _, err := s.ConnectMailbox(Account{Email: "sam@fabrikam.example"}, t0.Add(2*time.Hour)); err != nil || pending() != 0 {
+		t.Fatalf("another mailbox: %d pending, %v; want 0", pending(), err)
+	}
+	if err := s.StartUploads([]PendingJob{job}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForgetMailbox(); err != nil || pending() != 0 {
+		t.Fatalf("disconnect: %d pending, %v; want 0", pending(), err)
+	}
+}

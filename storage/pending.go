@@ -23,6 +23,10 @@ type PendingJob struct {
 	Note       string    `json:"note"`
 	ContactIDs []int64   `json:"contactIds,omitempty"`
 	Created    time.Time `json:"created"`
+	// Rules is what the engine needs to decide the message again before
+	// posting a job left pending (its participants, folder, categories),
+	// opaque to storage; empty in jobs recorded before it was kept.
+	Rules json.RawMessage `json:"rules,omitempty"`
 }
 
 func pendingKey(key string, clientID int64) string {

@@ -273,10 +273,12 @@ func (p *pass) run(ctx context.Context) error {
 	if err := p.refreshDirectory(ctx); err != nil {
 		return err
 	}
-	if err := p.resolvePending(ctx); err != nil {
+	// The settings, addresses and folders next: a job left pending is
+	// decided again with them before it is posted.
+	if err := p.prepare(ctx); err != nil {
 		return err
 	}
-	if err := p.prepare(ctx); err != nil {
+	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
 	err = p.mb.ListMessages(ctx, p.listFrom(m), func(page []graph.Message) error {

@@ -16,6 +16,7 @@ import (
 	"mailsync/sync/crm"
 	"mailsync/sync/crmtest"
 	"mailsync/sync/graph"
+	"mailsync/sync/match"
 	"mailsync/sync/remote"
 	"mailsync/sync/sandbox"
 )
@@ -436,5 +437,67 @@ func TestInteractionDateInPersonsZone(t *testing.T) {
 				t.Errorf("%s: interactionDate %s, want %s", in.Subject, got, want)
 			}
 		}
+	}
+}
+
+// Uploads left pending by a crash are decided again with the settings of
+// the next pass: the person blocked every external domain meanwhile, or
+// said that a category every message carries marks private mail, so none
+// of them is posted and all are dropped.
+func TestPendingUploadsObeyCurrentSettings(t *testing.T) {
+	for _, change := range []string{"blocklist", "private"} {
+		t.Run(change, func(t *testing.T) {
+			w := sandbox.Demo(testNow)
+			for i := range w.Messages {
+				w.Messages[i].Msg.Categories = append(w.Messages[i].Msg.Categories, "Secret")
+			}
+			e := newEnv(t, w)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			wrap := &crashCRM{CRM: e.api, after: 1, cancel: cancel}
+			e.clock.Set(testNow)
+			if _, err := e.engine().Pass(ctx, e.mb, wrap); err == nil {
+				t.Fatal("the pass was not cut short")
+			}
+			pend, err := e.store.PendingJobs()
+			if err != nil || len(pend) == 0 {
+				t.Fatalf("pending = %v, %v; want uploads left by the crash", pend, err)
+			}
+			s := sandbox.Settings()
+			switch change {
+			case "blocklist":
+				for _, it := range w.Messages {
+					for _, r := range append(append([]graph.Recipient{}, it.Msg.ToRecipients...), *it.Msg.From) {
+						if entry, ok := match.BlockEntry("@" + strings.SplitN(r.EmailAddress.Address, "@", 2)[1]); ok && !strings.Contains(entry, "contoso") {
+							s.Blocklist = append(s.Blocklist, entry)
+						}
+					}
+				}
+			case "private":
+				// The messages carried the category "Secret" all along;
+				// the person now says that category marks private mail.
+				s.SkipPrivate, s.PrivateCategory = true, "Secret"
+			}
+			if err := e.store.SaveSettings(s, storage.AppSettings{StartAtLogin: true}); err != nil {
+				t.Fatal(err)
+			}
+			e.reopen()
+			before := len(e.c.AllInteractions())
+			posts := e.c.Stats().ByRoute["POST /clients/{id}/interactions"]
+			e.mustPass(testNow.Add(10 * time.Minute))
+			if left, err := e.store.PendingJobs(); err != nil || len(left) != 0 {
+				t.Errorf("pending after the pass: %v, %v", left, err)
+			}
+			for _, j := range pend {
+				for _, in := range e.c.AllInteractions()[before:] {
+					if messageIDOfNote(in.Note) == j.Key {
+						t.Errorf("pending upload %s posted against the current settings", j.Key)
+					}
+				}
+			}
+			if n := e.c.Stats().ByRoute["POST /clients/{id}/interactions"] - posts; n != 0 {
+				t.Errorf("%d posts after the change (%s), want none", n, change)
+			}
+		})
 	}
 }

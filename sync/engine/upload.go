@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/crm"
 	"mailsync/sync/graph"
+	"mailsync/sync/match"
 	"mailsync/sync/remote"
 )
 
@@ -132,9 +134,13 @@ func bodyFailure(err error) string {
 	return err.Error()
 }
 
-// pendingJob is the interaction of job j for message it with its body.
+// pendingJob is the interaction of job j for message it with its body, and
+// what the rules read of the message, so that a job left pending is decided
+// again before it is posted (see recheck).
 func (p *pass) pendingJob(it *item, j *job, body graph.Body) storage.PendingJob {
+	rules, _ := json.Marshal(MatchMessage(it.msg))
 	return storage.PendingJob{
+		Rules:      rules,
 		Account:    p.account,
 		Key:        it.key,
 		ClientID:   j.clientID,
@@ -334,6 +340,13 @@ func (p *pass) resolvePending(ctx context.Context) error {
 				p.pending++
 				continue
 			}
+			if why := p.recheck(j); why != "" {
+				p.log.Info("dropping an unfinished upload the settings now skip", "client", clientID, "reason", why)
+				if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
+					return derr
+				}
+				continue
+			}
 			err := p.postChecked(ctx, j)
 			switch {
 			case err == nil:
@@ -355,6 +368,28 @@ func (p *pass) resolvePending(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// recheck decides the message of a job left pending again, with the
+// current settings, addresses and excluded folders (a blocked address, the
+// Private category, a junk or excluded folder): the reason it is now
+// skipped, or "" when it is still taken. The contacts are not looked up
+// again: the job already names them. A job recorded without the rules'
+// facts is taken.
+func (p *pass) recheck(j storage.PendingJob) match.Reason {
+	if len(j.Rules) == 0 {
+		return ""
+	}
+	var m match.Message
+	if err := json.Unmarshal(j.Rules, &m); err != nil {
+		return ""
+	}
+	// Age is not a reason: the job was taken inside its pass's window.
+	d := match.Decide(match.Input{
+		Msg: &m, Me: p.me, Excluded: p.excluded, Settings: p.settings,
+		Contacts: func(string) []match.Contact { return []match.Contact{{ClientID: j.ClientID}} },
+	})
+	return d.Reason
 }
 
 func (p *pass) dropPending(jobs []storage.PendingJob) error {
