@@ -189,42 +189,32 @@ func cutText(text string, limit, omitted int) string {
 // messageIDOfNote returns the ledger key of the Message-ID of a note
 // written by buildNote, or "" when it names none. ClientSuccess may give
 // the note back as sent, HTML-escaped (again), with newlines turned into
-// <br>, or with its tags stripped (lines run together): the note is read
-// as text, undoing one layer of HTML at a time, then the first
-// "Message-ID:" at the start of a line is taken, or, when the lines were
-// run together, the first anywhere. The header block comes before the
-// body, so a body quoting another message's headers is never taken for it.
+// <br>, or with its tags stripped (lines run together or not): the note is
+// read one layer of HTML at a time, and in the first layer that has one,
+// the first "Message-ID: <…@…>" starting a line is taken. Only when no
+// layer has one (the lines were run together) is the first anywhere taken.
+// The header block comes before the body and the body is escaped one
+// layer deeper, so a body quoting another message's headers is never taken
+// for it.
 func messageIDOfNote(note string) string {
-	text := note
-	// Each layer of escaping needs one round; three cover a note escaped
-	// twice over.
+	layers := []string{note}
+	// Each layer of escaping needs one round; four cover a note escaped
+	// three times over.
 	for range 4 {
-		if !htmlMarker.MatchString(text) {
+		last := layers[len(layers)-1]
+		if !htmlMarker.MatchString(last) {
 			break
 		}
-		text = htmlText(text)
+		layers = append(layers, htmlText(last))
 	}
-	var value string
-	if m := messageIDLine.FindStringSubmatchIndex(text); m != nil {
-		value = text[m[2]:]
-	} else if k := strings.Index(strings.ToLower(text), "message-id:"); k >= 0 {
-		value = text[k+len("message-id:"):]
-	} else {
-		return ""
-	}
-	value = strings.TrimLeft(value, " \t")
-	if strings.HasPrefix(value, "<") {
-		if end := strings.IndexByte(value, '>'); end > 0 {
-			return storage.LedgerKey(value[:end+1])
+	for _, re := range []*regexp.Regexp{messageIDLine, messageIDAnywhere} {
+		for _, l := range layers {
+			if m := re.FindStringSubmatch(l); m != nil {
+				return storage.LedgerKey(m[1])
+			}
 		}
 	}
-	if end := strings.IndexAny(value, " \t\r\n"); end >= 0 {
-		value = value[:end]
-	}
-	if value == "" {
-		return ""
-	}
-	return storage.LedgerKey(value)
+	return ""
 }
 
 var (
@@ -233,9 +223,11 @@ var (
 	htmlMarker = regexp.MustCompile(`(?i)<(br|p|div)(\s[^>]*)?/?>|</(p|div)\s*>|&(lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-f]+);`)
 	// anyTag is a tag of HTML being read as text.
 	anyTag = regexp.MustCompile(`<[^>]*>`)
-	// messageIDLine is a Message-ID line of text; its value starts at
-	// group 1.
-	messageIDLine = regexp.MustCompile(`(?im)^[ \t]*Message-ID:()`)
+	// messageIDLine is a Message-ID line of text, the id (as RFC 5322
+	// writes it, with an @) in group 1; messageIDAnywhere the same
+	// anywhere in the text.
+	messageIDLine     = regexp.MustCompile(`(?im)^[ \t]*Message-ID:[ \t]*(<[^<>\s]*@[^<>\s]*>)`)
+	messageIDAnywhere = regexp.MustCompile(`(?i)Message-ID:[ \t]*(<[^<>\s]*@[^<>\s]*>)`)
 )
 
 // htmlText reads one layer of HTML as text: line-break and block tags
