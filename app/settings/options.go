@@ -36,7 +36,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p := &optionsPage{w: w}
 	p.startAtLogin = widget.NewCheck("Start Mail Sync when I log in", func(bool) { p.checked() })
 	p.ignoreInternal = widget.NewCheck("Ignore mail within my organization", func(bool) { p.checked() })
-	p.skipPrivate = widget.NewCheck("Never sync messages with the category “Private”", func(bool) { p.checked() })
+	p.skipPrivate = widget.NewCheck("Never sync private or confidential messages", func(bool) { p.checked() })
 
 	p.blocklist = newMultiLineEntry(w.win)
 	p.blocklist.SetMinRowsVisible(5)

@@ -18,6 +18,8 @@ func MatchMessage(m *graph.Message) match.Message {
 		IsDraft:    m.IsDraft,
 		Class:      m.MessageClass(),
 		Categories: m.Categories,
+		// "Never copy private messages" covers Outlook's sensitivity too.
+		Sensitivity: m.Sensitivity(),
 	}
 	if m.From != nil {
 		out.From = &match.Address{Name: m.From.EmailAddress.Name, Address: m.From.EmailAddress.Address}

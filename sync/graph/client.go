@@ -120,7 +120,10 @@ func (c *Client) ListMessages(ctx context.Context, since time.Time, fn func(page
 	u := c.base + "/me/messages?" + encodeQuery(
 		"$filter", "receivedDateTime ge "+since.UTC().Format(time.RFC3339),
 		"$select", listSelect,
-		"$expand", "singleValueExtendedProperties($filter=id eq '"+MessageClassPropertyID+"')",
+		// The message resource has no sensitivity property (Graph's docs
+		// issue #8359: "not exposed via the Graph API"); it is read as
+		// the MAPI property PR_SENSITIVITY, next to the message class.
+		"$expand", "singleValueExtendedProperties($filter=id eq '"+MessageClassPropertyID+"' or id eq '"+SensitivityPropertyID+"')",
 		"$top", "1000",
 	)
 	return eachPage(ctx, c, op, u, fn)

@@ -623,3 +623,45 @@ func TestClientListStopsOnCallbackError(t *testing.T) {
 		t.Errorf("err = %v after %d pages and %d requests; want the callback's error after 1", err, pages, g.Stats().Requests)
 	}
 }
+
+// The list asks for PR_SENSITIVITY next to the message class (the message
+// resource has no sensitivity property), and Sensitivity reads it however
+// Graph writes the id.
+func TestClientListReadsSensitivity(t *testing.T) {
+	g := newFake(t)
+	ids := addMessages(g, 3)
+	for i, v := range []string{"2", "3"} {
+		g.DeleteMessage(ids[i])
+		g.AddMessage(graph.Message{
+			ID: ids[i], InternetMessageID: fmt.Sprintf("<s%d@x>", i), ReceivedDateTime: epoch, ParentFolderID: "inbox-id-0000000000000001",
+			SingleValueExtendedProperties: []graph.ExtendedProperty{{ID: "String 0x001A", Value: "IPM.Note"}, {ID: "Integer 0x0036", Value: v}},
+		}, "x")
+	}
+	got := map[string]graph.Message{}
+	err := newClient(t, g).ListMessages(context.Background(), epoch.Add(-time.Hour), func(p []graph.Message) error {
+		for _, m := range p {
+			got[m.ID] = m
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{ids[0]: "private", ids[1]: "confidential", ids[2]: ""} {
+		m := got[id]
+		if s := m.Sensitivity(); s != want {
+			t.Errorf("sensitivity of %s = %q, want %q (properties %v)", id, s, want, m.SingleValueExtendedProperties)
+		}
+	}
+	if c := got[ids[0]]; c.MessageClass() != "IPM.Note" {
+		t.Errorf("the message class got lost next to the sensitivity: %q", c.MessageClass())
+	}
+	for _, tc := range []struct{ id, value, want string }{
+		{"Integer 0x36", "0", "normal"}, {"integer 0X0036", "1", "personal"}, {"Integer 0x0036", "9", ""}, {"String 0x0036", "2", ""},
+	} {
+		m := graph.Message{SingleValueExtendedProperties: []graph.ExtendedProperty{{ID: tc.id, Value: tc.value}}}
+		if s := m.Sensitivity(); s != tc.want {
+			t.Errorf("Sensitivity of %q=%q: %q, want %q", tc.id, tc.value, s, tc.want)
+		}
+	}
+}

@@ -55,21 +55,56 @@ const MessageClassPropertyID = "String 0x001A"
 // not return it. Graph normalises the id it answers with ("String 0x1a"), so
 // the tag is compared as a number.
 func (m *Message) MessageClass() string {
-	for _, p := range m.SingleValueExtendedProperties {
-		typ, tag, ok := strings.Cut(strings.TrimSpace(p.ID), " ")
-		if !ok || !strings.EqualFold(typ, "String") {
-			continue
-		}
-		tag = strings.TrimSpace(tag)
-		if len(tag) > 2 && (tag[:2] == "0x" || tag[:2] == "0X") {
-			tag = tag[2:]
-		}
-		n, err := strconv.ParseUint(tag, 16, 32)
-		if err == nil && n == MessageClassTag {
-			return p.Value
-		}
+	v, _ := m.extendedProperty("String", MessageClassTag)
+	return v
+}
+
+// SensitivityTag is PR_SENSITIVITY, Outlook's Sensitivity of a message: 0
+// normal, 1 personal, 2 private, 3 confidential ([MS-OXCMSG] 2.2.1.13).
+const SensitivityTag = 0x0036
+
+// SensitivityPropertyID is how PR_SENSITIVITY is asked for in $expand.
+const SensitivityPropertyID = "Integer 0x0036"
+
+// Sensitivity returns Outlook's sensitivity of the message: "normal",
+// "personal", "private" or "confidential"; "" when Graph did not return it
+// or gave a value outside the four.
+func (m *Message) Sensitivity() string {
+	v, ok := m.extendedProperty("Integer", SensitivityTag)
+	if !ok {
+		return ""
+	}
+	switch strings.TrimSpace(v) {
+	case "0":
+		return "normal"
+	case "1":
+		return "personal"
+	case "2":
+		return "private"
+	case "3":
+		return "confidential"
 	}
 	return ""
+}
+
+// extendedProperty returns the value of the single-value extended property
+// of type typ and tag, comparing the tag as a number.
+func (m *Message) extendedProperty(typ string, tag uint64) (string, bool) {
+	for _, p := range m.SingleValueExtendedProperties {
+		pt, ptag, ok := strings.Cut(strings.TrimSpace(p.ID), " ")
+		if !ok || !strings.EqualFold(pt, typ) {
+			continue
+		}
+		ptag = strings.TrimSpace(ptag)
+		if len(ptag) > 2 && (ptag[:2] == "0x" || ptag[:2] == "0X") {
+			ptag = ptag[2:]
+		}
+		n, err := strconv.ParseUint(ptag, 16, 32)
+		if err == nil && n == tag {
+			return p.Value, true
+		}
+	}
+	return "", false
 }
 
 // Me is the mailbox owner: who "the user" is for rule 2.

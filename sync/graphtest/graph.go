@@ -726,7 +726,14 @@ func textToHTML(s string) string {
 	return "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body><div>" + esc + "</div></body></html>"
 }
 
-var expandExtendedRE = regexp.MustCompile(`^(?i:singleValueExtendedProperties)\(\$filter=(?i:id) eq '([^']+)'\)$`)
+// expandExtendedRE matches $expand=singleValueExtendedProperties($filter=...)
+// with one or more "id eq '...'" joined by "or", as Graph's
+// extended-properties docs show them.
+var (
+	expandExtendedRE = regexp.MustCompile(`^(?i:singleValueExtendedProperties)\(\$filter=(.+)\)$`)
+	expandIDRE       = regexp.MustCompile(`^\s*(?i:id) eq '([^']+)'\s*$`)
+	expandOrRE       = regexp.MustCompile(`\s+(?i:or)\s+`)
+)
 
 // normalizePropertyID turns "String 0x001A" into Graph's answer form
 // "String 0x1a". Ids of other shapes (named properties) are left alone.
@@ -750,29 +757,37 @@ func normalizePropertyID(id string) (string, bool) {
 
 // parseExpand returns the normalised extended property id asked for by
 // $expand, "" when there is none.
-func parseExpand(q url.Values) (string, graphReply, bool) {
+func parseExpand(q url.Values) ([]string, graphReply, bool) {
 	v := q.Get("$expand")
 	if v == "" {
-		return "", graphReply{}, true
+		return nil, graphReply{}, true
 	}
 	m := expandExtendedRE.FindStringSubmatch(v)
 	if m == nil {
-		return "", badRequest("BadRequest", fmt.Sprintf("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.message'.", v)), false
+		return nil, badRequest("BadRequest", fmt.Sprintf("Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.message'.", v)), false
 	}
-	id, ok := normalizePropertyID(m[1])
-	if !ok {
-		return "", badRequest("ErrorInvalidProperty", fmt.Sprintf("The property id '%s' is invalid.", m[1])), false
+	var ids []string
+	for _, term := range expandOrRE.Split(m[1], -1) {
+		tm := expandIDRE.FindStringSubmatch(term)
+		if tm == nil {
+			return nil, badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: '%s'.", term)), false
+		}
+		id, ok := normalizePropertyID(tm[1])
+		if !ok {
+			return nil, badRequest("ErrorInvalidProperty", fmt.Sprintf("The property id '%s' is invalid.", tm[1])), false
+		}
+		ids = append(ids, id)
 	}
-	return id, graphReply{}, true
+	return ids, graphReply{}, true
 }
 
-func expandProperties(out map[string]any, m *graph.Message, propID string) {
-	if propID == "" {
+func expandProperties(out map[string]any, m *graph.Message, propIDs []string) {
+	if len(propIDs) == 0 {
 		return
 	}
 	var props []graph.ExtendedProperty
 	for _, p := range m.SingleValueExtendedProperties {
-		if p.ID == propID {
+		if slices.Contains(propIDs, p.ID) {
 			props = append(props, p)
 		}
 	}

@@ -17,7 +17,9 @@
 //     Issues and its children, or any other id the engine excluded;
 //  4. not an email: a message class (PR_MESSAGE_CLASS) present and not
 //     IPM.Note or IPM.Note.*; a missing class counts as mail;
-//  5. marked Private: an Outlook category named Settings.PrivateCategory;
+//  5. marked private (Settings.SkipPrivate): Outlook's sensitivity private
+//     or confidential (the reason says which), or an Outlook category named
+//     Settings.PrivateCategory;
 //  6. participation: the user must be in From, To or Cc; otherwise "you are
 //     only in Bcc" when the user is in Bcc, else "you are not a participant";
 //  7. blocked address: any From/To/Cc address on the blocklist;
@@ -58,11 +60,15 @@ const (
 	SyncIssues     Reason = "sync issues"
 	ExcludedFolder Reason = "excluded folder"
 	Private        Reason = "marked Private"
-	OnlyBcc        Reason = "you are only in Bcc"
-	NotParticipant Reason = "you are not a participant"
-	Blocked        Reason = "blocked address"
-	Internal       Reason = "internal only"
-	NoContact      Reason = "no ClientSuccess contact"
+	// SensitivityPrivate and SensitivityConfidential are messages the
+	// sender or the user marked so in Outlook's Sensitivity.
+	SensitivityPrivate      Reason = "marked private in Outlook"
+	SensitivityConfidential Reason = "marked confidential in Outlook"
+	OnlyBcc                 Reason = "you are only in Bcc"
+	NotParticipant          Reason = "you are not a participant"
+	Blocked                 Reason = "blocked address"
+	Internal                Reason = "internal only"
+	NoContact               Reason = "no ClientSuccess contact"
 )
 
 // NotEmail returns the reason for an item whose message class is not mail,
@@ -188,6 +194,9 @@ type Message struct {
 	// service did not return it.
 	Class      string
 	Categories []string // Outlook categories, as named by the user
+	// Sensitivity is Outlook's sensitivity: "normal", "personal",
+	// "private" or "confidential" (any case); "" when not known.
+	Sensitivity string
 }
 
 // Me is the mailbox owner as matching sees it: every address that is the
@@ -334,6 +343,25 @@ func (b blocklist) blocks(addr string) bool {
 	return b.addrs[addr] || b.domains[domainOf(addr)]
 }
 
+// privateReason is why a message is private, or "": Outlook's sensitivity
+// private or confidential, else the Private category. All need
+// Settings.SkipPrivate.
+func privateReason(m *Message, s Settings) Reason {
+	if !s.SkipPrivate {
+		return ""
+	}
+	switch strings.ToLower(strings.TrimSpace(m.Sensitivity)) {
+	case "private":
+		return SensitivityPrivate
+	case "confidential":
+		return SensitivityConfidential
+	}
+	if isPrivate(m, s) {
+		return Private
+	}
+	return ""
+}
+
 // isPrivate reports whether the message carries the Private category.
 func isPrivate(m *Message, s Settings) bool {
 	if !s.SkipPrivate {
@@ -361,8 +389,8 @@ func messageChecks(m *Message, parts []participant, me Me, s Settings) Reason {
 	if !IsMailClass(m.Class) {
 		return NotEmail(m.Class)
 	}
-	if isPrivate(m, s) {
-		return Private
+	if r := privateReason(m, s); r != "" {
+		return r
 	}
 	if !slices.ContainsFunc(parts, func(p participant) bool { return me.Is(p.addr) }) {
 		for _, r := range m.Bcc {

@@ -128,6 +128,12 @@ func TestDecide(t *testing.T) {
 		{name: "Private category kept when setting off", edit: func(m *Message) {
 			m.Categories = []string{"Private"}
 		}, settings: &privOff, clients: []int64{1}},
+		{name: "sensitivity private kept when setting off", edit: func(m *Message) {
+			m.Sensitivity = "private"
+		}, settings: &privOff, clients: []int64{1}},
+		{name: "sensitivity normal", edit: func(m *Message) { m.Sensitivity = "normal" }, clients: []int64{1}},
+		{name: "sensitivity personal", edit: func(m *Message) { m.Sensitivity = "personal" }, clients: []int64{1}},
+		{name: "sensitivity unknown value", edit: func(m *Message) { m.Sensitivity = "secret-ish" }, clients: []int64{1}},
 		{name: "deleted items are not excluded", edit: func(m *Message) {
 			m.FolderID = "deleteditems"
 		}, clients: []int64{1}},
@@ -169,6 +175,13 @@ func TestDecide(t *testing.T) {
 		{name: "custom private category", edit: func(m *Message) {
 			m.Categories = []string{"personal"}
 		}, settings: &privCustom, want: Private},
+		{name: "sensitivity private", edit: func(m *Message) { m.Sensitivity = "private" }, want: SensitivityPrivate},
+		{name: "sensitivity Private, any case", edit: func(m *Message) { m.Sensitivity = " Private" }, want: SensitivityPrivate},
+		{name: "sensitivity confidential", edit: func(m *Message) { m.Sensitivity = "confidential" }, want: SensitivityConfidential},
+		{name: "sensitivity says which before the category", edit: func(m *Message) {
+			m.Sensitivity = "confidential"
+			m.Categories = []string{"Private"}
+		}, want: SensitivityConfidential},
 		{name: "user only in Bcc", edit: func(m *Message) {
 			m.To = rcpts("andrew@northwind.example")
 			m.Bcc = rcpts("ALEX.MORGAN@contoso.example")
