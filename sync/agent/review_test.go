@@ -212,3 +212,32 @@ func TestConnectWithoutBrowser(t *testing.T) {
 		t.Fatal("a cancelled sign-in connected")
 	}
 }
+
+// TestPassesKeepTheClientSuccessSignIn: the agent keeps its ClientSuccess
+// client from pass to pass, so a pass does not sign in again while the
+// 12-hour token lasts; signing in anew in Settings starts a fresh client.
+func TestPassesKeepTheClientSuccessSignIn(t *testing.T) {
+	f := newFixture(t)
+	f.ready(t)
+	f.connect(t)
+	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	after1 := f.svc.CRM.Stats().Auths
+	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.svc.CRM.Stats().Auths - after1; n != 0 {
+		t.Errorf("the second pass signed in to ClientSuccess %d times, want 0", n)
+	}
+	if err := f.ag.CRMLogin(ctxFor(t), sandbox.CRMUser, sandbox.CRMPassword); err != nil {
+		t.Fatal(err)
+	}
+	before := f.svc.CRM.Stats().Auths
+	if _, err := f.ag.PassNow(ctxFor(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.svc.CRM.Stats().Auths - before; n != 1 {
+		t.Errorf("the pass after signing in again signed in %d times, want 1 (a fresh client)", n)
+	}
+}
