@@ -45,10 +45,11 @@ lint: ## gofmt, go vet and staticcheck.
 
 FUZZTIME ?= 30s
 # FUZZPKGS run each target for FUZZTIME; FUZZPKGS_BRIEF (the ClientSuccess
-# answer readers and the note's Message-ID finder, many small targets) for
+# answer readers, the note's Message-ID finder, the Graph list and batch
+# answers, the ID token and Retry-After: many small targets) for
 # FUZZTIME_BRIEF, so that `make test` stays short.
 FUZZPKGS = ./sync/match/
-FUZZPKGS_BRIEF = ./sync/crm/ ./sync/engine/
+FUZZPKGS_BRIEF = ./sync/crm/ ./sync/engine/ ./sync/graph/ ./sync/remote/
 FUZZTIME_BRIEF ?= $(FUZZTIME)
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 	@for p in $(FUZZPKGS) $(FUZZPKGS_BRIEF); do \

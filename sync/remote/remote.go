@@ -288,7 +288,8 @@ func Backoff(p Policy, attempt int) time.Duration {
 }
 
 // MaxRetryAfter caps what RetryAfter returns: a value beyond it is taken
-// as MaxRetryAfter, never as an overflowed (zero or negative) duration.
+// as MaxRetryAfter (a date too), never as an overflowed (zero or negative)
+// duration.
 const MaxRetryAfter = 24 * time.Hour
 
 // RetryAfter parses a Retry-After header: delay-seconds, which Microsoft
@@ -312,11 +313,7 @@ func RetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return time.Duration(math.Ceil(secs*1e6)) * time.Microsecond, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return min(max(t.Sub(now), 0), MaxRetryAfter), true
 	}
 	return 0, false
 }

@@ -96,6 +96,8 @@ func TestRetryAfter(t *testing.T) {
 		{"0x10", 0, false},
 		{"1_000", 0, false},
 		{"1.2.3", 0, false},
+		// A date far ahead is capped too (found by FuzzRetryAfter).
+		{"Thu, 01 Nov 2100 00:00:00 GMT", MaxRetryAfter, true},
 	}
 	for _, c := range cases {
 		got, ok := RetryAfter(c.in, now)
