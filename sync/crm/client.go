@@ -201,6 +201,15 @@ func (a *API) SearchContacts(ctx context.Context, page, size int, modifiedAfter 
 	return out, err
 }
 
+// Clients returns every client of the tenant, from GET /clients (one
+// request, whatever their number).
+func (a *API) Clients(ctx context.Context) ([]Client, error) {
+	var out []Client
+	err := a.do(ctx, call{op: "list clients", method: http.MethodGet, path: "/clients", auth: true,
+		read: func(_ http.Header, b []byte) (err error) { out, err = readClients(b); return err }})
+	return out, err
+}
+
 // GetClient returns the client with the given id; an unknown id is a
 // Permanent error with Status 404.
 func (a *API) GetClient(ctx context.Context, id int64) (Client, error) {

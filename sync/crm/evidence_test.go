@@ -347,7 +347,14 @@ func TestEvidenceContactSearchV2(t *testing.T) {
 // client object with id and name, unknown ids 404.
 func TestEvidenceClients(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
-		r := newReplay(t, map[string]answer{"GET /v1/clients/90337314": {200, nil, `{"id":90337314,"name":"Unnamed Practice","externalId":null,"statusId":1,"createdDate":"2018-12-18"}`}})
+		r := newReplay(t, map[string]answer{
+			"GET /v1/clients/90337314": {200, nil, `{"id":90337314,"name":"Unnamed Practice","externalId":null,"statusId":1,"createdDate":"2018-12-18"}`},
+			"GET /v1/clients":          {200, nil, `[{"id":90337314,"name":"Unnamed Practice","statusId":1},{"id":"90337315","name":"Other"}]`},
+		})
+		all, err := r.api().Clients(context.Background())
+		if err != nil || len(all) != 2 || all[1].ID != 90337315 || all[0].Name != "Unnamed Practice" {
+			t.Errorf("recorded client list: %+v, %v", all, err)
+		}
 		c, err := r.api().GetClient(context.Background(), 90337314)
 		if err != nil || c.ID != 90337314 || c.Name != "Unnamed Practice" {
 			t.Errorf("recorded client: %+v, %v", c, err)

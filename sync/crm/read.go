@@ -370,6 +370,28 @@ func hasInt(o object, k string) bool {
 	return ok
 }
 
+// readClients reads GET /clients: an array of client objects (EVIDENCE.md),
+// or a page object wrapping one.
+func readClients(raw []byte) ([]Client, error) {
+	const want = "an array of clients"
+	if isNull(raw) {
+		return nil, nil
+	}
+	l, ok := decodeList(raw)
+	if !ok {
+		return nil, unreadable(want, raw)
+	}
+	out := make([]Client, 0, len(l))
+	for _, e := range l {
+		c, err := readClient(e)
+		if err != nil {
+			return nil, unreadable(want, raw)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // readClient reads GET /clients/{id}.
 func readClient(raw []byte) (Client, error) {
 	o, ok := decodeObject(raw)

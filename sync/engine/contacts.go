@@ -273,6 +273,10 @@ func (p *pass) stillContacts(ctx context.Context, clientID int64, ids []int64) (
 // from ClientSuccess, LookupsInFlight at a time, cached for a day in one
 // transaction. A failed look-up is not worth failing the pass: the id
 // stands in for the name.
+// clientListAbove is how many names a page may miss before they are read
+// from the list of every client rather than one by one.
+const clientListAbove = 8
+
 func (p *pass) clientNames(ctx context.Context, ids []int64) {
 	var need []int64
 	seen := map[int64]bool{}
@@ -298,7 +302,31 @@ func (p *pass) clientNames(ctx context.Context, ids []int64) {
 		}
 	}
 	names := make([]string, len(fetch))
+	listed := false
+	if len(fetch) > clientListAbove && p.clientList == nil {
+		// Many names: the list of every client costs one request instead
+		// of one each, and serves the rest of the pass.
+		all, err := p.crm.Clients(ctx)
+		if err != nil {
+			p.log.Debug("list clients", "err", err)
+		} else {
+			p.clientList = make(map[int64]string, len(all))
+			for _, c := range all {
+				p.clientList[c.ID] = c.Name
+			}
+		}
+	}
+	if p.clientList != nil {
+		// A client missing from the list is gone.
+		listed = true
+		for i, id := range fetch {
+			names[i] = p.clientList[id]
+		}
+	}
 	_ = parallel(ctx, LookupsInFlight, len(fetch), func(ctx context.Context, i int) error {
+		if listed {
+			return nil
+		}
 		c, err := p.crm.GetClient(ctx, fetch[i])
 		if err != nil && remote.KindOf(err) != remote.Permanent {
 			p.log.Debug("client name not found", "client", fetch[i], "err", err)

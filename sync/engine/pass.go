@@ -43,6 +43,8 @@ type CRM interface {
 	// FindContacts looks one address up (exact matches only).
 	FindContacts(ctx context.Context, email string) ([]crm.Contact, error)
 	GetClient(ctx context.Context, id int64) (crm.Client, error)
+	// Clients lists every client of the tenant in one request.
+	Clients(ctx context.Context) ([]crm.Client, error)
 	Interactions(ctx context.Context, clientID int64) ([]crm.Interaction, error)
 	CreateInteraction(ctx context.Context, clientID int64, in crm.Interaction) (crm.Interaction, error)
 }
@@ -177,10 +179,16 @@ type pass struct {
 	directoryPages int
 	ambiguous      []error
 	names          map[int64]string
+	// clientList is every client's name, once listed this pass.
+	clientList map[int64]string
 
-	// mu guards progress: a page's uploads finish behind the next page.
+	// mu guards progress, and the uploads' outcomes on the pages' items,
+	// counts and ambiguous list: a page's uploads finish behind the next
+	// page.
 	mu       sync.Mutex
 	progress Progress
+	// poster posts the pass's uploads while it reads mail.
+	poster *poster
 	// posting is the outcome of the page whose uploads are being posted
 	// while the next page is read; nil when none is.
 	posting chan error
@@ -281,9 +289,11 @@ func (p *pass) run(ctx context.Context) error {
 	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
+	p.poster = newPoster(ctx, p)
 	err = p.mb.ListMessages(ctx, p.listFrom(m), func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
+	p.poster.close()
 	// The last page's uploads, or the one in flight when listing failed:
 	// nothing of the pass may run after it returns.
 	if werr := p.waitPosting(); err == nil && werr != nil {
@@ -527,33 +537,33 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 		}
 	}
 
-	var todo []*job
+	var done sync.WaitGroup
 	if len(jobs) > 0 {
-		if todo, err = p.stage(ctx, items, jobs, bodyIDs); err != nil {
+		if err := p.stage(ctx, items, jobs, bodyIDs, &done); err != nil {
 			return err
 		}
 	}
-	// This page's uploads are recorded as pending: they are posted while
-	// the next page is listed and its bodies read, so that ClientSuccess is
-	// kept busy. One page at a time is posted, in order.
+	// This page's uploads are with the poster, recorded as pending: its
+	// decisions are recorded once they are posted, while the next page is
+	// listed and read, so that ClientSuccess is kept busy. One page's
+	// decisions at a time, in order.
 	if err := p.waitPosting(); err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	p.posting = done
+	finished := make(chan error, 1)
+	p.posting = finished
 	go func() {
-		if len(todo) > 0 {
-			if err := p.postAll(ctx, items, todo); err != nil {
-				done <- err
-				return
-			}
+		done.Wait()
+		if err := p.poster.failure(); err != nil {
+			finished <- err
+			return
 		}
 		if err := p.recordDecisions(ctx, items); err != nil {
-			done <- err
+			finished <- err
 			return
 		}
 		p.advance(0, len(msgs))
-		done <- nil
+		finished <- nil
 	}()
 	return nil
 }

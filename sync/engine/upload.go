@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"mailsync/storage"
@@ -25,54 +24,33 @@ type job struct {
 }
 
 // stage prepares the page's uploads one $batch of bodies at a time: it
-// reads a batch's bodies (each cut to the note limit as it arrives) and
-// records its jobs as pending in one transaction; each batch's jobs are
-// posted (see postAll) while the next batch is read, one batch after the
-// other, in message order. It returns the jobs of the last batch, which the
-// caller posts while the next page is read. Notes are dropped once posted,
-// so the pass holds a few batches' notes, however large the page or its
-// messages. Once stage returns, a later page sees these uploads as pending.
-func (p *pass) stage(ctx context.Context, items []item, jobs []*job, bodyIDs []string) ([]*job, error) {
+// reads a batch's bodies (each cut to the note limit as it arrives),
+// records its jobs as pending in one transaction and hands them to the
+// pass's poster, which posts them while the next batch is read; done counts
+// them until each is posted. The poster drops each note once posted and
+// takes no more than a bounded number, so the pass holds a few batches'
+// notes, however large the page or its messages. Once a batch is handed
+// over, a later page sees its uploads as pending.
+func (p *pass) stage(ctx context.Context, items []item, jobs []*job, bodyIDs []string, done *sync.WaitGroup) error {
 	byMsg := make(map[string][]*job, len(bodyIDs))
 	for _, j := range jobs {
 		id := items[j.item].msg.ID
 		byMsg[id] = append(byMsg[id], j)
 	}
-	var last []*job
 	for start := 0; start < len(bodyIDs); start += graph.BodiesPerBatch {
 		chunk := bodyIDs[start:min(start+graph.BodiesPerBatch, len(bodyIDs))]
 		todo, err := p.readBodies(ctx, items, byMsg, chunk)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(todo) == 0 {
 			continue
 		}
-		if last != nil {
-			// The batch before goes to ClientSuccess while the next
-			// one is read, after whatever was being posted.
-			if err := p.waitPosting(); err != nil {
-				return nil, err
-			}
-			done := make(chan error, 1)
-			p.posting = done
-			prev := last
-			go func() {
-				err := p.postAll(ctx, items, prev)
-				dropNotes(prev)
-				done <- err
-			}()
+		if err := p.poster.submit(items, todo, done); err != nil {
+			return err
 		}
-		last = todo
 	}
-	return last, nil
-}
-
-// dropNotes lets the notes of posted jobs go: the page's jobs outlive them.
-func dropNotes(jobs []*job) {
-	for _, j := range jobs {
-		j.pending.Note = ""
-	}
+	return nil
 }
 
 // readBodies reads the bodies of ids, records the jobs of byMsg they
@@ -152,85 +130,6 @@ func (p *pass) pendingJob(it *item, j *job, body graph.Body) storage.PendingJob 
 		ContactIDs: j.contactIDs,
 		Created:    p.start,
 	}
-}
-
-// postAll posts the jobs stage recorded, UploadsInFlight clients at a
-// time, recording each as done (ledger entry in, pending job out) in one
-// transaction as soon as ClientSuccess confirms it.
-//
-// A job whose outcome is unknown (crm.IsAmbiguous) stays pending and the
-// pass goes on; run fails the pass at the end so that the next one resolves
-// it by look-up. Any other transient failure, a refused sign-in or a
-// cancelled context stops the pass at once; the jobs not yet posted stay
-// pending too, which is safe: they are looked up before being posted again.
-// A job ClientSuccess refuses for good (a 400, a deleted client) is dropped
-// and its message counted as refused, so one bad message cannot hold the
-// window back forever.
-func (p *pass) postAll(ctx context.Context, items []item, todo []*job) error {
-
-	// Uploads to one client go one after the other, UploadsInFlight
-	// clients at a time: each timeline gets its interactions in message
-	// order, and an upload already on its way cannot race a Retry-After
-	// that ClientSuccess just gave another upload to the same timeline
-	// (the API client holds only the requests it has not sent yet).
-	var (
-		clients [][]*job
-		slot    = map[int64]int{}
-	)
-	for _, j := range todo {
-		i, ok := slot[j.clientID]
-		if !ok {
-			i = len(clients)
-			slot[j.clientID] = i
-			clients = append(clients, nil)
-		}
-		clients[i] = append(clients[i], j)
-	}
-	// The longest timelines start first, so that the page's last upload
-	// is not one client's long chain started late.
-	slices.SortStableFunc(clients, func(a, b []*job) int { return len(b) - len(a) })
-	var mu sync.Mutex
-	outcome := func(j *job, err error) error {
-		mu.Lock()
-		defer mu.Unlock()
-		it := &items[j.item]
-		switch {
-		case err == nil:
-			it.uploaded++
-			p.counts.Uploads++
-			return nil
-		case crm.IsAmbiguous(err) && ctx.Err() == nil:
-			p.ambiguous = append(p.ambiguous, err)
-			p.log.Warn("upload unconfirmed; it will be looked up on the next pass", "client", j.clientID, "err", err)
-			if len(p.ambiguous) >= maxAmbiguous {
-				return err
-			}
-			return nil
-		case refused(err) && ctx.Err() == nil:
-			p.log.Warn("ClientSuccess refused an upload", "client", j.clientID, "err", err)
-			it.failed = reasonRefused
-			if errors.Is(err, errContactsGone) {
-				it.failed = reasonContactsGone
-			}
-			if derr := p.e.Store.DropPending(j.pending); derr != nil {
-				return fmt.Errorf("engine: drop refused upload: %w", derr)
-			}
-			return nil
-		}
-		return err
-	}
-	err := parallel(ctx, UploadsInFlight, len(clients), func(ctx context.Context, c int) error {
-		for _, j := range clients[c] {
-			if err := outcome(j, p.postChecked(ctx, j.pending)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("engine: upload: %w", err)
-	}
-	return nil
 }
 
 // post creates the interaction of a pending job and records it as done.
