@@ -285,6 +285,10 @@ func AccountFromIDToken(idToken string) (Account, error) {
 // maxTokenAnswer bounds a token endpoint answer read into memory.
 const maxTokenAnswer = 1 << 20
 
+// maxTokenLifetime caps expires_in, in seconds (a day; Entra's access tokens
+// last about an hour).
+const maxTokenLifetime = 24 * 60 * 60
+
 // refreshGrant redeems refreshToken at cfg's token endpoint with cfg.Scopes
 // as scope, as MSAL does: the access token is then for exactly Mail Sync's
 // scopes, even when the grant holds more (Mail.Send, consented to by older
@@ -350,11 +354,13 @@ func parseTokenAnswer(resp *http.Response, body []byte) (*oauth2.Token, error) {
 	var secs int64
 	switch v := raw["expires_in"].(type) {
 	case float64:
-		secs = int64(v)
+		secs = int64(min(v, maxTokenLifetime)) // converting a huge float is undefined
 	case string:
 		secs, _ = strconv.ParseInt(v, 10, 64)
 	}
 	if secs > 0 {
+		// An absurd lifetime must not overflow into an expired token.
+		secs = min(secs, maxTokenLifetime)
 		tok.ExpiresIn = secs
 		tok.Expiry = time.Now().Add(time.Duration(secs) * time.Second)
 	}
