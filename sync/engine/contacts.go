@@ -76,8 +76,9 @@ func (p *pass) refreshDirectory(ctx context.Context) error {
 		since = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
 	var cs []storage.DirectoryContact
-	for page := 0; ; page++ {
-		ans, err := p.crm.SearchContacts(ctx, page, 0, since)
+	for try := 1; ; try++ {
+		var moved bool
+		cs, moved, err = p.readDirectory(ctx, since)
 		if err != nil {
 			if searchUnavailable(err) && ctx.Err() == nil {
 				p.log.Warn("the contact search is not available; looking contacts up one by one", "err", err)
@@ -88,13 +89,12 @@ func (p *pass) refreshDirectory(ctx context.Context) error {
 			}
 			return fmt.Errorf("engine: read the contact directory: %w", err)
 		}
-		for _, c := range ans.Contacts {
-			cs = append(cs, directoryContact(c))
-		}
-		p.directoryPages++
-		if ans.Last || len(ans.Contacts) == 0 {
+		if !moved || !full || try == 2 {
 			break
 		}
+		// A full read that missed a contact would keep it out of the
+		// directory until the next one; a second read is worth it.
+		p.log.Info("contacts changed while the directory was read; reading it again")
 	}
 	next := storage.DirectoryState{Source: storage.DirectorySearch, FullAt: st.FullAt, LookedAt: p.start, AddedAt: st.AddedAt}
 	var added int
@@ -114,6 +114,35 @@ func (p *pass) refreshDirectory(ctx context.Context) error {
 	p.relist = full
 	p.log.Debug("contact directory", "full", full, "answered", len(cs), "added", added)
 	return nil
+}
+
+// readDirectory reads every page of the contact search, modified since the
+// day of since when it is not zero. The pages are in order of
+// modification, so a contact changed while they are read moves to the end:
+// when it had been read already, the contacts behind it move up a place
+// and the first of the next page is never seen. Such a contact comes back
+// twice; moved reports it (the later copy is kept).
+func (p *pass) readDirectory(ctx context.Context, since time.Time) (cs []storage.DirectoryContact, moved bool, err error) {
+	at := map[int64]int{}
+	for page := 0; ; page++ {
+		ans, err := p.crm.SearchContacts(ctx, page, 0, since)
+		if err != nil {
+			return nil, false, err
+		}
+		p.directoryPages++
+		for _, c := range ans.Contacts {
+			d := directoryContact(c)
+			if i, ok := at[d.ID]; ok {
+				cs[i], moved = d, true
+				continue
+			}
+			at[d.ID] = len(cs)
+			cs = append(cs, d)
+		}
+		if ans.Last || len(ans.Contacts) == 0 {
+			return cs, moved, nil
+		}
+	}
 }
 
 // directoryContact is c as the directory keeps it: a contact with an

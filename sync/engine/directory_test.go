@@ -11,6 +11,7 @@ import (
 
 	"mailsync/storage"
 	"mailsync/sync/crm"
+	"mailsync/sync/crmtest"
 	"mailsync/sync/remote"
 	"mailsync/sync/sandbox"
 )
@@ -256,5 +257,43 @@ func TestDirectorySettingsChangeRelists(t *testing.T) {
 	t.Logf("listed: first %d, quiet %d, after the change %d", first.Counts.Listed, quiet.Counts.Listed, again.Counts.Listed)
 	if again.Counts.Listed <= quiet.Counts.Listed {
 		t.Errorf("after a settings change the pass listed %d messages, the quiet one %d: want the whole window", again.Counts.Listed, quiet.Counts.Listed)
+	}
+}
+
+// touchDuringRead changes a contact of the first page in ClientSuccess
+// right after that page was read, once.
+type touchDuringRead struct {
+	CRM
+	c     *crmtest.CRM
+	done  bool
+	reads int
+}
+
+func (t *touchDuringRead) SearchContacts(ctx context.Context, page, size int, modifiedAfter time.Time) (crm.ContactPage, error) {
+	ans, err := t.CRM.SearchContacts(ctx, page, size, modifiedAfter)
+	t.reads++
+	if err == nil && page == 0 && !t.done && len(ans.Contacts) > 0 {
+		t.done = true
+		t.c.TouchContact(ans.Contacts[0].ID)
+	}
+	return ans, err
+}
+
+// TestDirectoryContactChangedDuringFullRead: a contact changed while the
+// directory is read in full moves to the end of the order; the read that
+// saw it twice is done again, so no contact is missed.
+func TestDirectoryContactChangedDuringFullRead(t *testing.T) {
+	w := sandbox.Account(sandbox.Options{Now: testNow, Seed: 1, Contacts: 600})
+	e := newEnv(t, w)
+	api := &touchDuringRead{CRM: e.api, c: e.c}
+	e.clock.Set(testNow)
+	if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.store.DirectorySize(); err != nil || n != len(w.Contacts) {
+		t.Errorf("directory holds %d contacts (%v), ClientSuccess %d", n, err, len(w.Contacts))
+	}
+	if pages := (len(w.Contacts) + 199) / 200; api.reads != 2*pages {
+		t.Errorf("%d pages read, want the %d pages twice", api.reads, pages)
 	}
 }
