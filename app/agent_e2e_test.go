@@ -1,10 +1,13 @@
+//go:build !windows
+
 package app
 
 // End-to-end test of the agent process: the built mailsync run as the
 // resident agent on the sandbox services, driven through its local API and
 // through its tray menu over D-Bus, as a desktop panel does. It needs the
 // parts of .ci/desktop-session (a session bus with a StatusNotifier watcher,
-// a Secret Service, an X server) and skips without them.
+// a Secret Service, an X server) and skips without them. The Windows agent
+// is driven end to end under Wine by app/winetest.
 
 import (
 	"bufio"

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,12 +41,20 @@ type AgentOptions struct {
 // state, the scheduler, the local API and the tray. If another agent holds
 // the state, it asks that one to show its window and returns
 // ErrAlreadyRunning.
-func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) error {
+func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) (err error) {
 	if err := storage.EnsureDir(cfg.DataDir); err != nil {
 		return err
 	}
 	log, closeLog := logs.Open(cfg.DataDir, opt.Verbose)
 	defer closeLog.Close()
+	// A started agent has no terminal (on Windows none at all): what stops
+	// it must be in the log, where the person is told to look.
+	defer func() {
+		if err != nil && !errors.Is(err, ErrAlreadyRunning) && !errors.Is(err, context.Canceled) {
+			log.Error("Mail Sync stopped", "err", err)
+		}
+	}()
+	defer captureStdLog(log)()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -170,4 +180,27 @@ func followNotifications(ctx context.Context, b *engine.Board, log *slog.Logger)
 			}
 		}
 	}
+}
+
+// captureStdLog sends what libraries print with the standard log package
+// (the tray's icon errors among them) to the agent's log, until the
+// returned function puts the previous output back.
+func captureStdLog(l *slog.Logger) (restore func()) {
+	out, flags, prefix := stdlog.Writer(), stdlog.Flags(), stdlog.Prefix()
+	stdlog.SetOutput(stdLogWriter{l})
+	stdlog.SetFlags(0)
+	stdlog.SetPrefix("")
+	return func() {
+		stdlog.SetOutput(out)
+		stdlog.SetFlags(flags)
+		stdlog.SetPrefix(prefix)
+	}
+}
+
+// stdLogWriter turns each standard-log line into an Info record.
+type stdLogWriter struct{ l *slog.Logger }
+
+func (w stdLogWriter) Write(p []byte) (int, error) {
+	w.l.Info(strings.TrimRight(string(p), "\n"), "from", "log")
+	return len(p), nil
 }

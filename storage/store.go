@@ -75,17 +75,15 @@ type Store struct {
 	path string
 }
 
-// DefaultDir is the data directory: $MAILSYNC_HOME, else the user's config
-// directory + "/Mail Sync" (e.g. ~/.config/Mail Sync on Linux).
+// DefaultDir is the data directory: $MAILSYNC_HOME, else "Mail Sync" in the
+// user's config directory (~/.config/Mail Sync on Linux) or, on Windows, in
+// %LOCALAPPDATA%, where state that must not roam belongs; state an older
+// version left in the roaming %APPDATA% is moved there once.
 func DefaultDir() (string, error) {
 	if d := os.Getenv("MAILSYNC_HOME"); d != "" {
 		return filepath.Abs(d)
 	}
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("storage: find the config directory: %w", err)
-	}
-	return filepath.Join(base, "Mail Sync"), nil
+	return defaultDir()
 }
 
 // EnsureDir creates dir with mode 0700, or tightens an existing one to 0700.

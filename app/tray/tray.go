@@ -13,7 +13,6 @@ import (
 
 	"fyne.io/systray"
 
-	"mailsync/assets"
 	"mailsync/sync/engine"
 )
 
@@ -90,7 +89,7 @@ func (t *tray) show(s engine.Status, now time.Time) {
 	t.mu.Lock()
 	t.paused = s.Paused
 	t.mu.Unlock()
-	systray.SetIcon(assets.TrayIcon(m.Icon))
+	setIcon(m.Icon)
 	systray.SetTooltip(Tooltip(s, now))
 	t.status.SetTitle(m.Status)
 	t.pause.SetTitle(m.PauseLabel)

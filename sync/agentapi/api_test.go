@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -441,45 +440,6 @@ func drained(ch <-chan engine.Status) <-chan struct{} {
 	return done
 }
 
-func TestSocketIsOwnerOnly(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("Windows protects the socket with the data directory's ACL, not mode bits")
-	}
-	a := startAgent(t)
-	fi, err := os.Stat(SocketPath(a.dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("socket mode %v, want a socket with 0600", fi.Mode())
-	}
-}
-
-func TestListenReplacesStaleSocket(t *testing.T) {
-	dir := shortDir(t)
-	// A crashed agent leaves its socket file behind, with nobody listening.
-	l, err := net.Listen("unix", SocketPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.(*net.UnixListener).SetUnlinkOnClose(false)
-	l.Close()
-	if _, err := os.Stat(SocketPath(dir)); err != nil {
-		t.Fatalf("stale socket file missing: %v", err)
-	}
-
-	l, err = Listen(dir)
-	if err != nil {
-		t.Fatalf("Listen over a stale socket: %v", err)
-	}
-	defer l.Close()
-	c, err := net.Dial("unix", SocketPath(dir))
-	if err != nil {
-		t.Fatalf("dial the new socket: %v", err)
-	}
-	c.Close()
-}
-
 func TestListenRefusesWhenAgentRuns(t *testing.T) {
 	a := startAgent(t)
 	l, err := Listen(a.dir)
@@ -491,20 +451,6 @@ func TestListenRefusesWhenAgentRuns(t *testing.T) {
 	}
 	if _, err := a.client.Status(context.Background()); err != nil {
 		t.Fatalf("the running agent stopped answering: %v", err)
-	}
-}
-
-func TestListenKeepsOtherFiles(t *testing.T) {
-	dir := shortDir(t)
-	if err := os.WriteFile(SocketPath(dir), []byte("not a socket"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if l, err := Listen(dir); err == nil {
-		l.Close()
-		t.Fatal("Listen replaced a regular file")
-	}
-	if b, err := os.ReadFile(SocketPath(dir)); err != nil || string(b) != "not a socket" {
-		t.Fatalf("the file was changed: %q, %v", b, err)
 	}
 }
 

@@ -48,16 +48,22 @@ var _ API = (*Client)(nil)
 // Dial returns a Client for the agent of dataDir, or ErrNoAgent within about
 // a second when no agent listens there.
 func Dial(dataDir string) (*Client, error) {
-	path := SocketPath(dataDir)
-	c, err := net.DialTimeout("unix", path, dialTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	c, err := dialAgent(ctx, dataDir)
+	cancel()
 	if err != nil {
+		var refused *refusedEndpointError
+		if errors.As(err, &refused) {
+			return nil, &transportError{words: refused.Error(), err: err}
+		}
 		return nil, &transportError{words: ErrNoAgent.Error(), noAgent: true, err: err}
 	}
 	c.Close()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			d := net.Dialer{Timeout: dialTimeout}
-			return d.DialContext(ctx, "unix", path)
+			ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+			defer cancel()
+			return dialAgent(ctx, dataDir)
 		},
 		MaxIdleConns:    4,
 		IdleConnTimeout: 30 * time.Second,
@@ -306,6 +312,10 @@ func (c *Client) wrap(ctx context.Context, err error) error {
 		return ctx.Err()
 	case errors.Is(err, context.DeadlineExceeded):
 		return &transportError{words: "Mail Sync did not answer in time", err: err}
+	}
+	var refused *refusedEndpointError
+	if errors.As(err, &refused) {
+		return &transportError{words: refused.Error(), err: err}
 	}
 	select {
 	case <-c.done:

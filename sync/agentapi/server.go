@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -27,9 +24,6 @@ var (
 	ErrNoAgent = errors.New("Mail Sync is not running")
 )
 
-// socketName is the socket's file name in the data directory.
-const socketName = "agent.sock"
-
 // dialTimeout bounds how long a connection attempt to the socket may take;
 // a live agent accepts at once.
 const dialTimeout = time.Second
@@ -37,54 +31,30 @@ const dialTimeout = time.Second
 // maxBody bounds request bodies; the largest is the settings.
 const maxBody = 1 << 20
 
-// SocketPath returns the path of the agent's socket in dataDir.
-func SocketPath(dataDir string) string { return filepath.Join(dataDir, socketName) }
+// Address names where the agent of dataDir listens, for messages: the
+// socket's path, or on Windows the named pipe's name.
+func Address(dataDir string) string { return address(dataDir) }
 
-// Listen creates the agent's socket in dataDir (created 0700 if missing)
-// with mode 0600. A socket file left by an agent that crashed is replaced;
-// if a live agent answers on it, Listen returns ErrAgentRunning.
-func Listen(dataDir string) (net.Listener, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("agentapi: create data directory: %w", err)
-	}
-	path := SocketPath(dataDir)
-	if fi, err := os.Lstat(path); err == nil {
-		if c, err := net.DialTimeout("unix", path, dialTimeout); err == nil {
-			c.Close()
-			return nil, ErrAgentRunning
-		}
-		if fi.Mode()&fs.ModeSocket == 0 {
-			// Never delete something that is not ours to delete.
-			return nil, fmt.Errorf("agentapi: %s exists and is not a socket", path)
-		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("agentapi: remove stale socket: %w", err)
-		}
-	}
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("agentapi: listen: %w", err)
-	}
-	if err := restrictSocket(path); err != nil {
-		l.Close()
-		return nil, err
-	}
-	return l, nil
-}
+// Listen opens the agent's endpoint for dataDir: on Linux and macOS a Unix
+// socket in dataDir (created 0700 if missing) with mode 0600, replacing a
+// socket left by an agent that crashed; on Windows a named pipe, per user
+// and per data directory, that admits only the current user. If a live
+// agent answers there, Listen returns ErrAgentRunning.
+func Listen(dataDir string) (net.Listener, error) { return listen(dataDir) }
 
 // connKey is the context key of a request's connInfo.
 type connKey struct{}
 
 // connInfo is what the server learned about a connection when it accepted it.
 type connInfo struct {
-	unix    bool  // it came over a Unix socket
+	local   bool  // it came over the agent's socket or pipe
 	peerErr error // why its peer is refused, nil when it is the agent's user
 }
 
 // Serve serves api on l until ctx ends, then stops (ending Watch streams)
 // and returns nil; it returns an error only when serving fails. Requests
-// that do not come over a Unix socket, or (on Linux and macOS) come from
-// another user, are refused with 403. Request bodies are never logged: one
+// that do not come over the agent's socket or pipe, or (on Linux and macOS)
+// come from another user, are refused with 403. Request bodies are never logged: one
 // carries the ClientSuccess password.
 func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error {
 	if log == nil {
@@ -100,10 +70,7 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			info := connInfo{}
-			if uc, ok := c.(*net.UnixConn); ok {
-				info.unix = true
-				info.peerErr = checkPeer(uc)
-			}
+			info.local, info.peerErr = checkLocal(c)
 			return context.WithValue(ctx, connKey{}, info)
 		},
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -171,7 +138,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, _ := r.Context().Value(connKey{}).(connInfo)
 	switch {
-	case !info.unix:
+	case !info.local:
 		h.log.Warn("local API: refused a request not on the socket", "remote", r.RemoteAddr)
 		writeError(w, http.StatusForbidden, "the local API answers only on its socket")
 		return

@@ -1,6 +1,10 @@
-// Package agentapi is the local API of the agent: a server in the agent on a
-// Unix socket in the data directory (mode 0600), and a client for the
-// settings window and the command line.
+// Package agentapi is the local API of the agent: a server in the agent and
+// a client for the settings window and the command line. On Linux and macOS
+// it runs on a Unix socket in the data directory (mode 0600, peer uid
+// checked); on Windows on a named pipe whose name is per user and per data
+// directory and whose security descriptor admits only the current user. A
+// client refuses a pipe that was not created that way (someone else's,
+// created first).
 package agentapi
 
 import (
@@ -83,4 +87,13 @@ func ResultOf(sum engine.Summary, joined bool) PassResult {
 // the server then sends those words rather than the error's text.
 type Worder interface {
 	Words(err error) string
+}
+
+// refusedEndpointError is a dial that reached something at the agent's
+// address that is not this user's agent (on Windows: a named pipe that
+// someone else created first). The client refuses to talk to it.
+type refusedEndpointError struct{ reason string }
+
+func (e *refusedEndpointError) Error() string {
+	return "the local API was refused: " + e.reason
 }

@@ -1,0 +1,275 @@
+package winetest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"mailsync/app"
+	"mailsync/app/logs"
+	"mailsync/storage"
+	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/sandbox"
+)
+
+// wine is one Windows user of Mail Sync in the session's Wine prefix.
+type wine struct {
+	exe string
+	env []string
+}
+
+func newWine(t *testing.T, svc *sandbox.Services) *wine {
+	t.Helper()
+	exe := windowsExe(t)
+	if os.Getenv("WINEPREFIX") == "" {
+		t.Fatal("WINEPREFIX is unset: run inside .ci/wine-session (make test-windows)")
+	}
+	if _, err := exec.LookPath("wine"); err != nil {
+		t.Fatalf("wine: %v", err)
+	}
+	w := &wine{exe: exe}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MAILSYNC_") {
+			w.env = append(w.env, kv)
+		}
+	}
+	// No MAILSYNC_HOME: the state goes where a real installation's does.
+	w.env = append(w.env, svc.Env()...)
+	w.env = append(w.env, "MAILSYNC_BROWSER=none")
+	return w
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (w *wine) run(t *testing.T, extraEnv []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "wine", append([]string{w.exe}, args...)...)
+	cmd.Env = append(slices.Clone(w.env), extraEnv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("wine mailsync.exe %s: %v", strings.Join(args, " "), err)
+		}
+		r.code = ee.ExitCode()
+	}
+	return r
+}
+
+func (w *wine) mustRun(t *testing.T, extraEnv []string, args ...string) result {
+	t.Helper()
+	r := w.run(t, extraEnv, args...)
+	if r.code != 0 {
+		t.Fatalf("mailsync.exe %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// localAppData is %LOCALAPPDATA% of the prefix's user, as a Linux path.
+func localAppData(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(os.Getenv("WINEPREFIX"), "drive_c", "users", u.Username, "AppData", "Local")
+}
+
+// waitFor polls cond until it holds or a generous deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestAgentUnderWine installs Mail Sync in a fresh Wine prefix as a person
+// would and drives it from the command line: ClientSuccess sign-in into the
+// Credential Manager, Office 365 sign-in, then the agent (tray icon, named
+// pipe) running while `sync` and `status --json` talk to it. One pass must
+// copy exactly the sandbox's expected mail.
+func TestAgentUnderWine(t *testing.T) {
+	world := sandbox.Demo(time.Now().Add(10 * time.Minute).Truncate(time.Second))
+	svc := sandbox.Start(world)
+	defer svc.Close()
+	svc.Identity.AutoApprove(true)
+	w := newWine(t, svc)
+	home := filepath.Join(localAppData(t), "Mail Sync")
+
+	r := w.mustRun(t, []string{"MAILSYNC_CRM_PASSWORD=" + sandbox.CRMPassword}, "crm", "login", "--username", sandbox.CRMUser)
+	if want := "Signed in to ClientSuccess as " + sandbox.CRMUser; !strings.Contains(r.stdout, want) {
+		t.Fatalf("crm login printed %q, want %q", r.stdout, want)
+	}
+	if _, err := os.Stat(filepath.Join(home, storage.FileName)); err != nil {
+		t.Fatalf("the state is not under %%LOCALAPPDATA%%\\Mail Sync: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(localAppData(t)), "Roaming", "Mail Sync")); err == nil {
+		t.Error("a Mail Sync directory appeared under the roaming %APPDATA%")
+	}
+	setBlocklist(t, home)
+
+	connect(t, w)
+
+	// The agent, as the login item starts it (the window is not opened:
+	// signed in already, and MAILSYNC_NO_WINDOW as the window's own start).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ag := exec.CommandContext(ctx, "wine", w.exe)
+	ag.Env = append(slices.Clone(w.env), "MAILSYNC_NO_WINDOW=1")
+	var agOut bytes.Buffer
+	ag.Stdout, ag.Stderr = &agOut, &agOut
+	if err := ag.Start(); err != nil {
+		t.Fatal(err)
+	}
+	agentDone := make(chan struct{})
+	go func() { _ = ag.Wait(); close(agentDone) }()
+	defer func() {
+		cancel()
+		<-agentDone
+	}()
+	logPath := logs.Path(home)
+	readLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	waitFor(t, "the agent to start (its log says so)", func() bool {
+		select {
+		case <-agentDone:
+			t.Fatalf("the agent exited\noutput: %s\nlog: %s", agOut.String(), readLog())
+		default:
+		}
+		return strings.Contains(readLog(), `"msg":"agent started"`)
+	})
+
+	// The agent holds the state's lock, so these can only succeed by
+	// asking it over the pipe.
+	r = w.mustRun(t, nil, "sync", "--json")
+	var sum app.SyncSummary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("sync --json printed %q: %v", r.stdout, err)
+	}
+	if sum.Synced == 0 {
+		t.Errorf("sync reported nothing synced: %+v", sum)
+	}
+	if got, want := svc.CRM.MessageIDs(), world.Expected(); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("ClientSuccess after one pass:\n got %v\nwant %v", got, want)
+	}
+	r = w.mustRun(t, nil, "status", "--json")
+	var st struct {
+		StateName string `json:"stateName"`
+		Account   *struct {
+			Email string `json:"email"`
+		} `json:"account"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json printed %q: %v", r.stdout, err)
+	}
+	if st.Account == nil || st.Account.Email != world.Me.Mail || st.StateName != "Up to date" {
+		t.Errorf("status --json = %s", r.stdout)
+	}
+
+	// The tray shows the state's icon, loaded from ICO data.
+	waitFor(t, "the tray's up-to-date icon", func() bool {
+		return strings.Contains(readLog(), `tray: icon \"idle\" loaded from ICO`)
+	})
+	for _, l := range strings.Split(readLog(), "\n") {
+		if strings.Contains(l, "systray error") || strings.Contains(l, "tray: icon") && !strings.Contains(l, "loaded from ICO") {
+			t.Errorf("the tray reported an error: %s", l)
+		}
+	}
+	t.Logf("agent log:\n%s", readLog())
+}
+
+// setBlocklist sets the blocklist the sandbox's expectations assume, in
+// the state file itself (bbolt files are the same on Linux and Windows):
+// there is no command for settings.
+func setBlocklist(t *testing.T, home string) {
+	t.Helper()
+	ag, err := agent.Open(agent.Config{DataDir: home, KeyringService: "mailsync-winetest-unused"}, agent.Hooks{}, nil)
+	if err != nil {
+		t.Fatalf("open the state to set the blocklist: %v", err)
+	}
+	defer ag.Close()
+	if err := ag.SetSettings(context.Background(), agentapi.Settings{Rules: sandbox.Settings()}); err != nil {
+		t.Fatalf("set the blocklist: %v", err)
+	}
+}
+
+// connect runs `mailsync.exe connect --no-browser` and answers the sign-in
+// URL it prints as a browser would under the identity fake's AutoApprove.
+func connect(t *testing.T, w *wine) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "wine", w.exe, "connect", "--no-browser")
+	cmd.Env = w.env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	url := ""
+	var out strings.Builder
+	for url == "" && sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+			url = l
+		}
+	}
+	if url == "" {
+		_ = cmd.Wait()
+		t.Fatalf("connect printed no sign-in URL\nstdout: %s\nstderr: %s", out.String(), errb.String())
+	}
+	if err := approve(url); err != nil {
+		t.Errorf("answering the sign-in: %v", err)
+	}
+	rest, _ := io.ReadAll(stdout)
+	out.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("connect: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "Connected as") {
+		t.Fatalf("connect printed %q", out.String())
+	}
+}
+
+func approve(u string) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("loopback answered %s", resp.Status)
+	}
+	return nil
+}
