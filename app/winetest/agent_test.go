@@ -23,6 +23,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/graphtest"
 	"mailsync/sync/sandbox"
 )
 
@@ -261,15 +262,15 @@ func connect(t *testing.T, w *wine) {
 	}
 }
 
+// approve answers the sign-in page as a browser would under AutoApprove,
+// posting the form back to the loopback address.
 func approve(u string) error {
-	resp, err := http.Get(u)
+	status, _, err := graphtest.Browse(u)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("loopback answered %s", resp.Status)
+	if status != http.StatusOK {
+		return fmt.Errorf("loopback answered %d %s", status, http.StatusText(status))
 	}
 	return nil
 }
