@@ -14,8 +14,9 @@ import (
 // of notes however fast Microsoft 365 answers.
 const maxQueuedUploads = 200
 
-// poster posts the uploads of a pass, UploadsInFlight at a time, for as
-// long as the pass reads mail, so that ClientSuccess is kept busy across
+// poster posts the uploads of a pass, UploadsInFlight at a time (and as
+// many more waiting for their record to be committed), for as long as the
+// pass reads mail, so that ClientSuccess is kept busy across
 // batches and pages. A client's uploads go one after the other in the order
 // submitted: each timeline gets its interactions in message order, and an
 // upload already on its way cannot race a Retry-After that ClientSuccess
@@ -49,7 +50,11 @@ func newPoster(ctx context.Context, p *pass) *poster {
 	ctx, cancel := context.WithCancel(ctx)
 	q := &poster{p: p, ctx: ctx, cancel: cancel, queues: map[int64][]posting{}, busy: map[int64]bool{}}
 	q.cond = sync.NewCond(&q.mu)
-	for range UploadsInFlight {
+	// Twice as many workers as uploads in flight: each waits for its
+	// upload's commit to the state file after ClientSuccess answered, and
+	// meanwhile the others keep ClientSuccess busy. The API client bounds
+	// the requests actually in flight (crm.MaxInFlight).
+	for range 2 * UploadsInFlight {
 		q.wg.Go(q.work)
 	}
 	return q
