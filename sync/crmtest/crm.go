@@ -8,6 +8,15 @@
 // The fake encodes its answers from its own records, never from the wire
 // types of sync/crm, so that the client and the fake are not written from
 // one guess.
+//
+// The recordings behind EVIDENCE.md (ignitionapp/client_success,
+// spec/vcr_cassettes/client_success/contact/*.yml) add three facts the page
+// leaves out: a v1 contact carries the numeric "clientId" and the client's
+// name as "client"; /contacts/search is called with the term in single
+// quotes (term='a@b'); and the 401 for an expired token says
+// WWW-Authenticate: Bearer realm="clientsuccess", error="invalid_token",
+// error_description="<the token>" — the token itself, in the header and
+// the body, so a client must never show either.
 package crmtest
 
 import (
