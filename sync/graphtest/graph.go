@@ -4,8 +4,11 @@
 // $batch) the way Graph does: OData parameters are validated and a query it
 // does not understand is a 400 with Graph's error JSON, lists are paged with
 // @odata.nextLink, $select is honoured, extended property ids come back
-// normalised. Knobs inject faults (throttling, 503, resets, truncated
-// bodies, slowness) and counters report what clients did.
+// normalised. Outlook's mailbox concurrency budget is modelled (see
+// MailboxConcurrency): requests and $batch steps beyond it are throttled as
+// Outlook throttles them. Knobs inject faults (throttling, 503, resets,
+// truncated bodies, slowness, poisoned messages, failed batches) and
+// counters report what clients did, the peak mailbox concurrency included.
 package graphtest
 
 import (
