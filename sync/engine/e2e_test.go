@@ -85,6 +85,9 @@ func newEnv(t *testing.T, w *sandbox.World) *env {
 	// pass), and its contacts were made a month before the first pass, as
 	// in a real account.
 	e.c.SetClock(e.clock.Running)
+	// So does the fake Graph, for the lastModifiedDateTime of a move or a
+	// read flag.
+	e.g.SetClock(e.clock.Running)
 	e.clock.Set(w.Now.Add(-30 * 24 * time.Hour))
 	w.Load(e.g, e.c)
 	e.clock.Set(w.Now)

@@ -28,7 +28,9 @@ import (
 type Mailbox interface {
 	Me(ctx context.Context) (graph.Me, error)
 	ExcludedFolders(ctx context.Context) ([]graph.ExcludedFolder, error)
-	ListMessages(ctx context.Context, since time.Time, fn func(page []graph.Message) error) error
+	// ListMessagesModified lists the messages received at or after since
+	// and, when modifiedSince is not zero, last modified at or after it.
+	ListMessagesModified(ctx context.Context, since, modifiedSince time.Time, fn func(page []graph.Message) error) error
 	// Bodies calls fn once for each id with its text body, cut to
 	// maxChars characters as it is read, or why it could not be read.
 	Bodies(ctx context.Context, ids []string, maxChars int, fn func(id string, body graph.Body, err error) error) error
@@ -164,7 +166,7 @@ type pass struct {
 	// looked up one by one (see lookupContacts).
 	lookups bool
 	// relist: the whole window must be listed, not only what arrived
-	// since the last pass (see listFrom).
+	// or changed since the last pass (see listModifiedSince).
 	relist bool
 	// addedAt is when a contact was last added to the directory or
 	// changed.
@@ -290,7 +292,8 @@ func (p *pass) run(ctx context.Context) error {
 		return err
 	}
 	p.poster = newPoster(ctx, p)
-	err = p.mb.ListMessages(ctx, p.listFrom(m), func(page []graph.Message) error {
+	modifiedSince := p.listModifiedSince(m)
+	err = p.mb.ListMessagesModified(ctx, p.window, modifiedSince, func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
 	p.poster.close()
@@ -346,29 +349,34 @@ func (p *pass) prepare(ctx context.Context) error {
 	return nil
 }
 
-// listFrom is where this pass lists from. Every message of the window
-// before the last successful pass was decided then; deciding it again can
-// only change the outcome when something it depends on changed since: the
+// listModifiedSince narrows what this pass lists: the messages of the
+// window last modified at or after the time it returns, or, when it is
+// zero, the whole window. Every message of the window that was there at
+// the last successful pass was decided then; deciding it again can only
+// change the outcome when something it depends on changed since: the
 // contacts (a contact added or given another address after that pass
 // started, p.addedAt, even by a pass that failed), the settings, the
-// user's addresses or the excluded folders (the fingerprint). When nothing did, only what arrived since the last pass
-// is listed, from SkewMargin before its start for a server clock behind
-// the local one; a pass with no new mail then costs one Graph request.
+// user's addresses or the excluded folders (the fingerprint), or the
+// message itself. When nothing but messages did, only the messages
+// changed since the last pass are listed, from SkewMargin before its start
+// for a server clock behind the local one: new mail (delivered since), and
+// mail of the window that appeared or changed under it — moved out of Junk
+// into the Inbox, imported, restored from Deleted Items — whose received
+// time stays where it was but whose lastModifiedDateTime moves (see
+// graph.Client.ListMessagesModified). A message changed in a way that
+// decides nothing (marked read) is listed again and found in the ledger.
+// A pass with no new or changed mail then costs one Graph request.
 // Otherwise, and without the contact search (a contact found by a
 // per-address look-up shows up nowhere else), the whole window.
-//
-// Once a day the directory is read in full, and the whole window with it,
-// so a message moved out of an excluded folder (its received time stays)
-// is taken then, if it is still in the window.
-func (p *pass) listFrom(m storage.Meta) time.Time {
+func (p *pass) listModifiedSince(m storage.Meta) time.Time {
 	if p.relist || p.lookups || m.LastSuccessStart.IsZero() || p.addedAt.After(m.LastSuccessStart) ||
 		p.listedWith == "" || m.ListedWith != p.listedWith || p.start.Before(m.LastSuccessStart) {
-		return p.window
+		return time.Time{}
 	}
 	if since := m.LastSuccessStart.Add(-SkewMargin); since.After(p.window) {
 		return since
 	}
-	return p.window
+	return time.Time{}
 }
 
 // fingerprint sums up what a decision depends on besides the message and

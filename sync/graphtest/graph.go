@@ -80,11 +80,18 @@ type Graph struct {
 	inFlight    int
 	seq         int
 	mbox        mailboxState
+	// now stamps lastModifiedDateTime on a move, a copy or a read flag
+	// (SetClock); nil is time.Now.
+	now func() time.Time
 }
 
 type storedMessage struct {
 	msg  graph.Message
 	body string
+	// modified is lastModifiedDateTime: at delivery the received time,
+	// then the time of the last change (a move, a copy, a read flag).
+	modified time.Time
+	unread   bool
 }
 
 // NewGraph starts a fake Graph with an empty mailbox and a default user.
@@ -167,11 +174,48 @@ func (g *Graph) AddMessage(m graph.Message, body string) {
 			m.SingleValueExtendedProperties[i].ID = n
 		}
 	}
-	g.messages[m.ID] = &storedMessage{msg: m, body: body}
+	g.messages[m.ID] = &storedMessage{msg: m, body: body, modified: m.ReceivedDateTime}
+}
+
+// SetClock sets what "now" is for the changes the fake stamps with a
+// lastModifiedDateTime (MoveMessage, CopyMessage, SetRead); nil is
+// time.Now. Tests that drive the engine with a clock of their own give it
+// here too.
+func (g *Graph) SetClock(now func() time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.now = now
+}
+
+func (g *Graph) nowLocked() time.Time {
+	if g.now == nil {
+		return time.Now()
+	}
+	return g.now()
+}
+
+// SetRead marks a message read or unread, as a person does in Outlook:
+// isRead changes and so does lastModifiedDateTime ("the date and time the
+// message was last changed", message resource); the id and everything
+// else stay. It reports whether there was such a message.
+func (g *Graph) SetRead(id string, read bool) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sm, ok := g.messages[id]
+	if ok {
+		sm.unread = !read
+		sm.modified = g.nowLocked()
+	}
+	return ok
 }
 
 // MoveMessage moves a message to another folder. Like Graph, the moved item
-// gets a new id; its internetMessageId stays. It returns the new id, or ""
+// gets a new id; its internetMessageId and receivedDateTime stay. Its
+// lastModifiedDateTime becomes the fake's now: Graph's move "creates a new
+// copy of the message in the destination folder and removes the original"
+// (message-move.md, whose example answers a lastModifiedDateTime days after
+// the receivedDateTime); the docs say no more, so the fake takes the
+// reading that leaves the old time behind. It returns the new id, or ""
 // when there is no message id.
 func (g *Graph) MoveMessage(id, folderID string) (newID string) {
 	g.mu.Lock()
@@ -206,7 +250,7 @@ func (g *Graph) placeLocked(op, id, folderID string) string {
 	m := cloneMessage(sm.msg)
 	m.ID = g.newIDLocked("AAMk")
 	m.ParentFolderID = folderID
-	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body}
+	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body, modified: g.nowLocked(), unread: sm.unread}
 	return m.ID
 }
 
@@ -692,7 +736,7 @@ func messageJSON(sm *storedMessage, textBody bool) map[string]any {
 		"@odata.etag":                `W/"CQAAABYAAAC` + m.ID[len(m.ID)/2:] + `"`,
 		"id":                         m.ID,
 		"createdDateTime":            stamp(m.ReceivedDateTime),
-		"lastModifiedDateTime":       stamp(m.ReceivedDateTime),
+		"lastModifiedDateTime":       stamp(sm.modified),
 		"changeKey":                  "CQAAABYAAAC",
 		"categories":                 cats,
 		"receivedDateTime":           stamp(m.ReceivedDateTime),
@@ -707,7 +751,7 @@ func messageJSON(sm *storedMessage, textBody bool) map[string]any {
 		"conversationIndex":          "AQHZ",
 		"isDeliveryReceiptRequested": false,
 		"isReadReceiptRequested":     false,
-		"isRead":                     true,
+		"isRead":                     !sm.unread,
 		"isDraft":                    m.IsDraft,
 		"webLink":                    "https://outlook.office365.com/owa/?ItemID=" + url.QueryEscape(m.ID),
 		"inferenceClassification":    "focused",
@@ -799,7 +843,53 @@ func expandProperties(out map[string]any, m *graph.Message, propIDs []string) {
 	}
 }
 
-var filterRE = regexp.MustCompile(`^receivedDateTime ge (\S+)$`)
+// The $filter the fake understands on /me/messages: one or more
+// "<property> ge <UTC date-time>" joined by "and", the property being
+// receivedDateTime or lastModifiedDateTime (both DateTimeOffset properties
+// of the message resource, resources/message.md). OData keywords are
+// lower case. Anything else is refused, as Graph refuses a query it cannot
+// run: 400 with an error code (user-list-messages.md shows the code
+// InefficientFilter; ErrorInvalidUrlQueryFilter is Outlook's code for an
+// unsupported filter).
+var (
+	filterAndRE    = regexp.MustCompile(`\s+and\s+`)
+	filterClauseRE = regexp.MustCompile(`^\s*(receivedDateTime|lastModifiedDateTime) ge (\S+)\s*$`)
+)
+
+// messageFilter is a parsed $filter: a message is listed when it was
+// received at or after received and last modified at or after modified.
+type messageFilter struct {
+	received, modified time.Time
+}
+
+func (f messageFilter) match(sm *storedMessage) bool {
+	return !sm.msg.ReceivedDateTime.Before(f.received) && !sm.modified.Before(f.modified)
+}
+
+func parseMessageFilter(v string) (messageFilter, graphReply, bool) {
+	var f messageFilter
+	if v == "" {
+		return f, graphReply{}, true
+	}
+	for _, clause := range filterAndRE.Split(v, -1) {
+		m := filterClauseRE.FindStringSubmatch(clause)
+		if m == nil {
+			return f, badRequest("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."), false
+		}
+		t, err := time.Parse(time.RFC3339Nano, m[2])
+		if err != nil {
+			return f, badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: The DateTimeOffset text '%s' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range.", m[2])), false
+		}
+		bound := &f.received
+		if m[1] == "lastModifiedDateTime" {
+			bound = &f.modified
+		}
+		if t.After(*bound) {
+			*bound = t
+		}
+	}
+	return f, graphReply{}, true
+}
 
 func (g *Graph) listMessages(base string, q url.Values) graphReply {
 	if rep, ok := checkQuery(q, "$filter", "$select", "$expand", "$top", "$skip"); !ok {
@@ -813,23 +903,15 @@ func (g *Graph) listMessages(base string, q url.Values) graphReply {
 	if !ok {
 		return rep
 	}
-	var since time.Time
-	if f := q.Get("$filter"); f != "" {
-		m := filterRE.FindStringSubmatch(f)
-		if m == nil {
-			return badRequest("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes.")
-		}
-		t, err := time.Parse(time.RFC3339Nano, m[1])
-		if err != nil {
-			return badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: The DateTimeOffset text '%s' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range.", m[1]))
-		}
-		since = t
+	filter, rep, ok := parseMessageFilter(q.Get("$filter"))
+	if !ok {
+		return rep
 	}
 
 	g.mu.Lock()
 	var hits []*storedMessage
 	for _, sm := range g.messages {
-		if !sm.msg.ReceivedDateTime.Before(since) {
+		if filter.match(sm) {
 			hits = append(hits, sm)
 		}
 	}

@@ -91,6 +91,10 @@ func TestGraphRejectsWhatGraphRejects(t *testing.T) {
 		{"$filter=" + url.QueryEscape("subject eq 'A'"), "ErrorInvalidUrlQueryFilter"},
 		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and isDraft eq false"), "ErrorInvalidUrlQueryFilter"},
 		{"$filter=" + url.QueryEscape("receivedDateTime ge yesterday"), "BadRequest"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and lastModifiedDateTime gt 2026-05-04T09:00:00Z"), "ErrorInvalidUrlQueryFilter"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z or lastModifiedDateTime ge 2026-05-04T09:00:00Z"), "ErrorInvalidUrlQueryFilter"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z AND lastModifiedDateTime ge 2026-05-04T09:00:00Z"), "ErrorInvalidUrlQueryFilter"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and lastModifiedDateTime ge soon"), "BadRequest"},
 		{"$select=id,subjet", "RequestBroker--ParseUri"},
 		{"$expand=attachments", "BadRequest"},
 		{"$orderby=subject", "BadRequest"},
@@ -312,5 +316,54 @@ func TestGraphConnectionFaults(t *testing.T) {
 	defer resp.Body.Close()
 	if _, err := io.ReadAll(resp.Body); !errors.Is(err, io.ErrUnexpectedEOF) || resp.ContentLength <= 0 {
 		t.Errorf("truncated body: err %v, length %d", err, resp.ContentLength)
+	}
+}
+
+// listIDs lists /me/messages with filter and returns the ids.
+func listIDs(t *testing.T, g *graphtest.Graph, filter string) []string {
+	t.Helper()
+	status, _, body := call(t, "GET", g.URL+"/me/messages?$select=id,lastModifiedDateTime&$filter="+url.QueryEscape(filter), nil, nil)
+	if status != 200 {
+		t.Fatalf("%s: status %d: %v", filter, status, body)
+	}
+	var ids []string
+	for _, v := range body["value"].([]any) {
+		ids = append(ids, v.(map[string]any)["id"].(string))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestGraphFilterModified: a move and a read flag stamp lastModifiedDateTime
+// with the fake's clock, the received time stays, and the "and" of the two
+// range conditions keeps what both keep.
+func TestGraphFilterModified(t *testing.T) {
+	g := newMailbox(t)
+	now := t0.Add(5 * time.Hour)
+	g.SetClock(func() time.Time { return now })
+	g.AddFolder(graphtest.Folder{ID: "junk-000000000000000000001", DisplayName: "Junk-E-Mail", WellKnownName: "junkemail"})
+	g.AddMessage(graph.Message{ID: "AAMkJ", Subject: "J", ReceivedDateTime: t0.Add(-2 * time.Hour), ParentFolderID: "junk-000000000000000000001"}, "j")
+	moved := g.MoveMessage("AAMkJ", inboxID)
+	if !g.SetRead("AAMkB", true) || g.SetRead("AAMkGone", true) {
+		t.Fatal("SetRead found the wrong messages")
+	}
+	window := t0.Add(-3 * time.Hour).Format(time.RFC3339)
+	since := t0.Add(4 * time.Hour).Format(time.RFC3339)
+	want := []string{"AAMkA", "AAMkB", moved}
+	slices.Sort(want)
+	if got := listIDs(t, g, "receivedDateTime ge "+window); !slices.Equal(got, want) {
+		t.Errorf("window: %v, want %v", got, want)
+	}
+	want = []string{"AAMkB", moved}
+	slices.Sort(want)
+	if got := listIDs(t, g, "receivedDateTime ge "+window+" and lastModifiedDateTime ge "+since); !slices.Equal(got, want) {
+		t.Errorf("changed since %s: %v, want %v", since, got, want)
+	}
+	if got := listIDs(t, g, "lastModifiedDateTime ge "+since+" and receivedDateTime ge "+t0.Add(-90*time.Minute).Format(time.RFC3339)); !slices.Equal(got, []string{"AAMkB"}) {
+		t.Errorf("both bounds, other order: %v, want [AAMkB]", got)
+	}
+	_, _, body := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=receivedDateTime,lastModifiedDateTime", nil, nil)
+	if body["receivedDateTime"] != t0.Add(-2*time.Hour).Format(time.RFC3339) || body["lastModifiedDateTime"] != now.Format(time.RFC3339) {
+		t.Errorf("moved message: %v", body)
 	}
 }
