@@ -356,7 +356,10 @@ func parseTokenAnswer(resp *http.Response, body []byte) (*oauth2.Token, error) {
 	case float64:
 		secs = int64(min(v, maxTokenLifetime)) // converting a huge float is undefined
 	case string:
-		secs, _ = strconv.ParseInt(v, 10, 64)
+		var err error
+		if secs, err = strconv.ParseInt(strings.TrimSpace(v), 10, 64); errors.Is(err, strconv.ErrRange) && secs > 0 {
+			secs = maxTokenLifetime
+		}
 	}
 	if secs > 0 {
 		// An absurd lifetime must not overflow into an expired token.

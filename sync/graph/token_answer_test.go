@@ -21,6 +21,8 @@ func TestParseTokenAnswer(t *testing.T) {
 		{`{"access_token":"a","token_type":"Bearer","expires_in":3599,"refresh_token":"r","id_token":"x.y.z"}`, 3599 * time.Second},
 		{`{"access_token":"a","expires_in":"3600"}`, time.Hour},
 		{`{"access_token":"a","expires_in":1e300}`, 24 * time.Hour},
+		{`{"access_token":"a","expires_in":"99999999999999999999"}`, 24 * time.Hour},
+		{`{"access_token":"a","expires_in":"-5"}`, 0},
 		{`{"access_token":"a"}`, 0},
 	} {
 		tok, err := parseTokenAnswer(ok, []byte(tc.body))
