@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"mailsync/app/logs"
@@ -59,16 +58,18 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var window childProcess
+	var hub agentapi.WindowHub // the window process follows it over the local API
+	defer window.close(&hub, 10*time.Second)
 	var onWindowExit func()
 	if opt.QuitWithWindow {
 		onWindowExit = cancel
 	}
 	hooks := desktopHooks(cfg, env)
 	hooks.ShowWindow = func() error {
-		if window.running() {
-			if raiseSignal != nil {
-				window.signal(raiseSignal)
-			}
+		// A window already follows the agent (its own child, or the
+		// window that started it): bring that one forward.
+		allowForeground()
+		if hub.Send(agentapi.WindowRaise) > 0 || window.running() {
 			return nil
 		}
 		cmd := exec.Command(env.Exe, "settings")
@@ -107,7 +108,7 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 		return fmt.Errorf("could not open the local API: %w", err)
 	}
 	go func() {
-		if err := agentapi.Serve(ctx, l, ag, log); err != nil && ctx.Err() == nil {
+		if err := agentapi.Serve(ctx, l, servedAgent{ag, &hub}, log); err != nil && ctx.Err() == nil {
 			log.Error("local API stopped", "err", err)
 		}
 	}()
@@ -142,9 +143,16 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 		Quit:     cancel,
 	}, nil)
 	cancel()
-	window.signal(syscall.SIGTERM)
+	window.close(&hub, 10*time.Second)
 	log.Info("agent stopped")
 	return nil
+}
+
+// servedAgent is what the local API serves: the agent, and the requests
+// to the settings window it started.
+type servedAgent struct {
+	*agent.Agent
+	*agentapi.WindowHub
 }
 
 // ErrAlreadyRunning is returned by RunAgent when another agent runs; that

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pkg/browser"
+
+	"mailsync/sync/agentapi"
 )
 
 // Env is what a process of Mail Sync gets from outside: where to print,
@@ -74,8 +76,9 @@ func openInBackground(open func(string) error) func(string) error {
 // childProcess is a started window process, so a second request raises it
 // instead of opening another.
 type childProcess struct {
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
 }
 
 func (c *childProcess) running() bool {
@@ -93,12 +96,14 @@ func (c *childProcess) start(cmd *exec.Cmd, onExit func()) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	c.cmd = cmd
+	c.cmd, c.done = cmd, make(chan struct{})
+	done := c.done
 	go func() {
 		_ = cmd.Wait()
 		c.mu.Lock()
 		c.cmd = nil
 		c.mu.Unlock()
+		close(done)
 		if onExit != nil {
 			onExit()
 		}
@@ -106,10 +111,23 @@ func (c *childProcess) start(cmd *exec.Cmd, onExit func()) error {
 	return nil
 }
 
-func (c *childProcess) signal(sig os.Signal) {
+// close asks the window to close over the local API (every OS alike:
+// Windows has no signals to ask with) and waits for it to exit, ending it
+// if it has not within timeout.
+func (c *childProcess) close(hub *agentapi.WindowHub, timeout time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cmd != nil && c.cmd.Process != nil {
-		_ = c.cmd.Process.Signal(sig)
+	cmd, done := c.cmd, c.done
+	c.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	hub.Send(agentapi.WindowClose)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -38,16 +37,31 @@ func RunWindow(ctx context.Context, cfg agent.Config, env Env) error {
 	if cfg.Sandbox || os.Getenv("MAILSYNC_SANDBOX") == "1" {
 		w.Window().SetTitle(settings.SandboxTitle)
 	}
-	raise := make(chan os.Signal, 1)
-	if raiseSignal != nil {
-		signal.Notify(raise, raiseSignal)
-		defer signal.Stop(raise)
+	// The agent asks its window to come forward or to close over the local
+	// API; the stream ending (the agent quit or died) closes it too.
+	reqs, err := c.WindowRequests(ctx)
+	if err != nil {
+		reqs = nil // an agent that offers none: the window lives on its own
 	}
 	go func() {
+		if reqs == nil {
+			<-ctx.Done()
+			fyne.Do(a.Quit)
+			return
+		}
 		for {
 			select {
-			case <-raise:
-				fyne.Do(w.Show)
+			case r, ok := <-reqs:
+				switch {
+				case !ok || r == agentapi.WindowClose:
+					fyne.Do(a.Quit)
+					return
+				case r == agentapi.WindowRaise:
+					fyne.Do(func() {
+						w.Show()
+						w.Window().RequestFocus()
+					})
+				}
 			case <-ctx.Done():
 				fyne.Do(a.Quit)
 				return

@@ -1,8 +1,9 @@
 // Package notify shows desktop notifications for the agent, and decides
 // (Policy) which engine statuses deserve one.
 //
-// On Linux and other freedesktop systems notifications go to the
-// org.freedesktop.Notifications service on the session bus. Where there is
+// On Windows notifications are toasts. On Linux and other freedesktop
+// systems they go to the org.freedesktop.Notifications service on the
+// session bus. Where there is
 // no such service (no session bus, no notification daemon, or another OS)
 // a Notifier logs the notification instead, so callers never need to care.
 package notify

@@ -37,6 +37,8 @@ type fakeAPI struct {
 	failWith  string
 }
 
+func (f *fakeAPI) fake() *fakeAPI { return f }
+
 func newFakeAPI() *fakeAPI {
 	return &fakeAPI{
 		board:    engine.NewBoard(engine.Status{Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}, CRMUser: "ann"}),
@@ -204,7 +206,16 @@ type agent struct {
 
 func startAgent(t *testing.T) *agent {
 	t.Helper()
-	a := &agent{dir: shortDir(t), api: newFakeAPI(), logs: &logBuffer{}}
+	return startAgentWith(t, newFakeAPI())
+}
+
+// startAgentWith serves api, a fake API or one that embeds it.
+func startAgentWith(t *testing.T, api interface {
+	API
+	fake() *fakeAPI
+}) *agent {
+	t.Helper()
+	a := &agent{dir: shortDir(t), api: api.fake(), logs: &logBuffer{}}
 	l, err := Listen(a.dir)
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
@@ -212,7 +223,7 @@ func startAgent(t *testing.T) *agent {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	go func() { done <- Serve(ctx, l, a.api, log) }()
+	go func() { done <- Serve(ctx, l, api, log) }()
 	var once sync.Once
 	a.stop = func() {
 		once.Do(func() {

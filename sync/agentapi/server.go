@@ -103,6 +103,7 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 //	POST /v1/crm/login         {"username","password"}
 //	GET  /v1/settings          Settings; PUT /v1/settings with Settings
 //	GET  /v1/decisions?q=&limit=  []Decision, newest first
+//	GET  /v1/window/requests   NDJSON, one WindowRequest per line (when the API is a WindowHost)
 //
 // Commands answer 204; failures answer {"error": words for a person}.
 type handler struct {
@@ -129,6 +130,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("PUT /v1/settings", h.setSettings)
 	m.HandleFunc("GET /v1/decisions", h.decisions)
 	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
+	m.HandleFunc("GET /v1/window/requests", h.windowRequests)
 	m.HandleFunc("GET /v1/doctor", h.doctor)
 	return h
 }
