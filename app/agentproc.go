@@ -69,8 +69,12 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 		// A window already follows the agent (its own child, or the
 		// window that started it): bring that one forward.
 		allowForeground()
-		if hub.Send(agentapi.WindowRaise) > 0 || window.running() {
+		if hub.Send(agentapi.WindowRaise) > 0 {
+			log.Info("asked the settings window to come forward")
 			return nil
+		}
+		if window.running() {
+			return nil // starting; it shows itself
 		}
 		cmd := exec.Command(env.Exe, "settings")
 		cmd.Env = append(append(os.Environ(), env.ChildEnv...), "MAILSYNC_HOME="+cfg.DataDir)
@@ -108,7 +112,7 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 		return fmt.Errorf("could not open the local API: %w", err)
 	}
 	go func() {
-		if err := agentapi.Serve(ctx, l, servedAgent{ag, &hub}, log); err != nil && ctx.Err() == nil {
+		if err := agentapi.Serve(ctx, l, servedAgent{ag, &hub, log}, log); err != nil && ctx.Err() == nil {
 			log.Error("local API stopped", "err", err)
 		}
 	}()
@@ -152,7 +156,14 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 // to the settings window it started.
 type servedAgent struct {
 	*agent.Agent
-	*agentapi.WindowHub
+	hub *agentapi.WindowHub
+	log *slog.Logger
+}
+
+// WindowRequests makes servedAgent an agentapi.WindowHost.
+func (s servedAgent) WindowRequests(ctx context.Context) (<-chan agentapi.WindowRequest, error) {
+	s.log.Info("a settings window follows the agent")
+	return s.hub.WindowRequests(ctx)
 }
 
 // ErrAlreadyRunning is returned by RunAgent when another agent runs; that

@@ -201,6 +201,41 @@ func TestAgentUnderWine(t *testing.T) {
 			t.Errorf("the tray reported an error: %s", l)
 		}
 	}
+
+	// The settings window follows the agent over the pipe: starting Mail
+	// Sync again asks it forward, and it closes when the agent goes.
+	win := exec.CommandContext(ctx, "wine", w.exe, "settings")
+	win.Env = w.env
+	var winOut bytes.Buffer
+	win.Stdout, win.Stderr = &winOut, &winOut
+	if err := win.Start(); err != nil {
+		t.Fatal(err)
+	}
+	windowDone := make(chan struct{})
+	go func() { _ = win.Wait(); close(windowDone) }()
+	waitFor(t, "the settings window to follow the agent", func() bool {
+		return strings.Contains(readLog(), "a settings window follows the agent")
+	})
+	r = w.mustRun(t, nil)
+	if !strings.Contains(r.stdout, "already running") {
+		t.Errorf("a second start printed %q, want that Mail Sync is already running", r.stdout)
+	}
+	waitFor(t, "the agent to ask its window forward", func() bool {
+		return strings.Contains(readLog(), "asked the settings window to come forward")
+	})
+	select {
+	case <-windowDone:
+		t.Fatalf("the settings window ended while its agent ran\noutput: %s", winOut.String())
+	default:
+	}
+	if err := ag.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-windowDone:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the settings window stayed open after the agent went\noutput: %s", winOut.String())
+	}
 	t.Logf("agent log:\n%s", readLog())
 }
 
