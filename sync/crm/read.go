@@ -162,7 +162,9 @@ func field(o object, keys ...string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-// readID reads an id: a JSON integer or a string of digits.
+// readID reads an id: a JSON integer or a string of digits. Ids are
+// positive: anything else gives 0 and false, so that a caller keeping the
+// value whatever ok says never keeps a negative id.
 func readID(raw json.RawMessage) (int64, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
@@ -180,7 +182,10 @@ func readID(raw json.RawMessage) (int64, bool) {
 		}
 		n = int64(f)
 	}
-	return n, n > 0
+	if n <= 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 func readString(raw json.RawMessage) (string, bool) {
@@ -203,13 +208,18 @@ func readBool(raw json.RawMessage) (bool, bool) {
 	return false, false
 }
 
+// readInt reads a count (a type id, expires_in): 0 or a positive integer
+// that fits in 32 bits; anything else gives 0 and false.
 func readInt(raw json.RawMessage) (int, bool) {
 	raw = bytes.TrimSpace(raw)
 	if string(raw) == "0" || string(raw) == `"0"` {
 		return 0, true
 	}
 	n, ok := readID(raw)
-	return int(n), ok && n <= math.MaxInt32
+	if !ok || n > math.MaxInt32 {
+		return 0, false
+	}
+	return int(n), true
 }
 
 // timeLayouts are the date and date-time forms ClientSuccess answers with
@@ -536,7 +546,11 @@ func readAuth(raw []byte) (AuthResponse, error) {
 			a.TokenType, _ = readString(v)
 		}
 		if v, ok := field(o, "expires_in", "expiresIn"); ok {
-			a.ExpiresIn, _ = readInt(v)
+			// A lifetime past 32 bits of seconds is read as the longest
+			// one, not as none: the token is still good.
+			if n, ok := readID(v); ok {
+				a.ExpiresIn = int(min(n, math.MaxInt32))
+			}
 		}
 	}
 	if a.AccessToken == "" {
