@@ -88,12 +88,16 @@ FUZZTIME ?= 30s
 FUZZPKGS = ./sync/match/
 FUZZPKGS_BRIEF = ./sync/crm/ ./sync/engine/ ./sync/graph/ ./sync/remote/
 FUZZTIME_BRIEF ?= $(FUZZTIME)
+# .ci/fuzz-target fails on any failing input (a new file under testdata/fuzz,
+# printed) and runs a target again only when the fuzz engine lost its worker
+# without writing one.
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 	@for p in $(FUZZPKGS) $(FUZZPKGS_BRIEF); do \
 	   ft=$(FUZZTIME); case " $(FUZZPKGS_BRIEF) " in *" $$p "*) ft=$(FUZZTIME_BRIEF);; esac; \
-	   for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	   ts=$$($(GO) test -list '^Fuzz' $$p) || { echo "$$ts"; exit 1; }; \
+	   for t in $$(echo "$$ts" | grep '^Fuzz'); do \
 	     echo "fuzz $$p $$t ($$ft)"; \
-	     $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $$ft $$p || exit 1; \
+	     GO="$(GO)" .ci/fuzz-target $$p $$t $$ft || exit 1; \
 	   done; \
 	 done
 
