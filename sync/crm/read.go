@@ -8,10 +8,11 @@ import (
 	"math"
 	"net/url"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"mailsync/sync/remote"
 )
 
 // The readers below take an answer's bytes and accept every shape public
@@ -40,63 +41,15 @@ func unreadable(want string, raw []byte) error {
 	return &shapeError{want: want, got: shapeOf(raw)}
 }
 
+// shapeWords describe an answer in the words of ClientSuccess errors:
+// "boolean", "object" for an object too deep to show, keys cut and quoted.
+var shapeWords = remote.ShapeWords{Bool: "boolean", Array: "array", Folded: "object", More: "…%d more", Key: safeKey}
+
 // shapeOf describes JSON without its values: "object{id:number,
 // note:string}", "array[3] of object{…}", "null", or "not JSON (N bytes)".
 func shapeOf(raw []byte) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "an empty body"
-	}
-	var v any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return fmt.Sprintf("not JSON (%d bytes)", len(raw))
-	}
-	return describe(v, 2)
-}
-
-func describe(v any, depth int) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case json.Number:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		if len(x) == 0 {
-			return "array[0]"
-		}
-		if depth == 0 {
-			return fmt.Sprintf("array[%d]", len(x))
-		}
-		return fmt.Sprintf("array[%d] of %s", len(x), describe(x[0], depth-1))
-	case map[string]any:
-		if depth == 0 {
-			return "object"
-		}
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range x {
-				if !yield(k) {
-					return
-				}
-			}
-		})
-		const most = 12
-		parts := make([]string, 0, min(len(keys), most)+1)
-		for i, k := range keys {
-			if i == most {
-				parts = append(parts, fmt.Sprintf("…%d more", len(keys)-most))
-				break
-			}
-			parts = append(parts, safeKey(k)+":"+describe(x[k], depth-1))
-		}
-		return "object{" + strings.Join(parts, ",") + "}"
-	}
-	return "unknown"
+	shape, _ := shapeWords.Shape(raw)
+	return shape
 }
 
 // safeKey keeps a key printable and short: keys are names, but an answer

@@ -2,14 +2,14 @@ package doctor
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
+
+	"mailsync/sync/remote"
 )
 
 // maxRecorded bounds how much of an answer the recorder reads to describe
@@ -55,7 +55,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{rerr}))
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	x := exchange{status: resp.StatusCode, mediaType: mt}
-	x.shape, x.top = shapeOf(body)
+	x.shape, x.top = shapeWords.Shape(body)
 	r.mu.Lock()
 	r.seen = append(r.seen, x)
 	r.mu.Unlock()
@@ -81,74 +81,9 @@ func (r *recorder) take() []exchange {
 	return s
 }
 
-// shapeOf describes a JSON body without its values, and names its top type.
-func shapeOf(raw []byte) (shape, top string) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "an empty body", ""
-	}
-	var v any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return fmt.Sprintf("not JSON (%d bytes)", len(raw)), ""
-	}
-	return describe(v, 2), typeName(v)
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "bool"
-	}
-	return "unknown"
-}
-
-// describe writes v's shape: objects with their keys (sorted) and the types
-// of their values, arrays with their length and the shape of their first
-// element, down to depth levels.
-func describe(v any, depth int) string {
-	switch x := v.(type) {
-	case map[string]any:
-		if depth <= 0 {
-			return "object{…}"
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		const most = 12
-		parts := make([]string, 0, min(len(keys), most)+1)
-		for i, k := range keys {
-			if i == most {
-				parts = append(parts, fmt.Sprintf("… %d more", len(keys)-most))
-				break
-			}
-			parts = append(parts, safeKey(k)+":"+describe(x[k], depth-1))
-		}
-		return "object{" + strings.Join(parts, ",") + "}"
-	case []any:
-		if len(x) == 0 {
-			return "array[0]"
-		}
-		if depth <= 0 {
-			return fmt.Sprintf("array[%d]", len(x))
-		}
-		return fmt.Sprintf("array[%d] of %s", len(x), describe(x[0], depth-1))
-	}
-	return typeName(v)
-}
+// shapeWords describe an answer in a report's words: "object{…}" for an
+// object too deep to show, "bool", keys that could be values hidden.
+var shapeWords = remote.ShapeWords{Bool: "bool", Array: "array", Folded: "object{…}", More: "… %d more", Key: safeKey}
 
 // safeKey shows a key unless it could be a value used as a key (an
 // address, an id, free text): then only that a key was there.

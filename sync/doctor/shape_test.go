@@ -20,13 +20,13 @@ func TestShapeShowsKeysAndTypesNeverValues(t *testing.T) {
 		{`{"nancy@northwind.example": 1, "has space": true, "@odata.nextLink": "https://x/?a=b"}`, "object{@odata.nextLink:string,…:bool,…:number}", "object"},
 		{`{"a": {"b": {"c": "deep"}}}`, "object{a:object{b:object{…}}}", "object"},
 	} {
-		shape, top := shapeOf([]byte(tc.body))
+		shape, top := shapeWords.Shape([]byte(tc.body))
 		if shape != tc.shape || top != tc.top {
-			t.Errorf("shapeOf(%s) = %q, %q; want %q, %q", tc.body, shape, top, tc.shape, tc.top)
+			t.Errorf("Shape(%s) = %q, %q; want %q, %q", tc.body, shape, top, tc.shape, tc.top)
 		}
 		for _, secret := range []string{"nancy", "secret", "deep", "https"} {
 			if strings.Contains(shape, secret) {
-				t.Errorf("shapeOf(%s) = %q shows a value", tc.body, shape)
+				t.Errorf("Shape(%s) = %q shows a value", tc.body, shape)
 			}
 		}
 	}

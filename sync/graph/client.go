@@ -444,23 +444,17 @@ func readBatchAnswer(tree any) ([]batchResponse, error) {
 	return out, nil
 }
 
-// jsonType names the JSON type of a value decodeCapped gave.
+// typeWords name a JSON type in the words of Graph errors: "list",
+// "boolean". Graph's errors name one value's type, never a whole shape.
+var typeWords = remote.ShapeWords{Bool: "boolean", Array: "list"}
+
+// jsonType names the JSON type of a value decodeCapped gave: a string cut
+// while it was read is still a string.
 func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "list"
-	case string, capped:
+	if _, ok := v.(capped); ok {
 		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
 	}
-	return fmt.Sprintf("%T", v)
+	return typeWords.TypeOf(v)
 }
 
 func (r *batchResponse) errorBody() ErrorBody {
