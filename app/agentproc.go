@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"mailsync/app/logs"
@@ -111,13 +112,18 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 	if err != nil {
 		return fmt.Errorf("could not open the local API: %w", err)
 	}
-	go func() {
+	// Every goroutine that may touch the state ends before the state file
+	// closes: the deferred Wait runs before the deferred ag.Close above.
+	var group sync.WaitGroup
+	defer group.Wait()
+	defer cancel()
+	group.Go(func() {
 		if err := agentapi.Serve(ctx, l, servedAgent{ag, &hub, log}, log); err != nil && ctx.Err() == nil {
 			log.Error("local API stopped", "err", err)
 		}
-	}()
-	go func() { _ = ag.Run(ctx) }()
-	go followNotifications(ctx, ag.Board(), log)
+	})
+	group.Go(func() { _ = ag.Run(ctx) }) // stops the pass in flight and returns
+	group.Go(func() { followNotifications(ctx, ag.Board(), log) })
 	log.Info("agent started", "dataDir", cfg.DataDir, "sandbox", cfg.Sandbox)
 	if opt.Ready != nil {
 		opt.Ready(ag)

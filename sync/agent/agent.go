@@ -49,6 +49,10 @@ type Agent struct {
 	// can stop the pass in flight and wait for it to end.
 	passMu sync.Mutex
 
+	// work counts the goroutines that outlive a call (the browser
+	// sign-in), so Close can wait for them before the state file closes.
+	work sync.WaitGroup
+
 	mu        sync.Mutex
 	tokens    *graph.TokenSource
 	tokensFor string // account email the token source belongs to
@@ -125,13 +129,18 @@ func initialStatus(m storage.Meta) engine.Status {
 // Run runs the scheduler until ctx ends.
 func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
 
-// Close cancels a sign-in in flight and releases the state file.
+// Close cancels a sign-in in flight and waits for it to end, stops the
+// pass in flight (PassNow) and holds off new ones, and then releases the
+// state file, so nothing of the agent writes to it after. Stop the
+// scheduler (cancel Run's ctx and wait for Run) before.
 func (a *Agent) Close() error {
 	a.mu.Lock()
 	if a.signin != nil {
 		a.signin()
 	}
 	a.mu.Unlock()
+	a.work.Wait()
+	a.stopPass() // never resumed: the agent is closing
 	return a.store.Close()
 }
 
@@ -435,11 +444,11 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 		},
 	}
 	done := make(chan error, 1)
-	go func() {
+	a.work.Go(func() {
 		res, err := s.Run(sctx)
 		err = a.finishConnect(res, err)
 		done <- err
-	}()
+	})
 	select {
 	case u := <-urls:
 		return u, nil
