@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"mailsync/app"
@@ -46,6 +47,7 @@ Usage:
   mailsync pause | resume           pause or resume syncing
   mailsync doctor [--json]          check, read-only, that Office 365 and ClientSuccess
                                     answer as Mail Sync needs (exit status 0 when all do)
+  mailsync help COMMAND             show the flags of one command (also: COMMAND -h)
 
 Environment: MAILSYNC_HOME (data directory), MAILSYNC_CLIENT_ID, MAILSYNC_AUTHORITY,
 MAILSYNC_GRAPH_URL, MAILSYNC_CRM_URL, MAILSYNC_BROWSER (command to open URLs, or "none").
@@ -55,79 +57,173 @@ func main() {
 	os.Exit(run(os.Args[1:], app.DefaultEnv()))
 }
 
+// command is one subcommand: its own flags, its usage line and what it does.
+type command struct {
+	name    string // as typed: "status", "crm login"
+	args    string // the usage after the name, e.g. "[--json]"
+	summary string
+	flags   func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
+}
+
+// flagSet is the flag set of cmd: errors and -h print to w, naming the
+// command, and show only its own flags.
+func flagSet(c command, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("mailsync "+c.name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() { printCommandHelp(w, c, fs) }
+	return fs
+}
+
+func printCommandHelp(w io.Writer, c command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("mailsync "+c.name+" "+c.args), c.summary)
+	has := false
+	fs.VisitAll(func(*flag.Flag) { has = true })
+	if has {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.PrintDefaults()
+	}
+}
+
+func commands() []command {
+	none := func(f func(ctx context.Context, cfg agent.Config, env app.Env) error) func(*flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+		return func(*flag.FlagSet) func(context.Context, agent.Config, app.Env) error { return f }
+	}
+	return []command{
+		{name: "agent", args: "[-v]", summary: "Start Mail Sync: the tray icon and a sync every hour (what `mailsync` alone does).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				verbose := fs.Bool("v", false, "also log to stderr")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					err := app.RunAgent(ctx, cfg, env, app.AgentOptions{NoWindow: os.Getenv("MAILSYNC_NO_WINDOW") == "1", Verbose: *verbose})
+					if errors.Is(err, app.ErrAlreadyRunning) {
+						fmt.Fprintln(env.Stdout, "Mail Sync is already running; its settings window was asked to open.")
+						return nil
+					}
+					return err
+				}
+			}},
+		{name: "settings", summary: "Open the settings window.", flags: none(app.RunWindow)},
+		{name: "demo", args: "[--no-window] [-v]", summary: "Try Mail Sync against the built-in sandbox (no accounts needed).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				noWindow := fs.Bool("no-window", false, "do not open the settings window; drive the demo from the command line")
+				verbose := fs.Bool("v", false, "also log to stderr")
+				return func(ctx context.Context, _ agent.Config, env app.Env) error {
+					return app.RunDemo(ctx, env, app.DemoOptions{Verbose: *verbose, NoWindow: *noWindow})
+				}
+			}},
+		{name: "status", args: "[--json]", summary: "Show where syncing stands.",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				asJSON := fs.Bool("json", false, "print JSON")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.Status(ctx, cfg, env, *asJSON)
+				}
+			}},
+		{name: "sync", args: "[--json]", summary: "Sync now and print what the pass did (joins a pass already running).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				asJSON := fs.Bool("json", false, "print JSON")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.Sync(ctx, cfg, env, *asJSON)
+				}
+			}},
+		{name: "connect", args: "[--no-browser]", summary: "Connect Office 365 (sign in in the browser).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				noBrowser := fs.Bool("no-browser", false, "do not open the browser; only print the sign-in address")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.Connect(ctx, cfg, env, *noBrowser)
+				}
+			}},
+		{name: "disconnect", summary: "Forget the Office 365 sign-in.", flags: none(app.Disconnect)},
+		{name: "crm login", args: "--username U", summary: "Sign in to ClientSuccess (password from the terminal or MAILSYNC_CRM_PASSWORD).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				username := fs.String("username", "", "ClientSuccess username")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.CRMLogin(ctx, cfg, env, *username)
+				}
+			}},
+		{name: "crm logout", summary: "Forget the ClientSuccess password.", flags: none(app.CRMLogout)},
+		{name: "doctor", args: "[--json]", summary: "Check, read-only, that Office 365 and ClientSuccess answer as Mail Sync needs (exit status 0 when all do).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				asJSON := fs.Bool("json", false, "print JSON")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.Doctor(ctx, cfg, env, *asJSON)
+				}
+			}},
+		{name: "pause", summary: "Pause syncing.", flags: none(app.Pause)},
+		{name: "resume", summary: "Resume syncing.", flags: none(app.Resume)},
+	}
+}
+
+// lookup finds the command args start with and returns the rest of args.
+func lookup(args []string) (command, []string, bool) {
+	name := ""
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	if name == "" || strings.HasPrefix(name, "-") && name != "-h" && name != "--help" {
+		// `mailsync` alone, or `mailsync -v`: the agent.
+		if name != "" {
+			args = append([]string{name}, args...)
+		}
+		name = "agent"
+	}
+	if name == "crm" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = "crm "+args[0], args[1:]
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c, args, true
+		}
+	}
+	return command{name: name}, args, false
+}
+
 // run executes one command and returns the exit code: 0 done, 1 failed (the
 // reason was printed), 2 the command line was wrong.
 func run(args []string, env app.Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		if len(args) == 1 {
+			fmt.Fprint(env.Stdout, usage)
+			return 0
+		}
+		c, rest, ok := lookup(args[1:])
+		if !ok || len(rest) > 0 {
+			fmt.Fprintf(env.Stderr, "mailsync help: unknown command %q\n\n%s", strings.Join(args[1:], " "), usage)
+			return 2
+		}
+		fs := flagSet(c, env.Stdout)
+		c.flags(fs)
+		printCommandHelp(env.Stdout, c, fs)
+		return 0
+	}
+	c, args, ok := lookup(args)
+	if !ok {
+		if c.name == "crm" {
+			fmt.Fprint(env.Stderr, "usage: mailsync crm login --username U | mailsync crm logout\n")
+		} else {
+			fmt.Fprintf(env.Stderr, "mailsync: unknown command %q\n\n%s", c.name, usage)
+		}
+		return 2
+	}
+	fs := flagSet(c, io.Discard)
+	do := c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(env.Stdout, c, fs)
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "mailsync %s: %v\nRun `mailsync help %s` for its flags.\n", c.name, err, c.name)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "mailsync %s: unexpected %q\n", c.name, fs.Arg(0))
+		return 2
+	}
 	cfg, err := agent.ConfigFromEnv()
 	if err != nil {
 		return fail(env.Stderr, err)
 	}
-	cmd := ""
-	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
-	}
-	fs := flag.NewFlagSet("mailsync "+cmd, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	noBrowser := fs.Bool("no-browser", false, "do not open the browser; only print the sign-in address")
-	username := fs.String("username", "", "ClientSuccess username")
-	verbose := fs.Bool("v", false, "also log to stderr")
-	noWindow := fs.Bool("no-window", false, "demo: do not open the settings window; drive it from the command line")
-	sub := ""
-	if cmd == "crm" && len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if err == nil {
-			fmt.Fprintf(env.Stderr, "mailsync %s: unexpected %q\n", cmd, fs.Arg(0))
-		}
-		return 2
-	}
-
-	switch cmd {
-	case "", "agent":
-		err = app.RunAgent(ctx, cfg, env, app.AgentOptions{NoWindow: os.Getenv("MAILSYNC_NO_WINDOW") == "1", Verbose: *verbose})
-		if errors.Is(err, app.ErrAlreadyRunning) {
-			fmt.Fprintln(env.Stdout, "Mail Sync is already running; its settings window was asked to open.")
-			return 0
-		}
-	case "settings":
-		err = app.RunWindow(ctx, cfg, env)
-	case "demo":
-		err = app.RunDemo(ctx, env, app.DemoOptions{Verbose: *verbose, NoWindow: *noWindow})
-	case "status":
-		err = app.Status(ctx, cfg, env, *asJSON)
-	case "sync":
-		err = app.Sync(ctx, cfg, env, *asJSON)
-	case "connect":
-		err = app.Connect(ctx, cfg, env, *noBrowser)
-	case "disconnect":
-		err = app.Disconnect(ctx, cfg, env)
-	case "pause":
-		err = app.Pause(ctx, cfg, env)
-	case "resume":
-		err = app.Resume(ctx, cfg, env)
-	case "doctor":
-		err = app.Doctor(ctx, cfg, env, *asJSON)
-	case "crm":
-		switch sub {
-		case "login":
-			err = app.CRMLogin(ctx, cfg, env, *username)
-		case "logout":
-			err = app.CRMLogout(ctx, cfg, env)
-		default:
-			fmt.Fprint(env.Stderr, "usage: mailsync crm login --username U | mailsync crm logout\n")
-			return 2
-		}
-	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
-	default:
-		fmt.Fprintf(env.Stderr, "mailsync: unknown command %q\n\n%s", cmd, usage)
-		return 2
-	}
-	if err != nil {
+	if err := do(ctx, cfg, env); err != nil {
 		return fail(env.Stderr, err)
 	}
 	return 0

@@ -53,6 +53,9 @@ type Agent struct {
 	// sign-in), so Close can wait for them before the state file closes.
 	work sync.WaitGroup
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu        sync.Mutex
 	tokens    *graph.TokenSource
 	tokensFor string // account email the token source belongs to
@@ -132,16 +135,20 @@ func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
 // Close cancels a sign-in in flight and waits for it to end, stops the
 // pass in flight (PassNow) and holds off new ones, and then releases the
 // state file, so nothing of the agent writes to it after. Stop the
-// scheduler (cancel Run's ctx and wait for Run) before.
+// scheduler (cancel Run's ctx and wait for Run) before. Calls after the
+// first return the first's result.
 func (a *Agent) Close() error {
-	a.mu.Lock()
-	if a.signin != nil {
-		a.signin()
-	}
-	a.mu.Unlock()
-	a.work.Wait()
-	a.stopPass() // never resumed: the agent is closing
-	return a.store.Close()
+	a.closeOnce.Do(func() {
+		a.mu.Lock()
+		if a.signin != nil {
+			a.signin()
+		}
+		a.mu.Unlock()
+		a.work.Wait()
+		a.stopPass() // never resumed: the agent is closing
+		a.closeErr = a.store.Close()
+	})
+	return a.closeErr
 }
 
 // Board is the agent's status board (the tray subscribes to it in-process).
