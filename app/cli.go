@@ -103,14 +103,7 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return writeJSON(env.Stdout, struct {
-			engine.Status
-			SetUp        bool           `json:"setUp"`
-			StateName    string         `json:"stateName"`
-			Problem      string         `json:"problem,omitempty"`
-			Actions      engine.Actions `json:"actions"`
-			AgentRunning bool           `json:"agentRunning"`
-		}{st, true, st.State.String(), st.Problem(), st.Actions(), s.local == nil})
+		return writeJSON(env.Stdout, agentapi.Report(st, s.local == nil))
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "State:          %s\n", st.State)

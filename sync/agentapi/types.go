@@ -97,3 +97,21 @@ type refusedEndpointError struct{ reason string }
 func (e *refusedEndpointError) Error() string {
 	return "the local API was refused: " + e.reason
 }
+
+// StatusReport is what `mailsync status --json` prints: the status with
+// the state in words, the problem to show and the actions on offer, all
+// derived from the one status, as the tray and the window render it.
+type StatusReport struct {
+	engine.Status
+	SetUp        bool           `json:"setUp"`
+	StateName    string         `json:"stateName"`
+	Problem      string         `json:"problem,omitempty"`
+	Actions      engine.Actions `json:"actions"`
+	AgentRunning bool           `json:"agentRunning"`
+}
+
+// Report is the StatusReport of st.
+func Report(st engine.Status, agentRunning bool) StatusReport {
+	return StatusReport{Status: st, SetUp: true, StateName: st.State.String(), Problem: st.Problem(),
+		Actions: st.Actions(), AgentRunning: agentRunning}
+}
