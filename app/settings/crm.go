@@ -5,10 +5,20 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mailsync/sync/sandbox"
 )
+
+// signOutMessage is what signing out of ClientSuccess means, asked before
+// it is done as Disconnect asks.
+const signOutMessage = "Mail Sync will stop copying email until you sign in again. Emails already copied stay in ClientSuccess."
+
+// sandboxSignIn tells a person trying the demo which account to use.
+const sandboxSignIn = "Sandbox: sign in as " + sandbox.CRMUser + " with the password " + sandbox.CRMPassword + "."
 
 // crmPage is the ClientSuccess section: sign in with username and password,
 // or who is signed in and Sign out.
@@ -21,6 +31,7 @@ type crmPage struct {
 	signInBtn           *widget.Button
 	signOutBtn          *widget.Button
 	who                 *widget.Label
+	sandboxHint         *widget.Label
 	errText             *widget.Label
 	busy                bool // a sign-in is in flight
 }
@@ -40,9 +51,12 @@ func newCRMPage(w *Window) *crmPage {
 	p.signInBtn.Importance = widget.HighImportance
 	p.errText = errorText()
 
+	p.sandboxHint = wrapped(sandboxSignIn)
+	p.sandboxHint.Importance = widget.WarningImportance
 	p.signedOut = container.NewVBox(
 		wrapped("Sign in with your ClientSuccess account. Mail Sync looks up your contacts there "+
 			"and adds the emails you exchange with them to their client's timeline."),
+		p.sandboxHint,
 		container.New(layout.NewFormLayout(),
 			fieldName("Username"), p.username,
 			fieldName("Password"), p.password),
@@ -50,7 +64,7 @@ func newCRMPage(w *Window) *crmPage {
 	)
 
 	p.who = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	p.signOutBtn = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), p.signOut)
+	p.signOutBtn = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), p.confirmSignOut)
 	p.signedIn = container.NewVBox(
 		p.who,
 		wrapped("Emails with your ClientSuccess contacts are added to their client's timeline as Email interactions."),
@@ -70,6 +84,11 @@ func (p *crmPage) render() {
 		p.signedOut.Hide()
 		p.signedIn.Show()
 		p.who.SetText("Signed in as " + user)
+	}
+	if p.w.status.Sandbox {
+		p.sandboxHint.Show()
+	} else {
+		p.sandboxHint.Hide()
 	}
 	if p.w.online && !p.busy && p.username.Text != "" && p.password.Text != "" {
 		p.signInBtn.Enable()
@@ -105,7 +124,15 @@ func (p *crmPage) signIn() {
 	})
 }
 
-func (p *crmPage) signOut() {
-	p.showErr(nil)
-	p.w.call(p.w.api.CRMLogout, p.showErr)
+func (p *crmPage) confirmSignOut() {
+	d := dialog.NewConfirm("Sign out of ClientSuccess?", signOutMessage, func(ok bool) {
+		if ok {
+			p.showErr(nil)
+			p.w.call(p.w.api.CRMLogout, p.showErr)
+		}
+	}, p.w.win)
+	d.SetConfirmText("Sign out")
+	d.SetDismissText("Stay signed in")
+	d.SetConfirmImportance(widget.DangerImportance)
+	p.w.showDialog(d)
 }

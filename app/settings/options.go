@@ -51,7 +51,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.blockErr = errorText()
 
 	blockTitle := widget.NewLabelWithStyle("Blocklist", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com) per line.")
+	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com, not *@example.com or example.com) per line.")
 	blockHelp.Wrapping = fyne.TextWrapWord
 
 	p.root = page(SectionOptions,
@@ -177,6 +177,23 @@ func (p *optionsPage) save(s agentapi.Settings) {
 	})
 }
 
+// blockHint suggests the entry a person probably meant for a line that is
+// not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.
+func blockHint(line string) string {
+	l := strings.TrimSpace(line)
+	if d, ok := strings.CutPrefix(l, "*@"); ok {
+		if e, ok := match.BlockEntry("@" + d); ok {
+			return ": write " + e + ", without the *"
+		}
+	}
+	if !strings.Contains(l, "@") {
+		if e, ok := match.BlockEntry("@" + l); ok {
+			return ": for the whole domain write " + e
+		}
+	}
+	return ""
+}
+
 // parseBlocklist reads one address or @domain per line; blank lines are
 // ignored and duplicates dropped. The error names every line that is
 // neither, so the person can fix them all at once.
@@ -188,9 +205,14 @@ func parseBlocklist(text string) ([]string, error) {
 		if line == "" {
 			continue
 		}
+		// "*@acme.com" reads as an address with "*" for a local part; the
+		// person meant the whole domain.
 		entry, ok := match.BlockEntry(line)
+		if strings.HasPrefix(line, "*@") {
+			ok = false
+		}
 		if !ok {
-			bad = append(bad, fmt.Sprintf("line %d (%q)", i+1, line))
+			bad = append(bad, fmt.Sprintf("line %d (%q%s)", i+1, line, blockHint(line)))
 			continue
 		}
 		if !seen[entry] {

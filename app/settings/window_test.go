@@ -200,7 +200,41 @@ func TestCRMSignIn(t *testing.T) {
 	st.CRMUser = "dana@contoso.com"
 	h.publish(st)
 	h.wantText("Signed in as dana@contoso.com", "[Sign out]")
-	h.tap("Sign out", "CRMLogout")
+
+	// Signing out asks first, as Disconnect does.
+	test.Tap(h.button("Sign out"))
+	h.wantText(signOutMessage, "[Stay signed in]")
+	test.Tap(h.button("Stay signed in"))
+	h.settle()
+	if h.api.called("CRMLogout") {
+		t.Fatal("CRMLogout was sent although the person chose to stay signed in")
+	}
+	test.Tap(h.button("Sign out"))
+	buttons := 0
+	h.visible(func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Sign out" {
+			buttons++
+			if buttons == 2 { // the dialog's, drawn above the page's
+				test.Tap(b)
+			}
+		}
+	})
+	if buttons != 2 {
+		t.Fatalf("found %d Sign out buttons, want the page's and the dialog's", buttons)
+	}
+	h.pump("CRMLogout sent", func() bool { return h.api.called("CRMLogout") })
+}
+
+// TestSandboxShowsItsClientSuccessAccount: in the demo, the ClientSuccess
+// section says which account signs in to the sandbox.
+func TestSandboxShowsItsClientSuccessAccount(t *testing.T) {
+	st := crmSignedOut()
+	h := newHarness(t, st)
+	h.w.Select(SectionCRM)
+	h.wantNoText(sandboxSignIn)
+	st.Sandbox = true
+	h.publish(st)
+	h.wantText(sandboxSignIn)
 }
 
 func TestSyncCommands(t *testing.T) {
@@ -497,7 +531,8 @@ func TestParseBlocklist(t *testing.T) {
 		{"", nil, ""},
 		{"ann@acme.com", []string{"ann@acme.com"}, ""},
 		{" @Globex.COM \n\nANN@acme.com\nann@acme.com", []string{"@globex.com", "ann@acme.com"}, ""},
-		{"acme.com", nil, `line 1 ("acme.com") is not`},
+		{"acme.com", nil, `line 1 ("acme.com": for the whole domain write @acme.com) is not`},
+		{"*@Acme.com\nacme.com\nbad", nil, `line 1 ("*@Acme.com": write @acme.com, without the *), line 2 ("acme.com": for the whole domain write @acme.com), line 3 ("bad") are not`},
 		{"@localhost", nil, `line 1 ("@localhost") is not`},
 		{"Ann <ann@acme.com>", nil, `line 1 ("Ann <ann@acme.com>") is not`},
 		{"ok@a.com\nbad\n@-x.com", nil, `line 2 ("bad"), line 3 ("@-x.com") are not`},

@@ -65,6 +65,7 @@ type Agent struct {
 	crmFor     string
 	signin     context.CancelFunc // the browser sign-in in flight
 	passCancel context.CancelFunc // the pass in flight
+	holds      int                // stopPass calls waiting for or holding passMu
 	gen        uint64             // connection generation: a token source of an older one saves nothing
 	// signinNumber is the Status.SignIns the sign-in in flight (or the
 	// last one) ends with.
@@ -177,6 +178,12 @@ func (a *Agent) PassNow(ctx context.Context) (engine.Summary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.mu.Lock()
+	if a.holds > 0 {
+		// An account change waits for the pass lock: let it have it
+		// rather than start a pass it would only stop.
+		a.mu.Unlock()
+		return engine.Summary{}, errHeldOff
+	}
 	a.passCancel = cancel
 	a.mu.Unlock()
 	defer func() {
@@ -201,16 +208,27 @@ func (a *Agent) passOnce(ctx context.Context) (engine.Summary, error) {
 	return sum, err
 }
 
+// errHeldOff is the outcome of a pass asked for while an account change
+// holds passes off: it was stopped before it began, which is no failure.
+var errHeldOff = fmt.Errorf("agent: pass held off by an account change: %w", context.Canceled)
+
 // stopPass cancels the pass in flight, if any, and holds off new ones until
-// the returned function is called.
+// the returned function is called. Passes asked for meanwhile return at
+// once (errHeldOff), so a stream of passes cannot starve the change.
 func (a *Agent) stopPass() (resume func()) {
 	a.mu.Lock()
+	a.holds++
 	if a.passCancel != nil {
 		a.passCancel()
 	}
 	a.mu.Unlock()
 	a.passMu.Lock()
-	return a.passMu.Unlock
+	return func() {
+		a.mu.Lock()
+		a.holds--
+		a.mu.Unlock()
+		a.passMu.Unlock()
+	}
 }
 
 // pass is the scheduler's pass.
@@ -780,6 +798,9 @@ func CleanBlocklist(in []string) ([]string, error) {
 			continue
 		}
 		e, ok := match.BlockEntry(line)
+		if strings.HasPrefix(strings.TrimSpace(line), "*@") {
+			ok = false // a wildcard is not an address: @domain is meant
+		}
 		if !ok {
 			bad = append(bad, strings.TrimSpace(line))
 			continue

@@ -259,6 +259,13 @@ func (s *Scheduler) runPass(ctx context.Context, why string) time.Time {
 		r = newRun()
 	}
 	s.running = r
+	// This pass serves every request so far: a kick they left (when the
+	// pass is the scheduled one) must not start another. Requests signal
+	// under s.mu, so the kick and pending stay in step.
+	select {
+	case <-s.kick:
+	default:
+	}
 	s.mu.Unlock()
 
 	s.log().Info("pass starting", "reason", why)
