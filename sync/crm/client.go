@@ -24,13 +24,11 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"mailsync/sync/remote"
@@ -354,7 +352,7 @@ func (a *API) do(ctx context.Context, k call) error {
 				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent,
 					Message: "ClientSuccess " + redirect.Reason, Err: err}
 			}
-			if k.unsafe && !surelyNotSent(err) {
+			if k.unsafe && !remote.NeverConnected(err) {
 				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient,
 					Message: "the connection to ClientSuccess broke before it confirmed the change",
 					Err:     fmt.Errorf("%w: %w", ErrAmbiguous, err)}
@@ -500,20 +498,6 @@ func (a *API) stopped(ctx context.Context, k call, err error, inFlight bool) err
 	}
 	return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient,
 		Message: "stopped before ClientSuccess answered", Err: err}
-}
-
-// surelyNotSent reports whether a transport error happened before any byte
-// of the request could reach ClientSuccess.
-func surelyNotSent(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	var oe *net.OpError
-	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // isHTML reports an HTML page (the maintenance page), by its Content-Type

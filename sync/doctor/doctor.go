@@ -18,13 +18,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -460,7 +458,7 @@ func (r *run) lookup(ctx context.Context, cc *crm.API, rec *recorder, host strin
 // failure turns a client's error into the words of a failed check: what
 // came back (status and shape of the last answer) and what it means.
 func failure(service, host string, seen []exchange, err error) string {
-	if unreachable(err) {
+	if remote.NeverConnected(err) {
 		return fmt.Sprintf("unreachable: nothing answered at %s. Check the network connection, a proxy or firewall, and the configured address.", host)
 	}
 	words := meaning(err)
@@ -499,20 +497,6 @@ func meaning(err error) string {
 		return "the check ran out of time"
 	}
 	return "the request failed"
-}
-
-// unreachable reports whether err says no server answered at all: the
-// connection was refused, the name did not resolve, or the dial failed.
-func unreachable(err error) bool {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return true
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	var oe *net.OpError
-	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // hostOf is the host (and port) of a configured URL: where a service was

@@ -364,3 +364,18 @@ func isTransientNetErr(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe)
 }
+
+// NeverConnected reports whether err says no connection to the server was
+// made: it refused the connection, its name did not resolve, or the dial
+// failed. No server answered, and no byte of a request reached one.
+func NeverConnected(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
