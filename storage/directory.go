@@ -172,15 +172,9 @@ func (s *Store) ReplaceDirectory(cs []DirectoryContact, st DirectoryState) (adde
 		n, err := putContacts(tx, cs, func(c DirectoryContact) bool {
 			o, ok := old[c.ID]
 			return !ok || o != c
-		})
-		if err != nil {
-			return err
-		}
+		}, st)
 		added = n
-		if added > 0 {
-			st.AddedAt = st.LookedAt
-		}
-		return dirPut(tx.Bucket(bucketDirectory), keyDirState, st)
+		return err
 	})
 	return added, err
 }
@@ -216,15 +210,9 @@ func (s *Store) ApplyDirectoryChanges(cs []DirectoryContact, st DirectoryState) 
 				fresh = append(fresh, c)
 			}
 		}
-		n, err := putContacts(tx, fresh, func(DirectoryContact) bool { return true })
-		if err != nil {
-			return err
-		}
+		n, err := putContacts(tx, fresh, func(DirectoryContact) bool { return true }, st)
 		added = n
-		if added > 0 {
-			st.AddedAt = st.LookedAt
-		}
-		return dirPut(tx.Bucket(bucketDirectory), keyDirState, st)
+		return err
 	})
 	return added, err
 }
@@ -259,11 +247,7 @@ func (s *Store) RemoveDirectoryContacts(ids []int64) error {
 			a AddressCheck
 		}
 		var changes []change
-		if err := checks.ForEach(func(k, v []byte) error {
-			var a AddressCheck
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("storage: read address check: %w", err)
-			}
+		if err := eachCheck(checks, func(k []byte, a AddressCheck) error {
 			n := len(a.Contacts)
 			a.Contacts = slices.DeleteFunc(a.Contacts, func(c DirectoryContact) bool { return slices.Contains(ids, c.ID) })
 			if len(a.Contacts) != n {
@@ -282,13 +266,10 @@ func (s *Store) RemoveDirectoryContacts(ids []int64) error {
 	})
 }
 
-// putContacts stores cs, counting those for which counted is true.
-func putContacts(tx *bolt.Tx, cs []DirectoryContact, counted func(DirectoryContact) bool) (int, error) {
-	byID, err := directory(tx, dirByID)
-	if err != nil {
-		return 0, err
-	}
-	byAddr, err := directory(tx, dirByAddr)
+// putContacts stores cs and then st as the directory's state, and returns
+// how many of cs counted is true for; when any, st.AddedAt is st.LookedAt.
+func putContacts(tx *bolt.Tx, cs []DirectoryContact, counted func(DirectoryContact) bool, st DirectoryState) (int, error) {
+	byID, byAddr, err := indexes(tx)
 	if err != nil {
 		return 0, err
 	}
@@ -315,16 +296,41 @@ func putContacts(tx *bolt.Tx, cs []DirectoryContact, counted func(DirectoryConta
 			n++
 		}
 	}
+	if n > 0 {
+		st.AddedAt = st.LookedAt
+	}
+	if err := dirPut(tx.Bucket(bucketDirectory), keyDirState, st); err != nil {
+		return 0, err
+	}
 	return n, nil
+}
+
+// indexes returns the directory's two indexes of contacts, creating them.
+func indexes(tx *bolt.Tx) (byID, byAddr *bolt.Bucket, err error) {
+	if byID, err = directory(tx, dirByID); err != nil {
+		return nil, nil, err
+	}
+	if byAddr, err = directory(tx, dirByAddr); err != nil {
+		return nil, nil, err
+	}
+	return byID, byAddr, nil
+}
+
+// eachCheck calls f with each address check of b and its key; an
+// unreadable check is an error.
+func eachCheck(b *bolt.Bucket, f func(k []byte, a AddressCheck) error) error {
+	return b.ForEach(func(k, v []byte) error {
+		var a AddressCheck
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("storage: read address check: %w", err)
+		}
+		return f(k, a)
+	})
 }
 
 // removeContact drops c from both indexes.
 func removeContact(tx *bolt.Tx, c DirectoryContact) error {
-	byID, err := directory(tx, dirByID)
-	if err != nil {
-		return err
-	}
-	byAddr, err := directory(tx, dirByAddr)
+	byID, byAddr, err := indexes(tx)
 	if err != nil {
 		return err
 	}
@@ -395,11 +401,7 @@ func (s *Store) DirectoryContactsByID(ids []int64) (map[int64]DirectoryContact, 
 		if checks == nil || len(out) == len(ids) {
 			return nil
 		}
-		return checks.ForEach(func(_, v []byte) error {
-			var a AddressCheck
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("storage: read address check: %w", err)
-			}
+		return eachCheck(checks, func(_ []byte, a AddressCheck) error {
 			for _, c := range a.Contacts {
 				if slices.Contains(ids, c.ID) {
 					out[c.ID] = c
