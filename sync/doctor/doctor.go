@@ -15,6 +15,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -233,25 +234,24 @@ func withoutAddresses(s string) string {
 	return addressPattern.ReplaceAllString(s, "<address>")
 }
 
-func (r *run) skip(because string, checks ...string) {
-	for _, c := range checks {
+// fail records check as failed with detail, and the checks that need it
+// as skipped because of that.
+func (r *run) fail(check, detail, because string, needing ...string) {
+	r.add(check, Failed, detail)
+	for _, c := range needing {
 		r.add(c, Skipped, because)
 	}
 }
 
 func (r *run) microsoft(ctx context.Context) {
 	if r.cfg.Microsoft == nil {
-		why := r.cfg.NotConnected
-		if why == "" {
-			why = "Mail Sync is not connected to Office 365; connect it first."
-		}
-		r.add(CheckMicrosoftSignIn, Failed, why)
-		r.skip("needs the Microsoft sign-in", CheckMe, CheckFolders, CheckMail)
+		why := cmp.Or(r.cfg.NotConnected, "Mail Sync is not connected to Office 365; connect it first.")
+		r.fail(CheckMicrosoftSignIn, why, "needs the Microsoft sign-in", CheckMe, CheckFolders, CheckMail)
 		return
 	}
 	if _, err := r.cfg.Microsoft.Token(); err != nil {
-		r.add(CheckMicrosoftSignIn, Failed, failure("the Microsoft sign-in service", hostOf(r.cfg.Authority), nil, err))
-		r.skip("needs the Microsoft sign-in", CheckMe, CheckFolders, CheckMail)
+		r.fail(CheckMicrosoftSignIn, failure("the Microsoft sign-in service", hostOf(r.cfg.Authority), nil, err),
+			"needs the Microsoft sign-in", CheckMe, CheckFolders, CheckMail)
 		return
 	}
 	r.add(CheckMicrosoftSignIn, Passed, "")
@@ -276,12 +276,11 @@ func (r *run) microsoft(ctx context.Context) {
 	me, err := gc.Me(ctx)
 	switch {
 	case err != nil:
-		r.add(CheckMe, Failed, failure("Microsoft Graph", host, rec.take(), err))
-		r.skip("needs /me", CheckFolders, CheckMail)
+		r.fail(CheckMe, failure("Microsoft Graph", host, rec.take(), err), "needs /me", CheckFolders, CheckMail)
 		return
 	case me.ID == "" || me.Mail == "" && me.UserPrincipalName == "":
-		r.add(CheckMe, Failed, answered(rec.take(), "Graph answered /me without the user's id or address, so Mail Sync could not tell which messages are the user's."))
-		r.skip("needs /me", CheckFolders, CheckMail)
+		r.fail(CheckMe, answered(rec.take(), "Graph answered /me without the user's id or address, so Mail Sync could not tell which messages are the user's."),
+			"needs /me", CheckFolders, CheckMail)
 		return
 	}
 	rec.take()
@@ -343,12 +342,8 @@ func (r *run) correspondents(page []graph.Message) {
 
 func (r *run) clientSuccess(ctx context.Context) {
 	if r.cfg.CRMUser == "" || r.cfg.CRMPassword == nil {
-		why := r.cfg.CRMSignedOut
-		if why == "" {
-			why = "Mail Sync is not signed in to ClientSuccess; sign in first."
-		}
-		r.add(CheckCRMSignIn, Failed, why)
-		r.skip("needs the ClientSuccess sign-in", CheckContactSearch, CheckContactLookup, CheckInteractions)
+		why := cmp.Or(r.cfg.CRMSignedOut, "Mail Sync is not signed in to ClientSuccess; sign in first.")
+		r.fail(CheckCRMSignIn, why, "needs the ClientSuccess sign-in", CheckContactSearch, CheckContactLookup, CheckInteractions)
 		return
 	}
 	base := r.cfg.CRMHTTP
@@ -361,8 +356,8 @@ func (r *run) clientSuccess(ctx context.Context) {
 	host := hostOf(r.cfg.CRMURL)
 
 	if err := cc.Login(ctx); err != nil {
-		r.add(CheckCRMSignIn, Failed, failure("ClientSuccess", host, rec.take(), err))
-		r.skip("needs the ClientSuccess sign-in", CheckContactSearch, CheckContactLookup, CheckInteractions)
+		r.fail(CheckCRMSignIn, failure("ClientSuccess", host, rec.take(), err),
+			"needs the ClientSuccess sign-in", CheckContactSearch, CheckContactLookup, CheckInteractions)
 		return
 	}
 	rec.take()
