@@ -124,15 +124,7 @@ func postWithHost(u string, form url.Values, host string) (int, error) {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if host != "" {
-		req.Host = host
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	return statusWithHost(req, host)
 }
 
 func getWithHost(u, host string) (int, error) {
@@ -140,6 +132,12 @@ func getWithHost(u, host string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return statusWithHost(req, host)
+}
+
+// statusWithHost sends req with the given Host header ("" for its URL's)
+// and returns the answer's status.
+func statusWithHost(req *http.Request, host string) (int, error) {
 	if host != "" {
 		req.Host = host
 	}
