@@ -80,6 +80,8 @@ func printCommandHelp(w io.Writer, c command, fs *flag.FlagSet) {
 	fs.VisitAll(func(*flag.Flag) { has = true })
 	if has {
 		fmt.Fprintln(w, "\nFlags:")
+		// The flag set parses with its output discarded; its defaults go to w.
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 	}
 }

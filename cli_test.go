@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"mailsync/app"
+)
+
+// TestCommandHelpListsItsFlags checks that `help CMD` and `CMD -h` print the
+// same usage, with the command's own flags, and that a wrong flag names the
+// command and exits 2.
+func TestCommandHelpListsItsFlags(t *testing.T) {
+	runOut := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, app.Env{Stdout: &out, Stderr: &errb})
+		return out.String(), errb.String(), code
+	}
+	for _, c := range []struct {
+		cmd  []string
+		flag string
+	}{
+		{[]string{"sync"}, "-json"},
+		{[]string{"status"}, "-json"},
+		{[]string{"doctor"}, "-json"},
+		{[]string{"connect"}, "-no-browser"},
+		{[]string{"demo"}, "-no-window"},
+		{[]string{"crm", "login"}, "-username"},
+	} {
+		name := strings.Join(c.cmd, " ")
+		help, _, code := runOut(append([]string{"help"}, c.cmd...)...)
+		if code != 0 || !strings.Contains(help, "Flags:") || !strings.Contains(help, c.flag) {
+			t.Errorf("help %s: exit %d, printed %q; want its flag %s", name, code, help, c.flag)
+		}
+		dashH, _, code := runOut(append(c.cmd, "-h")...)
+		if code != 0 || dashH != help {
+			t.Errorf("%s -h: exit %d, printed %q; want what `help %s` printed, %q", name, code, dashH, name, help)
+		}
+	}
+	_, stderr, code := runOut("status", "--bogus")
+	if code != 2 || !strings.Contains(stderr, "mailsync status: ") || !strings.Contains(stderr, "-bogus") {
+		t.Errorf("status --bogus: exit %d, stderr %q; want exit 2 naming the command and the flag", code, stderr)
+	}
+}
