@@ -2,29 +2,20 @@ package crm_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"mailsync/sync/crm"
+	"mailsync/sync/remote/remotetest"
 )
 
 // A 307 on POST /auth to another host over plain http would make net/http
 // send the password again; the client must refuse it and the second
 // listener must see neither the password nor any Authorization header.
 func TestAuthRedirectKeepsThePassword(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	second := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, r.Header.Get("Authorization")+"|"+string(b))
-		mu.Unlock()
-		_, _ = io.WriteString(w, `{"access_token":"t","token_type":"Bearer","expires_in":43200}`)
-	}))
+	second := remotetest.NewOtherHost()
 	defer second.Close()
 	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, second.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
@@ -44,9 +35,7 @@ func TestAuthRedirectKeepsThePassword(t *testing.T) {
 	if strings.Contains(err.Error(), password) {
 		t.Errorf("the error carries the password: %q", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 0 {
+	if got := second.Requests(); len(got) != 0 {
 		t.Errorf("the second listener was reached %d times: %q", len(got), got)
 	}
 }

@@ -2,44 +2,22 @@ package graph_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/oauth2"
 
 	"mailsync/sync/graph"
 	"mailsync/sync/remote"
+	"mailsync/sync/remote/remotetest"
 )
 
-// listener records what reaches it: the second host a redirect points to.
-type listener struct {
-	*httptest.Server
-	mu  sync.Mutex
-	got []string // each request's Authorization header and body
-}
-
-func newListener(t *testing.T) *listener {
-	l := &listener{}
-	l.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		l.mu.Lock()
-		l.got = append(l.got, r.Header.Get("Authorization")+"|"+string(b))
-		l.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"access_token":"stolen","token_type":"Bearer","expires_in":3600,"value":[]}`)
-	}))
-	t.Cleanup(l.Close)
-	return l
-}
-
-func (l *listener) requests() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.got...)
+func newListener(t *testing.T) *remotetest.OtherHost {
+	h := remotetest.NewOtherHost()
+	t.Cleanup(h.Close)
+	return h
 }
 
 // A 302 from Graph to another host must not carry the bearer token there,
@@ -63,7 +41,7 @@ func TestGraphRedirectToAnotherHostKeepsTheToken(t *testing.T) {
 	if remote.KindOf(err) != remote.Permanent {
 		t.Errorf("kind = %v, want permanent", remote.KindOf(err))
 	}
-	if got := second.requests(); len(got) != 0 {
+	if got := second.Requests(); len(got) != 0 {
 		t.Errorf("the second listener was reached %d times: %q", len(got), got)
 	}
 }
@@ -83,12 +61,12 @@ func TestTokenEndpointRedirectKeepsTheRefreshToken(t *testing.T) {
 	if _, err := ts.Token(); err == nil {
 		t.Fatal("Token followed a redirect to another host")
 	}
-	for _, r := range second.requests() {
+	for _, r := range second.Requests() {
 		if strings.Contains(r, "secret-refresh-token") {
 			t.Errorf("the refresh token reached the second listener: %q", r)
 		}
 	}
-	if got := second.requests(); len(got) != 0 {
+	if got := second.Requests(); len(got) != 0 {
 		t.Errorf("the second listener was reached %d times", len(got))
 	}
 }

@@ -6,6 +6,8 @@
 // it announced, so a fake can count the clients that came back too early.
 // What a fault looks like on the wire for one service (its error JSON, a
 // $batch item, a write applied but never answered) stays in that fake.
+// OtherHost stands for the host a redirect points to, in the clients' tests
+// that no credential follows it.
 package remotetest
 
 import (
