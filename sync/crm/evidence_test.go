@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -115,20 +116,11 @@ func fakeToken(t *testing.T, f *crmtest.CRM) string {
 	return a["access_token"].(string)
 }
 
-func keys(m map[string]any) []string {
-	var k []string
-	for key := range m {
-		k = append(k, key)
-	}
-	slices.Sort(k)
-	return k
-}
-
 func hasKeys(t *testing.T, what string, m map[string]any, want ...string) {
 	t.Helper()
 	for _, k := range want {
 		if _, ok := m[k]; !ok {
-			t.Errorf("%s lacks %q (has %v)", what, k, keys(m))
+			t.Errorf("%s lacks %q (has %v)", what, k, slices.Sorted(maps.Keys(m)))
 		}
 	}
 }
@@ -157,7 +149,7 @@ func TestEvidenceAuth(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&a)
 		resp.Body.Close()
 		if a["token_type"] != "Bearer" || a["expires_in"] != float64(43200) || a["access_token"] == "" {
-			t.Errorf("fake sign-in answer %v", keys(a))
+			t.Errorf("fake sign-in answer %v", slices.Sorted(maps.Keys(a)))
 		}
 		resp, err = http.PostForm(w.fake.URL+"/auth", url.Values{"username": {user}, "password": {"wrong"}})
 		if err != nil {

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -70,15 +70,6 @@ func errorCode(body map[string]any) string {
 	return c
 }
 
-func keys(m map[string]any) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 func TestGraphRejectsWhatGraphRejects(t *testing.T) {
 	g := newMailbox(t)
 	cases := []struct {
@@ -127,7 +118,7 @@ func TestGraphSelectExpandAndOrder(t *testing.T) {
 	if a["id"] != "AAMkA" || b["id"] != "AAMkB" {
 		t.Errorf("order %v, %v; want newest first", a["id"], b["id"])
 	}
-	if got, want := keys(a), []string{"@odata.etag", "id", "singleValueExtendedProperties", "subject"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(a)), []string{"@odata.etag", "id", "singleValueExtendedProperties", "subject"}; !slices.Equal(got, want) {
 		t.Errorf("fields %v, want %v", got, want)
 	}
 	props := a["singleValueExtendedProperties"].([]any)
@@ -142,7 +133,7 @@ func TestGraphSelectExpandAndOrder(t *testing.T) {
 	// extended properties.
 	_, _, body = call(t, "GET", g.URL+"/me/messages/AAMkA", nil, nil)
 	if _, ok := body["singleValueExtendedProperties"]; ok || body["bccRecipients"] == nil || body["isRead"] == nil {
-		t.Errorf("default projection wrong: %v", keys(body))
+		t.Errorf("default projection wrong: %v", slices.Sorted(maps.Keys(body)))
 	}
 	html := body["body"].(map[string]any)
 	if html["contentType"] != "html" || !strings.Contains(html["content"].(string), "line one<br>") ||
