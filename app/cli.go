@@ -187,8 +187,13 @@ func printSummary(w io.Writer, s SyncSummary) {
 	if s.Joined {
 		fmt.Fprintln(w, "A sync was already running; this is its outcome.")
 	}
-	fmt.Fprintf(w, "%s copied (%d interaction(s)); %d already copied before; %d listed; %.1fs\n",
-		engine.Emails(s.Synced), s.Uploads, s.Already, s.Listed, s.DurationSeconds)
+	// The first line counts emails, as the window and the tray do;
+	// interactions (one per client an email went to) are detail, apart.
+	c := engine.PassCounts{Listed: s.Listed, Synced: s.Synced, Uploads: s.Uploads, Already: s.Already, Skipped: s.Skipped}
+	fmt.Fprintf(w, "%s; %d listed; %.1fs\n", c.Words(), s.Listed, s.DurationSeconds)
+	if s.Uploads > 0 {
+		fmt.Fprintf(w, "ClientSuccess interactions created: %d (one per client an email went to)\n", s.Uploads)
+	}
 	if !s.WindowStart.IsZero() {
 		fmt.Fprintf(w, "Looked at email received since %s\n", s.WindowStart.Local().Format("2006-01-02 15:04"))
 	}
