@@ -108,14 +108,7 @@ func (c *Client) Status(ctx context.Context) (engine.Status, error) {
 // the stream to open is timed.
 func (c *Client) Watch(ctx context.Context) (<-chan engine.Status, error) {
 	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, cancel := c.untilClosed(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"watch", nil)
 	if err != nil {
 		cancel()
@@ -166,6 +159,20 @@ func (c *Client) Watch(ctx context.Context) (<-chan engine.Status, error) {
 		}
 	}()
 	return ch, nil
+}
+
+// untilClosed returns a copy of ctx that also ends when the client is
+// closed, for a stream that must not outlive it.
+func (c *Client) untilClosed(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // SyncNow asks for a pass now.

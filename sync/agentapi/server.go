@@ -192,6 +192,12 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) {
 		h.writeAPIError(w, err)
 		return
 	}
+	stream(w, r, ch)
+}
+
+// stream writes one NDJSON line per value of ch, flushed as it comes,
+// until ch is closed or the request ends.
+func stream[T any](w http.ResponseWriter, r *http.Request, ch <-chan T) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
@@ -201,11 +207,11 @@ func (h *handler) watch(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	for {
 		select {
-		case st, ok := <-ch:
+		case v, ok := <-ch:
 			if !ok {
 				return
 			}
-			if err := enc.Encode(st); err != nil {
+			if err := enc.Encode(v); err != nil {
 				return
 			}
 			if err := rc.Flush(); err != nil {

@@ -85,40 +85,14 @@ func (h *handler) windowRequests(w http.ResponseWriter, r *http.Request) {
 		h.writeAPIError(w, err)
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		return
-	}
-	enc := json.NewEncoder(w)
-	for {
-		select {
-		case req, ok := <-ch:
-			if !ok {
-				return
-			}
-			if enc.Encode(req) != nil || rc.Flush() != nil {
-				return
-			}
-		case <-r.Context().Done():
-			return
-		}
-	}
+	stream(w, r, ch)
 }
 
 // WindowRequests follows the agent's requests to its window. The channel
 // is closed when ctx ends, the client is closed or the agent goes away, which
 // a window takes as "close" too.
 func (c *Client) WindowRequests(ctx context.Context) (<-chan WindowRequest, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, cancel := c.untilClosed(ctx)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"window/requests", nil)
 	if err != nil {
 		cancel()
