@@ -226,17 +226,8 @@ func (s *Store) RemoveDirectoryContacts(ids []int64) error {
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			var c DirectoryContact
-			ok, err := dirGet(byID, idKey(id), &c)
-			if err != nil {
-				return err
-			}
-			if ok {
-				if err := removeContact(tx, c); err != nil {
-					return err
-				}
-			}
+		if err := eachContact(byID, ids, func(c DirectoryContact) error { return removeContact(tx, c) }); err != nil {
+			return err
 		}
 		checks, err := directory(tx, dirChecks)
 		if err != nil {
@@ -316,6 +307,24 @@ func indexes(tx *bolt.Tx) (byID, byAddr *bolt.Bucket, err error) {
 	return byID, byAddr, nil
 }
 
+// eachContact calls f with each contact of ids that byID holds, in the
+// order of ids; ids it does not hold are skipped.
+func eachContact(byID *bolt.Bucket, ids []int64, f func(DirectoryContact) error) error {
+	for _, id := range ids {
+		var c DirectoryContact
+		ok, err := dirGet(byID, idKey(id), &c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := f(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // eachCheck calls f with each address check of b and its key; an
 // unreadable check is an error.
 func eachCheck(b *bolt.Bucket, f func(k []byte, a AddressCheck) error) error {
@@ -363,15 +372,11 @@ func (s *Store) LookupContacts(addrs []string) (map[string][]DirectoryContact, e
 			if _, err := dirGet(byAddr, []byte(a), &ids); err != nil {
 				return err
 			}
-			for _, id := range ids {
-				var c DirectoryContact
-				ok, err := dirGet(byID, idKey(id), &c)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out[a] = append(out[a], c)
-				}
+			if err := eachContact(byID, ids, func(c DirectoryContact) error {
+				out[a] = append(out[a], c)
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -386,15 +391,11 @@ func (s *Store) DirectoryContactsByID(ids []int64) (map[int64]DirectoryContact, 
 	out := map[int64]DirectoryContact{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if byID, _ := directory(tx, dirByID); byID != nil {
-			for _, id := range ids {
-				var c DirectoryContact
-				ok, err := dirGet(byID, idKey(id), &c)
-				if err != nil {
-					return err
-				}
-				if ok {
-					out[id] = c
-				}
+			if err := eachContact(byID, ids, func(c DirectoryContact) error {
+				out[c.ID] = c
+				return nil
+			}); err != nil {
+				return err
 			}
 		}
 		checks, _ := directory(tx, dirChecks)
