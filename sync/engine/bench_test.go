@@ -277,6 +277,18 @@ func newBenchSession(tb testing.TB, f *benchFakes) *benchSession {
 	}
 }
 
+// benchTimer is the timed callback of a benchmark: it starts b's timer
+// when on and stops it when off.
+func benchTimer(b *testing.B) func(on bool) {
+	return func(on bool) {
+		if on {
+			b.StartTimer()
+		} else {
+			b.StopTimer()
+		}
+	}
+}
+
 // runBenchPass makes one first pass against the fakes with the real
 // clients and a fresh state file, sampling this process's heap every 10 ms.
 func runBenchPass(tb testing.TB, f *benchFakes, timed func(bool)) benchResult {
@@ -391,13 +403,7 @@ func BenchmarkPass(b *testing.B) {
 			for range b.N {
 				// A fresh ClientSuccess for every pass, so each is a first.
 				f := startBenchFakes(b, n, 50*time.Millisecond, c.body)
-				r := runBenchPass(b, f, func(on bool) {
-					if on {
-						b.StartTimer()
-					} else {
-						b.StopTimer()
-					}
-				})
+				r := runBenchPass(b, f, benchTimer(b))
 				if r.sum.Counts.Uploads != labels.pairs {
 					b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, labels.pairs)
 				}
@@ -426,13 +432,7 @@ func BenchmarkQuietPass(b *testing.B) {
 				b.StopTimer()
 				for range b.N {
 					f := startBenchFakes(b, n, lat, 0)
-					q := runQuietPass(b, f, func(on bool) {
-						if on {
-							b.StartTimer()
-						} else {
-							b.StopTimer()
-						}
-					})
+					q := runQuietPass(b, f, benchTimer(b))
 					if q.sum.Counts.Uploads != 0 {
 						b.Fatalf("the quiet pass uploaded %d", q.sum.Counts.Uploads)
 					}
@@ -506,13 +506,7 @@ func BenchmarkFirstPass(b *testing.B) {
 	labels := countBenchLabels(n)
 	for range b.N {
 		f := startBenchFakes(b, n, 20*time.Millisecond, 0)
-		r := runBenchPass(b, f, func(on bool) {
-			if on {
-				b.StartTimer()
-			} else {
-				b.StopTimer()
-			}
-		})
+		r := runBenchPass(b, f, benchTimer(b))
 		if r.sum.Counts.Uploads != labels.pairs {
 			b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, labels.pairs)
 		}
