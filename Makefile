@@ -46,6 +46,7 @@ build: deps ## Build bin/mailsync.
 	$(GO) build -o $(BIN) .
 
 windows: deps ## Cross-build bin/mailsync.exe for Windows (GUI subsystem, icon, version info, manifest).
+	@command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "windows: x86_64-w64-mingw32-gcc is missing (Debian gcc-mingw-w64-x86-64; make deps installs it)" >&2; exit 1; }
 	@mkdir -p bin
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOL)
 	@# fyne package names the exe after the app and counts builds in FyneApp.toml: keep the file as committed.
