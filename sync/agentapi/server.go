@@ -115,10 +115,13 @@ type handler struct {
 func newHandler(api API, log *slog.Logger) *handler {
 	h := &handler{api: api, log: log, mux: http.NewServeMux()}
 	m := h.mux
-	m.HandleFunc("GET /v1/status", h.status)
+	m.HandleFunc("GET /v1/status", reply(h, h.api.Status))
 	m.HandleFunc("GET /v1/watch", h.watch)
 	m.HandleFunc("POST /v1/sync", h.command(h.api.SyncNow))
-	m.HandleFunc("POST /v1/pass", h.pass)
+	// POST /v1/pass runs (or joins) a pass and answers with its outcome. It
+	// can take as long as the pass; the caller's connection ending cancels
+	// the wait, not the pass.
+	m.HandleFunc("POST /v1/pass", reply(h, h.api.Sync))
 	m.HandleFunc("POST /v1/pause", h.command(h.api.Pause))
 	m.HandleFunc("POST /v1/resume", h.command(h.api.Resume))
 	m.HandleFunc("POST /v1/connect", h.connect)
@@ -126,12 +129,12 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("POST /v1/disconnect", h.command(h.api.Disconnect))
 	m.HandleFunc("POST /v1/crm/login", h.crmLogin)
 	m.HandleFunc("POST /v1/crm/logout", h.command(h.api.CRMLogout))
-	m.HandleFunc("GET /v1/settings", h.settings)
+	m.HandleFunc("GET /v1/settings", reply(h, h.api.Settings))
 	m.HandleFunc("PUT /v1/settings", h.setSettings)
 	m.HandleFunc("GET /v1/decisions", h.decisions)
 	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
 	m.HandleFunc("GET /v1/window/requests", h.windowRequests)
-	m.HandleFunc("GET /v1/doctor", h.doctor)
+	m.HandleFunc("GET /v1/doctor", reply(h, h.api.Doctor))
 	return h
 }
 
@@ -163,25 +166,16 @@ func (h *handler) command(f func(context.Context) error) http.HandlerFunc {
 	}
 }
 
-// pass runs (or joins) a pass and answers with its outcome. It can take
-// as long as the pass; the caller's connection ending cancels the wait,
-// not the pass.
-func (h *handler) pass(w http.ResponseWriter, r *http.Request) {
-	res, err := h.api.Sync(r.Context())
-	if err != nil {
-		h.writeAPIError(w, err)
-		return
+// reply answers with what f gives, as JSON.
+func reply[T any](h *handler, f func(context.Context) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := f(r.Context())
+		if err != nil {
+			h.writeAPIError(w, err)
+			return
+		}
+		writeJSON(w, v)
 	}
-	writeJSON(w, res)
-}
-
-func (h *handler) status(w http.ResponseWriter, r *http.Request) {
-	st, err := h.api.Status(r.Context())
-	if err != nil {
-		h.writeAPIError(w, err)
-		return
-	}
-	writeJSON(w, st)
 }
 
 // watch streams one NDJSON line per status, flushed as it comes, until the
@@ -248,15 +242,6 @@ func (h *handler) crmLogin(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *handler) settings(w http.ResponseWriter, r *http.Request) {
-	s, err := h.api.Settings(r.Context())
-	if err != nil {
-		h.writeAPIError(w, err)
-		return
-	}
-	writeJSON(w, s)
-}
-
 func (h *handler) setSettings(w http.ResponseWriter, r *http.Request) {
 	var in Settings
 	if !readJSON(w, r, &in) {
@@ -289,15 +274,6 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 		ds = []Decision{}
 	}
 	writeJSON(w, ds)
-}
-
-func (h *handler) doctor(w http.ResponseWriter, r *http.Request) {
-	rep, err := h.api.Doctor(r.Context())
-	if err != nil {
-		h.writeAPIError(w, err)
-		return
-	}
-	writeJSON(w, rep)
 }
 
 // Wire types of the requests and replies that are not API types.
