@@ -120,8 +120,8 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	if !st.LastPass.IsZero() {
 		fmt.Fprintf(w, "Last sync:      %s (%s)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Words())
 	}
-	if !st.NextPass.IsZero() {
-		fmt.Fprintf(w, "Next sync:      %s\n", st.NextPass.Local().Format("2006-01-02 15:04"))
+	if next := st.NextSync(); !next.IsZero() {
+		fmt.Fprintf(w, "Next sync:      %s\n", next.Local().Format("2006-01-02 15:04"))
 	}
 	if p := st.Problem(); p != "" {
 		fmt.Fprintf(w, "Problem:        %s\n", p)

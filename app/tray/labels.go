@@ -64,8 +64,8 @@ func Tooltip(s engine.Status, now time.Time) string {
 		t += " — " + s.Account.Email
 	}
 	t += "\n" + stateLine(s, now)
-	if !s.NextPass.IsZero() && (s.State == engine.Idle || s.State == engine.Error) {
-		t += "\nNext sync " + when(s.NextPass, now)
+	if next := s.NextSync(); !next.IsZero() {
+		t += "\nNext sync " + when(next, now)
 	}
 	return t
 }

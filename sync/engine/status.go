@@ -86,6 +86,17 @@ func (s Status) Actions() Actions {
 	}
 }
 
+// NextSync is when the next scheduled pass runs, or the zero time when none
+// will: a pass needs a connected mailbox, a ClientSuccess sign-in and
+// syncing not paused, and while one runs there is no next one yet. The
+// tray's tooltip and `mailsync status` show a time only when this has one.
+func (s Status) NextSync() time.Time {
+	if s.State == Idle || s.State == Error {
+		return s.NextPass
+	}
+	return time.Time{}
+}
+
 // Problem is what is wrong, in words, when the state is one that has a
 // reason to show (NeedsReconnect or Error); "" otherwise, so an error of
 // the past never shows beside a state that has moved on.
