@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -16,6 +15,7 @@ import (
 	"mailsync/sync/crm"
 	"mailsync/sync/crmtest"
 	"mailsync/sync/remote"
+	"mailsync/sync/remote/remotetest"
 )
 
 const (
@@ -618,12 +618,10 @@ func TestCreateServerErrorIsAmbiguous(t *testing.T) {
 }
 
 func TestConnectionRefusedIsNotAmbiguous(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := remotetest.ClosedAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	api := newAPI("http://"+addr+"/v1", password)
 	api.Policy.MaxAttempts = 2
 	err = api.Login(context.Background())

@@ -2,7 +2,6 @@ package doctor_test
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"mailsync/sync/doctor"
 	"mailsync/sync/graph"
 	"mailsync/sync/graphtest"
+	"mailsync/sync/remote/remotetest"
 	"mailsync/sync/sandbox"
 )
 
@@ -177,12 +177,10 @@ func TestLookupAnsweringAnArrayNamesThatCheck(t *testing.T) {
 // closedPort is a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := remotetest.ClosedAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	return addr
 }
 

@@ -1,19 +1,20 @@
-package remote
+package remote_test
 
 import (
 	"io"
 	"net"
 	"syscall"
 	"testing"
+
+	"mailsync/sync/remote"
+	"mailsync/sync/remote/remotetest"
 )
 
 func TestNeverConnectedOnlyWhenNoConnectionWasMade(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := remotetest.ClosedAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
 	_, dialErr := net.Dial("tcp", addr)
 	if dialErr == nil {
 		t.Skip("something listens on the closed port")
@@ -27,7 +28,7 @@ func TestNeverConnectedOnlyWhenNoConnectionWasMade(t *testing.T) {
 		{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, false},
 		{io.ErrUnexpectedEOF, false},
 	} {
-		if got := NeverConnected(tc.err); got != tc.want {
+		if got := remote.NeverConnected(tc.err); got != tc.want {
 			t.Errorf("NeverConnected(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}

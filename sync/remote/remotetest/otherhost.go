@@ -2,6 +2,7 @@ package remotetest
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -38,4 +39,16 @@ func (h *OtherHost) Requests() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]string(nil), h.got...)
+}
+
+// ClosedAddr returns a loopback address nothing listens on (a port just
+// let go), where a connection is refused: a service that is not there.
+func ClosedAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr, nil
 }
