@@ -7,7 +7,7 @@
 // What a fault looks like on the wire for one service (its error JSON, a
 // $batch item, a write applied but never answered) stays in that fake.
 // OtherHost stands for the host a redirect points to, in the clients' tests
-// that no credential follows it.
+// that no credential follows it, and ClosedAddr for a service not there.
 package remotetest
 
 import (
