@@ -252,6 +252,20 @@ func readContact(raw json.RawMessage) (Contact, bool) {
 	return c, true
 }
 
+// readEach reads every element of a list with read; ok is false when one
+// cannot be read.
+func readEach[T any](l []json.RawMessage, read func(json.RawMessage) (T, bool)) ([]T, bool) {
+	out := make([]T, 0, len(l))
+	for _, e := range l {
+		v, ok := read(e)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
 // readContacts reads GET /contacts?email= (EVIDENCE.md: one object or
 // null) and GET /contacts/search (an array), accepting either shape from
 // either call.
@@ -261,13 +275,9 @@ func readContacts(raw []byte) ([]Contact, error) {
 		return nil, nil
 	}
 	if l, ok := decodeList(raw); ok {
-		out := make([]Contact, 0, len(l))
-		for _, e := range l {
-			c, ok := readContact(e)
-			if !ok {
-				return nil, unreadable(want, raw)
-			}
-			out = append(out, c)
+		out, ok := readEach(l, readContact)
+		if !ok {
+			return nil, unreadable(want, raw)
 		}
 		return out, nil
 	}
@@ -344,13 +354,12 @@ func readClients(raw []byte) ([]Client, error) {
 	if !ok {
 		return nil, unreadable(want, raw)
 	}
-	out := make([]Client, 0, len(l))
-	for _, e := range l {
+	out, ok := readEach(l, func(e json.RawMessage) (Client, bool) {
 		c, err := readClient(e)
-		if err != nil {
-			return nil, unreadable(want, raw)
-		}
-		out = append(out, c)
+		return c, err == nil
+	})
+	if !ok {
+		return nil, unreadable(want, raw)
 	}
 	return out, nil
 }
@@ -432,13 +441,9 @@ func readInteractions(raw []byte) ([]Interaction, error) {
 	if !ok {
 		return nil, unreadable(want, raw)
 	}
-	out := make([]Interaction, 0, len(l))
-	for _, e := range l {
-		in, ok := readInteraction(e)
-		if !ok {
-			return nil, unreadable(want, raw)
-		}
-		out = append(out, in)
+	out, ok := readEach(l, readInteraction)
+	if !ok {
+		return nil, unreadable(want, raw)
 	}
 	return out, nil
 }
