@@ -36,7 +36,7 @@ func TestAgentLogsWhatStopsIt(t *testing.T) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	if !strings.Contains(string(b), `"msg":"Mail Sync stopped"`) || !strings.Contains(string(b), "is not a socket") {
+	if !strings.Contains(string(b), `msg="Mail Sync stopped"`) || !strings.Contains(string(b), "is not a socket") {
 		t.Fatalf("the log does not say what stopped the agent (%v):\n%s", err, b)
 	}
 }

@@ -1,8 +1,10 @@
-// Package logs writes Mail Sync's structured log (log/slog, JSON lines) to
-// a size-rotated file in the data directory and keeps secrets out of it: any
-// attribute whose key names a token, password, secret, code or
-// authorization is replaced before it is written, whatever the caller
-// passed.
+// Package logs writes Mail Sync's log (log/slog, one plain text line per
+// record: time, level, message, then key=value pairs) to a size-rotated file
+// in the data directory. A person opens this file from the tray, so it is
+// text rather than JSON and durations read as milliseconds ("took=1234ms").
+// It keeps secrets out: any attribute whose key names a token, password,
+// secret, code or authorization is replaced before it is written, whatever
+// the caller passed.
 //
 // Rotation is lumberjack's: it is small, well kept and does the one thing
 // (rotate by size, keep N old files) that would otherwise be hand-written.
@@ -13,7 +15,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
 )
@@ -37,9 +41,29 @@ func Open(dataDir string, verbose bool) (*slog.Logger, io.Closer) {
 	return New(w, slog.LevelInfo), lj
 }
 
-// New returns a JSON logger on w that redacts secrets.
+// New returns a logger on w that writes plain text lines, renders durations
+// in milliseconds and redacts secrets.
 func New(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: Redact}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: replace}))
+}
+
+// replace is the handler's ReplaceAttr: secrets first (whatever their
+// type), then durations as whole milliseconds.
+func replace(groups []string, a slog.Attr) slog.Attr {
+	a = Redact(groups, a)
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, Millis(a.Value.Duration()))
+	}
+	return a
+}
+
+// Millis renders d as whole milliseconds, "1234ms"; a positive duration
+// under a millisecond is "<1ms" rather than a misleading "0ms".
+func Millis(d time.Duration) string {
+	if d > 0 && d < time.Millisecond {
+		return "<1ms"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }
 
 // Redacted is what a secret is replaced with.

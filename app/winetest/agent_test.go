@@ -162,7 +162,7 @@ func TestAgentUnderWine(t *testing.T) {
 			t.Fatalf("the agent exited\noutput: %s\nlog: %s", agOut.String(), readLog())
 		default:
 		}
-		return strings.Contains(readLog(), `"msg":"agent started"`)
+		return strings.Contains(readLog(), `msg="agent started"`)
 	})
 
 	// The agent holds the state's lock, so these can only succeed by
