@@ -73,19 +73,23 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	agentCmd.Env = env
 	var agentOut syncBuffer
 	agentCmd.Stdout, agentCmd.Stderr = &agentOut, &agentOut
-	if err := agentCmd.Start(); err != nil {
+	release, err := StartTied(agentCmd)
+	if err != nil {
 		t.Fatalf("start the agent: %v", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- agentCmd.Wait() }()
 	t.Cleanup(func() {
+		// The children first: once the agent is gone they belong to init
+		// and no longer name it as their parent.
+		killChildren(agentCmd.Process.Pid)
 		select {
 		case <-exited:
 		default:
 			_ = agentCmd.Process.Kill()
 			<-exited
 		}
-		killChildren(agentCmd.Process.Pid)
+		release()
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -78,7 +78,7 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 			return nil // starting; it shows itself
 		}
 		cmd := exec.Command(env.Exe, "settings")
-		cmd.Env = append(append(os.Environ(), env.ChildEnv...), "MAILSYNC_HOME="+cfg.DataDir)
+		cmd.Env = append(append(os.Environ(), env.ChildEnv...), "MAILSYNC_HOME="+cfg.DataDir, windowOfAgentEnv+"=1")
 		cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
 		return window.start(cmd, onWindowExit)
 	}

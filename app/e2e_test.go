@@ -32,6 +32,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
+	"mailsync/app"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/crm"
 	"mailsync/sync/engine"
@@ -301,9 +302,11 @@ func startDemo(t *testing.T, bin string, env ...string) *demo {
 		defer d.mu.Unlock()
 		d.out.Write(p)
 	})
-	if err := cmd.Start(); err != nil {
+	release, err := app.StartTied(cmd)
+	if err != nil {
 		t.Fatalf("start the demo: %v", err)
 	}
+	t.Cleanup(release)
 	t.Cleanup(func() {
 		select {
 		case <-d.exited:

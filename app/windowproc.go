@@ -23,6 +23,12 @@ import (
 func RunWindow(ctx context.Context, cfg agent.Config, env Env) error {
 	c, err := agentapi.Dial(cfg.DataDir)
 	if errors.Is(err, agentapi.ErrNoAgent) {
+		if os.Getenv(windowOfAgentEnv) == "1" {
+			// The agent that started this window has quit before the
+			// window reached it (Quit clicked right after Settings…):
+			// starting another would bring back what the person ended.
+			return nil
+		}
 		c, err = startAgent(ctx, cfg, env)
 	}
 	if err != nil {
@@ -72,6 +78,10 @@ func RunWindow(ctx context.Context, cfg agent.Config, env Env) error {
 	a.Run()
 	return nil
 }
+
+// windowOfAgentEnv marks a window process the agent started for itself: such
+// a window follows that agent and never starts one of its own.
+const windowOfAgentEnv = "MAILSYNC_WINDOW_OF_AGENT"
 
 // startAgent starts the agent as a process of its own (it outlives this
 // window) and waits for its local API.
