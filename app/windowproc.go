@@ -36,7 +36,13 @@ func RunWindow(ctx context.Context, cfg agent.Config, env Env) error {
 	}
 	defer c.Close()
 
-	a := fyneapp.NewWithID("com.mailsync.app")
+	// No unique ID: the window keeps nothing of its own (settings live in
+	// the agent), and with an ID Fyne keeps a preferences file that it
+	// rewrites on every close while watching it, re-reads it half written
+	// and prints "Fyne error: Preferences load error". Without one, its
+	// preferences stay in memory. Nothing here may call Preferences(),
+	// Storage() or the file dialogs, which want an ID.
+	a := fyneapp.NewWithID("")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon()))
 	w := settings.New(a, c)
 	w.Window().SetIcon(a.Icon())
