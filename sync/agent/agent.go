@@ -564,6 +564,7 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 			a.log.Warn("could not turn on start at login", "err", err)
 		}
 	}
+	a.askPassHeld()
 	a.board.Update(func(s *engine.Status) {
 		s.Connecting, s.SignInURL, s.SignInError = false, "", ""
 		s.SignIns++
@@ -571,9 +572,17 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 		s.Reconnect, s.LastError = "", ""
 	})
 	a.log.Info("connected", "account", acct.Email)
-	a.sched.SyncNow() // ignored while paused
 	return nil
 }
+
+// askPassHeld asks the scheduler for a pass after an account change, while
+// the change holds passes off (stopPass). Any pass the scheduler has
+// started is then still waiting for the pass lock, so it reads the changed
+// accounts and serves the request: it is joined, not followed by another
+// (SyncNow would queue one more). Called before the change is on the board,
+// so that whoever sees it there and asks for a pass (Sync) shares this one.
+// Ignored while paused.
+func (a *Agent) askPassHeld() { a.sched.Request() }
 
 // CancelConnect implements agentapi.API.
 func (a *Agent) CancelConnect(context.Context) error {
@@ -702,11 +711,17 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 		a.log.Warn("dropped uploads not confirmed by the previous ClientSuccess user", "count", dropped)
 	}
 	m, _ := a.store.Meta()
+	if switched && readiness(m) == nil {
+		a.askPassHeld()
+	}
 	// The last pass's error was met with the old sign-in; the pass that
 	// follows says whether there is still one.
 	a.board.Update(func(s *engine.Status) { s.CRMUser, s.LastError = username, "" })
 	a.log.Info("signed in to ClientSuccess", "user", username)
-	if readiness(m) == nil {
+	if !switched && readiness(m) == nil {
+		// Passes were not held off: one in flight may have started with
+		// the old password, so one more follows it. After the board
+		// update, so that the error it may show is not cleared by it.
 		a.sched.SyncNow() // ignored while paused
 	}
 	return nil

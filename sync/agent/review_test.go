@@ -3,12 +3,14 @@ package agent_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"mailsync/storage"
 	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 	"mailsync/sync/sandbox"
 )
@@ -269,35 +271,98 @@ func TestCancelledPassLeavesNoError(t *testing.T) {
 	}
 }
 
-// TestSyncReturnsItsPass: Sync runs a pass and returns that pass's
-// summary, window start included; a Sync during a pass joins it.
+// gateLog is a slog handler that holds the agent's "connected" record
+// until release is closed, and reports each "pass starting" of the
+// scheduler on started: with it a test puts a pass in flight between the
+// moment the board shows a new connection and the moment the sign-in ends.
+type gateLog struct {
+	release <-chan struct{}
+	started chan<- struct{}
+}
+
+func (h gateLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h gateLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h gateLog) WithGroup(string) slog.Handler            { return h }
+func (h gateLog) Handle(_ context.Context, r slog.Record) error {
+	switch r.Message {
+	case "connected":
+		<-h.release
+	case "pass starting":
+		h.started <- struct{}{}
+	}
+	return nil
+}
+
+// TestSyncReturnsItsPass: Sync runs exactly one pass and returns that
+// pass's summary, window start included; a Sync during a pass joins it.
+// The first Sync comes as soon as the board shows the connection, and the
+// pass it gets is in flight before the sign-in has finished: the pass the
+// connection asked for is that one, so none follows it (the connection
+// used to ask for its pass only after showing itself, which queued a
+// second pass behind a Sync that had started one).
 func TestSyncReturnsItsPass(t *testing.T) {
 	f := newFixture(t)
+	f.ag.Close()
+	release := make(chan struct{})
+	started := make(chan struct{}, 100)
+	ag, err := agent.Open(f.cfg, agent.Hooks{OpenURL: f.browse}, slog.New(gateLog{release: release, started: started}))
+	if err != nil {
+		t.Fatalf("open agent: %v", err)
+	}
+	f.ag = ag
+	t.Cleanup(func() { ag.Close() })
 	f.ready(t)
-	f.connect(t)
+	f.connect(t) // returns once the board shows the account
 	ctx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- f.ag.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-runDone })
 
-	// Connecting asked for a pass already: this Sync may join it.
-	res, err := f.ag.Sync(ctxFor(t))
-	if err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
+	synced := make(chan agentapi.PassResult, 1)
+	go func() {
+		res, err := f.ag.Sync(ctxFor(t))
+		if err != nil {
+			t.Errorf("Sync: %v", err)
+		}
+		synced <- res
+	}()
+	waitPassStart(t, started)
+	close(release) // the sign-in ends while the pass is in flight
+	res := <-synced
 	if res.WindowStart.IsZero() || res.End.Before(res.Start) || res.Counts.Listed == 0 || res.Counts.Synced == 0 {
-		t.Errorf("first Sync = %+v; want a pass of its own that listed and copied emails", res)
+		t.Errorf("first Sync = %+v; want a pass that listed and copied emails", res)
 	}
-	waitFor(t, "no pass running", func() bool { return f.ag.Board().Get().State == engine.Idle })
-	if st := f.ag.Board().Get(); st.SyncedToday < res.Counts.Synced {
-		t.Errorf("board after Sync: %d copied today; want at least the pass's %d", st.SyncedToday, res.Counts.Synced)
+	if st := f.ag.Board().Get(); st.Passes != 1 || st.LastCounts.Synced != res.Counts.Synced || st.State != engine.Idle {
+		t.Errorf("board after Sync: %d passes, %v, %d copied; want 1 pass, Idle and the pass's %d copied",
+			st.Passes, st.State, st.LastCounts.Synced, res.Counts.Synced)
+	}
+
+	// A quiet pass lists the mail changed since the last one: a copied
+	// message marked read is listed again, and counts as already copied.
+	var copied string
+	for _, it := range f.svc.World.Messages {
+		if it.Why == sandbox.WhyFrom {
+			copied = it.Msg.ID
+		}
+	}
+	if !f.svc.Graph.SetRead(copied, true) {
+		t.Fatalf("the demo world has no message from a contact to mark read")
 	}
 	again, err := f.ag.Sync(ctxFor(t))
 	if err != nil {
 		t.Fatalf("second Sync: %v", err)
 	}
-	if again.Counts.Synced != 0 || again.WindowStart.IsZero() {
-		t.Errorf("second Sync = %+v; want a pass that copied nothing again", again)
+	waitPassStart(t, started)
+	if again.Joined || again.Counts.Synced != 0 || again.Counts.Already != 1 || again.WindowStart.IsZero() {
+		t.Errorf("second Sync = %+v; want a pass of its own that copied nothing and found the message marked read already copied", again)
+	}
+	if st := f.ag.Board().Get(); st.Passes != 2 || st.State != engine.Idle {
+		t.Errorf("board after the second Sync: %d passes, %v; want 2, Idle", st.Passes, st.State)
+	}
+	select {
+	case <-started:
+		t.Errorf("a pass started that no Sync asked for")
+	default:
 	}
 
 	// A Sync while a pass runs joins that pass.
@@ -314,5 +379,18 @@ func TestSyncReturnsItsPass(t *testing.T) {
 	}
 	if err := <-first; err != nil {
 		t.Errorf("the Sync that started the pass: %v", err)
+	}
+	if st := f.ag.Board().Get(); st.Passes != 3 {
+		t.Errorf("after a Sync joined another's pass: %d passes, want 3", st.Passes)
+	}
+}
+
+// waitPassStart waits for the scheduler's next "pass starting".
+func waitPassStart(t *testing.T, started <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-started:
+	case <-time.After(90 * time.Second):
+		t.Fatal("timed out waiting for a pass to start")
 	}
 }
