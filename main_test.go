@@ -339,8 +339,8 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	if r.code == 0 {
 		t.Errorf("connect declined in the browser exited 0\nstdout: %s", r.stdout)
 	}
-	if !strings.Contains(r.stderr, "You declined the permissions") {
-		t.Errorf("declined connect: stderr %q, want it to say the permissions were declined", r.stderr)
+	if !strings.Contains(r.stderr, "Sign-in was cancelled in the browser") {
+		t.Errorf("declined connect: stderr %q, want it to say the sign-in was cancelled", r.stderr)
 	}
 	if strings.Contains(r.stdout, "Connected as") {
 		t.Errorf("declined connect printed %q", r.stdout)

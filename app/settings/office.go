@@ -47,6 +47,7 @@ type officePage struct {
 	copyBtn                                            *widget.Button
 	accountName, accountEmail, reason                  *widget.Label
 	errText                                            *widget.Label
+	outcome                                            *widget.Label // why the last browser sign-in did not connect
 
 	signInURL string // the URL Connect returned, until the status carries one
 }
@@ -56,7 +57,10 @@ func newOfficePage(w *Window) *officePage {
 
 	p.connectBtn = widget.NewButtonWithIcon("Connect Office 365", theme.LoginIcon(), p.connect)
 	p.connectBtn.Importance = widget.HighImportance
+	p.outcome = wrapped("")
+	p.outcome.Importance = widget.WarningImportance
 	p.signedOut = container.NewVBox(
+		p.outcome,
 		wrapped("Connect your Office 365 mailbox. Your browser opens Microsoft's sign-in page; "+
 			"after you accept, Mail Sync copies every email you exchange with your ClientSuccess "+
 			"contacts into their client's timeline, once an hour."),
@@ -167,6 +171,15 @@ func (p *officePage) render() {
 		p.accountEmail.SetText(st.Account.Email)
 	default:
 		only(p.signedOut)
+	}
+	// The agent's words for a sign-in that ended without connecting
+	// (cancelled in the browser or here, timed out, refused) stay on the
+	// signed-out page until the next sign-in starts and clears them.
+	if st.SignInError != "" && !st.Connecting && st.Account == nil {
+		p.outcome.SetText(st.SignInError)
+		p.outcome.Show()
+	} else {
+		p.outcome.Hide()
 	}
 	if !st.Connecting {
 		p.activity.Stop()

@@ -607,3 +607,23 @@ func writePNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+// A sign-in that ends without connecting (here: Cancel on Microsoft's
+// page) leaves the agent's words on the signed-out page, until the next
+// sign-in starts.
+func TestSignInCancelledInBrowserIsSaid(t *testing.T) {
+	const cancelled = "Sign-in was cancelled in the browser, so Mail Sync is not connected."
+	h := newHarness(t, signedOut())
+	h.wantNoText(cancelled)
+	h.publish(waiting())
+	ended := signedOut()
+	ended.SignIns, ended.SignInError = 1, cancelled
+	h.publish(ended)
+	h.wantText(cancelled, "[Connect Office 365]")
+	h.wantNoText("Waiting for you to sign in")
+
+	h.publish(waiting()) // the next sign-in clears it
+	h.wantNoText(cancelled)
+	h.publish(connectedIdle())
+	h.wantNoText(cancelled)
+}

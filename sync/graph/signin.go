@@ -75,8 +75,9 @@ type personError string
 func (e personError) Error() string { return string(e) }
 
 // ErrDeclined is returned by SignIn.Run when the person pressed Cancel or
-// refused consent on Microsoft's page.
-var ErrDeclined error = personError("You declined the permissions Mail Sync needs, so it is not connected.")
+// refused consent on Microsoft's page (Entra answers access_denied for
+// both); a person who did either reads that the sign-in was cancelled.
+var ErrDeclined error = personError("Sign-in was cancelled in the browser, so Mail Sync is not connected.")
 
 // ErrTimedOut is returned by SignIn.Run when nobody finished signing in in
 // time. The error returned names the actual timeout; errors.Is(err,

@@ -97,7 +97,7 @@ func TestSignInInChromium(t *testing.T) {
 	if !errors.Is(err, graph.ErrDeclined) || res != nil {
 		t.Fatalf("Run after Cancel = %v, %v; want ErrDeclined", res, err)
 	}
-	if !strings.Contains(page, "You declined the permissions") {
+	if !strings.Contains(page, "Sign-in was cancelled in the browser") {
 		t.Errorf("page after Cancel = %q", page)
 	}
 }

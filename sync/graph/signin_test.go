@@ -415,10 +415,10 @@ func TestSignInDeclined(t *testing.T) {
 	if !errors.Is(r.err, graph.ErrDeclined) || r.res != nil {
 		t.Fatalf("Run = %v, %v; want ErrDeclined", r.res, r.err)
 	}
-	if r.err.Error() != "You declined the permissions Mail Sync needs, so it is not connected." {
+	if r.err.Error() != "Sign-in was cancelled in the browser, so Mail Sync is not connected." {
 		t.Errorf("message = %q", r.err.Error())
 	}
-	if page := <-pages; !strings.Contains(page, "You declined the permissions") {
+	if page := <-pages; !strings.Contains(page, "Sign-in was cancelled in the browser") {
 		t.Errorf("browser page = %q", page)
 	}
 	if n := len(id.Issued()); n != 0 {
