@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -304,6 +305,12 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var res callbackResult
 	switch e := q.Get("error"); {
+	case e == "access_denied" && !cancelled(q):
+		// access_denied also carries refusals the person did not choose
+		// (a conditional access policy, a disabled account): those are
+		// Microsoft's words, not "cancelled".
+		res.err = providerError(e, q.Get("error_description"))
+		writePage(w, http.StatusOK, pageFailed, res.err.Error())
 	case e == "access_denied":
 		res.err = ErrDeclined
 		writePage(w, http.StatusOK, pageDeclined, ErrDeclined.Error())
@@ -365,6 +372,18 @@ func isLoopbackAddr(hostport string) bool {
 // providerError turns an error the identity platform sent back through the
 // redirect into words. Entra's descriptions start with the AADSTS code and
 // may carry trace lines after the first; only the first line is kept.
+// cancelled reports whether an access_denied answer is the person's own
+// Cancel or refusal of consent: Entra marks the former error_subcode=cancel
+// and describes the latter as AADSTS65004; an answer with no AADSTS code
+// at all is taken as the person's too, as in plain OAuth 2.0 (RFC 6749
+// 4.1.2.1: "The resource owner or authorization server denied the
+// request").
+func cancelled(q url.Values) bool {
+	desc := strings.TrimSpace(q.Get("error_description"))
+	return q.Get("error_subcode") == "cancel" || strings.HasPrefix(desc, "AADSTS65004") ||
+		!strings.HasPrefix(desc, "AADSTS")
+}
+
 func providerError(code, description string) error {
 	desc, _, _ := strings.Cut(strings.TrimSpace(description), "\n")
 	desc = strings.TrimSpace(desc)

@@ -451,6 +451,46 @@ func TestSignInProviderError(t *testing.T) {
 	}
 }
 
+// access_denied is "cancelled" only when it is the person's own doing;
+// a refusal by policy keeps Microsoft's words.
+func TestSignInAccessDeniedShapes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		q         url.Values
+		cancelled bool
+	}{
+		{"cancel subcode", url.Values{"error_subcode": {"cancel"}, "error_description": {"AADSTS65004: User declined to consent to access the app."}}, true},
+		{"consent declined", url.Values{"error_description": {"AADSTS65004: User declined to consent to access the app.\r\nTrace ID: 1"}}, true},
+		{"bare", url.Values{}, true},
+		{"plain words", url.Values{"error_description": {"The user denied the request"}}, true},
+		{"conditional access", url.Values{"error_description": {"AADSTS53003: Access has been blocked by Conditional Access policies.\r\nTrace ID: 2"}}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := newIdentity(t)
+			s := &graph.SignIn{Config: graph.OAuthConfig(id.Authority(), id.ClientID())}
+			authURL, out := startSignIn(t, context.Background(), s)
+			port, state := callbackOf(t, authURL)
+			q := url.Values{"error": {"access_denied"}, "state": {state}}
+			for k, v := range c.q {
+				q[k] = v
+			}
+			if status, err := postWithHost("http://localhost:"+port+"/", q, ""); err != nil || status != http.StatusOK {
+				t.Fatalf("callback: %d %v", status, err)
+			}
+			r := wait(t, out)
+			if r.res != nil || r.err == nil {
+				t.Fatalf("Run = %v, %v; want an error", r.res, r.err)
+			}
+			if got := errors.Is(r.err, graph.ErrDeclined); got != c.cancelled {
+				t.Errorf("Run = %q; cancelled %v, want %v", r.err, got, c.cancelled)
+			}
+			if !c.cancelled && (!strings.Contains(r.err.Error(), "AADSTS53003: Access has been blocked") || strings.Contains(r.err.Error(), "Trace ID")) {
+				t.Errorf("message = %q, want Microsoft's first line", r.err)
+			}
+		})
+	}
+}
+
 func TestSignInOpenFailsWithoutOnURL(t *testing.T) {
 	id := newIdentity(t)
 	s := &graph.SignIn{
