@@ -616,7 +616,7 @@ func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Ac
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, errors.New("Sign-in cancelled; nothing was changed.")
+			return nil, errors.New("Sign-in was cancelled; nothing was changed.")
 		case s, ok := <-ch:
 			switch {
 			case !ok:
