@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -125,14 +124,5 @@ func (p *crmPage) signIn() {
 }
 
 func (p *crmPage) confirmSignOut() {
-	d := dialog.NewConfirm("Sign out of ClientSuccess?", signOutMessage, func(ok bool) {
-		if ok {
-			p.showErr(nil)
-			p.w.call(p.w.api.CRMLogout, p.showErr)
-		}
-	}, p.w.win)
-	d.SetConfirmText("Sign out")
-	d.SetDismissText("Stay signed in")
-	d.SetConfirmImportance(widget.DangerImportance)
-	p.w.showDialog(d)
+	p.w.confirmDanger("Sign out of ClientSuccess?", signOutMessage, "Sign out", "Stay signed in", p.w.api.CRMLogout, p.showErr)
 }

@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -220,14 +219,7 @@ func (p *officePage) cancel() {
 }
 
 func (p *officePage) confirmDisconnect() {
-	d := dialog.NewConfirm("Disconnect Office 365?", disconnectMessage, func(ok bool) {
-		if ok {
-			p.showErr(nil)
-			p.w.call(p.w.api.Disconnect, p.showErr)
-		}
-	}, p.w.win)
-	d.SetConfirmText("Disconnect")
-	d.SetDismissText("Keep syncing")
-	d.SetConfirmImportance(widget.DangerImportance)
-	p.w.showDialog(d)
+	// "Stay connected", not "Keep syncing": nothing may be syncing (paused,
+	// or signed out of ClientSuccess) when the person is asked.
+	p.w.confirmDanger("Disconnect Office 365?", disconnectMessage, "Disconnect", "Stay connected", p.w.api.Disconnect, p.showErr)
 }

@@ -332,6 +332,22 @@ func (w *Window) call(fn func(ctx context.Context) error, done func(error)) {
 	}()
 }
 
+// confirmDanger asks before an action that ends something (Disconnect, Sign
+// out): act runs against the agent only once the person confirms, and its
+// error goes to showErr.
+func (w *Window) confirmDanger(title, message, confirm, dismiss string, act func(context.Context) error, showErr func(error)) {
+	d := dialog.NewConfirm(title, message, func(ok bool) {
+		if ok {
+			showErr(nil)
+			w.call(act, showErr)
+		}
+	}, w.win)
+	d.SetConfirmText(confirm)
+	d.SetDismissText(dismiss)
+	d.SetConfirmImportance(widget.DangerImportance)
+	w.showDialog(d)
+}
+
 // showDialog shows d above the window and remembers it until it closes, so
 // Escape can close it.
 func (w *Window) showDialog(d dialog.Dialog) {

@@ -110,18 +110,25 @@ func TestConnectWaitCancel(t *testing.T) {
 
 func TestDisconnectAsksFirst(t *testing.T) {
 	h := newHarness(t, connectedIdle())
-	test.Tap(h.button("Disconnect"))
-	h.wantText(disconnectMessage, "[Keep syncing]")
-	test.Tap(h.button("Keep syncing"))
-	h.settle()
-	if h.api.called("Disconnect") {
-		t.Fatal("Disconnect was sent although the person chose to keep syncing")
-	}
+	h.asksFirst("Disconnect", disconnectMessage, "Stay connected", "Disconnect")
+}
 
-	test.Tap(h.button("Disconnect"))
+// asksFirst taps the page's button, checks the dialog's message, that its
+// dismiss button sends nothing, and that its confirm button (drawn above the
+// page's button of the same name) sends call.
+func (h *harness) asksFirst(button, message, dismiss, call string) {
+	h.t.Helper()
+	test.Tap(h.button(button))
+	h.wantText(message, "["+dismiss+"]")
+	test.Tap(h.button(dismiss))
+	h.settle()
+	if h.api.called(call) {
+		h.t.Fatalf("%s was sent although the person chose %q", call, dismiss)
+	}
+	test.Tap(h.button(button))
 	buttons := 0
 	h.visible(func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == "Disconnect" {
+		if b, ok := o.(*widget.Button); ok && b.Text == button {
 			buttons++
 			if buttons == 2 { // the dialog's, drawn above the page's
 				test.Tap(b)
@@ -129,9 +136,9 @@ func TestDisconnectAsksFirst(t *testing.T) {
 		}
 	})
 	if buttons != 2 {
-		t.Fatalf("found %d Disconnect buttons, want the page's and the dialog's", buttons)
+		h.t.Fatalf("found %d %s buttons, want the page's and the dialog's", buttons, button)
 	}
-	h.pump("Disconnect sent", func() bool { return h.api.called("Disconnect") })
+	h.pump(call+" sent", func() bool { return h.api.called(call) })
 }
 
 func TestNeedsReconnect(t *testing.T) {
@@ -202,27 +209,7 @@ func TestCRMSignIn(t *testing.T) {
 	h.wantText("Signed in as dana@contoso.com", "[Sign out]")
 
 	// Signing out asks first, as Disconnect does.
-	test.Tap(h.button("Sign out"))
-	h.wantText(signOutMessage, "[Stay signed in]")
-	test.Tap(h.button("Stay signed in"))
-	h.settle()
-	if h.api.called("CRMLogout") {
-		t.Fatal("CRMLogout was sent although the person chose to stay signed in")
-	}
-	test.Tap(h.button("Sign out"))
-	buttons := 0
-	h.visible(func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == "Sign out" {
-			buttons++
-			if buttons == 2 { // the dialog's, drawn above the page's
-				test.Tap(b)
-			}
-		}
-	})
-	if buttons != 2 {
-		t.Fatalf("found %d Sign out buttons, want the page's and the dialog's", buttons)
-	}
-	h.pump("CRMLogout sent", func() bool { return h.api.called("CRMLogout") })
+	h.asksFirst("Sign out", signOutMessage, "Stay signed in", "CRMLogout")
 }
 
 // TestSandboxShowsItsClientSuccessAccount: in the demo, the ClientSuccess
@@ -420,9 +407,9 @@ func TestEscapeClosesDialogOnly(t *testing.T) {
 		t.Fatal("Escape closed the window")
 	}
 	test.Tap(h.button("Disconnect"))
-	h.wantText(disconnectMessage, "[Keep syncing]")
+	h.wantText(disconnectMessage, "[Stay connected]")
 	h.key(fyne.KeyEscape)
-	h.wantNoText(disconnectMessage, "[Keep syncing]")
+	h.wantNoText(disconnectMessage, "[Stay connected]")
 	h.key(fyne.KeyEscape)
 	h.settle()
 	if h.closed() {
