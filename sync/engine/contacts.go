@@ -297,15 +297,16 @@ func (p *pass) stillContacts(ctx context.Context, clientID int64, ids []int64) (
 	return kept, nil
 }
 
-// clientNames resolves the names of the clients not known yet this pass,
-// for the Activity list: fresh cached names in one transaction, the others
-// from ClientSuccess, LookupsInFlight at a time, cached for a day in one
-// transaction. A failed look-up is not worth failing the pass: the id
-// stands in for the name.
 // clientListAbove is how many names a page may miss before they are read
 // from the list of every client rather than one by one.
 const clientListAbove = 8
 
+// clientNames resolves the names of the clients not known yet this pass,
+// for the Activity list: fresh cached names in one transaction, the others
+// from the list of every client (once per pass, when many are missing) or
+// from ClientSuccess one by one, LookupsInFlight at a time, cached for a day
+// in one transaction. A failed look-up is not worth failing the pass: the id
+// stands in for the name.
 func (p *pass) clientNames(ctx context.Context, ids []int64) {
 	var need []int64
 	seen := map[int64]bool{}
@@ -331,7 +332,6 @@ func (p *pass) clientNames(ctx context.Context, ids []int64) {
 		}
 	}
 	names := make([]string, len(fetch))
-	listed := false
 	if len(fetch) > clientListAbove && p.clientList == nil {
 		// Many names: the list of every client costs one request instead
 		// of one each, and serves the rest of the pass.
@@ -347,24 +347,21 @@ func (p *pass) clientNames(ctx context.Context, ids []int64) {
 	}
 	if p.clientList != nil {
 		// A client missing from the list is gone.
-		listed = true
 		for i, id := range fetch {
 			names[i] = p.clientList[id]
 		}
-	}
-	_ = parallel(ctx, LookupsInFlight, len(fetch), func(ctx context.Context, i int) error {
-		if listed {
+	} else {
+		_ = parallel(ctx, LookupsInFlight, len(fetch), func(ctx context.Context, i int) error {
+			c, err := p.crm.GetClient(ctx, fetch[i])
+			if err != nil && remote.KindOf(err) != remote.Permanent {
+				p.log.Debug("client name not found", "client", fetch[i], "err", err)
+			}
+			if err == nil {
+				names[i] = c.Name
+			}
 			return nil
-		}
-		c, err := p.crm.GetClient(ctx, fetch[i])
-		if err != nil && remote.KindOf(err) != remote.Permanent {
-			p.log.Debug("client name not found", "client", fetch[i], "err", err)
-		}
-		if err == nil {
-			names[i] = c.Name
-		}
-		return nil
-	})
+		})
+	}
 	known := make(map[int64]string, len(fetch))
 	for i, id := range fetch {
 		if names[i] != "" {
