@@ -15,15 +15,50 @@ import (
 // refresh tokens can exceed 2 KB) are split across numbered entries.
 const ChunkSize = 2000
 
-// chunkedPrefix marks the head entry of a value stored in chunks: the
-// entry then holds "mailsync-chunks:N" and the parts live in "user#1".."user#N".
+// chunkedPrefix marks the head entry of a value stored in chunks. The head
+// holds "mailsync-chunks:G:N": the value is the N parts "user#G.1".."user#G.N"
+// of generation G. Each write uses a new generation, so the parts a head
+// points at are never overwritten while that head is live. A head of the
+// older form "mailsync-chunks:N" points at "user#1".."user#N" and is still
+// read.
 const chunkedPrefix = "mailsync-chunks:"
 
 // Secrets stores secrets in the OS keyring (Secret Service on Linux,
 // Keychain on macOS, Credential Manager on Windows) under one service name.
 // It never writes a secret anywhere else and never puts one in an error.
+//
+// A chunked value is replaced in three steps: the new parts are written
+// under names no live head points at, then the head is switched to them
+// (one keyring write, which the OS makes atomic), then the old parts are
+// removed. A write cut short at any step leaves the old value or the new
+// one readable, never a mix of both.
 type Secrets struct {
 	Service string
+
+	// store is the keyring; nil means the OS keyring.
+	store secretStore
+}
+
+// secretStore is the part of a keyring Secrets uses.
+type secretStore interface {
+	Get(service, user string) (string, error)
+	Set(service, user, value string) error
+	Delete(service, user string) error
+}
+
+// osKeyring is the OS keyring through go-keyring (or its mock once
+// keyring.MockInit has run).
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, value string) error    { return keyring.Set(service, user, value) }
+func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+func (s Secrets) kr() secretStore {
+	if s.store == nil {
+		return osKeyring{}
+	}
+	return s.store
 }
 
 // DefaultService is the keyring service of the real app; the demo uses its
@@ -42,20 +77,21 @@ func CRMKey(username string) string {
 
 // Get returns the secret stored for user, or ErrNotFound.
 func (s Secrets) Get(user string) (string, error) {
-	head, err := keyring.Get(s.Service, user)
+	head, err := s.kr().Get(s.Service, user)
 	if err != nil {
 		return "", s.wrap("read", user, err)
 	}
-	n, chunked := chunkCount(head)
+	c, chunked := parseHead(head)
 	if !chunked {
 		return head, nil
 	}
 	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		part, err := keyring.Get(s.Service, chunkUser(user, i))
+	for _, name := range c.parts(user) {
+		part, err := s.kr().Get(s.Service, name)
 		if err != nil {
 			if errors.Is(err, keyring.ErrNotFound) {
-				// A torn write; treat as absent so the person signs in again.
+				// Parts removed behind the app's back; treat as absent so
+				// the person signs in again.
 				return "", ErrNotFound
 			}
 			return "", s.wrap("read", user, err)
@@ -66,49 +102,66 @@ func (s Secrets) Get(user string) (string, error) {
 }
 
 // Set stores value for user, replacing any earlier value and its chunks.
-// The parts are written before the head, so a reader never sees a head that
-// points at parts not yet written.
+// If Set fails (or the process dies) part way, Get returns either the
+// earlier value or value, never a mix; an error means the earlier value
+// may still be the one stored.
 func (s Secrets) Set(user, value string) error {
-	oldN := 0
-	if head, err := keyring.Get(s.Service, user); err == nil {
-		oldN, _ = chunkCount(head)
+	head, err := s.kr().Get(s.Service, user)
+	var old chunks
+	switch {
+	case err == nil:
+		old, _ = parseHead(head)
+	case errors.Is(err, keyring.ErrNotFound):
+	default:
+		// Without the live head the new parts could land on its own
+		// names; write nothing rather than risk garbling it.
+		return s.wrap("save", user, err)
 	}
 	if len(value) <= ChunkSize && !strings.HasPrefix(value, chunkedPrefix) {
-		if err := keyring.Set(s.Service, user, value); err != nil {
+		if err := s.kr().Set(s.Service, user, value); err != nil {
 			return s.wrap("save", user, err)
 		}
-		s.deleteChunks(user, 1, oldN)
+		s.deleteParts(old.parts(user))
 		return nil
 	}
 	parts := split(value, ChunkSize)
+	next := chunks{gen: old.gen + 1, n: len(parts)}
+	names := next.parts(user)
+	// Step 1: the parts, under names the live head does not use.
 	for i, p := range parts {
-		if err := keyring.Set(s.Service, chunkUser(user, i+1), p); err != nil {
+		if err := s.kr().Set(s.Service, names[i], p); err != nil {
+			s.deleteParts(names[:i])
 			return s.wrap("save", user, err)
 		}
 	}
-	if err := keyring.Set(s.Service, user, chunkedPrefix+strconv.Itoa(len(parts))); err != nil {
+	// Step 2: the switch.
+	if err := s.kr().Set(s.Service, user, next.head()); err != nil {
+		// The new parts stay: the switch may have happened even though it
+		// reported an error. The next write reuses or removes them.
 		return s.wrap("save", user, err)
 	}
-	s.deleteChunks(user, len(parts)+1, oldN)
+	// Step 3: the old parts, now unreferenced. A failure here leaves
+	// orphans, never a wrong value.
+	s.deleteParts(old.parts(user))
 	return nil
 }
 
 // Delete removes the secret of user and its chunks; absent is not an error.
 func (s Secrets) Delete(user string) error {
-	n := 0
-	if head, err := keyring.Get(s.Service, user); err == nil {
-		n, _ = chunkCount(head)
+	var c chunks
+	if head, err := s.kr().Get(s.Service, user); err == nil {
+		c, _ = parseHead(head)
 	}
-	if err := keyring.Delete(s.Service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := s.kr().Delete(s.Service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return s.wrap("delete", user, err)
 	}
-	s.deleteChunks(user, 1, n)
+	s.deleteParts(c.parts(user))
 	return nil
 }
 
-func (s Secrets) deleteChunks(user string, from, to int) {
-	for i := from; i <= to; i++ {
-		_ = keyring.Delete(s.Service, chunkUser(user, i))
+func (s Secrets) deleteParts(names []string) {
+	for _, n := range names {
+		_ = s.kr().Delete(s.Service, n)
 	}
 }
 
@@ -120,18 +173,46 @@ func (s Secrets) wrap(op, user string, err error) error {
 	return fmt.Errorf("keyring: %s %s: %w", op, user, err)
 }
 
-func chunkUser(user string, i int) string { return user + "#" + strconv.Itoa(i) }
+// chunks is what a head entry points at: n parts of generation gen
+// (gen 0 is the older naming without a generation). The zero value points
+// at nothing.
+type chunks struct {
+	gen, n int
+}
 
-func chunkCount(head string) (int, bool) {
+func (c chunks) head() string {
+	return chunkedPrefix + strconv.Itoa(c.gen) + ":" + strconv.Itoa(c.n)
+}
+
+// parts returns the entry names of the parts, in order.
+func (c chunks) parts(user string) []string {
+	names := make([]string, 0, c.n)
+	for i := 1; i <= c.n; i++ {
+		if c.gen == 0 {
+			names = append(names, user+"#"+strconv.Itoa(i))
+		} else {
+			names = append(names, user+"#"+strconv.Itoa(c.gen)+"."+strconv.Itoa(i))
+		}
+	}
+	return names
+}
+
+// parseHead reads a head entry; ok is false when head is a plain value.
+func parseHead(head string) (c chunks, ok bool) {
 	rest, ok := strings.CutPrefix(head, chunkedPrefix)
 	if !ok {
-		return 0, false
+		return chunks{}, false
 	}
-	n, err := strconv.Atoi(rest)
-	if err != nil || n < 1 {
-		return 0, false
+	genText, nText, hasGen := strings.Cut(rest, ":")
+	if !hasGen {
+		genText, nText = "0", rest
 	}
-	return n, true
+	gen, err1 := strconv.Atoi(genText)
+	n, err2 := strconv.Atoi(nText)
+	if err1 != nil || err2 != nil || gen < 0 || n < 1 {
+		return chunks{}, false
+	}
+	return chunks{gen: gen, n: n}, true
 }
 
 // split cuts s into parts of at most size bytes, never inside a UTF-8

@@ -5,6 +5,7 @@ package storagetest
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,16 +53,14 @@ func SecretsSuite(t *testing.T, s storage.Secrets) {
 		if len(head) > storage.ChunkSize || !strings.HasPrefix(head, "mailsync-chunks:") {
 			t.Fatalf("head entry is %d bytes: %.40q", len(head), head)
 		}
-		for i := 1; ; i++ {
-			part, err := keyring.Get(s.Service, user+"#"+strconv.Itoa(i))
-			if errors.Is(err, keyring.ErrNotFound) {
-				break
-			}
+		parts := partNames(t, user, head)
+		for i, name := range parts {
+			part, err := keyring.Get(s.Service, name)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("part %d (%s): %v", i+1, name, err)
 			}
 			if len(part) > storage.ChunkSize {
-				t.Fatalf("chunk %d is %d bytes, over %d", i, len(part), storage.ChunkSize)
+				t.Fatalf("chunk %d is %d bytes, over %d", i+1, len(part), storage.ChunkSize)
 			}
 		}
 		got, err := s.Get(user)
@@ -75,18 +74,41 @@ func SecretsSuite(t *testing.T, s storage.Secrets) {
 		if got, _ := s.Get(user); got != "short" {
 			t.Fatalf("after shrinking: %q", got)
 		}
-		if _, err := keyring.Get(s.Service, user+"#1"); !errors.Is(err, keyring.ErrNotFound) {
-			t.Fatalf("stale chunk 1 left behind: %v", err)
+		for _, name := range parts {
+			if _, err := keyring.Get(s.Service, name); !errors.Is(err, keyring.ErrNotFound) {
+				t.Fatalf("stale chunk %s left behind: %v", name, err)
+			}
 		}
+		// Two chunked writes in a row: the second lands on new part names
+		// and removes the first one's parts.
 		if err := s.Set(user, big); err != nil {
 			t.Fatal(err)
+		}
+		first, _ := keyring.Get(s.Service, user)
+		firstParts := partNames(t, user, first)
+		bigger := big + "-rotated"
+		if err := s.Set(user, bigger); err != nil {
+			t.Fatal(err)
+		}
+		second, _ := keyring.Get(s.Service, user)
+		secondParts := partNames(t, user, second)
+		for _, name := range firstParts {
+			if slices.Contains(secondParts, name) {
+				t.Fatalf("the rewrite reused part name %s", name)
+			}
+			if _, err := keyring.Get(s.Service, name); !errors.Is(err, keyring.ErrNotFound) {
+				t.Fatalf("old chunk %s left after the rewrite: %v", name, err)
+			}
+		}
+		if got, err := s.Get(user); err != nil || got != bigger {
+			t.Fatalf("after the rewrite: %d bytes, %v", len(got), err)
 		}
 		if err := s.Delete(user); err != nil {
 			t.Fatal(err)
 		}
-		for i := 1; i <= 4; i++ {
-			if _, err := keyring.Get(s.Service, user+"#"+strconv.Itoa(i)); !errors.Is(err, keyring.ErrNotFound) {
-				t.Fatalf("chunk %d left after Delete: %v", i, err)
+		for _, name := range secondParts {
+			if _, err := keyring.Get(s.Service, name); !errors.Is(err, keyring.ErrNotFound) {
+				t.Fatalf("chunk %s left after Delete: %v", name, err)
 			}
 		}
 	})
@@ -95,4 +117,20 @@ func SecretsSuite(t *testing.T, s storage.Secrets) {
 			t.Fatalf("unexpected error %v", err)
 		}
 	})
+}
+
+// partNames reads a head entry "mailsync-chunks:G:N" and returns the names
+// of its N parts, "user#G.1".."user#G.N".
+func partNames(t *testing.T, user, head string) []string {
+	t.Helper()
+	gen, n, ok := strings.Cut(strings.TrimPrefix(head, "mailsync-chunks:"), ":")
+	count, err := strconv.Atoi(n)
+	if !ok || err != nil || count < 1 {
+		t.Fatalf("head entry %.40q is not mailsync-chunks:G:N", head)
+	}
+	names := make([]string, count)
+	for i := range names {
+		names[i] = user + "#" + gen + "." + strconv.Itoa(i+1)
+	}
+	return names
 }
