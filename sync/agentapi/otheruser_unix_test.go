@@ -3,12 +3,16 @@
 package agentapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,7 +30,15 @@ func TestOtherUserClient(t *testing.T) {
 		t.Skip("runs only as the child of TestOtherUserCannotConnect")
 	}
 	fmt.Printf("child uid %d\n", os.Getuid())
-	c, err := Dial(dir)
+	// The client's own checks refuse another user's agent before a byte
+	// is sent; the agent's defences are then tried with a client that
+	// skips them.
+	if _, err := Dial(dir); err != nil {
+		fmt.Printf("client refused: %v\n", err)
+	} else {
+		fmt.Println("CLIENT DIALLED")
+	}
+	c, err := dialUnchecked(dir)
 	if err != nil {
 		var te *transportError
 		if errors.As(err, &te) {
@@ -41,6 +53,21 @@ func TestOtherUserClient(t *testing.T) {
 		return
 	}
 	fmt.Println("CONNECTED")
+}
+
+// dialUnchecked is Dial without the client's checks of the folder, the
+// socket and the peer: what another user's own program could do.
+func dialUnchecked(dir string) (*Client, error) {
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.Dial("unix", SocketPath(dir))
+	if err != nil {
+		return nil, &transportError{words: "dial", err: err}
+	}
+	conn.Close()
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, "unix", SocketPath(dir))
+	}}
+	return &Client{hc: &http.Client{Transport: tr}, done: make(chan struct{})}, nil
 }
 
 func TestOtherUserCannotConnect(t *testing.T) {
@@ -88,6 +115,12 @@ func TestOtherUserCannotConnect(t *testing.T) {
 		return string(out)
 	}
 
+	t.Run("client checks", func(t *testing.T) {
+		out := runChild(t)
+		if !strings.Contains(out, "client refused: the local API was refused: the data folder "+a.dir+" belongs to another user") {
+			t.Fatalf("another user's client dialled an agent it does not own:\n%s", out)
+		}
+	})
 	t.Run("socket mode", func(t *testing.T) {
 		out := runChild(t)
 		if !strings.Contains(out, "refused at dial") || !strings.Contains(out, "permission denied") {
@@ -108,4 +141,110 @@ func TestOtherUserCannotConnect(t *testing.T) {
 			t.Fatalf("another user's request reached the API: %v", calls)
 		}
 	})
+}
+
+// squatterEnv tells a re-executed test binary to listen on the socket of
+// the data directory it names, as another user's program would.
+const squatterEnv = "MAILSYNC_TEST_SQUATTER_DIR"
+
+// TestSquatter is the child side of TestClientRefusesAnotherUsersListener;
+// it does nothing in a normal run.
+func TestSquatter(t *testing.T) {
+	dir := os.Getenv(squatterEnv)
+	if dir == "" {
+		t.Skip("runs only as the child of TestClientRefusesAnotherUsersListener")
+	}
+	l, err := net.Listen("unix", SocketPath(dir))
+	if err != nil {
+		fmt.Printf("listen: %v\n", err)
+		return
+	}
+	fmt.Println("LISTENING")
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			b := make([]byte, 1)
+			if n, _ := c.Read(b); n > 0 {
+				fmt.Println("RECEIVED")
+			}
+			c.Close()
+		}()
+	}
+}
+
+// TestClientRefusesAnotherUsersListener: a socket file that looks like
+// the user's (right owner, private folder) but is served by another user's
+// program is refused by the peer's credentials.
+func TestClientRefusesAnotherUsersListener(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run a listener as another user")
+	}
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("no peer credentials on " + runtime.GOOS)
+	}
+	dir := shortDir(t)
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	binDir := shortDir(t)
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(binDir, "agentapi.test")
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestSquatter$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), squatterEnv+"="+dir, "GOCOVERDIR="+binDir)
+	cmd.Dir = binDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	var out strings.Builder
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if lines.Text() == "LISTENING" {
+			break
+		}
+	}
+	if !strings.Contains(out.String(), "LISTENING") {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the listener did not start:\n%s", out.String())
+	}
+	// Make the place look like the user's own.
+	if err := os.Lchown(SocketPath(dir), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, dialErr := Dial(dir)
+
+	cmd.Process.Kill()
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+	}
+	cmd.Wait()
+	assertRefused(t, dialErr, "the program listening on "+SocketPath(dir)+" does not run as you")
+	if strings.Contains(out.String(), "RECEIVED") {
+		t.Fatalf("the listener received bytes:\n%s", out.String())
+	}
 }

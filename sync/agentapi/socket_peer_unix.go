@@ -8,8 +8,9 @@ import (
 	"os"
 )
 
-// checkPeer refuses a connection whose peer runs as another user, in case
-// the socket's permissions were loosened.
+// checkPeer refuses a connection whose peer runs as another user: on the
+// agent's side in case the socket's permissions were loosened, on the
+// client's side in case someone else's program holds the socket.
 func checkPeer(c *net.UnixConn) error {
 	raw, err := c.SyscallConn()
 	if err != nil {
@@ -24,7 +25,7 @@ func checkPeer(c *net.UnixConn) error {
 		return fmt.Errorf("agentapi: peer credentials: %w", uidErr)
 	}
 	if int(uid) != os.Getuid() {
-		return fmt.Errorf("agentapi: peer uid %d is not the agent's uid %d", uid, os.Getuid())
+		return fmt.Errorf("agentapi: peer uid %d is not this process's uid %d", uid, os.Getuid())
 	}
 	return nil
 }
