@@ -15,3 +15,6 @@ func defaultDir() (string, error) {
 	}
 	return filepath.Join(base, "Mail Sync"), nil
 }
+
+// protectDir makes dir reachable by its owner only.
+func protectDir(dir string) error { return os.Chmod(dir, 0o700) }

@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
 )
 
 func TestDefaultDirIsLocalAndMovesRoamingStateOnce(t *testing.T) {
@@ -60,5 +63,91 @@ func TestDefaultDirWithoutRoamingState(t *testing.T) {
 	dir, err := DefaultDir()
 	if err != nil || dir != filepath.Join(local, "Mail Sync") {
 		t.Fatalf("DefaultDir = %s, %v", dir, err)
+	}
+}
+
+// TestEnsureDirSetsAnOwnerOnlyDACL: the data folder admits the user alone,
+// inherits nothing from its parent, and passes that on to its files.
+func TestEnsureDirSetsAnOwnerOnlyDACL(t *testing.T) {
+	u, err := windows.GetCurrentProcessToken().GetTokenUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := u.User.Sid
+	for _, tc := range []struct {
+		name  string
+		setup func(dir string) error
+	}{
+		{"new folder", func(string) error { return nil }},
+		{"existing folder that admits everyone", func(dir string) error {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			sd, err := windows.SecurityDescriptorFromString("D:(A;OICI;FA;;;WD)")
+			if err != nil {
+				return err
+			}
+			dacl, _, err := sd.DACL()
+			if err != nil {
+				return err
+			}
+			return windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+				windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "Mail Sync")
+			if err := tc.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := EnsureDir(dir); err != nil {
+				t.Fatal(err)
+			}
+			checkOwnerOnly(t, dir, user, true)
+			file := filepath.Join(dir, FileName)
+			if err := os.WriteFile(file, []byte("state"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			checkOwnerOnly(t, file, user, false)
+		})
+	}
+}
+
+// checkOwnerOnly fails unless every entry of path's DACL that admits
+// anyone admits user, and (for the folder itself) the DACL is protected.
+func checkOwnerOnly(t *testing.T, path string, user *windows.SID, protected bool) {
+	t.Helper()
+	sd, err := windows.GetNamedSecurityInfo(path, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	control, _, err := sd.Control()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if protected && control&windows.SE_DACL_PROTECTED == 0 {
+		t.Errorf("%s: the DACL is not protected, it inherits from the parent: %s", path, sd)
+	}
+	dacl, _, err := sd.DACL()
+	if err != nil || dacl == nil {
+		t.Fatalf("%s has no DACL (admits everyone): %v", path, err)
+	}
+	admitsUser := false
+	for i := range uint32(dacl.AceCount) {
+		var ace *windows.ACCESS_ALLOWED_ACE
+		if err := windows.GetAce(dacl, i, &ace); err != nil {
+			t.Fatal(err)
+		}
+		if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE {
+			continue
+		}
+		sid := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
+		if !sid.Equals(user) {
+			t.Errorf("%s also admits %s: %s", path, sid, sd)
+		}
+		admitsUser = true
+	}
+	if !admitsUser {
+		t.Errorf("%s does not admit its user: %s", path, sd)
 	}
 }

@@ -86,15 +86,14 @@ func DefaultDir() (string, error) {
 	return defaultDir()
 }
 
-// EnsureDir creates dir with mode 0700, or tightens an existing one to 0700.
+// EnsureDir creates dir, or takes an existing one, and makes it the
+// user's alone: mode 0700 on Unix, an owner-only DACL on Windows.
 func EnsureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("storage: create %s: %w", dir, err)
 	}
-	if runtime.GOOS != "windows" {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("storage: protect %s: %w", dir, err)
-		}
+	if err := protectDir(dir); err != nil {
+		return fmt.Errorf("storage: protect %s: %w", dir, err)
 	}
 	return nil
 }
