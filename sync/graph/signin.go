@@ -125,13 +125,16 @@ type SignIn struct {
 	Timeout time.Duration
 	// OnURL, if set, is called with the sign-in URL before Open.
 	OnURL func(url string)
+
+	// ports are tried before ports the system picks (tests).
+	ports []int
 }
 
 // Run signs in and returns the token and the account. It listens on a random
-// port of 127.0.0.1 (and of ::1 when the machine has IPv6, on the same port,
-// so that "localhost" works whichever way the browser resolves it), with the
-// redirect URI http://localhost:PORT/, which Entra accepts for a public
-// client registered with http://localhost.
+// port of 127.0.0.1 and of ::1 (when the machine has IPv6 loopback), the same
+// port on both, with the redirect URI http://localhost:PORT/, which Entra
+// accepts for a public client registered with http://localhost. A port
+// taken on either address is given up for another (see listenLoopback).
 //
 // The sign-in URL asks for response_mode=form_post: the answer is a form the
 // browser POSTs to the listener. A GET carrying a code (or an error) is
@@ -152,16 +155,9 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 		timeout = DefaultSignInTimeout
 	}
 
-	ln4, err := net.Listen("tcp4", "127.0.0.1:0")
+	listeners, port, err := listenLoopback(s.ports)
 	if err != nil {
 		return nil, fmt.Errorf("graph: sign in: listen on loopback: %w", err)
-	}
-	port := ln4.Addr().(*net.TCPAddr).Port
-	listeners := []net.Listener{ln4}
-	// IPv6 loopback is optional: a machine without it resolves localhost to
-	// 127.0.0.1 anyway.
-	if ln6, err := net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(port))); err == nil {
-		listeners = append(listeners, ln6)
 	}
 
 	cfg := *s.Config
@@ -232,6 +228,54 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 	case <-timer.C:
 		return nil, &timedOutError{after: timeout}
 	}
+}
+
+// loopbackAttempts bounds the ports listenLoopback tries.
+const loopbackAttempts = 16
+
+// listenLoopback listens on one port of 127.0.0.1 and, when the machine has
+// IPv6 loopback, the same port of ::1. The redirect names localhost, which
+// the browser may resolve to either address: a program (another user's,
+// say) holding the port on the other one would receive the form with the
+// code. So a port taken on either address is given up and another tried.
+// ports are tried first, then ports the system picks.
+func listenLoopback(ports []int) ([]net.Listener, int, error) {
+	ipv6 := hasIPv6Loopback()
+	var lastErr error
+	for i := range loopbackAttempts {
+		want := 0
+		if i < len(ports) {
+			want = ports[i]
+		}
+		ln4, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(want)))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		port := ln4.Addr().(*net.TCPAddr).Port
+		if !ipv6 {
+			return []net.Listener{ln4}, port, nil
+		}
+		ln6, err := net.Listen("tcp6", net.JoinHostPort("::1", strconv.Itoa(port)))
+		if err != nil {
+			ln4.Close()
+			lastErr = err
+			continue
+		}
+		return []net.Listener{ln4, ln6}, port, nil
+	}
+	return nil, 0, fmt.Errorf("no port free on both 127.0.0.1 and ::1 in %d tries: %w", loopbackAttempts, lastErr)
+}
+
+// hasIPv6Loopback reports whether ::1 can be listened on at all; a machine
+// without it resolves localhost to 127.0.0.1 only.
+func hasIPv6Loopback() bool {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
 }
 
 // maxCallbackForm bounds the form the browser posts: code, state,

@@ -502,3 +502,51 @@ func TestSignInOpenFailsWithoutOnURL(t *testing.T) {
 		t.Fatalf("Run = %v, want the opener's error", err)
 	}
 }
+
+// TestSignInGivesUpAPortTakenOnEitherLoopback: the redirect says
+// localhost, which the browser may resolve to 127.0.0.1 or ::1, so a port
+// someone else holds on either address is never the one used.
+func TestSignInGivesUpAPortTakenOnEitherLoopback(t *testing.T) {
+	probe, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback on this machine")
+	}
+	probe.Close()
+	for _, network := range []struct{ net, host string }{{"tcp6", "::1"}, {"tcp4", "127.0.0.1"}} {
+		t.Run(network.host, func(t *testing.T) {
+			held, err := net.Listen(network.net, net.JoinHostPort(network.host, "0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer held.Close()
+			heldPort := strconv.Itoa(held.Addr().(*net.TCPAddr).Port)
+
+			id := newIdentity(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := &graph.SignIn{Config: graph.OAuthConfig(id.Authority(), id.ClientID())}
+			p, _ := strconv.Atoi(heldPort)
+			graph.TryPortsFirstForTest(s, p)
+			authURL, out := startSignIn(t, ctx, s)
+			port, _ := callbackOf(t, authURL)
+			if port == heldPort {
+				t.Fatalf("the redirect uses port %s, held on %s by another program", port, network.host)
+			}
+			// Both loopback addresses answer on the port the redirect names.
+			for _, host := range []string{"127.0.0.1", "::1"} {
+				resp, err := http.Get("http://" + net.JoinHostPort(host, port) + "/")
+				if err != nil {
+					t.Fatalf("%s:%s does not answer: %v", host, port, err)
+				}
+				resp.Body.Close()
+				// The sign-in answers a bare GET with 405 (it takes only
+				// the form POST); the held listener never answers.
+				if resp.StatusCode != http.StatusMethodNotAllowed {
+					t.Fatalf("%s:%s answered %s, want the sign-in's 405", host, port, resp.Status)
+				}
+			}
+			cancel()
+			wait(t, out)
+		})
+	}
+}
