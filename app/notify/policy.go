@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"mailsync/sync/engine"
+	"mailsync/sync/printable"
 )
 
 // FailureGrace is how long passes may keep failing before the person is
@@ -60,7 +61,9 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 		}
 		p.failureNotified = true
 		body := "Emails are not being copied to ClientSuccess. Mail Sync keeps trying every hour."
-		if p := s.Problem(); p != "" {
+		// The problem carries a service's words; whatever way the status
+		// came here, the desktop shows them printable.
+		if p := printable.Text(s.Problem()); p != "" {
 			body = p + ". " + body
 		}
 		return Notice{Title: "Mail Sync has not synced for over 3 hours", Body: body}, true

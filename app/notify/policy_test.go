@@ -95,3 +95,19 @@ func TestFailureNoticeCarriesError(t *testing.T) {
 		t.Errorf("body = %q, want %q", n.Body, want)
 	}
 }
+
+// A service's words in the notice are printable: no line forged by a
+// newline, no text reordered by a bidi override.
+func TestFailureNoticeIsPrintable(t *testing.T) {
+	var p Policy
+	start := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
+	st := engine.Status{State: engine.Error, LastError: "ClientSuccess: quota\x1b[0m exceeded\nAll good\u202E"}
+	p.Next(st, start)
+	n, ok := p.Next(st, start.Add(4*time.Hour))
+	if !ok {
+		t.Fatal("no notice after 4 hours of failures")
+	}
+	if want := "ClientSuccess: quota[0m exceeded All good. Emails are not being copied to ClientSuccess. Mail Sync keeps trying every hour."; n.Body != want {
+		t.Errorf("body = %q, want %q", n.Body, want)
+	}
+}

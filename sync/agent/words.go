@@ -7,6 +7,7 @@ import (
 
 	"mailsync/sync/crm"
 	"mailsync/sync/engine"
+	"mailsync/sync/printable"
 	"mailsync/sync/remote"
 )
 
@@ -28,8 +29,12 @@ func problem(words string, cause error) error { return sentence{words: words, ca
 // agent's own sentences as they are, a remote service's answer as the
 // engine describes it, a stopped operation as stopped, and anything else
 // (the state file, the keyring, a bug) as a sentence that names what
-// failed without its raw text, which goes to the log instead.
-func Words(err error) string {
+// failed without its raw text, which goes to the log instead. The words
+// are printable (printable.Text): a service's answer may carry control
+// characters.
+func Words(err error) string { return printable.Text(words(err)) }
+
+func words(err error) string {
 	if err == nil {
 		return ""
 	}
@@ -65,7 +70,7 @@ func Words(err error) string {
 func personWords(err error) error {
 	var re *remote.Error
 	if errors.As(err, &re) && re.Message != "" {
-		return problem(re.Message, err)
+		return problem(printable.Text(re.Message), err)
 	}
 	if remote.KindOf(err) == remote.Transient {
 		return problem("ClientSuccess could not be reached; check the internet connection and try again.", err)

@@ -3,6 +3,8 @@ package engine
 import (
 	"maps"
 	"sync"
+
+	"mailsync/sync/printable"
 )
 
 // Board holds the current Status and hands copies to subscribers. Publishing
@@ -18,6 +20,7 @@ type Board struct {
 // NewBoard returns a board showing the facts of s (its State is derived).
 func NewBoard(s Status) *Board {
 	c := s.clone()
+	c.printableText()
 	c.State = Derive(c)
 	return &Board{cur: c, subs: map[chan Status]struct{}{}}
 }
@@ -29,8 +32,9 @@ func (b *Board) Get() Status {
 	return b.cur.clone()
 }
 
-// Update changes facts of the status under the board's lock, derives the
-// state from them (Derive) and publishes the result. f runs under the
+// Update changes facts of the status under the board's lock, makes their
+// text printable, derives the state from them (Derive) and publishes the
+// result. f runs under the
 // board's lock: it must only change the status, never take another lock or
 // call out (which could deadlock against a caller holding that lock and
 // waiting for the board).
@@ -38,6 +42,7 @@ func (b *Board) Update(f func(*Status)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f(&b.cur)
+	b.cur.printableText()
 	b.cur.State = Derive(b.cur)
 	for ch := range b.subs {
 		publish(ch, b.cur.clone())
@@ -98,4 +103,33 @@ func (s Status) clone() Status {
 	}
 	c.LastCounts.Skipped = maps.Clone(s.LastCounts.Skipped)
 	return c
+}
+
+// printableText removes control characters from the text of s that comes
+// from the services or their errors (printable.Text): every view of the
+// status (tray, window, `mailsync status`, notifications) shows it as it
+// is. An account or a skip count map that must change is replaced, never
+// changed in place, as a writer may still hold it.
+func (s *Status) printableText() {
+	s.Reconnect = printable.Text(s.Reconnect)
+	s.LastError = printable.Text(s.LastError)
+	s.SignInError = printable.Text(s.SignInError)
+	s.CRMUser = printable.Text(s.CRMUser)
+	if a := s.Account; a != nil {
+		if name, email := printable.Text(a.Name), printable.Text(a.Email); name != a.Name || email != a.Email {
+			c := *a
+			c.Name, c.Email = name, email
+			s.Account = &c
+		}
+	}
+	for reason := range s.LastCounts.Skipped {
+		if printable.Text(reason) != reason {
+			skipped := make(map[string]int, len(s.LastCounts.Skipped))
+			for r, n := range s.LastCounts.Skipped {
+				skipped[printable.Text(r)] += n
+			}
+			s.LastCounts.Skipped = skipped
+			break
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"maps"
 	"testing"
 )
 
@@ -97,5 +98,34 @@ func TestDerive(t *testing.T) {
 		if got := b.Get().State; got != want {
 			t.Errorf("board derived %v from %+v, want %v (a writer's State is ignored)", got, s, want)
 		}
+	}
+}
+
+// Text from the services and their errors is printable in every status
+// the board hands out, however a writer set it.
+func TestBoardMakesServiceTextPrintable(t *testing.T) {
+	acct := &Account{Name: "Ann\u202E Lee", Email: "ann@example.com"}
+	b := NewBoard(Status{Account: acct, CRMUser: "ann\x00", Reconnect: "revoked\r\nby admin"})
+	ch, stop := b.Subscribe()
+	defer stop()
+	<-ch
+	b.Update(func(s *Status) {
+		s.LastError = "ClientSuccess: \x1b]0;pwned\x07down\u2066"
+		s.SignInError = "AADSTS\tdenied"
+		s.LastCounts.Skipped = map[string]int{"Microsoft 365 refused\n it": 2, "junk folder": 1, "Microsoft 365 refused it": 1}
+	})
+	for _, s := range []Status{b.Get(), <-ch} {
+		if s.Account.Name != "Ann Lee" || s.CRMUser != "ann" || s.Reconnect != "revoked by admin" {
+			t.Errorf("facts from NewBoard not printable: %q %q %q", s.Account.Name, s.CRMUser, s.Reconnect)
+		}
+		if s.LastError != "ClientSuccess: ]0;pwneddown" || s.SignInError != "AADSTS denied" {
+			t.Errorf("facts from Update not printable: %q %q", s.LastError, s.SignInError)
+		}
+		if want := map[string]int{"Microsoft 365 refused  it": 2, "junk folder": 1, "Microsoft 365 refused it": 1}; !maps.Equal(s.LastCounts.Skipped, want) {
+			t.Errorf("skip reasons = %v, want %v", s.LastCounts.Skipped, want)
+		}
+	}
+	if acct.Name != "Ann\u202E Lee" {
+		t.Errorf("the writer's account was changed in place: %q", acct.Name)
 	}
 }

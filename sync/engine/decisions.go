@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"mailsync/storage"
+	"mailsync/sync/printable"
 )
 
 // recordDecisions counts the page's outcomes and records one Decision per
@@ -53,6 +54,7 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 				d.Clients = append(d.Clients, p.clientName(ctx, id))
 			}
 		}
+		d.printableText()
 		recs[i] = d
 	}
 	out := make([]storage.DecisionRecord, len(recs))
@@ -89,6 +91,9 @@ func (e *Engine) Decisions(query string, limit int) ([]Decision, error) {
 			derr = fmt.Errorf("engine: read decision: %w", err)
 			return false
 		}
+		// Records written before their text was made printable are
+		// shown printable too.
+		d.printableText()
 		if q == "" || d.matches(q) {
 			out = append(out, d)
 		}
@@ -119,4 +124,17 @@ func (d Decision) matches(q string) bool {
 func notSynced(old []byte) bool {
 	var prev Decision
 	return json.Unmarshal(old, &prev) != nil || !prev.Synced
+}
+
+// printableText removes control characters from the text of d shown to a
+// person, which comes from the message (subject, counterpart), from
+// ClientSuccess (client names) or from an error (reason): printable.Text.
+// MessageID is an identity, not shown, and stays as it is.
+func (d *Decision) printableText() {
+	d.Subject = printable.Text(d.Subject)
+	d.Counterpart = printable.Text(d.Counterpart)
+	d.Reason = printable.Text(d.Reason)
+	for i, c := range d.Clients {
+		d.Clients[i] = printable.Text(c)
+	}
 }
