@@ -11,8 +11,9 @@ import (
 )
 
 // ChunkSize is the largest value one keyring entry holds. Windows caps a
-// credential at 2560 bytes and macOS at about 3000, so longer values (Entra
-// refresh tokens can exceed 2 KB) are split across numbered entries.
+// credential at 2560 bytes and macOS at about 3000 (docs/evidence.md,
+// "Keyring limits"), so longer values (Entra refresh tokens can exceed
+// 2 KB) are split across numbered entries.
 const ChunkSize = 2000
 
 // chunkedPrefix marks the head entry of a value stored in chunks. The head

@@ -234,8 +234,9 @@ func (s *SignIn) Run(ctx context.Context) (*Result, error) {
 const loopbackAttempts = 16
 
 // listenLoopback listens on one port of 127.0.0.1 and, when the machine has
-// IPv6 loopback, the same port of ::1. The redirect names localhost, which
-// the browser may resolve to either address: a program (another user's,
+// IPv6 loopback, the same port of ::1. The redirect names localhost (the
+// only loopback host Entra matches on any port: docs/evidence.md, "Loopback
+// redirect"), which the browser may resolve to either address: a program (another user's,
 // say) holding the port on the other one would receive the form with the
 // code. So a port taken on either address is given up and another tried.
 // ports are tried first, then ports the system picks.
