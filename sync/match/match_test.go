@@ -47,9 +47,9 @@ func from(addr string) *Address { r := rcpt(addr); return &r }
 // within the window, of class IPM.Note.
 func base() Message {
 	return Message{
-		From:     from("nancy@northwind.example"),
-		To:       rcpts("alex.morgan@contoso.example"),
-		Received: testNow.Add(-time.Hour),
+		From:        from("nancy@northwind.example"),
+		To:          rcpts("alex.morgan@contoso.example"),
+		Received:    testNow.Add(-time.Hour),
 		FolderID:    "inbox",
 		Class:       "IPM.Note",
 		Sensitivity: "normal",
