@@ -1002,6 +1002,20 @@ func (g *Graph) listMessages(base string, q url.Values) graphReply {
 	return graphOK(resp)
 }
 
+// readsBody reports whether a read with this $select returns the body:
+// Graph's default projection does.
+func readsBody(sel string) bool {
+	if strings.TrimSpace(sel) == "" {
+		return true
+	}
+	for _, f := range strings.Split(sel, ",") {
+		if strings.EqualFold(strings.TrimSpace(f), "body") {
+			return true
+		}
+	}
+	return false
+}
+
 func (g *Graph) meID() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -1032,7 +1046,7 @@ func (g *Graph) getMessage(base, id string, q url.Values, h http.Header) graphRe
 	}
 	g.mu.Lock()
 	g.noteReadLocked(id, time.Now())
-	if rep, poisoned := g.poisonedLocked(id); poisoned {
+	if rep, poisoned := g.poisonedLocked(id); poisoned && readsBody(q.Get("$select")) {
 		g.mu.Unlock()
 		return rep
 	}

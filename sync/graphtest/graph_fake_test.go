@@ -382,11 +382,10 @@ func TestGraphMoveKeepsModifiedByDefault(t *testing.T) {
 	if got := listIDs(t, g, "receivedDateTime ge "+t0.Add(-3*time.Hour).Format(time.RFC3339)); !slices.Contains(got, moved) {
 		t.Errorf("window: %v, want %s in it", got, moved)
 	}
-	_, _, body := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=lastModifiedDateTime", nil, nil)
+	_, _, body := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=body", nil, nil)
 	if errorCode(body) != "InternalServerError" {
-		t.Errorf("a poisoned message moved is readable: %v", body)
+		t.Errorf("the body of a poisoned message moved is readable: %v", body)
 	}
-	g.PoisonMessage(moved, 0)
 	_, _, body = call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=lastModifiedDateTime", nil, nil)
 	if body["lastModifiedDateTime"] != t0.Add(-2*time.Hour).Format(time.RFC3339) {
 		t.Errorf("moved message: %v, want the received time as last modified", body)
