@@ -12,8 +12,8 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/crm"
 	"mailsync/sync/crmtest"
-	"mailsync/sync/remote"
 	"mailsync/sync/match"
+	"mailsync/sync/remote"
 	"mailsync/sync/sandbox"
 )
 
