@@ -482,14 +482,23 @@ func BenchmarkPass(b *testing.B) {
 
 // BenchmarkQuietPass is a pass an hour after the first, with no new mail
 // and no contact changed, over 26 and 10,000 messages in the window, with
-// 20 ms and 50 ms of latency on every request. `make bench` runs it.
+// 20 ms and 50 ms of latency on every request, and over 26 messages with
+// one whose body Graph always refuses ("26_unreadable"). `make bench` runs
+// it.
 func BenchmarkQuietPass(b *testing.B) {
-	for _, n := range []int{26, 10000} {
+	for _, c := range []struct {
+		n          int
+		unreadable bool
+	}{{26, false}, {10000, false}, {26, true}} {
 		for _, lat := range []time.Duration{20 * time.Millisecond, 50 * time.Millisecond} {
-			b.Run(fmt.Sprintf("%d/%s", n, lat), func(b *testing.B) {
+			name := strconv.Itoa(c.n)
+			if c.unreadable {
+				name += "_unreadable"
+			}
+			b.Run(fmt.Sprintf("%s/%s", name, lat), func(b *testing.B) {
 				b.StopTimer()
 				for range b.N {
-					f := startBenchFakes(b, n, lat, 0)
+					f := startBenchFakes(b, c.n, lat, 0, benchKnobs{unreadable: c.unreadable})
 					q := runQuietPass(b, f, benchTimer(b))
 					if q.sum.Counts.Uploads != 0 {
 						b.Fatalf("the quiet pass uploaded %d", q.sum.Counts.Uploads)
@@ -608,21 +617,41 @@ func TestPassCostFloor(t *testing.T) {
 
 // BenchmarkFirstPass is the first pass over 10,000 generated messages
 // (about 1,400 uploads) with 20 ms of latency on every request, the fakes
-// in a child process. It reports the wall time and the most ClientSuccess
-// requests the fake saw in flight at once; `make bench` checks both.
+// in a child process: as generated, and with the body of one message to
+// upload refused (500) on every read ("unreadable"). It reports the wall
+// time, the most ClientSuccess requests the fake saw in flight at once and
+// the latency floor: the ClientSuccess requests, 4 in flight, at 20 ms
+// each (the Graph reads overlap with them); `make bench` checks them.
 func BenchmarkFirstPass(b *testing.B) {
 	const n = 10000
-	b.StopTimer()
-	labels := countBenchLabels(n)
-	for range b.N {
-		f := startBenchFakes(b, n, 20*time.Millisecond, 0)
-		r := runBenchPass(b, f, benchTimer(b))
-		if r.sum.Counts.Uploads != labels.pairs {
-			b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, labels.pairs)
+	const latency = 20 * time.Millisecond
+	for _, unreadable := range []bool{false, true} {
+		name := "generated"
+		if unreadable {
+			name = "unreadable"
 		}
-		b.ReportMetric(r.wall.Seconds(), "wall-s")
-		b.ReportMetric(float64(r.sum.Counts.Uploads), "uploads")
-		b.ReportMetric(float64(r.stats.CRM.Requests), "crm-requests")
-		b.ReportMetric(float64(r.stats.CRM.PeakInFlight), "crm-peak-in-flight")
+		b.Run(name, func(b *testing.B) {
+			b.StopTimer()
+			labels := countBenchLabels(n)
+			want := labels.pairs
+			if unreadable {
+				want -= len(benchExpect(benchOptions(n), benchUnreadableID(benchOptions(n))))
+			}
+			for range b.N {
+				f := startBenchFakes(b, n, latency, 0, benchKnobs{unreadable: unreadable})
+				r := runBenchPass(b, f, benchTimer(b))
+				if r.sum.Counts.Uploads != want {
+					b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, want)
+				}
+				floor := float64(r.stats.CRM.Requests) / crm.MaxInFlight * latency.Seconds()
+				b.ReportMetric(r.wall.Seconds(), "wall-s")
+				b.ReportMetric(floor, "floor-s")
+				b.ReportMetric(r.wall.Seconds()/floor, "x-floor")
+				b.ReportMetric(float64(r.sum.Counts.Uploads), "uploads")
+				b.ReportMetric(float64(r.stats.CRM.Requests), "crm-requests")
+				b.ReportMetric(float64(r.stats.CRM.PeakInFlight), "crm-peak-in-flight")
+				b.ReportMetric(float64(r.stats.Graph.Requests), "graph-requests")
+			}
+		})
 	}
 }
