@@ -235,9 +235,8 @@ func TestPassDemoLandsWhereLabelsSay(t *testing.T) {
 	}
 
 	// The second pass, an hour later, uploads nothing, even after the
-	// user moves a synced message to another folder. (A contact added
-	// meanwhile makes it decide the whole window again, not only what
-	// arrived since the first pass.)
+	// user moves a synced message to another folder (a new id, the same
+	// Message-ID) and a contact is added.
 	for _, it := range w.Messages {
 		if it.Why == sandbox.WhyFrom {
 			e.g.MoveMessage(it.Msg.ID, sandbox.FolderArchive)

@@ -742,7 +742,10 @@ func humanDuration(d time.Duration) string {
 		}
 		return fmt.Sprintf("%d hours", d/time.Hour)
 	case d >= time.Minute:
-		return fmt.Sprintf("%d minutes", (d+time.Minute/2)/time.Minute)
+		if m := (d + time.Minute/2) / time.Minute; m != 1 {
+			return fmt.Sprintf("%d minutes", m)
+		}
+		return "1 minute"
 	}
 	return d.Round(time.Second).String()
 }

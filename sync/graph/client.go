@@ -116,16 +116,17 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 //
 // Each message asks for its class and its sensitivity in one $expand
 // joined by "or". Public reports conflict on whether Graph answers that
-// (one live-tested note saw 200 with no properties at all; EVIDENCE.md,
-// "Two extended properties in one $expand"), so a message may come back
+// (one live-tested note saw 200 with no properties at all;
+// docs/evidence.md, "Microsoft Graph and Entra"), so a message may come back
 // without either: the caller asks again with ClassAndSensitivity before it
 // counts on them.
 //
 // Only receivedDateTime filters: whether a move changes a message's
-// lastModifiedDateTime is not documented (EVIDENCE.md), so a message moved
-// out of Junk or restored from Deleted Items hours after it arrived is
-// found by listing the whole window again, never by its modified time. A
-// $filter without $orderby lets Graph choose its own order cheaply
+// lastModifiedDateTime is not documented (docs/evidence.md, "Microsoft
+// Graph and Entra"), so a message moved out of Junk or restored from
+// Deleted Items hours after it arrived is found by listing the whole
+// window again, never by its modified time. A $filter without $orderby
+// lets Graph choose its own order cheaply
 // (api-reference/v1.0/api/user-list-messages.md, "Using filter and
 // orderby in the same query").
 func (c *Client) ListMessages(ctx context.Context, since time.Time, fn func(page []Message) error) error {

@@ -98,7 +98,7 @@ type CombinedExpand int
 const (
 	// CombinedExpandEmpty answers 200 with no properties at all, as one
 	// live-tested note saw. The default: public reports conflict
-	// (EVIDENCE.md, "Two extended properties in one $expand"), so the fake
+	// (docs/evidence.md, "Microsoft Graph and Entra"), so the fake
 	// takes the side that would let a client mistake a private message or
 	// a meeting request for ordinary mail.
 	CombinedExpandEmpty CombinedExpand = iota
@@ -117,8 +117,8 @@ func (g *Graph) SetCombinedExpand(c CombinedExpand) {
 
 // SetMoveStampsModified sets whether MoveMessage and CopyMessage set the
 // new item's lastModifiedDateTime to the fake's now. Off by default:
-// whether a move changes it is not documented (EVIDENCE.md, "Unknown:
-// whether moving a message ... changes its lastModifiedDateTime"), and
+// whether a move changes it is not documented (docs/evidence.md, "Microsoft
+// Graph and Entra"), and
 // keeping the old time is the side that hides a moved message from a
 // client that counts on it.
 func (g *Graph) SetMoveStampsModified(on bool) {
@@ -128,7 +128,7 @@ func (g *Graph) SetMoveStampsModified(on bool) {
 }
 
 // TeamsChatClass is the message class of the Microsoft Teams chat items
-// /me/messages lists next to mail (a documented known issue; EVIDENCE.md):
+// /me/messages lists next to mail (a documented known issue; docs/evidence.md, "Microsoft Graph and Entra"):
 // only the class tells them apart. Add one with AddMessage and this class.
 const TeamsChatClass = "IPM.SkypeTeams.Message"
 

@@ -47,7 +47,8 @@ const (
 	WhyOld             = "older than 24 h at connect"
 	WhyLate            = "contact not yet in ClientSuccess"
 	// Facts Microsoft 365 does not give, and an item that is not mail
-	// although /me/messages lists it (EVIDENCE.md).
+	// although /me/messages lists it (docs/evidence.md, "Microsoft Graph
+	// and Entra").
 	WhyNoClass            = "message class not given"
 	WhyNoSensitivity      = "sensitivity not given"
 	WhySensitivityPrivate = "marked private in Outlook"
