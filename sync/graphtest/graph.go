@@ -9,6 +9,10 @@
 // Outlook throttles them. Knobs inject faults (throttling, 503, resets,
 // truncated bodies, slowness, poisoned messages, failed batches) and
 // counters report what clients did, the peak mailbox concurrency included.
+// Where public evidence is silent or conflicting the fake takes the side
+// that hurts a client most, by default: the class and sensitivity asked in
+// one $expand come back with neither (SetCombinedExpand), and a move keeps
+// lastModifiedDateTime (SetMoveStampsModified).
 package graphtest
 
 import (
