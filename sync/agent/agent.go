@@ -106,7 +106,7 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 	st0 := initialStatus(m)
 	st0.Sandbox = cfg.Sandbox
 	a.board = engine.NewBoard(st0)
-	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log}
+	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log, PassTimeout: cfg.PassTimeout}
 	a.sched = &engine.Scheduler{
 		Interval: cfg.Interval,
 		Clock:    engine.RealClock{},

@@ -9,6 +9,7 @@ package agent
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -38,6 +39,9 @@ type Config struct {
 	Sandbox bool
 	// Interval between passes (1 h).
 	Interval time.Duration
+	// PassTimeout bounds one pass (MAILSYNC_PASS_TIMEOUT); 0 is
+	// engine.DefaultPassTimeout.
+	PassTimeout time.Duration
 }
 
 // ConfigFromEnv reads the MAILSYNC_* variables over the defaults.
@@ -46,7 +50,16 @@ func ConfigFromEnv() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	var passTimeout time.Duration
+	if v := os.Getenv("MAILSYNC_PASS_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return Config{}, fmt.Errorf("MAILSYNC_PASS_TIMEOUT=%q: want a duration such as 3h or 90m", v)
+		}
+		passTimeout = d
+	}
 	return Config{
+		PassTimeout:    passTimeout,
 		DataDir:        dir,
 		Authority:      cmp.Or(os.Getenv("MAILSYNC_AUTHORITY"), DefaultAuthority),
 		GraphURL:       cmp.Or(os.Getenv("MAILSYNC_GRAPH_URL"), DefaultGraphURL),

@@ -299,10 +299,10 @@ func (r *run) microsoft(ctx context.Context) {
 		r.add(CheckFolders, Passed, plural(len(folders), "folder", "folders"))
 	}
 
-	n := 0
+	var first []graph.Message
 	errFirstPage := errors.New("first page read")
 	err = gc.ListMessages(ctx, r.now.Add(-MailWindow), func(page []graph.Message) error {
-		n = len(page)
+		first = page
 		r.correspondents(page)
 		return errFirstPage
 	})
@@ -311,7 +311,91 @@ func (r *run) microsoft(ctx context.Context) {
 		return
 	}
 	rec.take()
-	r.add(CheckMail, Passed, plural(n, "message", "messages")+" in the last 24 hours on the first page")
+	r.mailFacts(ctx, gc, host, rec, first)
+}
+
+// factsSample is how many messages without their class or sensitivity the
+// mail check asks about alone: one $batch.
+const factsSample = 10
+
+// mailFacts checks that the first page of mail came back with each
+// message's class and sensitivity, the two facts Mail Sync never guesses,
+// and says which are missing. Missing from the list, they are asked for
+// alone for a few messages, as a pass does: the check fails only when
+// Graph gives one of them for no message at all, listed or asked alone,
+// because then Mail Sync copies nothing.
+func (r *run) mailFacts(ctx context.Context, gc *graph.Client, host string, rec *recorder, page []graph.Message) {
+	n := len(page)
+	head := plural(n, "message", "messages") + " in the last 24 hours on the first page"
+	var missing []string
+	noClass, noSens := 0, 0
+	for _, m := range page {
+		c, s := hasFacts(m)
+		if !c {
+			noClass++
+		}
+		if !s {
+			noSens++
+		}
+		if !c || !s {
+			missing = append(missing, m.ID)
+		}
+	}
+	if len(missing) == 0 {
+		if n > 0 {
+			head += ", each with its class and sensitivity"
+		}
+		r.add(CheckMail, Passed, head)
+		return
+	}
+	said := head + ", " + missingWords(noClass, noSens, n) + " when asked for both at once"
+	missing = missing[:min(len(missing), factsSample)]
+	aloneClass, aloneSens := 0, 0
+	err := gc.ClassAndSensitivity(ctx, missing, func(_ string, props []graph.ExtendedProperty, err error) error {
+		if err != nil {
+			return nil
+		}
+		c, s := hasFacts(graph.Message{SingleValueExtendedProperties: props})
+		if c {
+			aloneClass++
+		}
+		if s {
+			aloneSens++
+		}
+		return nil
+	})
+	if err != nil {
+		r.add(CheckMail, Failed, said+"; asking for them alone failed: "+failure("Microsoft Graph", host, rec.take(), err))
+		return
+	}
+	rec.take()
+	asked := len(missing)
+	alone := fmt.Sprintf("; asked alone for %s, Graph gave the class for %d and the sensitivity for %d", plural(asked, "message", "messages"), aloneClass, aloneSens)
+	// Graph gives a fact when it came with some message of the list, or
+	// asked alone.
+	if noClass == n && aloneClass == 0 || noSens == n && aloneSens == 0 {
+		r.add(CheckMail, Failed, said+alone+". Mail Sync never copies a message whose class or sensitivity it does not know, so it would copy none of them.")
+		return
+	}
+	r.add(CheckMail, Passed, said+alone+"; Mail Sync asks for them alone, and a message whose class or sensitivity stays unknown is not copied.")
+}
+
+// hasFacts reports whether a message came back with its class and with its
+// sensitivity (as one of Outlook's four values).
+func hasFacts(m graph.Message) (class, sensitivity bool) {
+	return m.MessageClass() != "", m.Sensitivity() != ""
+}
+
+// missingWords says which facts how many of n messages lacked.
+func missingWords(noClass, noSens, n int) string {
+	var parts []string
+	if noClass > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d without the message class", noClass, n))
+	}
+	if noSens > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d without the sensitivity", noSens, n))
+	}
+	return strings.Join(parts, " and ")
 }
 
 // correspondents notes the addresses of a page's messages that are not the

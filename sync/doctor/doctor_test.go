@@ -264,3 +264,48 @@ func TestWrongPasswordFailsTheSignIn(t *testing.T) {
 		t.Errorf("the detail %q holds the password", r.Detail)
 	}
 }
+
+// The mail check says which of the two facts Mail Sync never guesses the
+// list left out. The sandbox's Graph answers the class and sensitivity
+// asked together with none (its adverse default): the check names both as
+// missing, asks a few messages alone, and passes because Graph gives them
+// that way. With the combined answer working it says so.
+func TestMailCheckNamesMissingClassAndSensitivity(t *testing.T) {
+	w := newWorld(t)
+	rep := run(t, w.cfg)
+	r, _ := rep.Result(doctor.CheckMail)
+	if r.Outcome != doctor.Passed || !strings.Contains(r.Detail, "without the message class") ||
+		!strings.Contains(r.Detail, "without the sensitivity") || !strings.Contains(r.Detail, "asked alone") {
+		t.Errorf("adverse Graph: %s — %s", r.Outcome, r.Detail)
+	}
+	noSecrets(t, w, rep)
+
+	w.svc.Graph.SetCombinedExpand(graphtest.CombinedExpandAnswered)
+	r, _ = run(t, w.cfg).Result(doctor.CheckMail)
+	// Two demo messages lack one fact even so (on purpose).
+	if r.Outcome != doctor.Passed || !strings.Contains(r.Detail, "1 of ") || strings.Contains(r.Detail, "0 of") {
+		t.Errorf("combined $expand answered: %s — %s", r.Outcome, r.Detail)
+	}
+}
+
+// A mailbox whose messages carry no sensitivity at all, even asked alone,
+// fails the mail check: Mail Sync would copy none of them.
+func TestMailCheckFailsWhenSensitivityNeverComes(t *testing.T) {
+	w := newWorld(t)
+	for _, it := range w.svc.World.Messages {
+		m := it.Msg
+		m.SingleValueExtendedProperties = nil
+		for _, p := range it.Msg.SingleValueExtendedProperties {
+			if !strings.HasPrefix(p.ID, "Integer") {
+				m.SingleValueExtendedProperties = append(m.SingleValueExtendedProperties, p)
+			}
+		}
+		w.svc.Graph.DeleteMessage(m.ID)
+		w.svc.Graph.AddMessage(m, it.Body)
+	}
+	rep := run(t, w.cfg)
+	r, _ := rep.Result(doctor.CheckMail)
+	if r.Outcome != doctor.Failed || !strings.Contains(r.Detail, "the sensitivity for 0") || rep.OK() {
+		t.Errorf("no sensitivity anywhere: %s — %s", r.Outcome, r.Detail)
+	}
+}

@@ -35,6 +35,13 @@ const (
 	benchFakesEnv   = "MAILSYNC_BENCH_FAKES"   // number of generated messages
 	benchLatencyEnv = "MAILSYNC_BENCH_LATENCY" // latency of every request, e.g. "50ms"
 	benchBodyEnv    = "MAILSYNC_BENCH_BODY"    // bytes of every matching message's body; "" keeps the generated ones
+	// benchAdverseEnv, when "1", leaves the fake Graph answering the
+	// class and sensitivity asked together with no properties; otherwise
+	// the benchmark measures the case where that $expand works.
+	benchAdverseEnv = "MAILSYNC_BENCH_ADVERSE"
+	// benchUnreadableEnv, when "1", makes the body of one message to
+	// upload fail 500 on every read.
+	benchUnreadableEnv = "MAILSYNC_BENCH_UNREADABLE"
 )
 
 // bigBody is the size of every matching message's body in the large-body
@@ -43,7 +50,9 @@ const bigBody = 5 << 20
 
 func TestMain(m *testing.M) {
 	if n := os.Getenv(benchFakesEnv); n != "" {
-		if err := serveBenchFakes(n, os.Getenv(benchLatencyEnv), os.Getenv(benchBodyEnv)); err != nil {
+		if err := serveBenchFakes(n, os.Getenv(benchLatencyEnv), os.Getenv(benchBodyEnv), benchKnobs{
+			adverse: os.Getenv(benchAdverseEnv) == "1", unreadable: os.Getenv(benchUnreadableEnv) == "1",
+		}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench fakes:", err)
 			os.Exit(1)
 		}
@@ -71,10 +80,31 @@ type fakesStats struct {
 	CRM   crmtest.Stats   `json:"crm"`
 }
 
+// benchKnobs are the fake Graph's settings a benchmark case chooses.
+type benchKnobs struct {
+	// adverse: the class and sensitivity asked in one $expand come back
+	// with no properties (graphtest's default); otherwise with both.
+	adverse bool
+	// unreadable: the body of the first message to upload fails 500 on
+	// every read.
+	unreadable bool
+}
+
+func (k benchKnobs) env() []string {
+	var out []string
+	if k.adverse {
+		out = append(out, benchAdverseEnv+"=1")
+	}
+	if k.unreadable {
+		out = append(out, benchUnreadableEnv+"=1")
+	}
+	return out
+}
+
 // serveBenchFakes is the child process: it loads the generated world into
 // a Graph and a ClientSuccess fake, prints their addresses and one for the
 // counters, and serves until its standard input closes.
-func serveBenchFakes(count, latency, bodySize string) error {
+func serveBenchFakes(count, latency, bodySize string, knobs benchKnobs) error {
 	n, err := strconv.Atoi(count)
 	if err != nil || n <= 0 {
 		return fmt.Errorf("%s=%q: want a number of messages", benchFakesEnv, count)
@@ -115,6 +145,14 @@ func serveBenchFakes(count, latency, bodySize string) error {
 		}
 	}
 	sandbox.LoadItems(g, items)
+	if !knobs.adverse {
+		g.SetCombinedExpand(graphtest.CombinedExpandAnswered)
+	}
+	if knobs.unreadable {
+		if id := benchUnreadableID(o); id != "" {
+			g.PoisonMessage(id, http.StatusInternalServerError)
+		}
+	}
 	g.ResetStats()
 	g.SetLatency(lat)
 	c.SetLatency(lat)
@@ -137,6 +175,16 @@ func serveBenchFakes(count, latency, bodySize string) error {
 	return nil
 }
 
+// benchUnreadableID is the Graph id of the first message of o to upload.
+func benchUnreadableID(o sandbox.Options) string {
+	for it := range o.Items() {
+		if len(it.Expect) > 0 {
+			return it.Msg.ID
+		}
+	}
+	return ""
+}
+
 // benchFakes is a running child process of fakes.
 type benchFakes struct {
 	fakesAddr
@@ -147,10 +195,13 @@ type benchFakes struct {
 // startBenchFakes starts the child process with n generated messages and
 // the given latency per request, every matching message's body body bytes
 // long when body > 0; it is stopped when tb ends.
-func startBenchFakes(tb testing.TB, n int, latency time.Duration, body int) *benchFakes {
+func startBenchFakes(tb testing.TB, n int, latency time.Duration, body int, knobs ...benchKnobs) *benchFakes {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchFakesEnv+"="+strconv.Itoa(n), benchLatencyEnv+"="+latency.String())
+	for _, k := range knobs {
+		cmd.Env = append(cmd.Env, k.env()...)
+	}
 	if body > 0 {
 		cmd.Env = append(cmd.Env, benchBodyEnv+"="+strconv.Itoa(body))
 	}
@@ -257,6 +308,10 @@ type benchSession struct {
 	store *storage.Store
 	mb    *graph.Client
 	api   *crm.API
+	// eng is kept from pass to pass, as the agent keeps it; at is its
+	// clock.
+	eng *Engine
+	at  time.Time
 }
 
 func newBenchSession(tb testing.TB, f *benchFakes) *benchSession {
@@ -269,12 +324,14 @@ func newBenchSession(tb testing.TB, f *benchFakes) *benchSession {
 	if err := s.SaveSettings(sandbox.Settings(), storage.AppSettings{StartAtLogin: true}); err != nil {
 		tb.Fatal(err)
 	}
-	return &benchSession{
+	bs := &benchSession{
 		f:     f,
 		store: s,
 		mb:    graph.NewClient(f.Graph, &http.Client{Transport: bearer{http.DefaultTransport}, Timeout: time.Minute}),
 		api:   crm.NewClient(f.CRM, sandbox.CRMUser, func() (string, error) { return sandbox.CRMPassword, nil }, nil),
 	}
+	bs.eng = &Engine{Store: s, Now: func() time.Time { return bs.at }}
+	return bs
 }
 
 // benchTimer is the timed callback of a benchmark: it starts b's timer
@@ -300,7 +357,8 @@ func runBenchPass(tb testing.TB, f *benchFakes, timed func(bool)) benchResult {
 // counters after it (they count from the start of the child process).
 func (bs *benchSession) pass(tb testing.TB, at time.Time, timed func(bool)) benchResult {
 	tb.Helper()
-	eng := &Engine{Store: bs.store, Now: func() time.Time { return at }}
+	bs.at = at
+	eng := bs.eng
 
 	runtime.GC()
 	base := heapBytes()
@@ -424,14 +482,23 @@ func BenchmarkPass(b *testing.B) {
 
 // BenchmarkQuietPass is a pass an hour after the first, with no new mail
 // and no contact changed, over 26 and 10,000 messages in the window, with
-// 20 ms and 50 ms of latency on every request. `make bench` runs it.
+// 20 ms and 50 ms of latency on every request, and over 26 messages with
+// one whose body Graph always refuses ("26_unreadable"). `make bench` runs
+// it.
 func BenchmarkQuietPass(b *testing.B) {
-	for _, n := range []int{26, 10000} {
+	for _, c := range []struct {
+		n          int
+		unreadable bool
+	}{{26, false}, {10000, false}, {26, true}} {
 		for _, lat := range []time.Duration{20 * time.Millisecond, 50 * time.Millisecond} {
-			b.Run(fmt.Sprintf("%d/%s", n, lat), func(b *testing.B) {
+			name := strconv.Itoa(c.n)
+			if c.unreadable {
+				name += "_unreadable"
+			}
+			b.Run(fmt.Sprintf("%s/%s", name, lat), func(b *testing.B) {
 				b.StopTimer()
 				for range b.N {
-					f := startBenchFakes(b, n, lat, 0)
+					f := startBenchFakes(b, c.n, lat, 0, benchKnobs{unreadable: c.unreadable})
 					q := runQuietPass(b, f, benchTimer(b))
 					if q.sum.Counts.Uploads != 0 {
 						b.Fatalf("the quiet pass uploaded %d", q.sum.Counts.Uploads)
@@ -447,22 +514,74 @@ func BenchmarkQuietPass(b *testing.B) {
 }
 
 // TestQuietPassCost: an hour after the first pass, with no new mail and no
-// contact changed, a pass makes at most 3 requests in all (the Graph list,
-// the ClientSuccess changes, a token when due), at 26 and at 10,000
-// messages in the window.
+// contact changed, a pass makes one Graph request per 1,000 messages in the
+// window (the whole window is listed again, so a message moved out of Junk
+// is found) and one ClientSuccess request (the contacts changed since): 2
+// at 26 messages, 11 at 10,000. A message whose body Graph always refuses
+// adds one $batch, tried once, not retried in backoff: 3. With the class
+// and sensitivity answered only one at a time, the quiet pass asks for
+// them again for nothing already decided: still 2.
 func TestQuietPassCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 generated messages")
 	}
-	for _, n := range []int{26, 10000} {
-		f := startBenchFakes(t, n, 0, 0)
+	for _, c := range []struct {
+		n     int
+		knobs benchKnobs
+		want  int
+	}{
+		{26, benchKnobs{}, 2},
+		{10000, benchKnobs{}, 11},
+		{26, benchKnobs{unreadable: true}, 3},
+		{26, benchKnobs{adverse: true}, 2},
+		{1000, benchKnobs{adverse: true, unreadable: true}, 3},
+	} {
+		f := startBenchFakes(t, c.n, 0, 0, c.knobs)
 		q := runQuietPass(t, f, func(bool) {})
-		if q.graph+q.crm > 3 || q.graph < 1 {
-			t.Errorf("%d messages: quiet pass made %d Graph requests %v and %d ClientSuccess requests %v; want at most 3 in all",
-				n, q.graph, q.graphRoutes, q.crm, q.crmRoutes)
+		if q.graph+q.crm > c.want || q.crm != 1 {
+			t.Errorf("%d messages %+v: quiet pass made %d Graph requests %v and %d ClientSuccess requests %v; want %d in all",
+				c.n, c.knobs, q.graph, q.graphRoutes, q.crm, q.crmRoutes, c.want)
 		}
-		t.Logf("%d messages: quiet pass: Graph %d %v, ClientSuccess %d %v", n, q.graph, q.graphRoutes, q.crm, q.crmRoutes)
+		t.Logf("%d messages %+v: quiet pass: Graph %d %v, ClientSuccess %d %v", c.n, c.knobs, q.graph, q.graphRoutes, q.crm, q.crmRoutes)
 	}
+}
+
+// TestUnreadableBodyCostsOneRetry: a message whose body Graph refuses (500
+// on its $batch step, every time) is read twice in the first pass (once
+// with its batch, once right after, with no wait) and once in each pass
+// after; the other uploads all land and the first pass costs one request
+// over its floor.
+func TestUnreadableBodyCostsOneRetry(t *testing.T) {
+	labels := countBenchLabels(1000)
+	f := startBenchFakes(t, 1000, 0, 0, benchKnobs{unreadable: true})
+	bs := newBenchSession(t, f)
+	first := bs.pass(t, testNow, func(bool) {})
+	id := benchUnreadableID(benchOptions(1000))
+	want := labels.pairs - len(benchExpect(benchOptions(1000), id))
+	if first.sum.Counts.Uploads != want {
+		t.Errorf("uploaded %d, want %d (all but the unreadable message)", first.sum.Counts.Uploads, want)
+	}
+	gs := first.stats.Graph
+	if floor := labels.floor(gs); gs.Requests != floor+1 {
+		t.Errorf("first pass: %d Graph requests, want the floor %d and one more (%v)", gs.Requests, floor, gs.ByRoute)
+	}
+	second := bs.pass(t, testNow.Add(time.Hour), func(bool) {})
+	if n := second.stats.Graph.ByRoute["POST /$batch"] - gs.ByRoute["POST /$batch"]; n != 1 {
+		t.Errorf("the pass after made %d $batch requests, want 1", n)
+	}
+	if second.sum.Counts.Uploads != 0 {
+		t.Errorf("the pass after uploaded %d", second.sum.Counts.Uploads)
+	}
+}
+
+// benchExpect is the clients the message with Graph id id must land on.
+func benchExpect(o sandbox.Options, id string) []int64 {
+	for it := range o.Items() {
+		if it.Msg.ID == id {
+			return it.Expect
+		}
+	}
+	return nil
 }
 
 // TestPassCostFloor: on 1,000 generated messages a pass stays within 10 %
@@ -498,21 +617,41 @@ func TestPassCostFloor(t *testing.T) {
 
 // BenchmarkFirstPass is the first pass over 10,000 generated messages
 // (about 1,400 uploads) with 20 ms of latency on every request, the fakes
-// in a child process. It reports the wall time and the most ClientSuccess
-// requests the fake saw in flight at once; `make bench` checks both.
+// in a child process: as generated, and with the body of one message to
+// upload refused (500) on every read ("unreadable"). It reports the wall
+// time, the most ClientSuccess requests the fake saw in flight at once and
+// the latency floor: the ClientSuccess requests, 4 in flight, at 20 ms
+// each (the Graph reads overlap with them); `make bench` checks them.
 func BenchmarkFirstPass(b *testing.B) {
 	const n = 10000
-	b.StopTimer()
-	labels := countBenchLabels(n)
-	for range b.N {
-		f := startBenchFakes(b, n, 20*time.Millisecond, 0)
-		r := runBenchPass(b, f, benchTimer(b))
-		if r.sum.Counts.Uploads != labels.pairs {
-			b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, labels.pairs)
+	const latency = 20 * time.Millisecond
+	for _, unreadable := range []bool{false, true} {
+		name := "generated"
+		if unreadable {
+			name = "unreadable"
 		}
-		b.ReportMetric(r.wall.Seconds(), "wall-s")
-		b.ReportMetric(float64(r.sum.Counts.Uploads), "uploads")
-		b.ReportMetric(float64(r.stats.CRM.Requests), "crm-requests")
-		b.ReportMetric(float64(r.stats.CRM.PeakInFlight), "crm-peak-in-flight")
+		b.Run(name, func(b *testing.B) {
+			b.StopTimer()
+			labels := countBenchLabels(n)
+			want := labels.pairs
+			if unreadable {
+				want -= len(benchExpect(benchOptions(n), benchUnreadableID(benchOptions(n))))
+			}
+			for range b.N {
+				f := startBenchFakes(b, n, latency, 0, benchKnobs{unreadable: unreadable})
+				r := runBenchPass(b, f, benchTimer(b))
+				if r.sum.Counts.Uploads != want {
+					b.Fatalf("uploaded %d, the labels say %d", r.sum.Counts.Uploads, want)
+				}
+				floor := float64(r.stats.CRM.Requests) / crm.MaxInFlight * latency.Seconds()
+				b.ReportMetric(r.wall.Seconds(), "wall-s")
+				b.ReportMetric(floor, "floor-s")
+				b.ReportMetric(r.wall.Seconds()/floor, "x-floor")
+				b.ReportMetric(float64(r.sum.Counts.Uploads), "uploads")
+				b.ReportMetric(float64(r.stats.CRM.Requests), "crm-requests")
+				b.ReportMetric(float64(r.stats.CRM.PeakInFlight), "crm-peak-in-flight")
+				b.ReportMetric(float64(r.stats.Graph.Requests), "graph-requests")
+			}
+		})
 	}
 }

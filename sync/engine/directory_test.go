@@ -12,6 +12,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/crm"
 	"mailsync/sync/crmtest"
+	"mailsync/sync/match"
 	"mailsync/sync/remote"
 	"mailsync/sync/sandbox"
 )
@@ -238,15 +239,16 @@ func TestDirectoryAddedByAFailedPass(t *testing.T) {
 	sameLanding(t, landed(e.c), w.ExpectedAfterLate())
 }
 
-// TestDirectorySettingsChangeRelists: a quiet pass lists only new mail;
-// after the settings change it decides the whole window again.
+// TestDirectorySettingsChangeRelists: every pass, quiet or not, lists
+// the whole window; after a settings change the window is decided again
+// with the new settings.
 func TestDirectorySettingsChangeRelists(t *testing.T) {
 	w := sandbox.Demo(testNow)
 	e := newEnv(t, w)
-	first := e.mustPass(testNow)
+	e.mustPass(testNow)
 	quiet := e.mustPass(testNow.Add(time.Hour))
-	if quiet.Counts.Listed >= first.Counts.Listed {
-		t.Errorf("a quiet pass listed %d messages, the first %d: want only what arrived since", quiet.Counts.Listed, first.Counts.Listed)
+	if want := inWindow(w, testNow.Add(time.Hour)); quiet.Counts.Listed != want {
+		t.Errorf("a quiet pass listed %d messages, want the whole window: %d", quiet.Counts.Listed, want)
 	}
 	rules := sandbox.Settings()
 	rules.SkipPrivate = !rules.SkipPrivate
@@ -254,9 +256,12 @@ func TestDirectorySettingsChangeRelists(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := e.mustPass(testNow.Add(2 * time.Hour))
-	t.Logf("listed: first %d, quiet %d, after the change %d", first.Counts.Listed, quiet.Counts.Listed, again.Counts.Listed)
-	if again.Counts.Listed <= quiet.Counts.Listed {
-		t.Errorf("after a settings change the pass listed %d messages, the quiet one %d: want the whole window", again.Counts.Listed, quiet.Counts.Listed)
+	if want := inWindow(w, testNow.Add(2*time.Hour)); again.Counts.Listed != want {
+		t.Errorf("after a settings change the pass listed %d messages, want the whole window: %d", again.Counts.Listed, want)
+	}
+	// The Private category no longer keeps its message out.
+	if again.Counts.Skipped[string(match.Private)] != 0 || quiet.Counts.Skipped[string(match.Private)] == 0 {
+		t.Errorf("skipped as Private: %d before the change, %d after; want some, then none", quiet.Counts.Skipped[string(match.Private)], again.Counts.Skipped[string(match.Private)])
 	}
 }
 

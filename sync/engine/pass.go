@@ -2,9 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,9 +25,13 @@ import (
 type Mailbox interface {
 	Me(ctx context.Context) (graph.Me, error)
 	ExcludedFolders(ctx context.Context) ([]graph.ExcludedFolder, error)
-	// ListMessagesModified lists the messages received at or after since
-	// and, when modifiedSince is not zero, last modified at or after it.
-	ListMessagesModified(ctx context.Context, since, modifiedSince time.Time, fn func(page []graph.Message) error) error
+	// ListMessages lists the messages received at or after since, page
+	// by page.
+	ListMessages(ctx context.Context, since time.Time, fn func(page []graph.Message) error) error
+	// ClassAndSensitivity calls fn once for each id with the class and
+	// sensitivity properties Graph gives when asked for each alone, or
+	// why it could not say.
+	ClassAndSensitivity(ctx context.Context, ids []string, fn func(id string, props []graph.ExtendedProperty, err error) error) error
 	// Bodies calls fn once for each id with its text body, cut to
 	// maxChars characters as it is read, or why it could not be read.
 	Bodies(ctx context.Context, ids []string, maxChars int, fn func(id string, body graph.Body, err error) error) error
@@ -75,6 +76,11 @@ const (
 	// tolerates before it stops: a few are a flaky network and the rest of
 	// the pass is still worth doing; many mean ClientSuccess is in trouble.
 	maxAmbiguous = 20
+	// DefaultPassTimeout bounds one pass when Engine.PassTimeout is 0. A
+	// first pass over 100,000 messages at 50 ms a request takes about 4.5
+	// minutes (README, Performance); two hours leaves room for a slow
+	// network and throttling, and still ends a pass that hangs.
+	DefaultPassTimeout = 2 * time.Hour
 )
 
 // Skip reasons the engine adds to those of sync/match.
@@ -106,9 +112,16 @@ type Engine struct {
 	// Location is the person's time zone: an interaction's date is the
 	// message's date there. nil means time.Local.
 	Location *time.Location
+	// PassTimeout bounds one pass; 0 means DefaultPassTimeout. A pass
+	// that reaches it stops, keeps what it recorded, and leaves the
+	// window where it was for the next.
+	PassTimeout time.Duration
 
 	semOnce sync.Once
 	sem     chan struct{}
+
+	// memory is what passes remember of single messages between them.
+	memory memory
 }
 
 // Summary is the outcome of one pass.
@@ -165,18 +178,15 @@ type pass struct {
 	// lookups: the account cannot use the contact search; addresses are
 	// looked up one by one (see lookupContacts).
 	lookups bool
-	// relist: the whole window must be listed, not only what arrived
-	// or changed since the last pass (see listModifiedSince).
+	// relist: the directory was read in full this pass.
 	relist bool
 	// addedAt is when a contact was last added to the directory or
 	// changed.
 	addedAt time.Time
 	// retry: a message was skipped for a reason the next pass may not
-	// meet; that pass lists the whole window.
-	retry bool
-	// listedWith sums up what decisions depend on besides the contacts
-	// (see fingerprint).
-	listedWith     string
+	// meet (its body could not be read); the next pass, which lists the
+	// whole window as every pass does, tries it again.
+	retry          bool
 	addressLookups int
 	directoryPages int
 	ambiguous      []error
@@ -216,8 +226,15 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 	if limit == 0 {
 		limit = DefaultNoteLimit
 	}
+	timeout := e.PassTimeout
+	if timeout <= 0 {
+		timeout = DefaultPassTimeout
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	p := &pass{
-		e: e, mb: mb, crm: c, log: e.logger(), start: e.now(), limit: limit,
+		e: e, mb: &bodyReader{Mailbox: mb, e: e}, crm: c, log: e.logger(), start: e.now(), limit: limit,
 		id:    strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36),
 		names: map[int64]string{},
 	}
@@ -227,6 +244,9 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		s.Progress = &Progress{}
 	})
 	err := p.run(ctx)
+	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = &passTooLongError{limit: timeout, err: err}
+	}
 	sum := Summary{Start: p.start, End: e.now(), WindowStart: p.window, Counts: p.counts, Pending: p.pending}
 	if err != nil {
 		p.failed(err)
@@ -248,7 +268,7 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 	})
 	p.log.Info("pass done", "listed", sum.Counts.Listed, "synced", sum.Counts.Synced,
 		"uploads", sum.Counts.Uploads, "already", sum.Counts.Already, "pending", sum.Pending,
-		"directory_pages", p.directoryPages, "lookups", p.addressLookups, "took_ms", sum.End.Sub(sum.Start).Milliseconds())
+		"directory_pages", p.directoryPages, "lookups", p.addressLookups, "retry_next_pass", p.retry, "took_ms", sum.End.Sub(sum.Start).Milliseconds())
 	return sum, nil
 }
 
@@ -292,8 +312,12 @@ func (p *pass) run(ctx context.Context) error {
 		return err
 	}
 	p.poster = newPoster(ctx, p)
-	modifiedSince := p.listModifiedSince(m)
-	err = p.mb.ListMessagesModified(ctx, p.window, modifiedSince, func(page []graph.Message) error {
+	// The whole window, every pass: a message moved out of Junk or
+	// restored hours after it arrived keeps its received time, and
+	// whether its lastModifiedDateTime moves is not documented (see
+	// graph.Client.ListMessages). A message already copied is found in the
+	// ledger; one whose body could not be read is tried again.
+	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
 	p.poster.close()
@@ -345,54 +369,7 @@ func (p *pass) prepare(ctx context.Context) error {
 		return fmt.Errorf("engine: find excluded folders: %w", err)
 	}
 	p.excluded = excludedFolders(folders)
-	p.listedWith = fingerprint(p.settings, me, folders)
 	return nil
-}
-
-// listModifiedSince narrows what this pass lists: the messages of the
-// window last modified at or after the time it returns, or, when it is
-// zero, the whole window. Every message of the window that was there at
-// the last successful pass was decided then; deciding it again can only
-// change the outcome when something it depends on changed since: the
-// contacts (a contact added or given another address after that pass
-// started, p.addedAt, even by a pass that failed), the settings, the
-// user's addresses or the excluded folders (the fingerprint), or the
-// message itself. When nothing but messages did, only the messages
-// changed since the last pass are listed, from SkewMargin before its start
-// for a server clock behind the local one: new mail (delivered since), and
-// mail of the window that appeared or changed under it — moved out of Junk
-// into the Inbox, imported, restored from Deleted Items — whose received
-// time stays where it was but whose lastModifiedDateTime moves (see
-// graph.Client.ListMessagesModified). A message changed in a way that
-// decides nothing (marked read) is listed again and found in the ledger.
-// A pass with no new or changed mail then costs one Graph request.
-// Otherwise, and without the contact search (a contact found by a
-// per-address look-up shows up nowhere else), the whole window.
-func (p *pass) listModifiedSince(m storage.Meta) time.Time {
-	if p.relist || p.lookups || m.LastSuccessStart.IsZero() || p.addedAt.After(m.LastSuccessStart) ||
-		p.listedWith == "" || m.ListedWith != p.listedWith || p.start.Before(m.LastSuccessStart) {
-		return time.Time{}
-	}
-	if since := m.LastSuccessStart.Add(-SkewMargin); since.After(p.window) {
-		return since
-	}
-	return time.Time{}
-}
-
-// fingerprint sums up what a decision depends on besides the message and
-// the contacts. It is compared, never read back.
-func fingerprint(s match.Settings, me graph.Me, folders []graph.ExcludedFolder) string {
-	b, err := json.Marshal(struct {
-		Settings match.Settings
-		Me       []string
-		Folders  []graph.ExcludedFolder
-	}{s, me.Addresses(), folders})
-	if err != nil {
-		// Nothing to compare: the whole window is listed every time.
-		return ""
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // excludedFolders turns Graph's excluded folders into match.Folders; the
@@ -515,10 +492,17 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 		if d.Taken() && it.key == "" {
 			it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
 		}
-		for _, t := range it.d.Take {
-			targets = append(targets, storage.Target{Key: it.key, ClientID: t.ClientID})
-		}
 		items = append(items, it)
+	}
+	// A message listed without its class or sensitivity is never taken on
+	// a guess: each is asked for alone first.
+	if err := p.unknownFacts(ctx, in, items); err != nil {
+		return err
+	}
+	for i := range items {
+		for _, t := range items[i].d.Take {
+			targets = append(targets, storage.Target{Key: items[i].key, ClientID: t.ClientID})
+		}
 	}
 	states, err := p.e.Store.UploadStates(p.account, targets)
 	if err != nil {
@@ -623,11 +607,8 @@ func (p *pass) finish() error {
 	}
 	err := p.e.Store.FinishPass(p.window.Add(-LedgerKept), p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
-		m.ListedWith = p.listedWith
-		if p.retry {
-			// Nothing to compare with: the next pass lists the window.
-			m.ListedWith = ""
-		}
+		// Every pass lists the whole window: nothing to compare with.
+		m.ListedWith = ""
 		m.LastPassEnd = end
 		m.LastError = ""
 		m.FailingSince = time.Time{}
@@ -691,6 +672,10 @@ func Describe(err error) string {
 	if err == nil {
 		return ""
 	}
+	var long *passTooLongError
+	if errors.As(err, &long) {
+		return fmt.Sprintf("The sync took longer than %s and was stopped; the next sync carries on from where it was", humanDuration(long.limit))
+	}
 	var re *remote.Error
 	if errors.As(err, &re) {
 		service := "ClientSuccess"
@@ -746,4 +731,21 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// humanDuration says a duration in whole hours or minutes.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= time.Minute:
+		if m := (d + time.Minute/2) / time.Minute; m != 1 {
+			return fmt.Sprintf("%d minutes", m)
+		}
+		return "1 minute"
+	}
+	return d.Round(time.Second).String()
 }

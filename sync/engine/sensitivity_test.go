@@ -23,7 +23,13 @@ func TestPassSkipsSensitiveMessages(t *testing.T) {
 			value, reason = "3", "marked confidential in Outlook"
 		}
 		m := it.Msg
-		m.SingleValueExtendedProperties = append(append([]graph.ExtendedProperty(nil), m.SingleValueExtendedProperties...),
+		m.SingleValueExtendedProperties = nil
+		for _, p := range it.Msg.SingleValueExtendedProperties {
+			if p.ID != "Integer 0x36" {
+				m.SingleValueExtendedProperties = append(m.SingleValueExtendedProperties, p)
+			}
+		}
+		m.SingleValueExtendedProperties = append(m.SingleValueExtendedProperties,
 			graph.ExtendedProperty{ID: graph.SensitivityPropertyID, Value: value})
 		e.g.DeleteMessage(m.ID)
 		e.g.AddMessage(m, it.Body)

@@ -26,14 +26,41 @@ func (c capped) MarshalJSON() ([]byte, error) { return json.Marshal(c.Kept) }
 // maxDepth bounds nesting, so a hostile answer cannot exhaust the stack.
 const maxDepth = 64
 
+// maxAnswer bounds what one decoded Graph answer may hold in memory: a
+// page of 1000 messages with the narrow $select is a few megabytes, a
+// batch of twenty bodies cut to the note limit a few more. An answer
+// holding more is refused with errTooLarge rather than read on. A
+// variable so that tests can lower it.
+var maxAnswer int64 = 64 << 20
+
+// errTooLarge is the error of an answer that holds more than maxAnswer.
+var errTooLarge = errors.New("the answer is larger than Mail Sync reads")
+
+// valueCost is what a decoded value costs besides its text: the map or
+// slice entry and the interface that holds it.
+const valueCost = 16
+
+// readAnswer reads a whole answer of at most maxAnswer bytes.
+func readAnswer(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxAnswer+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > maxAnswer {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
 // decodeCapped reads one JSON value from r into the shapes encoding/json
 // gives for any (map[string]any, []any, float64 as json.Number, bool, nil,
 // string), except that a string longer than maxChars characters is read to
 // its end but kept only in part, as a capped. With maxChars <= 0 nothing
 // is cut. Memory stays bounded by the cut strings, however long the answer:
-// a batch of twenty 5 MB bodies never sits in memory whole.
+// a batch of twenty 5 MB bodies never sits in memory whole. What is kept
+// (text and values) is bounded by maxAnswer: past it, errTooLarge.
 func decodeCapped(r io.Reader, maxChars int) (any, error) {
-	d := &cappedDecoder{r: bufio.NewReaderSize(r, 32<<10), max: maxChars}
+	d := &cappedDecoder{r: bufio.NewReaderSize(r, 32<<10), max: maxChars, left: maxAnswer}
 	v, err := d.value(0)
 	if err != nil {
 		return nil, err
@@ -49,6 +76,17 @@ func decodeCapped(r io.Reader, maxChars int) (any, error) {
 type cappedDecoder struct {
 	r   *bufio.Reader
 	max int
+	// left is how many more bytes the decoded tree may hold.
+	left int64
+}
+
+// keep counts n more bytes held, failing past maxAnswer.
+func (d *cappedDecoder) keep(n int) error {
+	d.left -= int64(n) + valueCost
+	if d.left < 0 {
+		return errTooLarge
+	}
+	return nil
 }
 
 func (d *cappedDecoder) skipSpace() (byte, error) {
@@ -75,6 +113,9 @@ func eofIsUnexpected(err error) error {
 func (d *cappedDecoder) value(depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("json: nested too deeply")
+	}
+	if err := d.keep(0); err != nil {
+		return nil, err
 	}
 	b, err := d.skipSpace()
 	if err != nil {
@@ -222,10 +263,14 @@ func (d *cappedDecoder) array(depth int) (any, error) {
 func (d *cappedDecoder) str() (any, error) {
 	var sb strings.Builder
 	kept, omitted := 0, 0
+	var over error
 	add := func(r rune) {
 		if d.max <= 0 || kept < d.max {
 			sb.WriteRune(r)
 			kept++
+			if sb.Len()&0xfff == 0 && int64(sb.Len()) > d.left {
+				over = errTooLarge
+			}
 			return
 		}
 		omitted++
@@ -235,8 +280,14 @@ func (d *cappedDecoder) str() (any, error) {
 		if err != nil {
 			return nil, eofIsUnexpected(err)
 		}
+		if over != nil {
+			return nil, over
+		}
 		switch {
 		case b == '"':
+			if err := d.keep(sb.Len()); err != nil {
+				return nil, err
+			}
 			if omitted > 0 {
 				return capped{Kept: sb.String(), Omitted: omitted}, nil
 			}

@@ -10,6 +10,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,10 +37,6 @@ const maxBatch = 20
 // BodiesPerBatch is how many bodies Bodies reads in one $batch: a caller
 // that hands it that many ids at a time holds one batch's bodies at most.
 const BodiesPerBatch = maxBatch
-
-// maxResponse bounds what one response may hold; a page of 1000 messages
-// with narrow $select is a few megabytes.
-const maxResponse = 64 << 20
 
 // listSelect is the narrow projection one pass needs.
 const listSelect = "id,internetMessageId,subject,from,sender,toRecipients,ccRecipients,bccRecipients," +
@@ -112,56 +109,128 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 }
 
 // ListMessages calls fn with each page of the messages received at or after
-// since, in all folders, newest first, following @odata.nextLink. A page is
-// not kept after fn returns, so a large mailbox never sits in memory; an
-// error from fn stops the listing and is returned as is.
+// since, in all folders, in no order the caller may count on, following
+// @odata.nextLink. A page is not kept after fn returns, so a large mailbox
+// never sits in memory; an error from fn stops the listing and is returned
+// as is.
+//
+// Each message asks for its class and its sensitivity in one $expand
+// joined by "or". Public reports conflict on whether Graph answers that
+// (one live-tested note saw 200 with no properties at all;
+// docs/evidence.md, "Microsoft Graph and Entra"), so a message may come back
+// without either: the caller asks again with ClassAndSensitivity before it
+// counts on them.
+//
+// Only receivedDateTime filters: whether a move changes a message's
+// lastModifiedDateTime is not documented (docs/evidence.md, "Microsoft
+// Graph and Entra"), so a message moved out of Junk or restored from
+// Deleted Items hours after it arrived is found by listing the whole
+// window again, never by its modified time. A $filter without $orderby
+// lets Graph choose its own order cheaply
+// (api-reference/v1.0/api/user-list-messages.md, "Using filter and
+// orderby in the same query").
 func (c *Client) ListMessages(ctx context.Context, since time.Time, fn func(page []Message) error) error {
-	return c.ListMessagesModified(ctx, since, time.Time{}, fn)
-}
-
-// ListMessagesModified is ListMessages narrowed to the messages also last
-// modified at or after modifiedSince (none when it is zero), in no order
-// the caller may count on.
-//
-// A message moved to another folder is a new item: Graph's message: move
-// "creates a new copy of the message in the destination folder and removes
-// the original message", under a new id unless immutable ids are asked for
-// (microsoft-graph-docs-contrib api-reference/v1.0/api/message-move.md,
-// includes/outlook-immutable-id.md). The docs do not say in words that the
-// copy's lastModifiedDateTime ("the date and time the message was last
-// changed", resources/message.md) is the time of the move, but their move
-// example answers a lastModifiedDateTime three days after its
-// receivedDateTime; so a message moved, imported or restored shows up here
-// while its received time stays where it was.
-//
-// The two range conditions go in one $filter without $orderby: Graph infers
-// its own order for a $filter, and only $orderby and $filter together have
-// to name the same properties in the same order or be refused with
-// InefficientFilter (api-reference/v1.0/api/user-list-messages.md, "Using
-// filter and orderby in the same query"; concepts/query-parameters.md).
-func (c *Client) ListMessagesModified(ctx context.Context, since, modifiedSince time.Time, fn func(page []Message) error) error {
 	const op = "list messages"
-	filter := "receivedDateTime ge " + since.UTC().Format(time.RFC3339)
-	if !modifiedSince.IsZero() {
-		filter += " and lastModifiedDateTime ge " + modifiedSince.UTC().Format(time.RFC3339)
-	}
 	u := c.base + "/me/messages?" + encodeQuery(
-		"$filter", filter,
+		"$filter", "receivedDateTime ge "+since.UTC().Format(time.RFC3339),
 		"$select", listSelect,
 		// The message resource has no sensitivity property (Graph's docs
 		// issue #8359: "not exposed via the Graph API"); it is read as
 		// the MAPI property PR_SENSITIVITY, next to the message class.
-		"$expand", "singleValueExtendedProperties($filter=id eq '"+MessageClassPropertyID+"' or id eq '"+SensitivityPropertyID+"')",
+		"$expand", expandProperties(MessageClassPropertyID, SensitivityPropertyID),
 		"$top", "1000",
 	)
 	return eachPage(ctx, c, op, u, fn)
 }
 
+// expandProperties is the $expand that asks for the single-value extended
+// properties with the given ids.
+func expandProperties(ids ...string) string {
+	terms := make([]string, len(ids))
+	for i, id := range ids {
+		terms[i] = "id eq '" + id + "'"
+	}
+	return "singleValueExtendedProperties($filter=" + strings.Join(terms, " or ") + ")"
+}
+
+// ClassAndSensitivity asks Graph, for each message id, for its class and
+// its sensitivity one property per request (two $batch steps a message,
+// maxBatch steps a batch, one batch at a time), for the messages a list
+// gave without them. fn is called once for each id, in order, with the
+// properties that came back (none, one or both), or why they could not be
+// read; a message deleted meanwhile gives ErrMessageGone. It returns an
+// error only for what stops every read, or the first error fn returns.
+func (c *Client) ClassAndSensitivity(ctx context.Context, ids []string, fn func(id string, props []ExtendedProperty, err error) error) error {
+	const op = "read message class and sensitivity"
+	props := []string{MessageClassPropertyID, SensitivityPropertyID}
+	per := maxBatch / len(props)
+	for start := 0; start < len(ids); start += per {
+		chunk := ids[start:min(start+per, len(ids))]
+		reqs := make([]batchRequest, 0, len(chunk)*len(props))
+		for _, id := range chunk {
+			for _, p := range props {
+				reqs = append(reqs, batchRequest{
+					Method: http.MethodGet,
+					URL:    "/me/messages/" + url.PathEscape(id) + "?" + encodeQuery("$select", "id", "$expand", expandProperties(p)),
+				})
+			}
+		}
+		resps, err := c.batch(ctx, op, reqs, 0, onlyBatchWide)
+		if err != nil {
+			return err
+		}
+		for i, id := range chunk {
+			var got []ExtendedProperty
+			var ferr error
+			for _, r := range resps[i*len(props) : (i+1)*len(props)] {
+				switch {
+				case r.Status == http.StatusNotFound:
+					ferr = ErrMessageGone
+				case r.Status < 200 || r.Status > 299:
+					ferr = r.err(op)
+				default:
+					var m Message
+					if err := r.decodeBody(&m); err != nil {
+						ferr = &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Status: r.Status,
+							Message: "Graph's answer for a message's properties could not be read", Err: err}
+						continue
+					}
+					got = append(got, m.SingleValueExtendedProperties...)
+				}
+				if ferr != nil {
+					break
+				}
+			}
+			if ferr != nil {
+				got = nil
+			}
+			if err := fn(id, got, ferr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxPages bounds how many pages one paged read follows: 10,000 pages of
+// 1,000 messages is ten million, far beyond any mailbox window, so a
+// server that keeps handing out next pages is stopped, not followed for
+// ever. A variable so that tests can lower it.
+var maxPages = 10000
+
 // eachPage GETs the list at u and the pages @odata.nextLink leads to, and
 // calls fn with the items of each page that has any; an error from fn stops
 // the listing and is returned as is.
+//
+// A next link already followed, or more than MaxPages pages, stop the read
+// with an error: Graph paging in a loop would otherwise never end.
 func eachPage[T any](ctx context.Context, c *Client, op, u string, fn func(page []T) error) error {
-	for u != "" {
+	seen := map[[32]byte]bool{sha256.Sum256([]byte(u)): true}
+	for pages := 0; u != ""; pages++ {
+		if pages == maxPages {
+			return &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent,
+				Message: fmt.Sprintf("Microsoft Graph answered with more than %d pages", maxPages)}
+		}
 		var page struct {
 			Value    []T    `json:"value"`
 			NextLink string `json:"@odata.nextLink"`
@@ -171,6 +240,14 @@ func eachPage[T any](ctx context.Context, c *Client, op, u string, fn func(page 
 		}
 		if err := c.checkNextLink(op, page.NextLink); err != nil {
 			return err
+		}
+		if page.NextLink != "" {
+			h := sha256.Sum256([]byte(page.NextLink))
+			if seen[h] {
+				return &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent,
+					Message: "Microsoft Graph answered with a next page it had already given"}
+			}
+			seen[h] = true
 		}
 		if len(page.Value) > 0 {
 			if err := fn(page.Value); err != nil {
@@ -218,7 +295,7 @@ func (c *Client) ExcludedFolders(ctx context.Context) ([]ExcludedFolder, error) 
 	for i, name := range ExcludedWellKnownFolders {
 		reqs[i] = batchRequest{Method: http.MethodGet, URL: "/me/mailFolders/" + name + "?" + encodeQuery("$select", "id,childFolderCount")}
 	}
-	resps, err := c.batch(ctx, op, reqs, 0)
+	resps, err := c.batch(ctx, op, reqs, 0, everyTransient)
 	if err != nil {
 		return nil, err
 	}
@@ -291,12 +368,14 @@ var ErrMessageGone = errors.New("graph: the message is gone")
 // read, and Body.Omitted says how many more there were (maxChars <= 0 cuts
 // nothing): a batch of large messages never sits in memory whole.
 //
-// A step Graph throttled (429, with its own Retry-After) or could not serve
-// (5xx, 424) is sent again, alone with the other failed steps of its batch,
-// after the wait it asked for; steps already answered are not sent again. A
-// step that keeps failing, or fails for good (403), gives fn its
-// *remote.Error; a message deleted meanwhile gives ErrMessageGone: one bad
-// message never stops the others. Bodies returns an error only for what
+// A step Graph throttled (429, with its own Retry-After), found the service
+// unavailable (503) or whose batch failed as a whole (424) is sent again,
+// alone with the other such steps of its batch, after the wait it asked
+// for; steps already answered are not sent again. A step that fails on its
+// own (500, 403, any other status) is that message's failure and is not
+// sent again here: fn gets its *remote.Error at once, so one unreadable
+// message never holds the others in backoff; a message deleted meanwhile
+// gives ErrMessageGone. Bodies returns an error only for what
 // stops every read (the sign-in refused, the context done, the batch
 // itself refused or unreachable), or the first error fn returns.
 func (c *Client) Bodies(ctx context.Context, ids []string, maxChars int, fn func(id string, body Body, err error) error) error {
@@ -311,7 +390,7 @@ func (c *Client) Bodies(ctx context.Context, ids []string, maxChars int, fn func
 				Headers: map[string]string{"Prefer": `outlook.body-content-type="text"`},
 			}
 		}
-		resps, err := c.batch(ctx, op, reqs, maxChars)
+		resps, err := c.batch(ctx, op, reqs, maxChars, onlyBatchWide)
 		if err != nil {
 			return err
 		}
@@ -481,15 +560,42 @@ func (r *batchResponse) decodeBody(out any) error {
 	return json.Unmarshal(data, out)
 }
 
+// stepRetry says which failed steps of a $batch are sent again.
+type stepRetry int
+
+const (
+	// everyTransient: every step the retry policy would retry (429, 424,
+	// 5xx), for steps whose failure stops the whole call (the folders).
+	everyTransient stepRetry = iota
+	// onlyBatchWide: only the steps failed for a reason that is not
+	// theirs (429 throttled, 503 unavailable, 424 failed dependency), for
+	// per-message reads: a message Graph answers 500 or 403 is that
+	// message's failure, given to the caller at once.
+	onlyBatchWide
+)
+
+// again reports whether a step answered status is sent again.
+func (r stepRetry) again(status int) bool {
+	if r == everyTransient {
+		return true
+	}
+	switch status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusFailedDependency:
+		return true
+	}
+	return false
+}
+
 // batch sends reqs (at most maxBatch) as one $batch and returns the final
 // answer of each, in the order of reqs; strings in the answers are cut to
 // maxChars characters as they are read (see decodeCapped). Steps Graph
-// throttled or could not serve (429, 424, 5xx) are sent again, without the
-// steps that were answered, after the longest wait one of them asked for
-// (its own Retry-After, in its headers), until the retry policy gives up
-// on them; their last answer is then final. A step answered 401 fails the
-// whole batch: the sign-in was refused.
-func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest, maxChars int) ([]batchResponse, error) {
+// throttled or could not serve (429, 424, 5xx; with onlyBatchWide 429, 424
+// and 503 only) are sent again, without the steps that were answered,
+// after the longest wait one of them asked for (its own Retry-After, in
+// its headers), until the retry policy gives up on them; their last answer
+// is then final. A step answered 401 fails the whole batch: the sign-in
+// was refused.
+func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest, maxChars int, retry stepRetry) ([]batchResponse, error) {
 	if len(reqs) > maxBatch {
 		return nil, fmt.Errorf("graph: %s: %d requests in one batch, the limit is %d", op, len(reqs), maxBatch)
 	}
@@ -542,7 +648,10 @@ func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest, maxC
 			}
 			final[i] = r
 			step := &http.Response{StatusCode: r.Status, Header: r.Headers}
-			if retry, d := remote.ShouldRetry(ctx, c.Policy, attempt, step, nil); retry {
+			if !retry.again(r.Status) {
+				continue
+			}
+			if ok, d := remote.ShouldRetry(ctx, c.Policy, attempt, step, nil); ok {
 				again = append(again, i)
 				wait = max(wait, d)
 				if _, ok := remote.RetryAfterWait(c.Policy, step); ok {
@@ -567,7 +676,7 @@ func (c *Client) batch(ctx context.Context, op string, reqs []batchRequest, maxC
 // answer into out. body, if not nil, is sent on every attempt.
 func (c *Client) do(ctx context.Context, op, method, u string, body []byte, hdr http.Header, out any) error {
 	return c.doStream(ctx, op, method, u, body, hdr, 1, func(r io.Reader) error {
-		data, err := io.ReadAll(io.LimitReader(r, maxResponse))
+		data, err := readAnswer(r)
 		if err != nil || out == nil {
 			return err
 		}
@@ -613,6 +722,10 @@ func (c *Client) doStream(ctx context.Context, op, method, u string, body []byte
 			if errors.As(err, &redirect) {
 				return &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent,
 					Message: "Microsoft Graph " + redirect.Reason, Err: err}
+			}
+			if errors.Is(err, errTooLarge) {
+				return &remote.Error{Service: "graph", Op: op, Kind: remote.Permanent, Err: err,
+					Message: fmt.Sprintf("Microsoft Graph sent an answer larger than %d MB", maxAnswer>>20)}
 			}
 			if err != nil {
 				return &remote.Error{Service: "graph", Op: op, Kind: remote.KindOf(err), Err: err}
@@ -677,7 +790,8 @@ func (c *Client) attempt(ctx context.Context, method, u string, body []byte, hdr
 		}
 		return resp.StatusCode, resp.Header, nil, nil
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	// An error answer is read for its code and message only.
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return 0, nil, nil, err
 	}

@@ -163,6 +163,7 @@ func TestClientListMessagesSince(t *testing.T) {
 
 func TestClientListMessagesFieldsAndClass(t *testing.T) {
 	g := newFake(t)
+	g.SetCombinedExpand(graphtest.CombinedExpandAnswered)
 	g.AddFolder(graphtest.Folder{ID: "calendar-id-0000000000001", DisplayName: "Calendar"})
 	g.AddMessage(graph.Message{
 		ID: "AAMkNOTE", InternetMessageID: "<n@x>", Subject: "Quote",
@@ -629,6 +630,7 @@ func TestClientListStopsOnCallbackError(t *testing.T) {
 // Graph writes the id.
 func TestClientListReadsSensitivity(t *testing.T) {
 	g := newFake(t)
+	g.SetCombinedExpand(graphtest.CombinedExpandAnswered)
 	ids := addMessages(g, 3)
 	for i, v := range []string{"2", "3"} {
 		g.DeleteMessage(ids[i])
@@ -663,5 +665,88 @@ func TestClientListReadsSensitivity(t *testing.T) {
 		if s := m.Sensitivity(); s != tc.want {
 			t.Errorf("Sensitivity of %q=%q: %q, want %q", tc.id, tc.value, s, tc.want)
 		}
+	}
+}
+
+// When the list answers the two-property $expand with no properties (the
+// fake's default), ClassAndSensitivity reads each property alone: two
+// $batch steps a message, ten messages a batch; a message gone meanwhile
+// says so, and one without a sensitivity gives only its class.
+func TestClientClassAndSensitivityAskEachAlone(t *testing.T) {
+	g := newFake(t)
+	ids := addMessages(g, 12)
+	g.DeleteMessage(ids[3])
+	g.AddMessage(graph.Message{
+		ID: ids[3], InternetMessageID: "<p@x>", ReceivedDateTime: epoch, ParentFolderID: "inbox-id-0000000000000001",
+		SingleValueExtendedProperties: []graph.ExtendedProperty{{ID: "String 0x001A", Value: graphtest.TeamsChatClass}, {ID: "Integer 0x0036", Value: "2"}},
+	}, "x")
+	c := newClient(t, g)
+	msgs, _ := listAll(t, c, epoch.Add(-time.Hour))
+	for _, m := range msgs {
+		if m.MessageClass() != "" || m.Sensitivity() != "" {
+			t.Fatalf("the fake answered the combined $expand for %s: %v", m.ID, m.SingleValueExtendedProperties)
+		}
+	}
+	g.DeleteMessage(ids[7])
+	g.ResetStats()
+	got := map[string]graph.Message{}
+	var gone []string
+	err := c.ClassAndSensitivity(context.Background(), ids, func(id string, props []graph.ExtendedProperty, err error) error {
+		switch {
+		case errors.Is(err, graph.ErrMessageGone):
+			gone = append(gone, id)
+		case err != nil:
+			t.Errorf("%s: %v", id, err)
+		}
+		got[id] = graph.Message{SingleValueExtendedProperties: props}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ids) || !slices.Equal(gone, []string{ids[7]}) {
+		t.Fatalf("answered %d of %d, gone %v", len(got), len(ids), gone)
+	}
+	if m := got[ids[3]]; m.MessageClass() != graphtest.TeamsChatClass || m.Sensitivity() != "private" {
+		t.Errorf("%s: class %q, sensitivity %q", ids[3], m.MessageClass(), m.Sensitivity())
+	}
+	if m := got[ids[0]]; m.MessageClass() != "IPM.Note" || m.Sensitivity() != "" {
+		t.Errorf("%s: class %q, sensitivity %q; want the class and no sensitivity", ids[0], m.MessageClass(), m.Sensitivity())
+	}
+	st := g.Stats()
+	if n := st.ByRoute["POST /$batch"]; n != 2 || st.BatchItems != 24 {
+		t.Errorf("%d batches with %d steps, want 2 with 24", n, st.BatchItems)
+	}
+}
+
+// A message whose body Graph always refuses on its own (500, 403) costs
+// one step: no backoff, no second try inside Bodies; the batch's other
+// messages are read once.
+func TestClientBodyFailingAloneIsNotRetried(t *testing.T) {
+	g := newFake(t)
+	ids := addMessages(g, 30)
+	g.PoisonMessage(ids[2], http.StatusInternalServerError)
+	g.PoisonMessage(ids[25], http.StatusForbidden)
+	c := newClient(t, g)
+	c.Policy = remote.Policy{MaxAttempts: 6, BaseDelay: 10 * time.Millisecond, MaxDelay: 10 * time.Millisecond}
+	_, errs := results(t, c, ids, 0)
+	var re *remote.Error
+	if !errors.As(errs[ids[2]], &re) || re.Status != http.StatusInternalServerError || len(errs) != 2 {
+		t.Errorf("failures %v", errs)
+	}
+	st := g.Stats()
+	if n := st.ByRoute["POST /$batch"]; n != 2 || st.BatchItems != 30 {
+		t.Errorf("%d batches with %d steps, want 2 with 30", n, st.BatchItems)
+	}
+}
+
+// Steps throttled or answered 503 are still sent again after their wait.
+func TestClientBodyStepsThrottledAreRetried(t *testing.T) {
+	g := newFake(t)
+	ids := addMessages(g, 5)
+	g.ThrottleNext(3)
+	bodies, errs := results(t, newClient(t, g), ids, 0)
+	if len(bodies) != 5 || len(errs) != 0 {
+		t.Fatalf("%d bodies, failures %v", len(bodies), errs)
 	}
 }

@@ -9,6 +9,10 @@
 // Outlook throttles them. Knobs inject faults (throttling, 503, resets,
 // truncated bodies, slowness, poisoned messages, failed batches) and
 // counters report what clients did, the peak mailbox concurrency included.
+// Where public evidence is silent or conflicting the fake takes the side
+// that hurts a client most, by default: the class and sensitivity asked in
+// one $expand come back with neither (SetCombinedExpand), and a move keeps
+// lastModifiedDateTime (SetMoveStampsModified).
 package graphtest
 
 import (
@@ -80,10 +84,57 @@ type Graph struct {
 	inFlight    int
 	seq         int
 	mbox        mailboxState
-	// now stamps lastModifiedDateTime on a move, a copy or a read flag
-	// (SetClock); nil is time.Now.
+	// now stamps lastModifiedDateTime on a read flag, and on a move or a
+	// copy when moveStamps (SetClock); nil is time.Now.
 	now func() time.Time
+	// combined is how a two-property $expand is answered
+	// (SetCombinedExpand).
+	combined CombinedExpand
+	// moveStamps: a move or a copy sets lastModifiedDateTime
+	// (SetMoveStampsModified).
+	moveStamps bool
 }
+
+// CombinedExpand is how the fake answers a $expand of several extended
+// properties joined by "or" (the class and the sensitivity in one list).
+type CombinedExpand int
+
+const (
+	// CombinedExpandEmpty answers 200 with no properties at all, as one
+	// live-tested note saw. The default: public reports conflict
+	// (docs/evidence.md, "Microsoft Graph and Entra"), so the fake
+	// takes the side that would let a client mistake a private message or
+	// a meeting request for ordinary mail.
+	CombinedExpandEmpty CombinedExpand = iota
+	// CombinedExpandAnswered gives each message the properties it has,
+	// as the other reports show.
+	CombinedExpandAnswered
+)
+
+// SetCombinedExpand sets how a $expand of several extended properties is
+// answered; one property alone is always answered.
+func (g *Graph) SetCombinedExpand(c CombinedExpand) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.combined = c
+}
+
+// SetMoveStampsModified sets whether MoveMessage and CopyMessage set the
+// new item's lastModifiedDateTime to the fake's now. Off by default:
+// whether a move changes it is not documented (docs/evidence.md, "Microsoft
+// Graph and Entra"), and
+// keeping the old time is the side that hides a moved message from a
+// client that counts on it.
+func (g *Graph) SetMoveStampsModified(on bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.moveStamps = on
+}
+
+// TeamsChatClass is the message class of the Microsoft Teams chat items
+// /me/messages lists next to mail (a documented known issue; docs/evidence.md, "Microsoft Graph and Entra"):
+// only the class tells them apart. Add one with AddMessage and this class.
+const TeamsChatClass = "IPM.SkypeTeams.Message"
 
 type storedMessage struct {
 	msg  graph.Message
@@ -210,13 +261,12 @@ func (g *Graph) SetRead(id string, read bool) bool {
 }
 
 // MoveMessage moves a message to another folder. Like Graph, the moved item
-// gets a new id; its internetMessageId and receivedDateTime stay. Its
-// lastModifiedDateTime becomes the fake's now: Graph's move "creates a new
-// copy of the message in the destination folder and removes the original"
-// (message-move.md, whose example answers a lastModifiedDateTime days after
-// the receivedDateTime); the docs say no more, so the fake takes the
-// reading that leaves the old time behind. It returns the new id, or ""
-// when there is no message id.
+// gets a new id: Graph's move "creates a new copy of the message in the
+// destination folder and removes the original" (message-move.md); its
+// internetMessageId and receivedDateTime stay. Its lastModifiedDateTime
+// stays too unless SetMoveStampsModified turned stamping on: the docs do
+// not say (their example fits either reading). It returns the new id, or
+// "" when there is no message id.
 func (g *Graph) MoveMessage(id, folderID string) (newID string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -250,7 +300,14 @@ func (g *Graph) placeLocked(op, id, folderID string) string {
 	m := cloneMessage(sm.msg)
 	m.ID = g.newIDLocked("AAMk")
 	m.ParentFolderID = folderID
-	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body, modified: g.nowLocked(), unread: sm.unread}
+	modified := sm.modified
+	if g.moveStamps {
+		modified = g.nowLocked()
+	}
+	g.messages[m.ID] = &storedMessage{msg: m, body: sm.body, modified: modified, unread: sm.unread}
+	if p, ok := g.mbox.poisoned[id]; ok {
+		g.mbox.poisoned[m.ID] = p
+	}
 	return m.ID
 }
 
@@ -828,8 +885,11 @@ func parseExpand(q url.Values) ([]string, graphReply, bool) {
 	return ids, graphReply{}, true
 }
 
-func expandProperties(out map[string]any, m *graph.Message, propIDs []string) {
-	if len(propIDs) == 0 {
+// expandPropertiesLocked adds the extended properties asked for to out;
+// several asked at once get none with CombinedExpandEmpty. The caller holds
+// g.mu.
+func (g *Graph) expandPropertiesLocked(out map[string]any, m *graph.Message, propIDs []string) {
+	if len(propIDs) == 0 || len(propIDs) > 1 && g.combined == CombinedExpandEmpty {
 		return
 	}
 	var props []graph.ExtendedProperty
@@ -931,7 +991,7 @@ func (g *Graph) listMessages(base string, q url.Values) graphReply {
 			g.mu.Unlock()
 			return rep
 		}
-		expandProperties(out, &sm.msg, propID)
+		g.expandPropertiesLocked(out, &sm.msg, propID)
 		value = append(value, out)
 	}
 	g.mu.Unlock()
@@ -944,6 +1004,20 @@ func (g *Graph) listMessages(base string, q url.Values) graphReply {
 		resp["@odata.nextLink"] = nextLink(base, "/me/messages", q, end)
 	}
 	return graphOK(resp)
+}
+
+// readsBody reports whether a read with this $select returns the body:
+// Graph's default projection does.
+func readsBody(sel string) bool {
+	if strings.TrimSpace(sel) == "" {
+		return true
+	}
+	for _, f := range strings.Split(sel, ",") {
+		if strings.EqualFold(strings.TrimSpace(f), "body") {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *Graph) meID() string {
@@ -976,7 +1050,7 @@ func (g *Graph) getMessage(base, id string, q url.Values, h http.Header) graphRe
 	}
 	g.mu.Lock()
 	g.noteReadLocked(id, time.Now())
-	if rep, poisoned := g.poisonedLocked(id); poisoned {
+	if rep, poisoned := g.poisonedLocked(id); poisoned && readsBody(q.Get("$select")) {
 		g.mu.Unlock()
 		return rep
 	}
@@ -984,22 +1058,22 @@ func (g *Graph) getMessage(base, id string, q url.Values, h http.Header) graphRe
 	if found {
 		g.stats.MessageReads[id]++
 	}
-	var msg graph.Message
 	var all map[string]any
 	text := prefersText(h)
 	if found {
-		msg = sm.msg
 		all = messageJSON(sm, text)
 	}
-	g.mu.Unlock()
 	if !found {
+		g.mu.Unlock()
 		return graphFail(http.StatusNotFound, "ErrorItemNotFound", "The specified object was not found in the store.")
 	}
 	out, rep, ok := selectFields(all, q.Get("$select"), messageDefaults, "microsoft.graph.message")
 	if !ok {
+		g.mu.Unlock()
 		return rep
 	}
-	expandProperties(out, &msg, propID)
+	g.expandPropertiesLocked(out, &sm.msg, propID)
+	g.mu.Unlock()
 	out["@odata.context"] = base + "/$metadata#users('" + g.meID() + "')/messages/$entity"
 	r := graphOK(out)
 	if text {

@@ -325,13 +325,14 @@ func listIDs(t *testing.T, g *graphtest.Graph, filter string) []string {
 	return ids
 }
 
-// TestGraphFilterModified: a move and a read flag stamp lastModifiedDateTime
-// with the fake's clock, the received time stays, and the "and" of the two
-// range conditions keeps what both keep.
+// TestGraphFilterModified: with SetMoveStampsModified, a move and a read
+// flag stamp lastModifiedDateTime with the fake's clock, the received time
+// stays, and the "and" of the two range conditions keeps what both keep.
 func TestGraphFilterModified(t *testing.T) {
 	g := newMailbox(t)
 	now := t0.Add(5 * time.Hour)
 	g.SetClock(func() time.Time { return now })
+	g.SetMoveStampsModified(true)
 	g.AddFolder(graphtest.Folder{ID: "junk-000000000000000000001", DisplayName: "Junk-E-Mail", WellKnownName: "junkemail"})
 	g.AddMessage(graph.Message{ID: "AAMkJ", Subject: "J", ReceivedDateTime: t0.Add(-2 * time.Hour), ParentFolderID: "junk-000000000000000000001"}, "j")
 	moved := g.MoveMessage("AAMkJ", inboxID)
@@ -356,5 +357,96 @@ func TestGraphFilterModified(t *testing.T) {
 	_, _, body := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=receivedDateTime,lastModifiedDateTime", nil, nil)
 	if body["receivedDateTime"] != t0.Add(-2*time.Hour).Format(time.RFC3339) || body["lastModifiedDateTime"] != now.Format(time.RFC3339) {
 		t.Errorf("moved message: %v", body)
+	}
+}
+
+// TestGraphMoveKeepsModifiedByDefault: by default a move gives the message a
+// new id and keeps its lastModifiedDateTime (the adverse reading of
+// undocumented behaviour), so a filter on lastModifiedDateTime misses it
+// while one on receivedDateTime finds it.
+func TestGraphMoveKeepsModifiedByDefault(t *testing.T) {
+	g := newMailbox(t)
+	now := t0.Add(5 * time.Hour)
+	g.SetClock(func() time.Time { return now })
+	g.AddFolder(graphtest.Folder{ID: "junk-000000000000000000001", DisplayName: "Junk-E-Mail", WellKnownName: "junkemail"})
+	g.AddMessage(graph.Message{ID: "AAMkJ", Subject: "J", ReceivedDateTime: t0.Add(-2 * time.Hour), ParentFolderID: "junk-000000000000000000001"}, "j")
+	g.PoisonMessage("AAMkJ", http.StatusInternalServerError)
+	moved := g.MoveMessage("AAMkJ", inboxID)
+	if moved == "" || moved == "AAMkJ" {
+		t.Fatalf("moved to id %q, want a new one", moved)
+	}
+	since := t0.Add(4 * time.Hour).Format(time.RFC3339)
+	if got := listIDs(t, g, "receivedDateTime ge "+t0.Add(-3*time.Hour).Format(time.RFC3339)+" and lastModifiedDateTime ge "+since); len(got) != 0 {
+		t.Errorf("changed since the move: %v, want none", got)
+	}
+	if got := listIDs(t, g, "receivedDateTime ge "+t0.Add(-3*time.Hour).Format(time.RFC3339)); !slices.Contains(got, moved) {
+		t.Errorf("window: %v, want %s in it", got, moved)
+	}
+	_, _, body := call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=body", nil, nil)
+	if errorCode(body) != "InternalServerError" {
+		t.Errorf("the body of a poisoned message moved is readable: %v", body)
+	}
+	_, _, body = call(t, "GET", g.URL+"/me/messages/"+url.PathEscape(moved)+"?$select=lastModifiedDateTime", nil, nil)
+	if body["lastModifiedDateTime"] != t0.Add(-2*time.Hour).Format(time.RFC3339) {
+		t.Errorf("moved message: %v, want the received time as last modified", body)
+	}
+}
+
+// TestGraphCombinedExpand: the class and the sensitivity asked together
+// come back with no properties by default (200, nothing), with both when
+// the knob says so; asked one at a time, each comes back either way. A
+// Teams chat item is listed like mail, told apart by its class only.
+func TestGraphCombinedExpand(t *testing.T) {
+	g := newMailbox(t)
+	g.AddMessage(graph.Message{
+		ID: "AAMkT", Subject: "chat", ReceivedDateTime: t0.Add(-time.Minute), ParentFolderID: inboxID,
+		SingleValueExtendedProperties: []graph.ExtendedProperty{
+			{ID: "String 0x001A", Value: graphtest.TeamsChatClass}, {ID: "Integer 0x0036", Value: "0"}},
+	}, "hi")
+	props := func(expand string) map[string][]string {
+		t.Helper()
+		q := "$select=id&$expand=" + url.QueryEscape(expand)
+		status, _, body := call(t, "GET", g.URL+"/me/messages?"+q, nil, nil)
+		if status != 200 {
+			t.Fatalf("status %d: %v", status, body)
+		}
+		out := map[string][]string{}
+		for _, v := range body["value"].([]any) {
+			m := v.(map[string]any)
+			id := m["id"].(string)
+			out[id] = []string{}
+			ps, _ := m["singleValueExtendedProperties"].([]any)
+			for _, p := range ps {
+				pm := p.(map[string]any)
+				out[id] = append(out[id], pm["id"].(string)+"="+pm["value"].(string))
+			}
+		}
+		return out
+	}
+	both := "singleValueExtendedProperties($filter=id eq 'String 0x001A' or id eq 'Integer 0x0036')"
+	got := props(both)
+	if len(got) != 3 {
+		t.Fatalf("listed %v, want 3 messages, the Teams chat item among them", got)
+	}
+	for id, ps := range got {
+		if len(ps) != 0 {
+			t.Errorf("by default %s came back with %v, want no properties", id, ps)
+		}
+	}
+	if ps := props("singleValueExtendedProperties($filter=id eq 'String 0x001A')")["AAMkT"]; !slices.Equal(ps, []string{"String 0x1a=" + graphtest.TeamsChatClass}) {
+		t.Errorf("class alone: %v", ps)
+	}
+	if ps := props("singleValueExtendedProperties($filter=id eq 'Integer 0x0036')")["AAMkT"]; !slices.Equal(ps, []string{"Integer 0x36=0"}) {
+		t.Errorf("sensitivity alone: %v", ps)
+	}
+	g.SetCombinedExpand(graphtest.CombinedExpandAnswered)
+	if ps := props(both)["AAMkT"]; !slices.Equal(ps, []string{"String 0x1a=" + graphtest.TeamsChatClass, "Integer 0x36=0"}) {
+		t.Errorf("answered: %v", ps)
+	}
+	// A single message asked for both, in either mode.
+	g.SetCombinedExpand(graphtest.CombinedExpandEmpty)
+	_, _, body := call(t, "GET", g.URL+"/me/messages/AAMkT?$select=id&$expand="+url.QueryEscape(both), nil, nil)
+	if _, ok := body["singleValueExtendedProperties"]; ok {
+		t.Errorf("one message asked for both: %v, want no properties", body)
 	}
 }

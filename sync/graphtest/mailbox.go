@@ -52,8 +52,9 @@ func (g *Graph) ThrottleNext(n int) {
 	g.mbox.throttle = n
 }
 
-// PoisonMessage makes every read of the message with id answer status,
-// alone or inside a $batch, for good (0 heals it): 403 ErrorAccessDenied
+// PoisonMessage makes every read of the body of the message with id answer
+// status, alone or inside a $batch, for good (0 heals it; a move keeps
+// it), while reads of its other properties still answer: 403 ErrorAccessDenied
 // or 500 InternalServerError, as Microsoft's own batch example shows a
 // step failing 403 and another 500 inside a 200 batch (EVIDENCE.md, "A
 // batch answer is 200 even when steps fail").

@@ -44,7 +44,7 @@ var fuzzAddrs = []string{
 	"not an address", "", "Name <Dana@Fabrikam.example>",
 }
 
-var fuzzClasses = []string{"", "IPM.Note", "IPM.Note.SMIME", "IPM.Schedule.Meeting.Request", "IPM.Post.RSS", "IPM.Task", "ipm.notes"}
+var fuzzClasses = []string{"", "IPM.Note", "IPM.Note.SMIME", "IPM.Schedule.Meeting.Request", "IPM.Post.RSS", "IPM.Task", "ipm.notes", "IPM.SkypeTeams.Message"}
 
 var fuzzFolders = []string{"inbox", "junk", "drafts", "convhist", "clutter", "outbox", "syncissues", "conflicts", "unknown", ""}
 

@@ -16,7 +16,8 @@
 //  3. excluded folder: Junk, Conversation History, Clutter, Outbox, Sync
 //     Issues and its children, or any other id the engine excluded;
 //  4. not an email: a message class (PR_MESSAGE_CLASS) present and not
-//     IPM.Note or IPM.Note.*; a missing class counts as mail;
+//     IPM.Note or IPM.Note.* (Microsoft Teams chat items, which
+//     /me/messages lists too, carry IPM.SkypeTeams.Message);
 //  5. marked private (Settings.SkipPrivate): Outlook's sensitivity private
 //     or confidential (the reason says which), or an Outlook category named
 //     Settings.PrivateCategory;
@@ -27,7 +28,13 @@
 //     the user's or in one of the user's domains;
 //  9. contacts: the From/To/Cc addresses other than the user's that are
 //     ClientSuccess contacts, grouped by client; none gives "no
-//     ClientSuccess contact".
+//     ClientSuccess contact";
+//  10. unknown: a message that would be taken but whose class the mail
+//     service did not give (ClassUnknown), or, with Settings.SkipPrivate,
+//     whose sensitivity it did not give (SensitivityUnknown), is not
+//     taken: a missing fact never counts as "mail" or "not private".
+//     Decision.Wanted then holds the clients it would go to, so that the
+//     engine can ask for the missing facts and decide again.
 //
 // Participants are From, To and Cc only. The Graph `sender` field (who
 // pressed Send on behalf of From, e.g. an assistant or a shared mailbox) is
@@ -69,6 +76,11 @@ const (
 	Blocked                 Reason = "blocked address"
 	Internal                Reason = "internal only"
 	NoContact               Reason = "no ClientSuccess contact"
+	// ClassUnknown and SensitivityUnknown are messages the mail service
+	// listed without their class or their sensitivity, even when asked
+	// for each alone: they are never taken on a guess.
+	ClassUnknown       Reason = "Microsoft 365 did not say what kind of item it is"
+	SensitivityUnknown Reason = "Microsoft 365 did not say whether this is private"
 )
 
 // NotEmail returns the reason for an item whose message class is not mail,
@@ -99,6 +111,8 @@ func itemKind(class string) string {
 		return "journal"
 	case strings.HasPrefix(c, "ipm.post.rss"):
 		return "RSS item"
+	case strings.HasPrefix(c, "ipm.skypeteams."):
+		return "Teams chat"
 	case strings.HasPrefix(c, "report."):
 		return "delivery report"
 	}
@@ -107,12 +121,9 @@ func itemKind(class string) string {
 
 // IsMailClass reports whether a message class is mail: IPM.Note or one of
 // its subclasses (IPM.Note.SMIME, …), compared case-insensitively. An empty
-// class counts as mail, because Graph omits the property when it is unset.
+// class is not mail: it is unknown (see ClassUnknown).
 func IsMailClass(class string) bool {
 	c := strings.TrimSpace(class)
-	if c == "" {
-		return true
-	}
 	const note = "ipm.note"
 	if len(c) < len(note) || !strings.EqualFold(c[:len(note)], note) {
 		return false
@@ -191,11 +202,12 @@ type Message struct {
 	FolderID    string    // the id of the folder the message sits in
 	IsDraft     bool
 	// Class is the message class (PR_MESSAGE_CLASS), "" when the mail
-	// service did not return it.
+	// service did not return it: unknown, never taken as mail.
 	Class      string
 	Categories []string // Outlook categories, as named by the user
 	// Sensitivity is Outlook's sensitivity: "normal", "personal",
-	// "private" or "confidential" (any case); "" when not known.
+	// "private" or "confidential" (any case); "" (or anything else) when
+	// not known, which with Settings.SkipPrivate is never taken.
 	Sensitivity string
 }
 
@@ -266,6 +278,10 @@ type Decision struct {
 	// participant other than the user, in the order From, To, Cc; empty
 	// when there is none. The Activity list shows it.
 	Counterpart string
+	// Wanted holds, when Reason is ClassUnknown or SensitivityUnknown,
+	// the clients the message would go to were the missing fact mail and
+	// not private; empty otherwise.
+	Wanted []Take
 }
 
 // Taken reports whether the message goes to ClientSuccess.
@@ -386,7 +402,7 @@ func messageChecks(m *Message, parts []participant, me Me, s Settings) Reason {
 	if m.IsDraft {
 		return DraftsFolder
 	}
-	if !IsMailClass(m.Class) {
+	if strings.TrimSpace(m.Class) != "" && !IsMailClass(m.Class) {
 		return NotEmail(m.Class)
 	}
 	if r := privateReason(m, s); r != "" {
@@ -468,8 +484,29 @@ func Decide(in Input) Decision {
 	d.Take = takes(parts, in.Me, in.Contacts)
 	if len(d.Take) == 0 {
 		d.Reason = NoContact
+		return d
+	}
+	if r := unknownReason(m, in.Settings); r != "" {
+		d.Reason, d.Wanted, d.Take = r, d.Take, nil
 	}
 	return d
+}
+
+// unknownReason is why a message that would be taken is not, for want of
+// a fact: its class missing, or (with Settings.SkipPrivate) its
+// sensitivity missing or outside Outlook's four values.
+func unknownReason(m *Message, s Settings) Reason {
+	if strings.TrimSpace(m.Class) == "" {
+		return ClassUnknown
+	}
+	if !s.SkipPrivate {
+		return ""
+	}
+	switch strings.ToLower(strings.TrimSpace(m.Sensitivity)) {
+	case "normal", "personal", "private", "confidential":
+		return ""
+	}
+	return SensitivityUnknown
 }
 
 // takes groups the contacts among the non-user participants by client.

@@ -47,11 +47,12 @@ func from(addr string) *Address { r := rcpt(addr); return &r }
 // within the window, of class IPM.Note.
 func base() Message {
 	return Message{
-		From:     from("nancy@northwind.example"),
-		To:       rcpts("alex.morgan@contoso.example"),
-		Received: testNow.Add(-time.Hour),
-		FolderID: "inbox",
-		Class:    "IPM.Note",
+		From:        from("nancy@northwind.example"),
+		To:          rcpts("alex.morgan@contoso.example"),
+		Received:    testNow.Add(-time.Hour),
+		FolderID:    "inbox",
+		Class:       "IPM.Note",
+		Sensitivity: "normal",
 	}
 }
 
@@ -78,6 +79,9 @@ func TestDecide(t *testing.T) {
 		want     Reason
 		clients  []int64
 		contacts [][]int64
+		// wanted: the clients of Decision.Wanted (unknown class or
+		// sensitivity).
+		wanted []int64
 	}{
 		{name: "contact in From", edit: func(m *Message) {}, clients: []int64{1}, contacts: [][]int64{{11}}},
 		{name: "contact in To", edit: func(m *Message) {
@@ -119,9 +123,33 @@ func TestDecide(t *testing.T) {
 		{name: "class case-insensitive", edit: func(m *Message) {
 			m.Class = "ipm.note"
 		}, clients: []int64{1}},
-		{name: "absent class counts as mail", edit: func(m *Message) {
+		{name: "absent class is not taken", edit: func(m *Message) {
 			m.Class = ""
-		}, clients: []int64{1}},
+		}, want: ClassUnknown, wanted: []int64{1}},
+		{name: "absent class and sensitivity: the class is said first", edit: func(m *Message) {
+			m.Class, m.Sensitivity = " ", ""
+		}, want: ClassUnknown, wanted: []int64{1}},
+		{name: "absent class without a contact says no contact", edit: func(m *Message) {
+			m.Class = ""
+			m.From = from("news@litware.example")
+		}, want: NoContact},
+		{name: "absent class from a blocked address says blocked", edit: func(m *Message) {
+			m.Class = ""
+			m.Cc = rcpts("x@blocked.example")
+		}, settings: &block, want: Blocked},
+		{name: "absent sensitivity is not taken", edit: func(m *Message) {
+			m.Sensitivity = ""
+		}, want: SensitivityUnknown, wanted: []int64{1}},
+		{name: "absent sensitivity, two clients wanted", edit: func(m *Message) {
+			m.Sensitivity = ""
+			m.Cc = rcpts("dana@fabrikam.example")
+		}, want: SensitivityUnknown, wanted: []int64{1, 2}},
+		{name: "absent sensitivity kept when the private setting is off", edit: func(m *Message) {
+			m.Sensitivity = ""
+		}, settings: &privOff, clients: []int64{1}},
+		{name: "absent class not kept when the private setting is off", edit: func(m *Message) {
+			m.Class = ""
+		}, settings: &privOff, want: ClassUnknown, wanted: []int64{1}},
 		{name: "exactly at the 24 h edge is taken", edit: func(m *Message) {
 			m.Received = testWindow
 		}, clients: []int64{1}},
@@ -133,7 +161,7 @@ func TestDecide(t *testing.T) {
 		}, settings: &privOff, clients: []int64{1}},
 		{name: "sensitivity normal", edit: func(m *Message) { m.Sensitivity = "normal" }, clients: []int64{1}},
 		{name: "sensitivity personal", edit: func(m *Message) { m.Sensitivity = "personal" }, clients: []int64{1}},
-		{name: "sensitivity unknown value", edit: func(m *Message) { m.Sensitivity = "secret-ish" }, clients: []int64{1}},
+		{name: "sensitivity of an unknown value is not taken", edit: func(m *Message) { m.Sensitivity = "secret-ish" }, want: SensitivityUnknown, wanted: []int64{1}},
 		{name: "deleted items are not excluded", edit: func(m *Message) {
 			m.FolderID = "deleteditems"
 		}, clients: []int64{1}},
@@ -166,6 +194,13 @@ func TestDecide(t *testing.T) {
 		{name: "task", edit: func(m *Message) {
 			m.Class = "IPM.Task"
 		}, want: "not an email (task)"},
+		{name: "Microsoft Teams chat", edit: func(m *Message) {
+			m.Class = "IPM.SkypeTeams.Message"
+		}, want: "not an email (Teams chat)"},
+		{name: "Microsoft Teams chat with unknown sensitivity", edit: func(m *Message) {
+			m.Class = "ipm.skypeteams.message"
+			m.Sensitivity = ""
+		}, want: "not an email (Teams chat)"},
 		{name: "IPM.Notes is not IPM.Note", edit: func(m *Message) {
 			m.Class = "IPM.Notes"
 		}, want: "not an email (other item)"},
@@ -237,6 +272,13 @@ func TestDecide(t *testing.T) {
 			}
 			if got := d.ClientIDs(); !slices.Equal(got, tt.clients) {
 				t.Errorf("clients = %v, want %v", got, tt.clients)
+			}
+			var wanted []int64
+			for _, w := range d.Wanted {
+				wanted = append(wanted, w.ClientID)
+			}
+			if !slices.Equal(wanted, tt.wanted) {
+				t.Errorf("wanted = %v, want %v", wanted, tt.wanted)
 			}
 			for i, want := range tt.contacts {
 				if got := d.Take[i].ContactIDs; !slices.Equal(got, want) {
@@ -376,9 +418,9 @@ func TestNormalizeAddress(t *testing.T) {
 
 func TestIsMailClass(t *testing.T) {
 	for class, want := range map[string]bool{
-		"": true, "IPM.Note": true, "ipm.note.smime": true, "IPM.Note.SMIME.MultipartSigned": true,
+		"": false, " ": false, "IPM.Note": true, "ipm.note.smime": true, "IPM.Note.SMIME.MultipartSigned": true,
 		"IPM.Note.Microsoft.Voicemail.UM.CA": true, "IPM.Notes": false, "IPM": false, "IPM.Not": false,
-		"IPM.Schedule.Meeting.Request": false, "IPM.Post.RSS": false, "REPORT.IPM.Note.NDR": false,
+		"IPM.Schedule.Meeting.Request": false, "IPM.Post.RSS": false, "IPM.SkypeTeams.Message": false, "REPORT.IPM.Note.NDR": false,
 	} {
 		if got := IsMailClass(class); got != want {
 			t.Errorf("IsMailClass(%q) = %v, want %v", class, got, want)

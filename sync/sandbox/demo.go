@@ -2,12 +2,14 @@ package sandbox
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"mailsync/sync/crm"
 	"mailsync/sync/graph"
+	"mailsync/sync/graphtest"
 )
 
 // The labels of the demo mailbox (Item.Why). Those before WhyBccOnly are
@@ -22,7 +24,6 @@ const (
 	WhyMixedCase    = "mixed-case addresses"
 	WhyTwoFolders   = "same message in two folders"
 	WhySigned       = "signed mail (IPM.Note.SMIME)"
-	WhyNoClass      = "no message class"
 	WhyUserFolder   = "user-created folder"
 	WhyDeletedItems = "in Deleted Items"
 	WhyEdge         = "received exactly 24 h before connect"
@@ -45,6 +46,16 @@ const (
 	WhyBlocked         = "blocked address"
 	WhyOld             = "older than 24 h at connect"
 	WhyLate            = "contact not yet in ClientSuccess"
+	// Facts Microsoft 365 does not give, and an item that is not mail
+	// although /me/messages lists it (docs/evidence.md, "Microsoft Graph
+	// and Entra").
+	WhyNoClass            = "message class not given"
+	WhyNoSensitivity      = "sensitivity not given"
+	WhySensitivityPrivate = "marked private in Outlook"
+	WhyTeamsChat          = "Microsoft Teams chat"
+	// WhyUnreadable is a message whose body Graph refuses on every read
+	// (a 500 on its $batch step; Item.BodyStatus).
+	WhyUnreadable = "text always refused"
 )
 
 // Client ids of the demo ClientSuccess account.
@@ -202,7 +213,9 @@ func Demo(now time.Time) *World {
 	signed := b.add(WhySigned, ad, 10*h, FolderInbox, liam, ws(alex), nil, "Signed: penetration test report",
 		"Alex, the report is attached, signed as requested.\n\nLiam")
 	signed.Msg.SingleValueExtendedProperties = classProp("IPM.Note.SMIME")
-	noClass := b.add(WhyNoClass, ts, 9*h, FolderInbox, kenji, ws(alex), nil, "Tailspin: spring catalogue",
+	// Microsoft 365 gives no class for this one, even asked alone: it is
+	// not copied on a guess.
+	noClass := b.add(WhyNoClass, nil, 9*h, FolderInbox, kenji, ws(alex), nil, "Tailspin: spring catalogue",
 		"Alex, our spring catalogue goes live next week; can we feature your integration?\n\nKenji")
 	noClass.Msg.SingleValueExtendedProperties = nil
 	b.add(WhyUserFolder, fb, 8*h+30*time.Minute, FolderInboxClients, dana, ws(alex), nil, "Fabrikam QBR agenda",
@@ -250,6 +263,19 @@ func Demo(now time.Time) *World {
 	priv := b.add(WhyPrivate, nil, 2*h, FolderInbox, emma, ws(alex), nil, "Personal: dinner next week",
 		"Alex, my husband and I would love to have you over for dinner.\n\nEmma")
 	priv.Msg.Categories = []string{"Private"}
+	marked := b.add(WhySensitivityPrivate, nil, 1*h+55*time.Minute, FolderInbox, nancy, ws(alex), nil, "Between us",
+		"Alex, in confidence: our CFO is leaving next month.\n\nNancy")
+	marked.Msg.SingleValueExtendedProperties = props("IPM.Note", "2")
+	noSens := b.add(WhyNoSensitivity, nil, 9*h+30*time.Minute, FolderInbox, jordan, ws(sofia), nil, "Adatum: org chart",
+		"Sofia, the updated org chart is attached.\n\nJordan")
+	noSens.Msg.ToRecipients = rcpts(alex, sofia)
+	noSens.Msg.SingleValueExtendedProperties = props("IPM.Note", "")
+	teams := b.add(WhyTeamsChat, nil, 1*h+50*time.Minute, FolderInbox, dana, ws(alex), nil, "",
+		"<p>Can you join the QBR call five minutes early?</p>")
+	teams.Msg.SingleValueExtendedProperties = props(graphtest.TeamsChatClass, "0")
+	unreadable := b.add(WhyUnreadable, nil, 1*h+40*time.Minute, FolderInbox, marcus, ws(alex), nil, "Export log",
+		"Alex, the export log is attached.\n\nMarcus")
+	unreadable.BodyStatus = http.StatusInternalServerError
 	b.add(WhyBlocked, nil, 1*h+45*time.Minute, FolderInbox, blockedX, ws(alex), ws(nancy), "Exclusive offer for Northwind partners",
 		"Limited-time offer for you and your partners.")
 	b.add(WhyOld, nil, 26*h, FolderInbox, sofia, ws(alex), nil, "Adatum: kickoff notes",

@@ -40,6 +40,9 @@ func (w *World) Load(g *graphtest.Graph, c *crmtest.CRM) {
 func LoadItems(g *graphtest.Graph, items iter.Seq[Item]) {
 	for it := range items {
 		g.AddMessage(it.Msg, it.Body)
+		if it.BodyStatus != 0 {
+			g.PoisonMessage(it.Msg.ID, it.BodyStatus)
+		}
 	}
 }
 

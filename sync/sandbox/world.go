@@ -56,6 +56,9 @@ type Item struct {
 	// Why is the label: the case this message stands for, e.g.
 	// "contact in Cc" or "user only in Bcc".
 	Why string
+	// BodyStatus, when not 0, is the status every read of the message's
+	// body gets (graphtest.Graph.PoisonMessage).
+	BodyStatus int
 }
 
 // Late is a contact a world leaves out of ClientSuccess, with the message
@@ -232,10 +235,21 @@ func rcpts(ps ...who) []graph.Recipient {
 }
 
 // classProp is the message class as Graph returns it in
-// singleValueExtendedProperties (with the normalised id).
+// singleValueExtendedProperties (with the normalised id), next to Outlook's
+// sensitivity "normal".
 func classProp(class string) []graph.ExtendedProperty {
-	if class == "" {
-		return nil
+	return props(class, "0")
+}
+
+// props is a message class and a sensitivity (PR_SENSITIVITY, "0" normal
+// to "3" confidential) as Graph returns them; an empty one is left out.
+func props(class, sensitivity string) []graph.ExtendedProperty {
+	var out []graph.ExtendedProperty
+	if class != "" {
+		out = append(out, graph.ExtendedProperty{ID: "String 0x1a", Value: class})
 	}
-	return []graph.ExtendedProperty{{ID: "String 0x1a", Value: class}}
+	if sensitivity != "" {
+		out = append(out, graph.ExtendedProperty{ID: "Integer 0x36", Value: sensitivity})
+	}
+	return out
 }
