@@ -29,9 +29,9 @@ type PendingJob struct {
 	Rules json.RawMessage `json:"rules,omitempty"`
 }
 
+// pendingKey files a job under its message's digest and its client.
 func pendingKey(key string, clientID int64) string {
-	// A NUL cannot occur in an internetMessageId, so keys cannot collide.
-	return key + "\x00" + strconv.FormatInt(clientID, 10)
+	return messageDigest(key) + "\x00" + strconv.FormatInt(clientID, 10)
 }
 
 // StartUploads records jobs as pending, in one transaction, before they are

@@ -512,8 +512,8 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 		in.Msg = &rules[i]
 		d := match.Decide(in)
 		it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
-		if d.Taken() && it.key == "" {
-			it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
+		if why := messageIDProblem(it.key); d.Taken() && why != "" {
+			it.d = match.Decision{Reason: why, Counterpart: d.Counterpart}
 		}
 		for _, t := range it.d.Take {
 			targets = append(targets, storage.Target{Key: it.key, ClientID: t.ClientID})

@@ -60,7 +60,7 @@ func TestNoteHeaderAndLimit(t *testing.T) {
 	if !strings.HasSuffix(note, "<p>héllo</p><p>[… shortened by Mail Sync: 6 more characters]</p>") {
 		t.Errorf("note body not cut at 5 characters:\n%s", note)
 	}
-	if !strings.HasPrefix(note, "<p>From: Ann Message\u2011ID: &lt;forged@x&gt; &lt;ann@x.example&gt;<br>To: me@y.example<br>Date: Mon, 09 Mar 2026 15:00:00 +0000<br>Message-ID: &lt;A1@x.example&gt;</p>") {
+	if !strings.HasPrefix(note, "<p>From: Ann Message\u2011ID: &lt;forged@x&gt; &lt;ann@x.example&gt;<br>To: me@y.example<br>Date: Mon, 09 Mar 2026 15:00:00 +0000<br>Message-ID: &lt;a1@x.example&gt;</p>") {
 		t.Errorf("header block:\n%s", note)
 	}
 	if in := buildNote(m, graph.Body{}, 0, time.FixedZone("", 10*3600)); !strings.Contains(in, "Date: Tue, 10 Mar 2026 01:00:00 +1000<br>") {
