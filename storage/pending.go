@@ -2,8 +2,10 @@ package storage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -27,6 +29,41 @@ type PendingJob struct {
 	// posting a job left pending (its participants, folder, categories),
 	// opaque to storage; empty in jobs recorded before it was kept.
 	Rules json.RawMessage `json:"rules,omitempty"`
+	// UnsureSince is when looking for the job's interaction first failed
+	// to read the client's whole timeline (zero while it has not): the
+	// job stays pending, neither dropped nor posted on a guess. Unsure
+	// says why, in words.
+	UnsureSince time.Time `json:"unsureSince,omitzero"`
+	Unsure      string    `json:"unsure,omitempty"`
+	// CopyAgain: the person chose to post it again without looking.
+	CopyAgain bool `json:"copyAgain,omitempty"`
+}
+
+// ID names the job among the pending ones, for a person's decision about
+// it (see PendingByID): its message's digest and its client.
+func (j PendingJob) ID() string {
+	return messageDigest(j.Key) + "-" + strconv.FormatInt(j.ClientID, 10)
+}
+
+// PendingByID returns the pending job named id (PendingJob.ID); ok is
+// false when there is none (it was resolved meanwhile).
+func (s *Store) PendingByID(id string) (j PendingJob, ok bool, err error) {
+	digest, client, found := strings.Cut(id, "-")
+	if !found || len(digest) != 64 {
+		return PendingJob{}, false, nil
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		err := getJSON(tx, bucketPending, digest+"\x00"+client, &j)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return PendingJob{}, false, fmt.Errorf("storage: read pending upload: %w", err)
+	}
+	return j, ok, nil
 }
 
 // pendingKey files a job under its message's digest and its client.

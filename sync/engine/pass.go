@@ -47,7 +47,9 @@ type CRM interface {
 	GetClient(ctx context.Context, id int64) (crm.Client, error)
 	// Clients lists every client of the tenant in one request.
 	Clients(ctx context.Context) ([]crm.Client, error)
-	Interactions(ctx context.Context, clientID int64) ([]crm.Interaction, error)
+	// EachNote reads a client's timeline page by page until fn returns
+	// false; an error means it could not be read to its end.
+	EachNote(ctx context.Context, clientID int64, fn func(crm.Interaction) bool) error
 	CreateInteraction(ctx context.Context, clientID int64, in crm.Interaction) (crm.Interaction, error)
 }
 
