@@ -128,3 +128,30 @@ func pendingJobs(tx *bolt.Tx) ([]PendingJob, error) {
 	})
 	return out, err
 }
+
+// MarkUnsure records on the pending job j that looking for its interaction
+// could not read its client's whole timeline: since (kept when the job
+// already has one) and why, in words. A job no longer pending (recorded,
+// or dropped at the person's request meanwhile) or one the person chose to
+// copy again is left as it is.
+func (s *Store) MarkUnsure(j PendingJob, since time.Time, why string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var cur PendingJob
+		err := getJSON(tx, bucketPending, pendingKey(j.Key, j.ClientID), &cur)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil || cur.CopyAgain {
+			return err
+		}
+		if cur.UnsureSince.IsZero() {
+			cur.UnsureSince = since
+		}
+		cur.Unsure = why
+		return putJSON(tx, bucketPending, pendingKey(j.Key, j.ClientID), cur)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: record an unsure upload: %w", err)
+	}
+	return nil
+}

@@ -338,12 +338,8 @@ func (p *pass) clientGone(ctx context.Context, clientID int64, lookErr error) (b
 // read, noting since when and why (in words), so that after UnsureAfter the
 // person can decide (UnsureUploads).
 func (p *pass) markUnsure(j storage.PendingJob, why error) error {
-	if j.UnsureSince.IsZero() {
-		j.UnsureSince = p.start
-	}
-	j.Unsure = Describe(why)
-	if err := p.e.Store.StartUploads([]storage.PendingJob{j}); err != nil {
-		return fmt.Errorf("engine: record unsure upload: %w", err)
+	if err := p.e.Store.MarkUnsure(j, p.start, Describe(why)); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
 }
