@@ -182,3 +182,43 @@ func TestContactPageTenantClientShapesAndSkips(t *testing.T) {
 		}
 	}
 }
+
+// A page that does not say whether it is the last, nor its size, may be
+// shorter than asked because the service gives fewer: only an empty page
+// ends the timeline.
+func TestEachNoteShortPageWithoutLastIsNotTheEnd(t *testing.T) {
+	strip := func(s string) string {
+		for _, k := range []string{`,"last":false`, `,"last":true`, `,"totalPages":3`, `,"size":50`} {
+			s = strings.Replace(s, k, "", 1)
+		}
+		return s
+	}
+	r := newReplay(t, map[string]answer{
+		"GET /v2/clientNote/search?page=0": {200, nil, strip(notesPage(0, 1, 50, false))},
+		"GET /v2/clientNote/search?page=1": {200, nil, strip(notesPage(1, 51, 50, false))},
+		"GET /v2/clientNote/search?page=2": {200, nil, `{"data":[],"page":2}`},
+	})
+	n := 0
+	if err := r.api().EachNote(context.Background(), 7, func(crm.Interaction) bool { n++; return true }); err != nil || n != 100 {
+		t.Fatalf("%d notes, %v; want 100", n, err)
+	}
+}
+
+// A page that says its size is short of it only when it is the last.
+func TestEachNoteUsesTheSizeAnswered(t *testing.T) {
+	strip := func(s string) string {
+		for _, k := range []string{`,"last":false`, `,"last":true`, `,"totalPages":3`} {
+			s = strings.Replace(s, k, "", 1)
+		}
+		return s
+	}
+	r := newReplay(t, map[string]answer{
+		"GET /v2/clientNote/search?page=0": {200, nil, strip(notesPage(0, 1, 50, false))},
+		"GET /v2/clientNote/search?page=1": {200, nil, strip(notesPage(1, 51, 50, false))},
+		"GET /v2/clientNote/search?page=2": {200, nil, strings.Replace(strip(notesPage(2, 101, 20, false)), `"size":20`, `"size":50`, 1)},
+	})
+	n := 0
+	if err := r.api().EachNote(context.Background(), 7, func(crm.Interaction) bool { n++; return true }); err != nil || n != 120 {
+		t.Fatalf("%d notes, %v; want 120", n, err)
+	}
+}

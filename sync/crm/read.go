@@ -339,10 +339,17 @@ func readDirectoryContact(raw json.RawMessage) (Contact, string) {
 
 // pageEnd reads the paging fields of a v2 page object o holding n
 // elements, asked for as page (0-based) of size: whether it is the last
-// ("last", else totalPages, else a page shorter than size; an empty page
+// ("last", else totalPages, else a page shorter than the size it says it
+// has or, when it says none, than size; an empty page
 // always is, so a server that never says "last" cannot keep a caller
 // asking forever), and the page number it says it is (-1 when none).
 func pageEnd(o object, page, size, n int) (last bool, answered int) {
+	if hasInt(o, "size") {
+		// The size the service used, which may be less than asked.
+		if s, _ := readInt(o["size"]); s > 0 {
+			size = s
+		}
+	}
 	switch {
 	case hasBool(o, "last"):
 		last, _ = readBool(o["last"])
@@ -385,6 +392,11 @@ func readNotePage(raw []byte, page, size int) (InteractionPage, error) {
 	}
 	p := InteractionPage{Interactions: ins}
 	p.Last, p.Page = pageEnd(o, page, size, len(l))
+	if !hasBool(o, "last") && !hasInt(o, "totalPages") && !hasInt(o, "size") && len(l) > 0 {
+		// A short page says nothing when the page size is unknown (the
+		// service may give fewer than asked): only an empty page ends.
+		p.Last = false
+	}
 	return p, nil
 }
 
