@@ -65,6 +65,7 @@ func newActivityPage(w *Window) *activityPage {
 	h := widget.NewLabelWithStyle(SectionActivity, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	h.SizeName = theme.SizeNameHeadingText
 	p.unsure = container.NewVBox()
+	p.unsure.Hide() // until there is something to ask
 	top := container.NewVBox(h, p.unsure, p.search, p.errText)
 	// The list scrolls by itself, so this section is not wrapped in page().
 	p.root = container.NewPadded(container.NewBorder(top, nil, nil, nil,
@@ -249,6 +250,11 @@ func (p *activityPage) showUnsure(us []engine.UnsureUpload) {
 		again = widget.NewButton(copyAgainText, func() { decide(true) })
 		leave = widget.NewButton(dontCopyText, func() { decide(false) })
 		p.unsure.Add(container.NewVBox(text, buttons(again, leave)))
+	}
+	if len(us) == 0 {
+		p.unsure.Hide()
+	} else {
+		p.unsure.Show()
 	}
 	p.unsure.Refresh()
 }
