@@ -222,3 +222,25 @@ func TestEachNoteUsesTheSizeAnswered(t *testing.T) {
 		t.Fatalf("%d notes, %v; want 120", n, err)
 	}
 }
+
+// v1 look-ups leave a contact without a client out, and still refuse an
+// answer that is not contacts.
+func TestContactsWithoutClientLeftOut(t *testing.T) {
+	r := newReplay(t, map[string]answer{
+		"GET /v1/contacts/search": {200, nil, `[{"id":1,"email":"a@x.example","clientId":null},{"id":2,"email":"a@x.example","clientId":7}]`},
+		"GET /v1/contacts":        {200, nil, `{"id":1,"email":"a@x.example","clientId":null,"client":null}`},
+	})
+	api := r.api()
+	cs, err := api.FindContacts(context.Background(), "a@x.example")
+	if err != nil || len(cs) != 1 || cs[0].ID != 2 {
+		t.Errorf("FindContacts = %+v, %v; want contact 2 only", cs, err)
+	}
+	cs, err = api.ContactsByEmail(context.Background(), "a@x.example")
+	if err != nil || len(cs) != 0 {
+		t.Errorf("ContactsByEmail = %+v, %v; want none", cs, err)
+	}
+	r2 := newReplay(t, map[string]answer{"GET /v1/contacts/search": {200, nil, `[{"email":"a@x.example","clientId":7}]`}})
+	if _, err := r2.api().FindContacts(context.Background(), "a@x.example"); err == nil {
+		t.Error("a contact without an id was read")
+	}
+}

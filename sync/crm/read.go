@@ -271,20 +271,34 @@ func readEach[T any](l []json.RawMessage, read func(json.RawMessage) (T, bool)) 
 // readContacts reads GET /contacts?email= (EVIDENCE.md: one object or
 // null) and GET /contacts/search (an array), accepting either shape from
 // either call.
+//
+// A contact without a client (EVIDENCE.md: unknown whether they occur) is
+// left out: nothing can be copied to it. A contact without an id, or an
+// element that is not an object, makes the answer unreadable.
 func readContacts(raw []byte) ([]Contact, error) {
 	const want = "a contact object, an array of contacts, or null"
 	if isNull(raw) {
 		return nil, nil
 	}
 	if l, ok := decodeList(raw); ok {
-		out, ok := readEach(l, readContact)
-		if !ok {
-			return nil, unreadable(want, raw)
+		var out []Contact
+		for _, e := range l {
+			c, why := readDirectoryContact(e)
+			switch {
+			case why == noClient:
+			case why != "":
+				return nil, unreadable(want, raw)
+			default:
+				out = append(out, c)
+			}
 		}
 		return out, nil
 	}
-	if c, ok := readContact(raw); ok {
+	switch c, why := readDirectoryContact(raw); why {
+	case "":
 		return []Contact{c}, nil
+	case noClient:
+		return nil, nil
 	}
 	return nil, unreadable(want, raw)
 }
@@ -332,10 +346,13 @@ func readDirectoryContact(raw json.RawMessage) (Contact, string) {
 	}
 	c, ok := readContact(raw)
 	if !ok {
-		return Contact{}, "a contact without a client"
+		return Contact{}, noClient
 	}
 	return c, ""
 }
+
+// noClient is why a contact without a client is left out.
+const noClient = "a contact without a client"
 
 // pageEnd reads the paging fields of a v2 page object o holding n
 // elements, asked for as page (0-based) of size: whether it is the last

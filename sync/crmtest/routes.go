@@ -99,11 +99,19 @@ func when(t time.Time, n int64) any {
 // "client" (the client's name), and many nullable fields.
 func (c *CRM) v1Contact(ct *contact) map[string]any {
 	return map[string]any{
-		"id": ct.id, "uuid": ct.uuid, "clientId": ct.clientID, "statusId": 1,
+		"id": ct.id, "uuid": ct.uuid, "clientId": nullID(ct.clientID), "statusId": 1,
 		"email": ct.email, "firstName": nullable(ct.first), "lastName": nullable(ct.last),
 		"phone": nil, "mobile": nil, "title": nil, "note": nil, "externalId": nil,
-		"client": c.clients[ct.clientID].Name, "customFieldValues": []any{},
+		"client": nullable(c.clients[ct.clientID].Name), "customFieldValues": []any{},
 	}
+}
+
+// nullID is an id, or null for none (a contact without a client).
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 func nullable(s string) any {
@@ -167,7 +175,7 @@ func (c *CRM) searchContactsV1(w http.ResponseWriter, r *http.Request) {
 	for _, ct := range found {
 		// The recorded search answer carries fewer fields than a contact.
 		out = append(out, map[string]any{
-			"clientId": ct.clientID, "email": ct.email, "phone": nil, "firstName": nullable(ct.first),
+			"clientId": nullID(ct.clientID), "email": ct.email, "phone": nil, "firstName": nullable(ct.first),
 			"title": nil, "id": ct.id, "lastName": nullable(ct.last), "linkedinUrl": nil, "mobile": nil,
 		})
 	}
@@ -242,7 +250,9 @@ func (c *CRM) searchContactsV2(w http.ResponseWriter, r *http.Request) {
 			"tenantClient": map[string]any{"id": cl.ID, "uuid": fmt.Sprintf("c-%d", cl.ID), "name": cl.Name, "status": "Active"},
 			"createdTime":  when(ct.created, ct.id), "modifiedTime": when(ct.modified, ct.id+1),
 		}
-		if ct.id%2 == 0 {
+		if ct.clientID == 0 {
+			v["tenantClient"], v["tenantClientId"] = nil, nil
+		} else if ct.id%2 == 0 {
 			// Half the contacts carry tenantClientId too; the others
 			// only the object, whose id must then be read.
 			v["tenantClientId"] = ct.clientID
