@@ -147,21 +147,21 @@ func adoptUnowned(tx *bolt.Tx, account string) error {
 	}
 	ledger := tx.Bucket(bucketLedger)
 	type kv struct {
-		key string
-		v   []byte
+		digest string
+		v      []byte
 	}
 	var unowned []kv
 	c := ledger.Cursor()
 	for k, v := c.Seek([]byte{0}); len(k) > 0 && k[0] == 0; k, v = c.Next() {
-		_, key := splitLedgerDBKey(k)
-		unowned = append(unowned, kv{key, bytes.Clone(v)})
+		_, digest := splitLedgerDBKey(k)
+		unowned = append(unowned, kv{digest, bytes.Clone(v)})
 	}
 	for _, e := range unowned {
-		if err := ledger.Delete(ledgerDBKey("", e.key)); err != nil {
+		if err := ledger.Delete([]byte("\x00" + e.digest)); err != nil {
 			return err
 		}
 		// An entry the account already has would be newer: keep it.
-		dst := ledgerDBKey(account, e.key)
+		dst := []byte(account + "\x00" + e.digest)
 		if ledger.Get(dst) == nil {
 			if err := ledger.Put(dst, e.v); err != nil {
 				return err

@@ -9,12 +9,14 @@ import (
 )
 
 // Decisions are kept under a key that sorts by the message's received time,
-// then its id: the newest messages come last, and deciding the same message
-// again on a later pass replaces its record instead of adding one.
+// then its id's digest: the newest messages come last, and deciding the
+// same message again on a later pass replaces its record instead of adding
+// one. The id is the sender's to choose; its digest has a fixed size.
 func decisionKey(received time.Time, id string) []byte {
-	k := make([]byte, 8, 8+len(id))
+	d := messageDigest(id)
+	k := make([]byte, 8, 8+len(d))
 	binary.BigEndian.PutUint64(k, uint64(received.UnixNano()))
-	return append(k, id...)
+	return append(k, d...)
 }
 
 // DecisionRecord is one decision to keep for the Activity list: the

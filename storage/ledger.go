@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,13 +24,37 @@ import (
 // pending when a pass starts was interrupted between those steps; the
 // engine looks it up in ClientSuccess before posting it again.
 
-// LedgerKey is the ledger's key for an internetMessageId: trimmed and
-// lower-cased, angle brackets kept, so that the same message listed from two
-// folders, or after a move, maps to one entry.
+// LedgerKey is the one normal form of an internetMessageId: what the note's
+// Message-ID line says, what a note read back is compared by, and what the
+// ledger, the decisions and the pending uploads are filed under (as a
+// digest, see messageDigest). It is lower-cased with every white space
+// removed (RFC 5322 allows folding white space in a msg-id header and none
+// inside the id, so "<a b@x>" and "<ab@x>" are one message however a copy
+// spelt it), and put in angle brackets when it has none, so that a note's
+// Message-ID line always reads back as it was written. "" stays "".
 func LedgerKey(internetMessageID string) string {
-	// White space inside is folded as the note's Message-ID header folds
-	// it, so a key read back from a note always equals the one recorded.
-	return strings.ToLower(strings.Join(strings.Fields(internetMessageID), " "))
+	k := strings.ToLower(strings.Join(strings.Fields(internetMessageID), ""))
+	if k == "" {
+		return ""
+	}
+	if !strings.HasPrefix(k, "<") || !strings.HasSuffix(k, ">") || len(k) < 2 {
+		k = "<" + strings.Trim(k, "<>") + ">"
+	}
+	return k
+}
+
+// MaxMessageIDLen is the longest Message-ID (in bytes, normalised) Mail
+// Sync copies. RFC 5322 lines are at most 998 characters, so a longer id is
+// not one a mail server wrote; the sender controls it, and it would make
+// every note, pending upload and decision that carries it large.
+const MaxMessageIDLen = 1024
+
+// messageDigest is the fixed-size key a message is filed under: the hex
+// SHA-256 of its LedgerKey. bbolt refuses keys over 32 KiB, and the
+// Message-ID is the sender's to choose.
+func messageDigest(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
 }
 
 // Upload is one interaction created for a message.
@@ -67,14 +93,14 @@ const (
 )
 
 // ledgerDBKey is where the ledger keeps the entry of a message (its
-// LedgerKey) for an account: the account, a NUL, the message key. A message
-// key holds no NUL, so the last NUL ends the account.
+// LedgerKey) for an account: the account, a NUL, the message's digest.
 func ledgerDBKey(account, key string) []byte {
-	return []byte(account + "\x00" + key)
+	return []byte(account + "\x00" + messageDigest(key))
 }
 
-// splitLedgerDBKey is the inverse of ledgerDBKey.
-func splitLedgerDBKey(k []byte) (account, key string) {
+// splitLedgerDBKey splits a ledger key into the account and the message's
+// digest. The digest holds no NUL, so the last NUL ends the account.
+func splitLedgerDBKey(k []byte) (account, digest string) {
 	i := bytes.LastIndexByte(k, 0)
 	return string(k[:i]), string(k[i+1:])
 }

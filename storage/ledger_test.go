@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,15 +217,66 @@ func TestDecisionsNewestFirstAndCapped(t *testing.T) {
 	}
 }
 
-func TestLedgerKeyFoldsLikeANoteHeader(t *testing.T) {
+// TestLedgerKeyIsTheNoteForm: one normal form whatever white space a copy
+// of the id holds: "<a b@x>" and "<ab@x>" are the same message (the note
+// writes the id without white space; the ledger once folded it to one
+// space, and a crash then posted it again).
+func TestLedgerKeyIsTheNoteForm(t *testing.T) {
 	for in, want := range map[string]string{
 		" <ABC@Example.com> ":          "<abc@example.com>",
-		"<a\tb@x>":                     "<a b@x>",
-		"<odd  id\n with space@x.org>": "<odd id with space@x.org>",
+		"<a\tb@x>":                     "<ab@x>",
+		"<a b@x>":                      "<ab@x>",
+		"<odd  id\n with space@x.org>": "<oddidwithspace@x.org>",
+		"bare@x.example":               "<bare@x.example>",
+		"  ":                           "",
 	} {
 		if got := LedgerKey(in); got != want {
 			t.Errorf("LedgerKey(%q) = %q, want %q", in, got, want)
 		}
+	}
+	if LedgerKey("<a b@x>") != LedgerKey("<ab@x>") {
+		t.Error("one message, two keys")
+	}
+}
+
+// TestHugeMessageIDsAreFiled: the sender chooses the Message-ID; bbolt
+// refuses keys over 32 KiB. The ledger, the pending jobs and the decisions
+// file a message under a fixed-size digest, so one huge id cannot make
+// every pass fail.
+func TestHugeMessageIDsAreFiled(t *testing.T) {
+	s := openTest(t)
+	key := LedgerKey("<" + strings.Repeat("x", 40<<10) + "@x.example>")
+	job := PendingJob{Account: "a", Key: key, ClientID: 7, Received: t0}
+	if err := s.StartUploads([]PendingJob{job}); err != nil {
+		t.Fatalf("pending: %v", err)
+	}
+	if st := uploadState(t, s, "a", key, 7); st != Pending {
+		t.Errorf("state = %v, want Pending", st)
+	}
+	if err := s.RecordUpload(job, 9, t0); err != nil {
+		t.Fatalf("ledger: %v", err)
+	}
+	if st := uploadState(t, s, "a", key, 7); st != Uploaded {
+		t.Errorf("state = %v, want Uploaded", st)
+	}
+	if err := s.RecordDecisions([]DecisionRecord{{Received: t0, ID: key, JSON: []byte("{}")}}, 10); err != nil {
+		t.Fatalf("decision: %v", err)
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketLedger, bucketPending, bucketDecisions} {
+			if err := tx.Bucket(b).ForEach(func(k, _ []byte) error {
+				if len(k) > 100 {
+					return fmt.Errorf("%s key of %d bytes", b, len(k))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 

@@ -1,9 +1,14 @@
 package storage
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +154,82 @@ func schemaOf(t *testing.T, s *Store) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestMigrateV2FilesUnderDigests: a version 2 file keeps its ledger, its
+// pending jobs and its decisions; keys that the old folding of white space
+// kept apart from the note's form become one message, merged.
+func TestMigrateV2FilesUnderDigests(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
+	recv := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	put := func(tx *bolt.Tx, b []byte, k string, v any) {
+		raw, _ := json.Marshal(v)
+		if err := tx.Bucket(b).Put([]byte(k), raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketLedger, bucketPending, bucketDecisions} {
+			if err := resetBucket(tx, b); err != nil {
+				return err
+			}
+		}
+		// Version 2's keys: the account, a NUL, the folded id.
+		put(tx, bucketLedger, "acct\x00<a b@x>", LedgerEntry{Received: recv, Uploads: []Upload{{ClientID: 1, InteractionID: 11, At: recv}}})
+		put(tx, bucketLedger, "acct\x00<ab@x>", LedgerEntry{Received: recv, Uploads: []Upload{{ClientID: 2, InteractionID: 12, At: recv}}})
+		put(tx, bucketLedger, "acct\x00<plain@x>", LedgerEntry{Received: recv, Uploads: []Upload{{ClientID: 3, InteractionID: 13, At: recv}}})
+		put(tx, bucketPending, "<p q@x>\x005", PendingJob{Account: "acct", Key: "<p q@x>", ClientID: 5, Subject: "Renewal", Received: recv})
+		dk := make([]byte, 8)
+		binary.BigEndian.PutUint64(dk, uint64(recv.UnixNano()))
+		if err := tx.Bucket(bucketDecisions).Put(append(dk, "<a b@x>"...), []byte(`{"subject":"one"}`)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketDecisions).Put(append(bytes.Clone(dk), "graph:AAMkAD"...), []byte(`{"subject":"two"}`)); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(2)
+		return tx.Bucket(bucketMeta).Put(keySchema, b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = mustOpen(t, dir)
+	defer s.Close()
+	if v := schemaOf(t, s); v != SchemaVersion {
+		t.Errorf("schema = %d, want %d", v, SchemaVersion)
+	}
+	ab := LedgerKey("<ab@x>")
+	got, err := s.UploadStates("acct", []Target{{ab, 1}, {ab, 2}, {LedgerKey("<plain@x>"), 3}, {LedgerKey("<pq@x>"), 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []UploadState{Uploaded, Uploaded, Uploaded, Pending}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after migration = %v, want %v", got, want)
+	}
+	jobs, err := s.PendingJobs()
+	if err != nil || len(jobs) != 1 || jobs[0].Key != "<pq@x>" || jobs[0].Subject != "Renewal" {
+		t.Errorf("pending = %+v, %v", jobs, err)
+	}
+	var decs []string
+	_ = s.Decisions(func(raw []byte) bool { decs = append(decs, string(raw)); return true })
+	if len(decs) != 2 {
+		t.Errorf("decisions = %v", decs)
+	}
+	// A decision made again replaces the migrated one.
+	if err := s.RecordDecisions([]DecisionRecord{{Received: recv, ID: ab, JSON: []byte(`{"subject":"again"}`)}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	decs = nil
+	_ = s.Decisions(func(raw []byte) bool { decs = append(decs, string(raw)); return true })
+	if len(decs) != 2 || !strings.Contains(strings.Join(decs, " "), "again") {
+		t.Errorf("decisions after deciding again = %v", decs)
+	}
+	s.Close()
+	s = mustOpen(t, dir)
+	if st, err := s.UploadStates("acct", []Target{{ab, 2}}); err != nil || st[0] != Uploaded {
+		t.Errorf("after reopening: %v, %v", st, err)
+	}
 }

@@ -35,7 +35,9 @@ import (
 //	1: the ledger keyed by message only
 //	2: the ledger keyed by ClientSuccess account and message; pending jobs
 //	   name their account
-const SchemaVersion = 2
+//	3: ledger, pending jobs and decisions filed under a digest of the
+//	   message's LedgerKey (white space removed, not folded)
+const SchemaVersion = 3
 
 // FileName is the name of the state file in the data directory.
 const FileName = "state.db"

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
 )
 
 // activityLimit is how many decisions the list asks the agent for.
@@ -28,6 +29,7 @@ type activityPage struct {
 	root fyne.CanvasObject
 
 	search  *entry
+	unsure  *fyne.Container // the uploads waiting for the person's choice
 	list    *widget.List
 	empty   *widget.Label
 	errText *widget.Label
@@ -62,7 +64,9 @@ func newActivityPage(w *Window) *activityPage {
 
 	h := widget.NewLabelWithStyle(SectionActivity, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	h.SizeName = theme.SizeNameHeadingText
-	top := container.NewVBox(h, p.search, p.errText)
+	p.unsure = container.NewVBox()
+	p.unsure.Hide() // until there is something to ask
+	top := container.NewVBox(h, p.unsure, p.search, p.errText)
 	// The list scrolls by itself, so this section is not wrapped in page().
 	p.root = container.NewPadded(container.NewBorder(top, nil, nil, nil,
 		container.NewStack(p.list, container.NewVBox(p.empty))))
@@ -86,8 +90,10 @@ func (p *activityPage) typed(string) {
 	})
 }
 
-// refresh asks the agent for the decisions matching the search text.
+// refresh asks the agent for the decisions matching the search text, and
+// for the uploads waiting for a choice.
 func (p *activityPage) refresh() {
+	p.refreshUnsure()
 	p.seq++
 	seq, query := p.seq, strings.TrimSpace(p.search.Text)
 	var got []agentapi.Decision
@@ -195,4 +201,60 @@ func updateDecisionRow(o fyne.CanvasObject, d agentapi.Decision, now time.Time) 
 	}
 	// The outcome's width changed: lay the row out again.
 	o.(*rowBox).content.Refresh()
+}
+
+// Buttons of an unsure upload.
+const (
+	copyAgainText = "Copy again"
+	dontCopyText  = "Don't copy"
+)
+
+// refreshUnsure asks the agent for the uploads it could not confirm and
+// shows each with its two choices above the list.
+func (p *activityPage) refreshUnsure() {
+	var got []engine.UnsureUpload
+	p.w.call(func(ctx context.Context) (err error) {
+		got, err = p.w.api.Unsure(ctx)
+		return err
+	}, func(err error) {
+		if err != nil {
+			// The decisions' own request says what went wrong.
+			return
+		}
+		p.showUnsure(got)
+	})
+}
+
+func (p *activityPage) showUnsure(us []engine.UnsureUpload) {
+	p.unsure.RemoveAll()
+	for _, u := range us {
+		text := wrapped(u.Words())
+		text.Importance = widget.WarningImportance
+		var again, leave *widget.Button
+		decide := func(copyAgain bool) {
+			again.Disable()
+			leave.Disable()
+			p.w.call(func(ctx context.Context) error {
+				return p.w.api.DecideUnsure(ctx, u.ID, copyAgain)
+			}, func(err error) {
+				if err != nil {
+					again.Enable()
+					leave.Enable()
+					p.errText.SetText(err.Error())
+					p.errText.Show()
+					return
+				}
+				p.refresh()
+			})
+		}
+		again = widget.NewButton(copyAgainText, func() { decide(true) })
+		leave = widget.NewButton(dontCopyText, func() { decide(false) })
+		p.unsure.Add(container.NewVBox(text, buttons(again, leave)))
+	}
+	if len(us) == 0 {
+		p.unsure.Hide()
+	} else {
+		p.unsure.Show()
+	}
+	p.unsure.Refresh()
 }

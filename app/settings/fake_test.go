@@ -41,6 +41,34 @@ type fakeAgent struct {
 	report    doctor.Report
 	doctorErr error
 	release   chan struct{} // holds Doctor until closed, when set
+	unsure    []engine.UnsureUpload
+	decided   []string // "id copy" or "id leave"
+}
+
+func (f *fakeAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.unsure), nil
+}
+
+// DecideUnsure records the choice and forgets the upload, as the agent
+// does.
+func (f *fakeAgent) DecideUnsure(_ context.Context, id string, copyAgain bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	what := "leave"
+	if copyAgain {
+		what = "copy"
+	}
+	f.decided = append(f.decided, id+" "+what)
+	f.unsure = slices.DeleteFunc(f.unsure, func(u engine.UnsureUpload) bool { return u.ID == id })
+	return nil
+}
+
+func (f *fakeAgent) decisionsMade() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.decided)
 }
 
 var errNotRunning = errors.New("mail sync is not running")

@@ -614,3 +614,31 @@ func TestSignInCancelledInBrowserIsSaid(t *testing.T) {
 	h.publish(connectedIdle())
 	h.wantNoText(cancelled)
 }
+
+// TestActivityUnsureUpload: an upload Mail Sync could not confirm for a
+// day is shown above the list with its two choices; a choice goes to the
+// agent and the question goes away.
+func TestActivityUnsureUpload(t *testing.T) {
+	for _, again := range []bool{true, false} {
+		h := newHarness(t, connectedIdle())
+		u := engine.UnsureUpload{ID: "abc-7", Subject: "Renewal quote", Client: "ACME Corp",
+			Why: "ClientSuccess did not give the whole list (the same page came twice)"}
+		h.api.mu.Lock()
+		h.api.unsure = []engine.UnsureUpload{u}
+		h.api.mu.Unlock()
+		h.w.Select(SectionActivity)
+		h.w.activity.refresh()
+		h.pump("question shown", func() bool { return len(h.w.activity.unsure.Objects) == 1 })
+		h.wantText(u.Words())
+		button, want := dontCopyText, "abc-7 leave"
+		if again {
+			button, want = copyAgainText, "abc-7 copy"
+		}
+		test.Tap(h.button(button))
+		h.pump("choice sent", func() bool { return len(h.api.decisionsMade()) == 1 })
+		if got := h.api.decisionsMade(); got[0] != want {
+			t.Errorf("decided %q, want %q", got[0], want)
+		}
+		h.pump("question gone", func() bool { return len(h.w.activity.unsure.Objects) == 0 })
+	}
+}

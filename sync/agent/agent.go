@@ -836,6 +836,28 @@ func (a *Agent) Decisions(_ context.Context, query string, limit int) ([]engine.
 	return a.eng.Decisions(query, limit)
 }
 
+// Unsure implements agentapi.API.
+func (a *Agent) Unsure(context.Context) ([]engine.UnsureUpload, error) {
+	return a.eng.UnsureUploads(a.now())
+}
+
+// DecideUnsure implements agentapi.API: a copy made again goes on the next
+// pass, asked for at once when one can run.
+func (a *Agent) DecideUnsure(ctx context.Context, id string, copyAgain bool) error {
+	if err := a.eng.DecideUnsure(id, copyAgain); err != nil {
+		a.log.Warn("decide an unsure upload", "err", err)
+		return errors.New("Mail Sync could not record the choice; try again")
+	}
+	if copyAgain {
+		// The choice is recorded: the next pass copies it, whenever it
+		// runs; asking for one now only makes that sooner.
+		if err := a.SyncNow(ctx); err != nil {
+			a.log.Debug("no pass asked for after copying an unsure upload again", "err", err)
+		}
+	}
+	return nil
+}
+
 // ShowWindow implements agentapi.API.
 func (a *Agent) ShowWindow(context.Context) error {
 	if a.hooks.ShowWindow == nil {

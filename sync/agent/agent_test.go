@@ -378,3 +378,47 @@ func TestTokenEndpointDownIsAnErrorNotReconnect(t *testing.T) {
 		t.Errorf("ClientSuccess after recovery:\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestUnsureUploadAskedAndDecided: an upload whose client's timeline could
+// not be read for a day is offered to the person; leaving it out drops it.
+func TestUnsureUploadAskedAndDecided(t *testing.T) {
+	f := newFixture(t)
+	ctx := ctxFor(t)
+	f.ag.Close()
+	s, err := storage.Open(f.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := storage.PendingJob{Key: storage.LedgerKey("<seeded@x.example>"), ClientID: 7, Subject: "Seeded",
+		UnsureSince: time.Now().Add(-engine.UnsureAfter - time.Hour), Unsure: "ClientSuccess did not give the whole list"}
+	fresh := storage.PendingJob{Key: storage.LedgerKey("<fresh@x.example>"), ClientID: 7, Subject: "Fresh",
+		UnsureSince: time.Now().Add(-time.Hour), Unsure: "ClientSuccess did not give the whole list"}
+	if err := s.StartUploads([]storage.PendingJob{job, fresh}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f.open(t)
+
+	us, err := f.ag.Unsure(ctx)
+	if err != nil || len(us) != 1 || us[0].ID != job.ID() || !strings.Contains(us[0].Words(), "Seeded") {
+		t.Fatalf("Unsure = %+v, %v; want the one unsure for more than a day", us, err)
+	}
+	if err := f.ag.DecideUnsure(ctx, job.ID(), false); err != nil {
+		t.Fatalf("DecideUnsure: %v", err)
+	}
+	if us, err := f.ag.Unsure(ctx); err != nil || len(us) != 0 {
+		t.Errorf("after leaving it out: %+v, %v", us, err)
+	}
+	if err := f.ag.DecideUnsure(ctx, job.ID(), true); err != nil {
+		t.Errorf("deciding about an upload no longer pending: %v", err)
+	}
+	f.ag.Close()
+	s, err = storage.Open(f.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if pend, err := s.PendingJobs(); err != nil || len(pend) != 1 || pend[0].ID() != fresh.ID() {
+		t.Errorf("pending = %+v, %v; want only the fresh one", pend, err)
+	}
+}

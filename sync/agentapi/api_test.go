@@ -35,9 +35,34 @@ type fakeAPI struct {
 	query     string
 	limit     int
 	failWith  string
+	unsure    []engine.UnsureUpload
+	decided   []string // "id copy" or "id leave"
 }
 
 func (f *fakeAPI) fake() *fakeAPI { return f }
+
+func (f *fakeAPI) Unsure(context.Context) ([]engine.UnsureUpload, error) {
+	if err := f.record("unsure"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.unsure), nil
+}
+
+func (f *fakeAPI) DecideUnsure(_ context.Context, id string, copyAgain bool) error {
+	if err := f.record("decide unsure"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	what := "leave"
+	if copyAgain {
+		what = "copy"
+	}
+	f.decided = append(f.decided, id+" "+what)
+	return nil
+}
 
 func newFakeAPI() *fakeAPI {
 	return &fakeAPI{
@@ -322,6 +347,27 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	ds, err = c.Decisions(ctx, "BOB", 0)
 	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0], f.decisions[0]) {
 		t.Fatalf("Decisions(BOB) = %+v, %v; want the Renewal decision", ds, err)
+	}
+
+	f.mu.Lock()
+	f.unsure = []engine.UnsureUpload{{ID: "0a1b-7", Subject: "Renewal", Client: "ACME", Why: "the same page came twice",
+		Since: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}}
+	f.mu.Unlock()
+	us, err := c.Unsure(ctx)
+	if err != nil || len(us) != 1 || !reflect.DeepEqual(us[0], f.unsure[0]) {
+		t.Fatalf("Unsure = %+v, %v", us, err)
+	}
+	if err := c.DecideUnsure(ctx, "0a1b-7", true); err != nil {
+		t.Fatalf("DecideUnsure: %v", err)
+	}
+	if err := c.DecideUnsure(ctx, "0a1b-7", false); err != nil {
+		t.Fatalf("DecideUnsure: %v", err)
+	}
+	f.mu.Lock()
+	decided := slices.Clone(f.decided)
+	f.mu.Unlock()
+	if !slices.Equal(decided, []string{"0a1b-7 copy", "0a1b-7 leave"}) {
+		t.Fatalf("DecideUnsure reached the agent as %q", decided)
 	}
 
 	rep, err := c.Doctor(ctx)

@@ -259,6 +259,18 @@ func (c *Client) Decisions(ctx context.Context, query string, limit int) ([]Deci
 	return ds, err
 }
 
+// Unsure returns the uploads waiting for the person's decision.
+func (c *Client) Unsure(ctx context.Context) ([]engine.UnsureUpload, error) {
+	var out []engine.UnsureUpload
+	err := c.call(ctx, callTimeout, http.MethodGet, "unsure", nil, &out)
+	return out, err
+}
+
+// DecideUnsure copies an unsure upload again or leaves it out.
+func (c *Client) DecideUnsure(ctx context.Context, id string, copyAgain bool) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "unsure/"+url.PathEscape(id), decideUnsureRequest{CopyAgain: copyAgain}, nil)
+}
+
 // ShowWindow asks the agent to open or raise the settings window.
 func (c *Client) ShowWindow(ctx context.Context) error {
 	return c.call(ctx, callTimeout, http.MethodPost, "window", nil, nil)

@@ -103,6 +103,7 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 //	POST /v1/crm/login         {"username","password"}
 //	GET  /v1/settings          Settings; PUT /v1/settings with Settings
 //	GET  /v1/decisions?q=&limit=  []Decision, newest first
+//	GET  /v1/unsure            []engine.UnsureUpload; POST /v1/unsure/{id} with {"copyAgain"}
 //	GET  /v1/window/requests   NDJSON, one WindowRequest per line (when the API is a WindowHost)
 //
 // Commands answer 204; failures answer {"error": words for a person}.
@@ -132,6 +133,8 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("GET /v1/settings", reply(h, h.api.Settings))
 	m.HandleFunc("PUT /v1/settings", h.setSettings)
 	m.HandleFunc("GET /v1/decisions", h.decisions)
+	m.HandleFunc("GET /v1/unsure", reply(h, h.api.Unsure))
+	m.HandleFunc("POST /v1/unsure/{id}", h.decideUnsure)
 	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
 	m.HandleFunc("GET /v1/window/requests", h.windowRequests)
 	m.HandleFunc("GET /v1/doctor", reply(h, h.api.Doctor))
@@ -276,8 +279,23 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, ds)
 }
 
+func (h *handler) decideUnsure(w http.ResponseWriter, r *http.Request) {
+	var in decideUnsureRequest
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if err := h.api.DecideUnsure(r.Context(), r.PathValue("id"), in.CopyAgain); err != nil {
+		h.writeAPIError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // Wire types of the requests and replies that are not API types.
 type (
+	decideUnsureRequest struct {
+		CopyAgain bool `json:"copyAgain"`
+	}
 	connectRequest struct {
 		OpenBrowser bool `json:"openBrowser"`
 	}

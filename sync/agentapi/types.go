@@ -54,6 +54,12 @@ type API interface {
 	// Decisions returns recent decisions, newest first, whose subject,
 	// counterpart, clients or reason contain query (case-insensitive).
 	Decisions(ctx context.Context, query string, limit int) ([]Decision, error)
+	// Unsure returns the uploads Mail Sync could not confirm for a day and
+	// will not post again without the person (oldest first).
+	Unsure(ctx context.Context) ([]engine.UnsureUpload, error)
+	// DecideUnsure copies an unsure upload again (on the next pass, which
+	// it asks for) or leaves it out; id is UnsureUpload.ID.
+	DecideUnsure(ctx context.Context, id string, copyAgain bool) error
 	// ShowWindow asks the agent to open (or raise) the settings window.
 	ShowWindow(ctx context.Context) error
 	// Doctor checks, read-only, that the configured services answer as

@@ -26,6 +26,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,8 +62,13 @@ func IsAmbiguous(err error) bool { return errors.Is(err, ErrAmbiguous) }
 // request never starts with a token about to run out.
 const refreshMargin = 5 * time.Minute
 
-// maxAnswer bounds the size of an answer read into memory.
-const maxAnswer = 32 << 20
+// maxAnswer bounds the size of an answer read into memory: a longer one is
+// not read at all (errTooLarge), rather than cut and decoded in part. A
+// variable for tests.
+var maxAnswer = 32 << 20
+
+// errTooLarge: an answer longer than maxAnswer.
+var errTooLarge = errors.New("answer too large")
 
 // API is a ClientSuccess client. It logs in lazily, keeps the access token
 // in memory only, and is safe for concurrent use; at most MaxInFlight of
@@ -218,8 +224,9 @@ func (a *API) GetClient(ctx context.Context, id int64) (Client, error) {
 }
 
 // InteractionsPage returns one page (0-based) of the interactions on a
-// client's timeline. ClientSuccess gives them in pages of
-// InteractionsPageSize; a shorter page is the last.
+// client's timeline, from v1 GET /clients/{id}/interactions?page=N. Public
+// evidence shows no client sending a page parameter (EVIDENCE.md): v1 may
+// ignore it. Reconciliation reads the v2 note search instead (EachNote).
 func (a *API) InteractionsPage(ctx context.Context, clientID int64, page int) ([]Interaction, error) {
 	var out []Interaction
 	p := interactionsPath(clientID) + "?page=" + strconv.Itoa(page)
@@ -241,21 +248,63 @@ const InteractionsPageSize = 100
 // reading forever: 1,000 pages is 100,000 interactions on one timeline.
 const maxInteractionPages = 1000
 
+// ErrIncomplete means a paged listing could not be read to its end: the
+// service answered the same page twice or another page than the one asked
+// for (it ignores the page parameter), or the pages did not end within the
+// cap. What was read says nothing about what was not. It is returned
+// wrapped in a *remote.Error of Kind Transient; test with errors.Is.
+var ErrIncomplete = errors.New("ClientSuccess did not give the whole list")
+
+// incomplete is the error of a listing that could not be read to its end.
+func incomplete(op, why string) error {
+	return &remote.Error{Service: "crm", Op: op, Kind: remote.Transient,
+		Message: "ClientSuccess did not give the whole list (" + why + ")", Err: ErrIncomplete}
+}
+
+// pager tells when a paged listing cannot be trusted: a page that repeats
+// the one before, a page other than the one asked for, or more pages than
+// max. Its zero value with max set is ready.
+type pager struct {
+	op   string
+	max  int
+	prev []int64
+}
+
+// check takes the ids of page (0-based) as answered, and the page number
+// the answer says it is (-1 when it says none); it returns an
+// ErrIncomplete error when the listing cannot be trusted.
+func (g *pager) check(page, answered int, ids []int64) error {
+	if page >= g.max {
+		return incomplete(g.op, fmt.Sprintf("more than %d pages", g.max))
+	}
+	if answered >= 0 && answered != page {
+		return incomplete(g.op, fmt.Sprintf("page %d was asked for, page %d came", page, answered))
+	}
+	if page > 0 && len(ids) > 0 && slices.Equal(ids, g.prev) {
+		return incomplete(g.op, "the same page came twice")
+	}
+	g.prev = ids
+	return nil
+}
+
 // EachInteraction calls fn with every interaction on a client's timeline,
-// page by page, until fn returns false or the pages end. A page that
-// repeats the one before (a server ignoring the page parameter) ends the
-// listing too.
+// from v1, page by page, until fn returns false or the pages end. A page
+// that repeats the one before (a server ignoring the page parameter), or
+// more than maxInteractionPages, is an ErrIncomplete error: the listing
+// cannot be trusted to be whole.
 func (a *API) EachInteraction(ctx context.Context, clientID int64, fn func(Interaction) bool) error {
-	var prevFirst int64
-	for page := range maxInteractionPages {
+	g := pager{op: "list interactions", max: maxInteractionPages}
+	for page := 0; ; page++ {
 		ins, err := a.InteractionsPage(ctx, clientID, page)
 		if err != nil {
 			return err
 		}
-		if len(ins) == 0 || page > 0 && ins[0].ID == prevFirst {
+		if len(ins) == 0 {
 			return nil
 		}
-		prevFirst = ins[0].ID
+		if err := g.check(page, -1, idsOf(ins)); err != nil {
+			return err
+		}
 		for _, in := range ins {
 			if !fn(in) {
 				return nil
@@ -265,11 +314,18 @@ func (a *API) EachInteraction(ctx context.Context, clientID int64, fn func(Inter
 			return nil
 		}
 	}
-	return nil
+}
+
+func idsOf(ins []Interaction) []int64 {
+	ids := make([]int64, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ID
+	}
+	return ids
 }
 
 // Interactions returns every interaction on a client's timeline, reading
-// all its pages.
+// all its v1 pages (see EachInteraction).
 func (a *API) Interactions(ctx context.Context, clientID int64) ([]Interaction, error) {
 	var out []Interaction
 	err := a.EachInteraction(ctx, clientID, func(in Interaction) bool { out = append(out, in); return true })
@@ -277,6 +333,63 @@ func (a *API) Interactions(ctx context.Context, clientID int64) ([]Interaction, 
 		return nil, err
 	}
 	return out, nil
+}
+
+// NotePageSize is the page size EachNote asks the v2 note search for.
+const NotePageSize = 100
+
+// maxNotePages bounds one reading of a timeline through the note search:
+// 2,000 pages is 200,000 notes when the size asked for is honoured.
+const maxNotePages = 2000
+
+// NotesPage returns one page (0-based) of the notes on a client's timeline
+// (its interactions, e-mails included) from the documented, paged v2
+// search GET /v2/clientNote/search?clientId=&page=&size= (EVIDENCE.md).
+func (a *API) NotesPage(ctx context.Context, clientID int64, page, size int) (InteractionPage, error) {
+	if size <= 0 {
+		size = NotePageSize
+	}
+	q := url.Values{}
+	q.Set("clientId", strconv.FormatInt(clientID, 10))
+	q.Set("page", strconv.Itoa(max(page, 0)))
+	q.Set("size", strconv.Itoa(size))
+	var out InteractionPage
+	err := a.do(ctx, call{op: "search notes", method: http.MethodGet, path: "/clientNote/search?" + q.Encode(), v2: true, auth: true,
+		read: func(_ http.Header, b []byte) (err error) { out, err = readNotePage(b, page, size); return err }})
+	return out, err
+}
+
+// EachNote calls fn with every note on a client's timeline, reading the v2
+// note search one page at a time (only one page is held), until fn
+// returns false or the pages end; then it returns nil. When the timeline
+// cannot be read to its end it returns an error and the caller must
+// conclude nothing from what fn saw: an answer in a shape that cannot be
+// read (Permanent), a page that repeats the one before or is another than
+// the one asked for, or more than maxNotePages (ErrIncomplete, Transient).
+// A 404 may mean the client is gone or the search unavailable: ask
+// GetClient which.
+func (a *API) EachNote(ctx context.Context, clientID int64, fn func(Interaction) bool) error {
+	g := pager{op: "search notes", max: maxNotePages}
+	for page := 0; ; page++ {
+		p, err := a.NotesPage(ctx, clientID, page, NotePageSize)
+		if err != nil {
+			return err
+		}
+		if len(p.Interactions) == 0 {
+			return nil
+		}
+		if err := g.check(page, p.Page, idsOf(p.Interactions)); err != nil {
+			return err
+		}
+		for _, in := range p.Interactions {
+			if !fn(in) {
+				return nil
+			}
+		}
+		if p.Last {
+			return nil
+		}
+	}
 }
 
 // CreateInteraction adds in to the timeline of client clientID and returns
@@ -341,6 +454,16 @@ func (a *API) do(ctx context.Context, k call) error {
 			token = t
 		}
 		resp, body, err := a.send(ctx, k, token)
+		if errors.Is(err, errTooLarge) {
+			// Asking again would get the same answer. A change may have
+			// been made.
+			msg := fmt.Sprintf("ClientSuccess's answer was larger than %d MB", maxAnswer>>20)
+			if k.unsafe {
+				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: resp.StatusCode,
+					Message: msg, Err: fmt.Errorf("%w: %w", ErrAmbiguous, err)}
+			}
+			return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent, Status: resp.StatusCode, Message: msg, Err: err}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return a.stopped(ctx, k, err, true)
@@ -447,7 +570,7 @@ func (a *API) readError(k call, status int, err error) error {
 }
 
 // send makes one HTTP request and reads the whole answer. An error means no
-// complete answer arrived.
+// complete answer arrived; errTooLarge comes with the response.
 func (a *API) send(ctx context.Context, k call, token string) (*http.Response, []byte, error) {
 	var body io.Reader
 	if k.body != nil {
@@ -480,9 +603,12 @@ func (a *API) send(ctx context.Context, k call, token string) (*http.Response, [
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxAnswer)+1))
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(b) > maxAnswer {
+		return resp, nil, errTooLarge
 	}
 	return resp, b, nil
 }

@@ -207,8 +207,10 @@ func readTime(raw json.RawMessage) (time.Time, bool) {
 }
 
 // readContact reads one contact object: v1 has clientId; the v2 search has
-// tenantClientId (the v1 client id, EVIDENCE.md: "likely") and
-// tenantClient, which may be a name or an object with an id.
+// tenantClientId (the v1 client id) and tenantClient, an object {id, uuid,
+// name, status} in the published schema (EVIDENCE.md) or the client's name;
+// its id is used when tenantClientId is missing, a name is never taken for
+// an id. ok is false without an id or a client.
 func readContact(raw json.RawMessage) (Contact, bool) {
 	o, ok := decodeObject(raw)
 	if !ok {
@@ -269,27 +271,44 @@ func readEach[T any](l []json.RawMessage, read func(json.RawMessage) (T, bool)) 
 // readContacts reads GET /contacts?email= (EVIDENCE.md: one object or
 // null) and GET /contacts/search (an array), accepting either shape from
 // either call.
+//
+// A contact without a client (EVIDENCE.md: unknown whether they occur) is
+// left out: nothing can be copied to it. A contact without an id, or an
+// element that is not an object, makes the answer unreadable.
 func readContacts(raw []byte) ([]Contact, error) {
 	const want = "a contact object, an array of contacts, or null"
 	if isNull(raw) {
 		return nil, nil
 	}
 	if l, ok := decodeList(raw); ok {
-		out, ok := readEach(l, readContact)
-		if !ok {
-			return nil, unreadable(want, raw)
+		var out []Contact
+		for _, e := range l {
+			c, why := readDirectoryContact(e)
+			switch {
+			case why == noClient:
+			case why != "":
+				return nil, unreadable(want, raw)
+			default:
+				out = append(out, c)
+			}
 		}
 		return out, nil
 	}
-	if c, ok := readContact(raw); ok {
+	switch c, why := readDirectoryContact(raw); why {
+	case "":
 		return []Contact{c}, nil
+	case noClient:
+		return nil, nil
 	}
 	return nil, unreadable(want, raw)
 }
 
 // readContactPage reads a page of GET /v2/contact/search: {"data":[…],
 // "page","last",…}. When "last" is missing it is worked out from
-// totalPages, or from a page shorter than size.
+// totalPages, or from a page shorter than size. A contact that cannot be
+// used (no client, no id) is left out with the reason in Skipped instead of
+// making the whole page unreadable: one odd contact must not hide the
+// others.
 func readContactPage(raw []byte, page, size int) (ContactPage, error) {
 	const want = `a page object {"data":[contacts],"last":…}`
 	o, ok := decodeObject(raw)
@@ -302,25 +321,98 @@ func readContactPage(raw []byte, page, size int) (ContactPage, error) {
 	}
 	var p ContactPage
 	for _, e := range l {
-		c, ok := readContact(e)
-		if !ok {
-			return ContactPage{}, unreadable(want, raw)
+		c, why := readDirectoryContact(e)
+		if why != "" {
+			p.Skipped = append(p.Skipped, why)
+			continue
 		}
 		p.Contacts = append(p.Contacts, c)
 	}
+	p.Last, _ = pageEnd(o, page, size, len(l))
+	return p, nil
+}
+
+// readDirectoryContact reads one contact of the v2 search, or says in
+// words, without its values, why it cannot be used.
+func readDirectoryContact(raw json.RawMessage) (Contact, string) {
+	o, ok := decodeObject(raw)
+	if !ok {
+		return Contact{}, "a contact that is not an object (" + shapeOf(raw) + ")"
+	}
+	if v, ok := field(o, "id", "contactId"); !ok {
+		return Contact{}, "a contact without an id"
+	} else if _, ok := readID(v); !ok {
+		return Contact{}, "a contact whose id is not a number"
+	}
+	c, ok := readContact(raw)
+	if !ok {
+		return Contact{}, noClient
+	}
+	return c, ""
+}
+
+// noClient is why a contact without a client is left out.
+const noClient = "a contact without a client"
+
+// pageEnd reads the paging fields of a v2 page object o holding n
+// elements, asked for as page (0-based) of size: whether it is the last
+// ("last", else totalPages, else a page shorter than the size it says it
+// has or, when it says none, than size; an empty page
+// always is, so a server that never says "last" cannot keep a caller
+// asking forever), and the page number it says it is (-1 when none).
+func pageEnd(o object, page, size, n int) (last bool, answered int) {
+	if hasInt(o, "size") {
+		// The size the service used, which may be less than asked.
+		if s, _ := readInt(o["size"]); s > 0 {
+			size = s
+		}
+	}
 	switch {
 	case hasBool(o, "last"):
-		p.Last, _ = readBool(o["last"])
+		last, _ = readBool(o["last"])
 	case hasInt(o, "totalPages"):
-		n, _ := readInt(o["totalPages"])
-		p.Last = page+1 >= n
+		t, _ := readInt(o["totalPages"])
+		last = page+1 >= t
 	default:
-		p.Last = len(l) < size
+		last = n < size
 	}
-	// An empty page ends the search whatever it says, so a server that
-	// never says "last" cannot keep a caller asking forever.
-	if len(l) == 0 {
-		p.Last = true
+	if n == 0 {
+		last = true
+	}
+	answered = -1
+	for _, k := range []string{"page", "number", "pageNumber"} {
+		if hasInt(o, k) {
+			answered, _ = readInt(o[k])
+			break
+		}
+	}
+	return last, answered
+}
+
+// readNotePage reads a page of GET /v2/clientNote/search: the v2 page
+// object {"data":[notes],"page","last",…} (EVIDENCE.md). Every note must be
+// readable: the page is read to find an upload, and a note left out could
+// be the one looked for.
+func readNotePage(raw []byte, page, size int) (InteractionPage, error) {
+	const want = `a page object {"data":[notes],"last":…}`
+	o, ok := decodeObject(raw)
+	if !ok {
+		return InteractionPage{}, unreadable(want, raw)
+	}
+	l, ok := decodeList(raw)
+	if !ok {
+		return InteractionPage{}, unreadable(want, raw)
+	}
+	ins, ok := readEach(l, readInteraction)
+	if !ok {
+		return InteractionPage{}, unreadable(want, raw)
+	}
+	p := InteractionPage{Interactions: ins}
+	p.Last, p.Page = pageEnd(o, page, size, len(l))
+	if !hasBool(o, "last") && !hasInt(o, "totalPages") && !hasInt(o, "size") && len(l) > 0 {
+		// A short page says nothing when the page size is unknown (the
+		// service may give fewer than asked): only an empty page ends.
+		p.Last = false
 	}
 	return p, nil
 }

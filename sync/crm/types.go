@@ -29,6 +29,20 @@ type ContactPage struct {
 	Contacts []Contact
 	// Last is true on the last page: there is nothing more to ask for.
 	Last bool
+	// Skipped says, for each contact of the page that could not be used
+	// (no client, no id), why, in words without its values.
+	Skipped []string
+}
+
+// InteractionPage is one page of the v2 note search.
+type InteractionPage struct {
+	Interactions []Interaction
+	// Page is the page number the answer says it is, -1 when it says
+	// none: a page other than the one asked for means the page parameter
+	// was ignored.
+	Page int
+	// Last is true on the last page: there is nothing more to ask for.
+	Last bool
 }
 
 // Client is a ClientSuccess client (a customer account).

@@ -1,5 +1,5 @@
-// Package crmtest is a fake ClientSuccess API (v1, and the v2 contact
-// search): an httptest server that answers the way public evidence shows the
+// Package crmtest is a fake ClientSuccess API (v1, and the v2 contact and
+// note searches): an httptest server that answers the way public evidence shows the
 // real service answering (see EVIDENCE.md, "ClientSuccess"), and adversely
 // where the evidence is silent, with every plausible shape in one run. It
 // has knobs for faults, latency, a clock and token expiry, and counters that
@@ -62,18 +62,38 @@ const (
 type Faults = remotetest.Faults
 
 // CreateAnswer is how the fake answers a created interaction. EVIDENCE.md
-// (POST /v1/clients/{id}/interactions, "unknown: the answer"): other creates
-// answer 201 with the object, or 201 with an empty body and a Location
-// header.
+// (POST /v1/clients/{id}/interactions, "the answer"): recorded creates
+// answer 201 or 200 with the object; only hand-written stubs answer an
+// empty body with a relative Location.
 type CreateAnswer int
 
 const (
-	// CreateMixed alternates the two answers, so both occur in one run.
+	// CreateMixed answers 201 and 200 with the object in turn, and every
+	// tenth create with an empty body and a relative Location, so that
+	// every answer occurs in one run and the rare one stays rare.
 	CreateMixed CreateAnswer = iota
 	// CreateObject answers 201 with the created object.
 	CreateObject
-	// CreateLocation answers 201 with an empty body and a Location header.
+	// CreateLocation answers 201 with an empty body and a relative
+	// Location header.
 	CreateLocation
+	// CreateObject200 answers 200 with the created object.
+	CreateObject200
+)
+
+// NoteSearch is how the v2 note search (GET /v2/clientNote/search)
+// answers.
+type NoteSearch int
+
+const (
+	// NotesPaged honours page and size (EVIDENCE.md: the documented, paged
+	// way), up to notePageMax notes a page.
+	NotesPaged NoteSearch = iota
+	// NotesIgnorePage answers page 0 whatever page is asked for, numbered
+	// as asked: a service that ignores the parameter.
+	NotesIgnorePage
+	// NotesUnreadable answers 200 with a body that is not a page object.
+	NotesUnreadable
 )
 
 // NoteForm is how a stored note comes back when interactions are read.
@@ -113,6 +133,9 @@ type Stats struct {
 	// CreatedWithBody and CreatedWithLocation count creates answered 201
 	// with the object and 201 with an empty body and Location.
 	CreatedWithBody, CreatedWithLocation int
+	// CreatedWith200 counts creates answered 200 with the object (also
+	// counted in CreatedWithBody).
+	CreatedWith200 int
 }
 
 // DefaultTokenLifetime is what the real /auth announces: 12 hours.
@@ -166,6 +189,9 @@ type CRM struct {
 	creates      int
 	noteForm     NoteForm
 	v2Down       bool
+	v1PagesOK    bool       // v1 interactions honour ?page= (SetV1Paging)
+	noteSearch   NoteSearch // SetNoteSearch
+	oldestFirst  bool       // SetDirectoryOldestFirst
 	lookupArray  bool
 	faults       remotetest.Injector // Retry-After kept by method and URL
 	stats        Stats
@@ -201,6 +227,7 @@ func newCRM() *CRM {
 	c.mux.HandleFunc("GET /v1/clients/{id}", c.authed(c.getClient))
 	c.mux.HandleFunc("GET /v1/clients/{id}/contacts", c.authed(c.clientContacts))
 	c.mux.HandleFunc("GET /v1/clients/{id}/interactions", c.authed(c.listInteractions))
+	c.mux.HandleFunc("GET /v2/clientNote/search", c.authed(c.searchNotes))
 	c.mux.HandleFunc("GET /v1/clients/{id}/interactions/{iid}", c.authed(c.getInteraction))
 	c.mux.HandleFunc("POST /v1/clients/{id}/interactions", c.authed(c.createInteraction))
 	return c
@@ -239,13 +266,14 @@ func (c *CRM) AddClient(cl crm.Client) crm.Client {
 
 // AddContact stores ct, assigning an id when it has none, and returns it;
 // it is created and modified at the fake's clock's now (ct.Modified is
-// ignored). Its ClientID
-// must name a client added before; otherwise it panics, as the test set-up
-// is wrong.
+// ignored). Its ClientID must name a client added before, or be 0 for a
+// contact without a client (EVIDENCE.md lists them as unknown: the fake
+// answers one with its client fields null); otherwise it panics, as the
+// test set-up is wrong.
 func (c *CRM) AddContact(ct crm.Contact) crm.Contact {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.clients[ct.ClientID]; !ok {
+	if _, ok := c.clients[ct.ClientID]; !ok && ct.ClientID != 0 {
 		panic(fmt.Sprintf("crmtest: AddContact: no client %d", ct.ClientID))
 	}
 	if ct.ID == 0 {
@@ -399,11 +427,39 @@ func (c *CRM) SetMaintenance(on bool) {
 }
 
 // SetV2Unavailable makes the v2 contact search answer 404, as for an
-// account that cannot use it.
+// account that cannot use it. The note search is not affected.
 func (c *CRM) SetV2Unavailable(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.v2Down = on
+}
+
+// SetV1Paging makes GET /v1/clients/{id}/interactions honour its page
+// parameter. By default it does not: EVIDENCE.md shows no public client
+// sending one, so v1 paging is unknown and the fake ignores it, answering
+// the first page whatever is asked.
+func (c *CRM) SetV1Paging(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.v1PagesOK = on
+}
+
+// SetNoteSearch chooses how the v2 note search answers (NotesPaged by
+// default).
+func (c *CRM) SetNoteSearch(n NoteSearch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.noteSearch = n
+}
+
+// SetDirectoryOldestFirst makes the v2 contact search sorted by
+// modifiedTime give the oldest first. By default it gives the newest
+// first: EVIDENCE.md does not know the direction, and a reader that
+// assumed the oldest first would be wrong.
+func (c *CRM) SetDirectoryOldestFirst(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.oldestFirst = on
 }
 
 // SetLookupAnswersArray makes GET /contacts?email= answer a JSON array

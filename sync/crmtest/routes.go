@@ -2,6 +2,7 @@ package crmtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"sort"
@@ -98,11 +99,19 @@ func when(t time.Time, n int64) any {
 // "client" (the client's name), and many nullable fields.
 func (c *CRM) v1Contact(ct *contact) map[string]any {
 	return map[string]any{
-		"id": ct.id, "uuid": ct.uuid, "clientId": ct.clientID, "statusId": 1,
+		"id": ct.id, "uuid": ct.uuid, "clientId": nullID(ct.clientID), "statusId": 1,
 		"email": ct.email, "firstName": nullable(ct.first), "lastName": nullable(ct.last),
 		"phone": nil, "mobile": nil, "title": nil, "note": nil, "externalId": nil,
-		"client": c.clients[ct.clientID].Name, "customFieldValues": []any{},
+		"client": nullable(c.clients[ct.clientID].Name), "customFieldValues": []any{},
 	}
+}
+
+// nullID is an id, or null for none (a contact without a client).
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 func nullable(s string) any {
@@ -166,7 +175,7 @@ func (c *CRM) searchContactsV1(w http.ResponseWriter, r *http.Request) {
 	for _, ct := range found {
 		// The recorded search answer carries fewer fields than a contact.
 		out = append(out, map[string]any{
-			"clientId": ct.clientID, "email": ct.email, "phone": nil, "firstName": nullable(ct.first),
+			"clientId": nullID(ct.clientID), "email": ct.email, "phone": nil, "firstName": nullable(ct.first),
 			"title": nil, "id": ct.id, "lastName": nullable(ct.last), "linkedinUrl": nil, "mobile": nil,
 		})
 	}
@@ -219,19 +228,36 @@ func (c *CRM) searchContactsV2(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	found := c.sortedContacts(func(ct *contact) bool { return !ct.modified.Before(after) })
 	if q.Get("sortBy") == "modifiedTime" {
-		sort.SliceStable(found, func(i, j int) bool { return found[i].modified.Before(found[j].modified) })
+		// The direction is unknown (EVIDENCE.md): newest first unless
+		// SetDirectoryOldestFirst.
+		sort.SliceStable(found, func(i, j int) bool {
+			if c.oldestFirst {
+				return found[i].modified.Before(found[j].modified)
+			}
+			return found[i].modified.After(found[j].modified)
+		})
 	}
 	total := len(found)
 	pages := (total + size - 1) / size
 	data := []map[string]any{}
 	for i := page * size; i < min(total, (page+1)*size); i++ {
 		ct := found[i]
-		data = append(data, map[string]any{
+		cl := c.clients[ct.clientID]
+		v := map[string]any{
 			"id": ct.id, "uuid": ct.uuid, "email": ct.email,
 			"firstName": nullable(ct.first), "lastName": nullable(ct.last),
-			"tenantClientId": ct.clientID, "tenantClient": c.clients[ct.clientID].Name,
-			"createdTime": when(ct.created, ct.id), "modifiedTime": when(ct.modified, ct.id+1),
-		})
+			// The published schema's object (EVIDENCE.md).
+			"tenantClient": map[string]any{"id": cl.ID, "uuid": fmt.Sprintf("c-%d", cl.ID), "name": cl.Name, "status": "Active"},
+			"createdTime":  when(ct.created, ct.id), "modifiedTime": when(ct.modified, ct.id+1),
+		}
+		if ct.clientID == 0 {
+			v["tenantClient"], v["tenantClientId"] = nil, nil
+		} else if ct.id%2 == 0 {
+			// Half the contacts carry tenantClientId too; the others
+			// only the object, whose id must then be read.
+			v["tenantClientId"] = ct.clientID
+		}
+		data = append(data, v)
 	}
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -307,9 +333,9 @@ func (c *CRM) interactionJSON(in interaction) map[string]any {
 }
 
 // listInteractions is GET /clients/{id}/interactions?page=P. EVIDENCE.md:
-// an array, read in pages of 100 by one client (0-based page); the order
-// is unknown, so the fake answers oldest first, which puts the newest on
-// the last page.
+// an array; the one public reader sends no page parameter, so v1 paging is
+// unknown: the fake ignores ?page= (the first 100, oldest first, whatever
+// is asked) unless SetV1Paging, and then answers 0-based pages of 100.
 func (c *CRM) listInteractions(w http.ResponseWriter, r *http.Request) {
 	cl, ok := c.client(w, r)
 	if !ok {
@@ -324,6 +350,9 @@ func (c *CRM) listInteractions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.Lock()
+	if !c.v1PagesOK {
+		page = 0
+	}
 	var mine []interaction
 	for _, in := range c.interactions {
 		if in.clientID == cl.ID {
@@ -359,10 +388,11 @@ func (c *CRM) getInteraction(w http.ResponseWriter, r *http.Request) {
 
 // createInteraction is POST /clients/{id}/interactions. EVIDENCE.md: body
 // interactionTypeId (1–8), subject, note, interactionDate as YYYY-MM-DD
-// (the only public writer), contactIds. The answer is unknown; other
-// creates answer 201 with the object or 201 with an empty body and a
-// Location header, and a refused create once answered 200 null: the fake
-// gives all three (a contact of another client is refused that way). Like
+// (the only public writer), contactIds. Recorded creates answer 201 or 200
+// with the object, a refused create once answered 200 null, and only
+// hand-written stubs an empty body with a relative Location: the fake
+// gives all of these, the last rarely (see CreateMixed; a contact of
+// another client is refused with null). Like
 // the real API it has no idempotency: posting the same body twice creates
 // two.
 func (c *CRM) createInteraction(w http.ResponseWriter, r *http.Request) {
@@ -419,19 +449,104 @@ func (c *CRM) createInteraction(w http.ResponseWriter, r *http.Request) {
 	answer := c.create
 	c.creates++
 	if answer == CreateMixed {
-		answer = []CreateAnswer{CreateObject, CreateLocation}[c.creates%2]
+		switch {
+		case c.creates%10 == 0:
+			answer = CreateLocation
+		case c.creates%2 == 0:
+			answer = CreateObject200
+		default:
+			answer = CreateObject
+		}
 	}
 	out := c.interactionJSON(in)
-	if answer == CreateLocation {
+	switch answer {
+	case CreateLocation:
 		c.stats.CreatedWithLocation++
-	} else {
+	case CreateObject200:
+		c.stats.CreatedWithBody++
+		c.stats.CreatedWith200++
+	default:
 		c.stats.CreatedWithBody++
 	}
 	c.mu.Unlock()
-	if answer == CreateLocation {
-		w.Header().Set("Location", "https://"+r.Host+"/v1/clients/"+strconv.FormatInt(cl.ID, 10)+"/interactions/"+strconv.FormatInt(in.id, 10))
+	switch answer {
+	case CreateLocation:
+		// Relative, as the hand-written stubs give it.
+		w.Header().Set("Location", "/v1/clients/"+strconv.FormatInt(cl.ID, 10)+"/interactions/"+strconv.FormatInt(in.id, 10))
 		w.WriteHeader(http.StatusCreated)
+	case CreateObject200:
+		writeJSON(w, http.StatusOK, out)
+	default:
+		writeJSON(w, http.StatusCreated, out)
+	}
+}
+
+// notePageMax is the largest page the v2 note search gives, whatever size
+// asks: the maximum is unknown (EVIDENCE.md), so the fake gives fewer than
+// a reader is likely to ask for.
+const notePageMax = 50
+
+// searchNotes is GET /v2/clientNote/search?clientId=&page=&size=. EVIDENCE.md
+// (GET /v1/clients/{id}/interactions): the documented, paged way to read a
+// timeline, answering the v2 page object {"data","page","first","last",
+// "size","totalPages","totalElements"}; a public client reads id, subject,
+// interactionTypeId, createdTime, note and sanitizedNote. Whether e-mail
+// interactions are among the notes is unknown; the fake lists them (the
+// other answer leaves nothing to read). The order is unknown: oldest
+// first, so what was posted last is on the last page. See SetNoteSearch
+// for the adverse answers.
+func (c *CRM) searchNotes(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	clientID, err := strconv.ParseInt(q.Get("clientId"), 10, 64)
+	page, err1 := strconv.Atoi(q.Get("page"))
+	size, err2 := strconv.Atoi(q.Get("size"))
+	if q.Get("page") == "" {
+		page, err1 = 0, nil
+	}
+	if q.Get("size") == "" {
+		size, err2 = 20, nil
+	}
+	if err != nil || err1 != nil || err2 != nil || page < 0 || size < 1 {
+		writeError(w, http.StatusBadRequest, "clientId, page and size must be numbers")
 		return
 	}
-	writeJSON(w, http.StatusCreated, out)
+	size = min(size, notePageMax)
+	c.mu.Lock()
+	mode := c.noteSearch
+	if _, ok := c.clients[clientID]; !ok {
+		c.mu.Unlock()
+		writeError(w, http.StatusNotFound, "Client not found")
+		return
+	}
+	if mode == NotesUnreadable {
+		c.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"result": "ok", "notes": "see the client page"})
+		return
+	}
+	asked := page
+	if mode == NotesIgnorePage {
+		page = 0
+	}
+	var mine []interaction
+	for _, in := range c.interactions {
+		if in.clientID == clientID {
+			mine = append(mine, in)
+		}
+	}
+	total := len(mine)
+	pages := (total + size - 1) / size
+	data := []map[string]any{}
+	for i := page * size; i < min(total, (page+1)*size); i++ {
+		in := mine[i]
+		data = append(data, map[string]any{
+			"id": in.id, "clientId": in.clientID, "interactionTypeId": in.typeID, "subject": in.subject,
+			"note": storedNote(in.note, c.noteForm, in.id), "sanitizedNote": noteText(in.note),
+			"createdTime": when(in.created, in.id), "contactIds": in.contactIDs,
+		})
+	}
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"data": data, "page": asked, "first": asked == 0, "last": page >= pages-1, "size": size,
+		"totalElements": total, "totalPages": pages,
+	})
 }

@@ -2,8 +2,8 @@
 // configured for answer as it needs: the Microsoft sign-in and token,
 // Graph's /me, the excluded folders and one page of mail, then the
 // ClientSuccess sign-in, the v2 contact search, a v1 contact look-up and
-// one page of a client's interactions. A person or support runs it when
-// something seems wrong (`mailsync doctor`, or Check connection in the
+// one page of a client's timeline (the v2 note search). A person or
+// support runs it when something seems wrong (`mailsync doctor`, or Check connection in the
 // settings window).
 //
 // The checks go through the same clients a pass uses (sync/graph,
@@ -473,13 +473,15 @@ func (r *run) clientSuccess(ctx context.Context) {
 		r.add(CheckInteractions, Skipped, "no contact found to take a client from")
 		return
 	}
-	ins, err := cc.InteractionsPage(ctx, r.clientID, 0)
+	// The read that finds an unfinished upload again after a crash: the
+	// v2 note search.
+	notes, err := cc.NotesPage(ctx, r.clientID, 0, 0)
 	if err != nil {
 		r.add(CheckInteractions, Failed, failure("ClientSuccess", host, rec.take(), err))
 		return
 	}
 	rec.take()
-	r.add(CheckInteractions, Passed, plural(len(ins), "interaction", "interactions")+" on the first page of one client")
+	r.add(CheckInteractions, Passed, plural(len(notes.Interactions), "interaction", "interactions")+" on the first page of one client's timeline")
 }
 
 // lookup runs the v1 contact look-up for a few addresses — contacts the v2

@@ -110,6 +110,10 @@ func noWrites(t *testing.T, w *world) {
 	if ins := w.svc.CRM.AllInteractions(); len(ins) != 0 {
 		t.Errorf("ClientSuccess holds %d interactions after the checks, want none", len(ins))
 	}
+	// The timeline is read the way a pass reads it after a crash.
+	if n := w.svc.CRM.Stats().ByRoute["GET /v2/clientNote/search"]; n == 0 {
+		t.Error("the checks did not read a timeline through the v2 note search")
+	}
 }
 
 // noSecrets checks that no detail carries a secret or a value read from an

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync"
@@ -80,12 +82,23 @@ func (p *pass) refreshDirectory(ctx context.Context) error {
 		var moved bool
 		cs, moved, err = p.readDirectory(ctx, since)
 		if err != nil {
-			if searchUnavailable(err) && ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+			case searchUnavailable(err):
 				p.log.Warn("the contact search is not available; looking contacts up one by one", "err", err)
 				p.lookups = true
 				return p.e.Store.UseAddressChecks(storage.DirectoryState{
 					Source: storage.DirectoryLookups, SearchFailedAt: p.start, Why: Describe(err),
 				})
+			case remote.KindOf(err) == remote.Permanent || errors.Is(err, crm.ErrIncomplete):
+				// Not a sign that the account lacks the search (an answer
+				// that could not be read, a refused request, pages that
+				// repeat or do not end): this pass
+				// looks addresses up one by one, the next tries the search
+				// again.
+				p.log.Warn("the contact search failed; looking contacts up one by one for this pass", "err", err)
+				p.lookups = true
+				return nil
 			}
 			return fmt.Errorf("engine: read the contact directory: %w", err)
 		}
@@ -116,20 +129,46 @@ func (p *pass) refreshDirectory(ctx context.Context) error {
 	return nil
 }
 
+// maxDirectoryPages bounds one read of the contact search: 5,000 pages of
+// 200 is a million contacts.
+const maxDirectoryPages = 5000
+
 // readDirectory reads every page of the contact search, modified since the
-// day of since when it is not zero. The pages are in order of
-// modification, so a contact changed while they are read moves to the end:
-// when it had been read already, the contacts behind it move up a place
-// and the first of the next page is never seen. Such a contact comes back
-// twice; moved reports it (the later copy is kept).
+// day of since when it is not zero, whatever the direction of the order
+// (EVIDENCE.md: unknown). The pages are in order of modification, so a
+// contact changed while they are read moves to one end: oldest first, when
+// it had been read already, the contacts behind it move up a place and the
+// first of the next page is never seen; newest first, when it had not,
+// the contacts before it move down a place and it is never seen. Either
+// way a contact comes back twice; moved reports it (the later copy is
+// kept), and a full read is done again. A changed contact missed that way
+// is modified after this read started, so the next read of the changes
+// (from the day before) finds it. A contact that cannot be used (no
+// client) is left out, with its reason logged. A page that repeats the one
+// before, or more than maxDirectoryPages, is an error.
 func (p *pass) readDirectory(ctx context.Context, since time.Time) (cs []storage.DirectoryContact, moved bool, err error) {
 	at := map[int64]int{}
+	var prev []int64
 	for page := 0; ; page++ {
+		if page >= maxDirectoryPages {
+			return nil, false, directoryIncomplete(fmt.Sprintf("more than %d pages", maxDirectoryPages))
+		}
 		ans, err := p.crm.SearchContacts(ctx, page, 0, since)
 		if err != nil {
 			return nil, false, err
 		}
 		p.directoryPages++
+		ids := make([]int64, len(ans.Contacts))
+		for i, c := range ans.Contacts {
+			ids[i] = c.ID
+		}
+		if page > 0 && len(ids) > 0 && slices.Equal(ids, prev) {
+			return nil, false, directoryIncomplete("the same page came twice")
+		}
+		prev = ids
+		for _, why := range ans.Skipped {
+			p.log.Warn("a contact from ClientSuccess was left out of the directory", "reason", why)
+		}
 		for _, c := range ans.Contacts {
 			d := directoryContact(c)
 			if i, ok := at[d.ID]; ok {
@@ -152,11 +191,21 @@ func directoryContact(c crm.Contact) storage.DirectoryContact {
 	return storage.DirectoryContact{ID: c.ID, ClientID: c.ClientID, Email: n}
 }
 
+// directoryIncomplete is the error of a contact search that could not be
+// read to its end.
+func directoryIncomplete(why string) error {
+	return &remote.Error{Service: "crm", Op: "search contacts (v2)", Kind: remote.Transient,
+		Message: "ClientSuccess did not give the whole list of contacts (" + why + ")", Err: crm.ErrIncomplete}
+}
+
 // searchUnavailable reports whether err says that the account cannot use
-// the contact search (not found, not allowed, an answer that cannot be
-// read), as opposed to a failure a later pass may not meet.
+// the contact search: ClientSuccess answered not found or not allowed. An
+// answer that cannot be read, or another refusal, says nothing of the
+// account.
 func searchUnavailable(err error) bool {
-	return remote.KindOf(err) == remote.Permanent
+	var re *remote.Error
+	return errors.As(err, &re) && re.Kind == remote.Permanent &&
+		(re.Status == http.StatusNotFound || re.Status == http.StatusForbidden)
 }
 
 // contacts resolves normalised addresses to ClientSuccess contacts, for

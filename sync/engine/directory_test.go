@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -265,11 +267,13 @@ func TestDirectorySettingsChangeRelists(t *testing.T) {
 	}
 }
 
-// touchDuringRead changes a contact of the first page in ClientSuccess
-// right after that page was read, once.
+// touchDuringRead changes a contact in ClientSuccess right after the first
+// page of the contact search was read, once: the first contact of that
+// page, or the contact pick when set.
 type touchDuringRead struct {
 	CRM
 	c     *crmtest.CRM
+	pick  int64
 	done  bool
 	reads int
 }
@@ -279,26 +283,121 @@ func (t *touchDuringRead) SearchContacts(ctx context.Context, page, size int, mo
 	t.reads++
 	if err == nil && page == 0 && !t.done && len(ans.Contacts) > 0 {
 		t.done = true
-		t.c.TouchContact(ans.Contacts[0].ID)
+		id := ans.Contacts[0].ID
+		if t.pick != 0 {
+			id = t.pick
+		}
+		t.c.TouchContact(id)
 	}
 	return ans, err
 }
 
 // TestDirectoryContactChangedDuringFullRead: a contact changed while the
-// directory is read in full moves to the end of the order; the read that
-// saw it twice is done again, so no contact is missed.
+// directory is read in full moves to one end of the order, whichever way
+// ClientSuccess sorts (EVIDENCE.md: the direction is unknown): oldest
+// first, a contact already read moves to the end and the others up a
+// place; newest first, a contact not read yet moves to the front and the
+// others down a place. Either way one contact comes back twice, the read
+// is done again, and no contact is missed.
 func TestDirectoryContactChangedDuringFullRead(t *testing.T) {
-	w := sandbox.Account(sandbox.Options{Now: testNow, Seed: 1, Contacts: 600})
-	e := newEnv(t, w)
-	api := &touchDuringRead{CRM: e.api, c: e.c}
-	e.clock.Set(testNow)
-	if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
-		t.Fatal(err)
+	for _, oldestFirst := range []bool{true, false} {
+		t.Run(fmt.Sprint("oldest first ", oldestFirst), func(t *testing.T) {
+			w := sandbox.Account(sandbox.Options{Now: testNow, Seed: 1, Contacts: 600})
+			e := newEnv(t, w)
+			e.c.SetDirectoryOldestFirst(oldestFirst)
+			api := &touchDuringRead{CRM: e.api, c: e.c}
+			if !oldestFirst {
+				// The contact listed last: on the last page.
+				for page := 0; ; page++ {
+					ans, err := e.api.SearchContacts(context.Background(), page, 0, time.Time{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(ans.Contacts) > 0 {
+						api.pick = ans.Contacts[len(ans.Contacts)-1].ID
+					}
+					if ans.Last {
+						break
+					}
+				}
+			}
+			e.clock.Set(testNow)
+			if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := e.store.DirectorySize(); err != nil || n != len(w.Contacts) {
+				t.Errorf("directory holds %d contacts (%v), ClientSuccess %d", n, err, len(w.Contacts))
+			}
+			if pages := (len(w.Contacts) + 199) / 200; api.reads != 2*pages {
+				t.Errorf("%d pages read, want the %d pages twice", api.reads, pages)
+			}
+		})
 	}
-	if n, err := e.store.DirectorySize(); err != nil || n != len(w.Contacts) {
-		t.Errorf("directory holds %d contacts (%v), ClientSuccess %d", n, err, len(w.Contacts))
+}
+
+// oddSearch answers the contact search with a failure chosen by the test.
+type oddSearch struct {
+	CRM
+	mu    sync.Mutex
+	calls int
+	fn    func(page int) (crm.ContactPage, error) // nil: the real answer
+}
+
+func (o *oddSearch) SearchContacts(ctx context.Context, page, size int, modifiedAfter time.Time) (crm.ContactPage, error) {
+	o.mu.Lock()
+	o.calls++
+	fn := o.fn
+	o.mu.Unlock()
+	if fn != nil {
+		return fn(page)
 	}
-	if pages := (len(w.Contacts) + 199) / 200; api.reads != 2*pages {
-		t.Errorf("%d pages read, want the %d pages twice", api.reads, pages)
+	return o.CRM.SearchContacts(ctx, page, size, modifiedAfter)
+}
+
+// TestDirectoryOddSearchIsNotADayOfLookups: only "not found" or "not
+// allowed" says the account cannot use the contact search. An answer that
+// cannot be read, another refusal, or pages that repeat (a page parameter
+// ignored) make this pass look addresses up one by one, and the next pass
+// tries the search again.
+func TestDirectoryOddSearchIsNotADayOfLookups(t *testing.T) {
+	for name, fn := range map[string]func(page int) (crm.ContactPage, error){
+		"unreadable": func(int) (crm.ContactPage, error) {
+			return crm.ContactPage{}, &remote.Error{Service: "crm", Op: "search contacts (v2)", Kind: remote.Permanent, Status: 200,
+				Message: "ClientSuccess answered in a shape Mail Sync cannot read"}
+		},
+		"400": func(int) (crm.ContactPage, error) {
+			return crm.ContactPage{}, &remote.Error{Service: "crm", Op: "search contacts (v2)", Kind: remote.Permanent, Status: 400,
+				Message: "ClientSuccess refused the request (HTTP 400)"}
+		},
+		"page ignored": func(int) (crm.ContactPage, error) {
+			return crm.ContactPage{Contacts: []crm.Contact{{ID: 1, ClientID: 2, Email: "x@y.example"}}}, nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := sandbox.Demo(testNow)
+			e := newEnv(t, w)
+			api := &oddSearch{CRM: e.api, fn: fn}
+			e.clock.Set(testNow)
+			if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+				t.Fatalf("pass: %v", err)
+			}
+			if perAddress(e) == 0 {
+				t.Error("no per-address look-up while the search failed")
+			}
+			sameLanding(t, landed(e.c), w.Expected())
+			if st, err := e.store.DirectoryState(); err != nil || st.Source == storage.DirectoryLookups {
+				t.Errorf("directory state %+v, %v: the search was given up for a day", st, err)
+			}
+			api.mu.Lock()
+			api.fn, api.calls = nil, 0
+			api.mu.Unlock()
+			e.clock.Set(testNow.Add(time.Hour))
+			if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+				t.Fatalf("second pass: %v", err)
+			}
+			if api.calls == 0 {
+				t.Error("the next pass did not try the contact search again")
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"mailsync/storage"
 	"mailsync/sync/graph"
+	"mailsync/sync/match"
 )
 
 // DefaultNoteLimit is how many characters of a body go into a note when
@@ -40,7 +41,8 @@ func buildNote(m *graph.Message, body graph.Body, limit int, loc *time.Location)
 		head = append(head, "Cc: "+headerValue(formatRecipients(m.CcRecipients)))
 	}
 	head = append(head, "Date: "+interactionDate(m).In(loc).Format(noteDateLayout))
-	head = append(head, "Message-ID: "+strings.Join(strings.Fields(m.InternetMessageID), ""))
+	// The id in its one normal form, the form the note is read back by.
+	head = append(head, "Message-ID: "+storage.LedgerKey(m.InternetMessageID))
 	var b strings.Builder
 	b.WriteString("<p>")
 	for i, h := range head {
@@ -60,6 +62,29 @@ func buildNote(m *graph.Message, body graph.Body, limit int, loc *time.Location)
 		b.WriteString("</p>")
 	}
 	return b.String()
+}
+
+// Why a message with an unusable Message-ID is not copied.
+const (
+	reasonLongMessageID = "its Message-ID is longer than 1 KB, which no mail server writes"
+	reasonBadMessageID  = "its Message-ID has no @, so its copy could not be found again"
+)
+
+// messageIDProblem is why a message with ledger key key (storage.LedgerKey)
+// cannot be copied, or "": it has none, one too long to trust, or one the
+// note's Message-ID line could not be told from other text by (RFC 5322
+// ids have an @). The Message-ID is what finds an upload again after a
+// crash: without a usable one, a copy could be posted twice.
+func messageIDProblem(key string) match.Reason {
+	switch {
+	case key == "":
+		return reasonNoMessageID
+	case len(key) > storage.MaxMessageIDLen:
+		return reasonLongMessageID
+	case !strings.Contains(key, "@"):
+		return reasonBadMessageID
+	}
+	return ""
 }
 
 // interactionDate is when the message was sent, or received when Graph has
@@ -224,8 +249,8 @@ var (
 	// anyTag is a tag of HTML being read as text.
 	anyTag = regexp.MustCompile(`<[^>]*>`)
 	// messageIDLine is a Message-ID line of text, the id (as RFC 5322
-	// writes it, with an @) in group 1; messageIDAnywhere the same
-	// anywhere in the text.
+	// writes it, with an @, in angle brackets as storage.LedgerKey writes
+	// it) in group 1; messageIDAnywhere the same anywhere in the text.
 	messageIDLine     = regexp.MustCompile(`(?im)^[ \t]*Message-ID:[ \t]*(<[^<>\s]*@[^<>\s]*>)`)
 	messageIDAnywhere = regexp.MustCompile(`(?i)Message-ID:[ \t]*(<[^<>\s]*@[^<>\s]*>)`)
 )

@@ -48,7 +48,9 @@ type CRM interface {
 	GetClient(ctx context.Context, id int64) (crm.Client, error)
 	// Clients lists every client of the tenant in one request.
 	Clients(ctx context.Context) ([]crm.Client, error)
-	Interactions(ctx context.Context, clientID int64) ([]crm.Interaction, error)
+	// EachNote reads a client's timeline page by page until fn returns
+	// false; an error means it could not be read to its end.
+	EachNote(ctx context.Context, clientID int64, fn func(crm.Interaction) bool) error
 	CreateInteraction(ctx context.Context, clientID int64, in crm.Interaction) (crm.Interaction, error)
 }
 
@@ -489,8 +491,8 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 		in.Msg = &rules[i]
 		d := match.Decide(in)
 		it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
-		if d.Taken() && it.key == "" {
-			it.d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
+		if why := messageIDProblem(it.key); d.Taken() && why != "" {
+			it.d = match.Decision{Reason: why, Counterpart: d.Counterpart}
 		}
 		items = append(items, it)
 	}

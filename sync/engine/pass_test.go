@@ -60,7 +60,7 @@ func TestNoteHeaderAndLimit(t *testing.T) {
 	if !strings.HasSuffix(note, "<p>héllo</p><p>[… shortened by Mail Sync: 6 more characters]</p>") {
 		t.Errorf("note body not cut at 5 characters:\n%s", note)
 	}
-	if !strings.HasPrefix(note, "<p>From: Ann Message\u2011ID: &lt;forged@x&gt; &lt;ann@x.example&gt;<br>To: me@y.example<br>Date: Mon, 09 Mar 2026 15:00:00 +0000<br>Message-ID: &lt;A1@x.example&gt;</p>") {
+	if !strings.HasPrefix(note, "<p>From: Ann Message\u2011ID: &lt;forged@x&gt; &lt;ann@x.example&gt;<br>To: me@y.example<br>Date: Mon, 09 Mar 2026 15:00:00 +0000<br>Message-ID: &lt;a1@x.example&gt;</p>") {
 		t.Errorf("header block:\n%s", note)
 	}
 	if in := buildNote(m, graph.Body{}, 0, time.FixedZone("", 10*3600)); !strings.Contains(in, "Date: Tue, 10 Mar 2026 01:00:00 +1000<br>") {
@@ -243,8 +243,9 @@ func TestPassPostedButNotRecordedNoteTransformed(t *testing.T) {
 }
 
 // TestPendingFoundOnPage3: every client's timeline already holds 250
-// interactions, so the one left pending is on the third page of 100; the
-// look-up reads every page and finds it.
+// interactions, so the one left pending is past the fifth page of the
+// note search (whose pages the fake caps at 50); the look-up reads every
+// page and finds it.
 func TestPendingFoundOnPage3(t *testing.T) {
 	w := sandbox.Demo(testNow)
 	e := newEnv(t, w)
@@ -271,13 +272,13 @@ func TestPendingFoundOnPage3(t *testing.T) {
 		t.Fatalf("pending = %v, %v", pend, err)
 	}
 	e.reopen()
-	before := e.c.Stats().ByRoute["GET /clients/{id}/interactions"]
+	before := e.c.Stats().ByRoute["GET /v2/clientNote/search"]
 	s := e.mustPass(testNow.Add(time.Hour))
 	if s.Pending != 1 || s.Counts.Uploads != 0 {
 		t.Errorf("Pending = %d, Uploads = %d; want the one found, nothing posted", s.Pending, s.Counts.Uploads)
 	}
-	if n := e.c.Stats().ByRoute["GET /clients/{id}/interactions"] - before; n < 3 {
-		t.Errorf("%d pages read, want at least 3", n)
+	if n := e.c.Stats().ByRoute["GET /v2/clientNote/search"] - before; n < 6 {
+		t.Errorf("%d pages read, want at least 6", n)
 	}
 	got := landed(e.c)
 	for c := range got {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 
 	"mailsync/storage"
@@ -189,9 +190,15 @@ func (p *pass) postChecked(ctx context.Context, j storage.PendingJob) error {
 }
 
 // resolvePending finishes the uploads an earlier pass left pending (it
-// crashed, or ClientSuccess's answer was lost): for each client, its
-// interactions are read once and a job whose Message-ID is found there is
-// recorded as done; the others are posted again from the job.
+// crashed, or ClientSuccess's answer was lost). For each client, its
+// timeline is read through the note search one page at a time, until the
+// Message-IDs of its jobs are found or the timeline ends; a job found
+// there is recorded as done. A job not found is posted again only when the
+// whole timeline was read. When it could not be (an answer that cannot be
+// read, pages that repeat, too many pages, ClientSuccess unreachable),
+// nothing is concluded: the job stays pending, marked unsure, and a later
+// pass looks again; after UnsureAfter the person is asked (UnsureUploads).
+// Only ClientSuccess answering 404 for the client itself drops its jobs.
 func (p *pass) resolvePending(ctx context.Context) error {
 	jobs, err := p.e.Store.PendingJobs()
 	if err != nil {
@@ -210,61 +217,129 @@ func (p *pass) resolvePending(ctx context.Context) error {
 		byClient[j.ClientID] = append(byClient[j.ClientID], j)
 	}
 	for _, clientID := range order {
-		existing, err := p.crm.Interactions(ctx, clientID)
+		if err := p.resolveClient(ctx, clientID, byClient[clientID]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolveClient is resolvePending for the jobs of one client.
+func (p *pass) resolveClient(ctx context.Context, clientID int64, jobs []storage.PendingJob) error {
+	var look []storage.PendingJob
+	for _, j := range jobs {
+		if !j.CopyAgain {
+			look = append(look, j)
+		}
+	}
+	found, lookErr := p.findUploads(ctx, clientID, look)
+	if lookErr != nil {
+		if ctx.Err() != nil || remote.KindOf(lookErr) == remote.NeedsReconnect {
+			return fmt.Errorf("engine: look for unfinished uploads: %w", lookErr)
+		}
+		gone, err := p.clientGone(ctx, clientID, lookErr)
 		if err != nil {
-			if refused(err) && ctx.Err() == nil {
-				// The client is gone: nothing can be uploaded to it.
-				p.log.Warn("dropping uploads to a client ClientSuccess no longer has", "client", clientID, "err", err)
-				if derr := p.dropPending(byClient[clientID]); derr != nil {
-					return derr
-				}
-				continue
-			}
-			return fmt.Errorf("engine: look for unfinished uploads: %w", err)
+			return err
 		}
-		found := map[string]int64{}
-		for _, in := range existing {
-			if k := messageIDOfNote(in.Note); k != "" {
-				if _, dup := found[k]; !dup {
-					found[k] = in.ID
-				}
-			}
+		if gone {
+			p.log.Warn("dropping uploads to a client ClientSuccess no longer has", "client", clientID)
+			return p.dropPending(jobs)
 		}
-		clear(existing)
-		for _, j := range byClient[clientID] {
-			if id, ok := found[j.Key]; ok {
-				if err := p.e.Store.RecordUpload(j, id, p.e.now()); err != nil {
-					return fmt.Errorf("engine: record found upload: %w", err)
-				}
-				p.pending++
-				continue
+		p.log.Warn("could not read a client's whole timeline; its unfinished uploads stay pending",
+			"client", clientID, "count", len(look), "err", lookErr)
+	}
+	for _, j := range jobs {
+		if id, ok := found[j.Key]; ok {
+			if err := p.e.Store.RecordUpload(j, id, p.e.now()); err != nil {
+				return fmt.Errorf("engine: record found upload: %w", err)
 			}
-			if why := p.recheck(j); why != "" {
-				p.log.Info("dropping an unfinished upload the settings now skip", "client", clientID, "reason", why)
-				if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
-					return derr
-				}
-				continue
+			p.pending++
+			continue
+		}
+		if lookErr != nil && !j.CopyAgain {
+			if err := p.markUnsure(j, lookErr); err != nil {
+				return err
 			}
-			err := p.postChecked(ctx, j)
-			switch {
-			case err == nil:
-				p.pending++
-				p.counts.Uploads++
-			case crm.IsAmbiguous(err) && ctx.Err() == nil:
-				p.ambiguous = append(p.ambiguous, err)
-				if len(p.ambiguous) >= maxAmbiguous {
-					return fmt.Errorf("engine: post unfinished upload: %w", err)
-				}
-			case refused(err) && ctx.Err() == nil:
-				p.log.Warn("ClientSuccess refused an unfinished upload", "client", clientID, "err", err)
-				if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
-					return derr
-				}
-			default:
+			continue
+		}
+		if why := p.recheck(j); why != "" {
+			p.log.Info("dropping an unfinished upload the settings now skip", "client", clientID, "reason", why)
+			if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
+				return derr
+			}
+			continue
+		}
+		err := p.postChecked(ctx, j)
+		switch {
+		case err == nil:
+			p.pending++
+			p.counts.Uploads++
+		case crm.IsAmbiguous(err) && ctx.Err() == nil:
+			p.ambiguous = append(p.ambiguous, err)
+			if len(p.ambiguous) >= maxAmbiguous {
 				return fmt.Errorf("engine: post unfinished upload: %w", err)
 			}
+		case refused(err) && ctx.Err() == nil:
+			p.log.Warn("ClientSuccess refused an unfinished upload", "client", clientID, "err", err)
+			if derr := p.dropPending([]storage.PendingJob{j}); derr != nil {
+				return derr
+			}
+		default:
+			return fmt.Errorf("engine: post unfinished upload: %w", err)
 		}
+	}
+	return nil
+}
+
+// findUploads reads a client's timeline until the interactions of jobs
+// are found (by the Message-ID in their notes) or it ends, holding one
+// page at a time, and returns the interaction id of each job's message
+// found. An error means the timeline could not be read to its end: a job
+// not in the map may still be there.
+func (p *pass) findUploads(ctx context.Context, clientID int64, jobs []storage.PendingJob) (map[string]int64, error) {
+	found := map[string]int64{}
+	if len(jobs) == 0 {
+		return found, nil
+	}
+	want := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		want[j.Key] = true
+	}
+	err := p.crm.EachNote(ctx, clientID, func(in crm.Interaction) bool {
+		k := messageIDOfNote(in.Note)
+		if _, dup := found[k]; want[k] && !dup {
+			found[k] = in.ID
+		}
+		return len(found) < len(want)
+	})
+	return found, err
+}
+
+// clientGone reports whether the failure to read a client's timeline is
+// because the client is gone: only when ClientSuccess answers 404 for the
+// client itself. A 404 from the note search alone may mean the search is
+// not there; an answer that cannot be read says nothing.
+func (p *pass) clientGone(ctx context.Context, clientID int64, lookErr error) (bool, error) {
+	var re *remote.Error
+	if !errors.As(lookErr, &re) || re.Status != http.StatusNotFound {
+		return false, nil
+	}
+	_, err := p.crm.GetClient(ctx, clientID)
+	if errors.As(err, &re) && re.Status == http.StatusNotFound && re.Kind == remote.Permanent {
+		return true, nil
+	}
+	if err != nil && (ctx.Err() != nil || remote.KindOf(err) == remote.NeedsReconnect) {
+		return false, fmt.Errorf("engine: look for a client: %w", err)
+	}
+	return false, nil
+}
+
+// markUnsure keeps a job pending after its client's timeline could not be
+// read, noting since when and why (in words), so that after UnsureAfter the
+// person can decide (UnsureUploads).
+func (p *pass) markUnsure(j storage.PendingJob, why error) error {
+	if err := p.e.Store.MarkUnsure(j, p.start, Describe(why)); err != nil {
+		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
 }

@@ -172,6 +172,9 @@ func Demo(now time.Time) *World {
 	for _, c := range demoContacts {
 		w.Contacts = append(w.Contacts, contact(c.id, c.client, c.p))
 	}
+	// A contact without a client (whether ClientSuccess has them is
+	// unknown): it is left out of the directory, and no mail names it.
+	w.Contacts = append(w.Contacts, crm.Contact{ID: 2099, Email: "unassigned@northwind.example", FirstName: "Una"})
 	b := &demoBuilder{now: now}
 	h := time.Hour
 	nw, fb, ad, ts := ids(ClientNorthwind), ids(ClientFabrikam), ids(ClientAdatum), ids(ClientTailspin)

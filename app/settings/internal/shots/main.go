@@ -468,6 +468,10 @@ func (m *memAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
 }
 
 func (m *memAgent) SyncNow(context.Context) error { return nil }
+
+func (m *memAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) { return nil, nil }
+
+func (m *memAgent) DecideUnsure(context.Context, string, bool) error { return nil }
 func (m *memAgent) Sync(context.Context) (agentapi.PassResult, error) {
 	return agentapi.PassResult{}, nil
 }
