@@ -60,7 +60,7 @@ func messageDigest(key string) string {
 // Upload is one interaction created for a message.
 type Upload struct {
 	ClientID      int64     `json:"c"`
-	InteractionID int64     `json:"i"`
+	InteractionID int64     `json:"i"` // 0: settled without one (the person chose not to copy it)
 	At            time.Time `json:"t"` // when it was recorded
 }
 

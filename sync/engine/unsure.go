@@ -65,7 +65,8 @@ func (e *Engine) UnsureUploads(now time.Time) ([]UnsureUpload, error) {
 
 // DecideUnsure carries out the person's choice about an unsure upload:
 // copyAgain posts it on the next pass without looking for it first (it may
-// then be in ClientSuccess twice); otherwise it is dropped and not copied.
+// then be in ClientSuccess twice); otherwise it is settled in the ledger
+// with no interaction id and never posted again.
 // An upload resolved meanwhile is not an error.
 func (e *Engine) DecideUnsure(id string, copyAgain bool) error {
 	j, ok, err := e.Store.PendingByID(id)
@@ -73,8 +74,10 @@ func (e *Engine) DecideUnsure(id string, copyAgain bool) error {
 		return err
 	}
 	if !copyAgain {
-		if err := e.Store.DropPending(j); err != nil {
-			return fmt.Errorf("engine: drop an unsure upload: %w", err)
+		// Settled in the ledger, with no interaction id to name, so that a
+		// later pass that lists the message again does not post it.
+		if err := e.Store.RecordUpload(j, 0, e.now()); err != nil {
+			return fmt.Errorf("engine: leave out an unsure upload: %w", err)
 		}
 		e.logger().Info("an unsure upload was dropped at the person's request", "client", j.ClientID)
 		return nil
