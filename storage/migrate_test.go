@@ -228,7 +228,10 @@ func TestMigrateV2FilesUnderDigests(t *testing.T) {
 		t.Errorf("decisions after deciding again = %v", decs)
 	}
 	s.Close()
+	// The deferred Close holds the store opened before; this one is closed
+	// here, or Windows refuses to remove the directory.
 	s = mustOpen(t, dir)
+	defer s.Close()
 	if st, err := s.UploadStates("acct", []Target{{ab, 2}}); err != nil || st[0] != Uploaded {
 		t.Errorf("after reopening: %v, %v", st, err)
 	}
