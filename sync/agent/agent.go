@@ -464,7 +464,9 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 		// On the sign-in's goroutine, so that the outcome (finishConnect,
 		// on the same goroutine) always comes after it on the board.
 		OnURL: func(u string) {
-			a.board.Update(func(st *engine.Status) { st.Connecting, st.SignInURL, st.SignInError = true, u, "" })
+			a.board.Update(func(st *engine.Status) {
+				st.Connecting, st.SignInURL, st.SignInError, st.ApprovalURL = true, u, "", ""
+			})
 			urls <- u
 		},
 	}
@@ -494,6 +496,12 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 	a.mu.Unlock()
 	if err != nil {
 		msg := err.Error()
+		approval := ""
+		var ae *graph.ApprovalError
+		if errors.As(err, &ae) {
+			msg = Words(err)
+			approval = a.approvalURL()
+		}
 		if errors.Is(err, context.Canceled) {
 			msg = ""
 		}
@@ -501,7 +509,7 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 			msg = "Sign-in was cancelled; nothing was changed."
 		}
 		a.board.Update(func(s *engine.Status) {
-			s.Connecting, s.SignInURL, s.SignInError = false, "", msg
+			s.Connecting, s.SignInURL, s.SignInError, s.ApprovalURL = false, "", msg, approval
 			s.SignIns++
 		})
 		a.log.Info("sign-in ended without connecting", "reason", msg)
@@ -566,7 +574,7 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	}
 	a.askPassHeld()
 	a.board.Update(func(s *engine.Status) {
-		s.Connecting, s.SignInURL, s.SignInError = false, "", ""
+		s.Connecting, s.SignInURL, s.SignInError, s.ApprovalURL = false, "", "", ""
 		s.SignIns++
 		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
 		s.Reconnect, s.LastError = "", ""
@@ -609,6 +617,29 @@ func (a *Agent) WaitConnected(ctx context.Context) (*engine.Account, error) {
 	return acct, err
 }
 
+// approvalURL is the admin-consent link for the configured app and
+// directory (graph.AdminConsentURL), with the tenant of an account that
+// connected before when the directory is "organizations" or "common"; ""
+// when there is none to give.
+func (a *Agent) approvalURL() string {
+	hint := ""
+	if m, err := a.store.Meta(); err == nil && m.Account != nil {
+		hint = m.Account.TenantID
+	}
+	u, _ := graph.AdminConsentURL(a.cfg.Authority, a.cfg.ClientID, a.cfg.GraphURL, hint)
+	return u
+}
+
+// ApprovalNeeded is what WaitSignIn returns when the sign-in ended in a
+// consent problem: the words for the person, and the admin-consent link for
+// their IT admin.
+type ApprovalNeeded struct {
+	Words string
+	URL   string
+}
+
+func (e *ApprovalNeeded) Error() string { return e.Words }
+
 // WaitSignIn follows statuses (from Board.Subscribe or agentapi's Watch)
 // until sign-in number n has finished (Status.SignIns reaches n): the
 // account when it connected, else the reason in words.
@@ -623,6 +654,8 @@ func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Ac
 				return nil, errors.New("Mail Sync stopped during the sign-in")
 			case s.SignIns < n || s.Connecting:
 				continue
+			case s.SignInError != "" && s.ApprovalURL != "":
+				return nil, &ApprovalNeeded{Words: s.SignInError, URL: s.ApprovalURL}
 			case s.SignInError != "":
 				return nil, errors.New(s.SignInError)
 			case s.Account != nil:

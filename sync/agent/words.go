@@ -7,6 +7,7 @@ import (
 
 	"mailsync/sync/crm"
 	"mailsync/sync/engine"
+	"mailsync/sync/graph"
 	"mailsync/sync/remote"
 )
 
@@ -36,9 +37,12 @@ func Words(err error) string {
 	var s sentence
 	var nr ErrNeedsReconnect
 	var re *remote.Error
+	var ae *graph.ApprovalError
 	switch {
 	case errors.As(err, &s):
 		return s.words
+	case errors.As(err, &ae):
+		return approvalWords(ae.Code)
 	case errors.As(err, &nr):
 		return nr.Reason
 	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, ErrPaused),
@@ -76,3 +80,27 @@ func personWords(err error) error {
 // Words implements agentapi.Worder: the local API sends every error as
 // these words.
 func (a *Agent) Words(err error) string { return Words(err) }
+
+// CopyApprovalLink is the action that hands the admin-consent link over,
+// in the window and on the command line.
+const CopyApprovalLink = "Copy the approval link for your IT admin"
+
+// approvalWords says what a consent problem at sign-in means, by the code
+// Microsoft answered with ("" for the bare access_denied that may be a
+// Cancel too).
+func approvalWords(code string) string {
+	const then = " Send them the approval link (" + CopyApprovalLink + "); once they approve Mail Sync, connect again."
+	switch code {
+	case "":
+		return "Mail Sync is not connected. Either you cancelled the sign-in, or your organization needs an administrator " +
+			"to approve Mail Sync (Microsoft's page then says \"Need admin approval\"). If you cancelled, connect again when you are ready. " +
+			"If your organization needs to approve it, ask your IT admin." + then
+	case graph.ConsentAdminOnly:
+		return "Your organization allows only administrators to approve apps like Mail Sync, so you cannot connect yet. Ask your IT admin to approve it." + then
+	case graph.ConsentAdminWorkflow:
+		return "Your organization needs an administrator to approve Mail Sync before you can connect. " +
+			"If Microsoft's page offered to send a request, your IT admin has it; you can also send them the link yourself." + then
+	}
+	return "Microsoft says Mail Sync has not been approved to read your mail, by you or by your organization. " +
+		"If Microsoft's page let you accept, connect again and accept; if not, ask your IT admin to approve it." + then
+}
