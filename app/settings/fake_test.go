@@ -306,7 +306,7 @@ func (h *harness) publish(st engine.Status) {
 }
 
 func statusEqual(a, b engine.Status) bool {
-	return a.State == b.State && a.Paused == b.Paused && a.Reconnect == b.Reconnect && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
+	return a.State == b.State && a.Paused == b.Paused && a.Reconnect == b.Reconnect && a.SignInError == b.SignInError && a.ApprovalURL == b.ApprovalURL && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
 		a.LastError == b.LastError && a.LastPass.Equal(b.LastPass) &&
 		(a.Account == nil) == (b.Account == nil) && (a.Progress == nil) == (b.Progress == nil) &&
 		(a.Progress == nil || *a.Progress == *b.Progress)
