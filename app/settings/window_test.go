@@ -17,8 +17,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"mailsync/sync/agentapi"
 	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 )
 
