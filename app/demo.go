@@ -10,6 +10,7 @@ import (
 
 	"mailsync/storage"
 	"mailsync/sync/agent"
+	"mailsync/sync/graphtest"
 	"mailsync/sync/sandbox"
 )
 
@@ -22,6 +23,11 @@ type DemoOptions struct {
 	Verbose bool
 	// NoWindow and NoTray are for tests that drive the demo through its API.
 	NoWindow, NoTray bool
+	// NeedsApproval, if set, makes the sandbox's sign-in refuse the way
+	// Microsoft does when the organization must approve Mail Sync, until
+	// its admin-consent link is accepted: a shape as
+	// graphtest.ParseApprovalRefusal reads it ("cancel", "90094@token"…).
+	NeedsApproval string
 	// Ready, if set, is called with the data directory once the demo agent
 	// serves its local API.
 	Ready func(dataDir string, svc *sandbox.Services)
@@ -35,9 +41,18 @@ type DemoOptions struct {
 // nothing is left behind, and the real data directory and keyring entries
 // are never touched.
 func RunDemo(ctx context.Context, env Env, opt DemoOptions) error {
+	var refusal *graphtest.ApprovalRefusal
+	if opt.NeedsApproval != "" {
+		r, err := graphtest.ParseApprovalRefusal(opt.NeedsApproval)
+		if err != nil {
+			return err
+		}
+		refusal = r
+	}
 	w := sandbox.Demo(time.Now())
 	svc := sandbox.Start(w)
 	defer svc.Close()
+	svc.Identity.RequireApproval(refusal)
 
 	dir, err := os.MkdirTemp("", "mailsync-sandbox-")
 	if err != nil {

@@ -240,6 +240,28 @@ func (id *Identity) RequireApproval(r *ApprovalRefusal) {
 	id.approval, id.approved = &c, false
 }
 
+// ParseApprovalRefusal reads a refusal as `mailsync demo --needs-approval`
+// takes it: "cancel" (the bare answer), "65001", "90094" or "90095" (on the
+// redirect), each of those followed by "@token" (from the token endpoint).
+func ParseApprovalRefusal(s string) (*ApprovalRefusal, error) {
+	code, where, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "@")
+	r := &ApprovalRefusal{AtToken: where == "token"}
+	if where != "" && where != "token" {
+		return nil, fmt.Errorf("--needs-approval %q: only @token may follow the code", s)
+	}
+	switch code = strings.TrimPrefix(code, "aadsts"); code {
+	case "cancel":
+		if r.AtToken {
+			return nil, fmt.Errorf("--needs-approval %q: the bare answer comes only on the redirect", s)
+		}
+	case "65001", "90094", "90095":
+		r.Code = "AADSTS" + code
+	default:
+		return nil, fmt.Errorf("--needs-approval %q: want cancel, 65001, 90094 or 90095", s)
+	}
+	return r, nil
+}
+
 // Approved reports whether an administrator approved the app through the
 // admin-consent endpoint.
 func (id *Identity) Approved() bool {
