@@ -235,6 +235,10 @@ func Doctor(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		}
 	} else {
 		printReport(env.Stdout, rep)
+		if !rep.OK() {
+			fmt.Fprintln(env.Stdout)
+			fmt.Fprintln(env.Stdout, agent.CheckSummary(rep))
+		}
 	}
 	if !rep.OK() {
 		return ErrChecksFailed

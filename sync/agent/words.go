@@ -3,9 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"mailsync/sync/crm"
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/remote"
@@ -103,4 +105,34 @@ func approvalWords(code string) string {
 	}
 	return "Microsoft says Mail Sync has not been approved to read your mail, by you or by your organization. " +
 		"If Microsoft's page let you accept, connect again and accept; if not, ask your IT admin to approve it." + then
+}
+
+// CheckSummary is the line above the results of Check connection and at
+// the end of `mailsync doctor`: failed checks and those that could not run
+// because of them are counted apart, and the first failure, the thing to
+// put right first, is named with its words.
+func CheckSummary(rep doctor.Report) string {
+	if rep.OK() {
+		return "Every check passed."
+	}
+	_, failed, skipped := rep.Count()
+	checks := func(n int) string {
+		if n == 1 {
+			return "1 check"
+		}
+		return strconv.Itoa(n) + " checks"
+	}
+	var s string
+	switch {
+	case failed == 0:
+		return checks(skipped) + " could not run."
+	case skipped == 0:
+		s = checks(failed) + " failed."
+	default:
+		s = checks(failed) + " failed, and " + strconv.Itoa(skipped) + " more could not run until they pass."
+	}
+	if first, ok := rep.FirstFailure(); ok && first.Detail != "" {
+		s += " Start here — " + first.Check + ": " + first.Detail
+	}
+	return s
 }
