@@ -93,7 +93,7 @@ func newE2E(t *testing.T) *e2e {
 		"MAILSYNC_HOME="+e.home,
 		"MAILSYNC_KEYRING_SERVICE="+e.service,
 		"MAILSYNC_BROWSER=none",
-		// Start at login turns on after the first connect: keep the
+		// Start at login turns on at the agent's first run: keep the
 		// login item out of the real config directory.
 		"XDG_CONFIG_HOME="+t.TempDir(),
 	)

@@ -556,21 +556,11 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
 	}
-	app, err := a.storedAppSettings()
-	if err != nil {
-		a.log.Warn("could not read the app settings", "err", err)
-	}
-	startAtLogin := old.ConnectedAt.IsZero() && app.StartAtLogin
 	// Another mailbox, or the same one after a disconnect, starts fresh
 	// (mail up to 24 h old); a reconnect after the token was refused keeps
 	// the connect time so the gap is caught up.
 	if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
 		return problem("Mail Sync could not record the connection.", err)
-	}
-	if startAtLogin && a.hooks.SetAutostart != nil {
-		if err := a.hooks.SetAutostart(true); err != nil {
-			a.log.Warn("could not turn on start at login", "err", err)
-		}
 	}
 	a.askPassHeld()
 	a.board.Update(func(s *engine.Status) {
@@ -800,14 +790,39 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	if err != nil {
 		return agentapi.Settings{}, err
 	}
+	// What the box shows is what is installed, at every moment: before
+	// the first run turned it on, and after the person removed the login
+	// item by other means, it is off.
 	if a.hooks.Autostart != nil {
-		if m, _ := a.store.Meta(); !m.ConnectedAt.IsZero() {
-			if on, err := a.hooks.Autostart(); err == nil {
-				app.StartAtLogin = on
-			}
+		if on, err := a.hooks.Autostart(); err == nil {
+			app.StartAtLogin = on
 		}
 	}
 	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin}, nil
+}
+
+// StartAtLoginOnFirstRun installs the login item on the first run of the
+// agent, before anyone chose (start at login is on by default), and records
+// the choice, so that from the first moment the Options box is ticked only
+// when Mail Sync does start at login. Later runs leave the person's choice
+// alone. The agent process calls it once when it starts; commands that run
+// in-process do not install anything.
+func (a *Agent) StartAtLoginOnFirstRun() error {
+	if a.hooks.SetAutostart == nil {
+		return nil
+	}
+	chosen, err := a.store.AppSettingsChosen()
+	if err != nil || chosen {
+		return err
+	}
+	rules := match.DefaultSettings()
+	if err := a.store.Rules(&rules); err != nil {
+		return err
+	}
+	if err := a.hooks.SetAutostart(true); err != nil {
+		return problem("Mail Sync could not turn on start at login.", err)
+	}
+	return a.store.SaveSettings(rules, storage.AppSettings{StartAtLogin: true})
 }
 
 // SetSettings implements agentapi.API. The blocklist is checked first: a
