@@ -355,6 +355,7 @@ func CRMLogin(ctx context.Context, cfg agent.Config, env Env, username string) e
 		return err
 	}
 	return simple(ctx, cfg, env, "Signed in to ClientSuccess as "+username+".", func(api agentapi.API) error {
+		fmt.Fprintln(env.Stderr, agent.SigningInCRM)
 		return api.CRMLogin(ctx, username, pw)
 	})
 }

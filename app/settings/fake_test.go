@@ -41,6 +41,7 @@ type fakeAgent struct {
 	report    doctor.Report
 	doctorErr error
 	release   chan struct{} // holds Doctor until closed, when set
+	loginHold chan struct{} // holds CRMLogin until closed, when set
 }
 
 var errNotRunning = errors.New("mail sync is not running")
@@ -147,6 +148,12 @@ func (f *fakeAgent) CancelConnect(context.Context) error { f.record("CancelConne
 func (f *fakeAgent) Disconnect(context.Context) error    { f.record("Disconnect"); return nil }
 
 func (f *fakeAgent) CRMLogin(_ context.Context, user, pass string) error {
+	f.mu.Lock()
+	hold := f.loginHold
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "CRMLogin")

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"context"
 	"errors"
 	"image"
 	"image/png"
@@ -662,4 +663,31 @@ func TestConnectPromiseIsTrue(t *testing.T) {
 	h := newHarness(t, signedOut())
 	h.wantText("starting with those of the 24 hours before you connect", "Older emails are not copied.")
 	h.wantNoText("every email you exchange")
+}
+
+// Signing in to ClientSuccess shows progress the moment Sign in is
+// pressed, and an answer that never came reads as ClientSuccess not
+// reached, in the agent's words, never "context deadline exceeded".
+func TestCRMSignInShowsProgressAtOnce(t *testing.T) {
+	st := connectedIdle()
+	st.CRMUser = ""
+	h := newHarness(t, st)
+	h.w.Select(SectionCRM)
+	h.wantNoText(agent.SigningInCRM)
+	hold := make(chan struct{})
+	h.api.mu.Lock()
+	h.api.loginHold = hold
+	h.api.loginErr = context.DeadlineExceeded
+	h.api.mu.Unlock()
+	test.Type(h.w.crm.username, "dana@contoso.com")
+	test.Type(h.w.crm.password, "pw")
+	test.Tap(h.button("Sign in"))
+	h.wantText(agent.SigningInCRM)
+	if !h.button("Sign in").Disabled() {
+		t.Error("Sign in is enabled while a sign-in is checked")
+	}
+	close(hold)
+	h.pump("error shown", func() bool { return h.w.crm.errText.Visible() })
+	h.wantText(agent.CRMUnreachable)
+	h.wantNoText(agent.SigningInCRM, "context deadline exceeded")
 }

@@ -689,6 +689,13 @@ func (a *Agent) Disconnect(context.Context) error {
 	return nil
 }
 
+// CRMSignInTimeout bounds the check of a ClientSuccess sign-in; the
+// settings window waits longer for the agent's answer.
+const CRMSignInTimeout = 10 * time.Second
+
+// CRMSignInPolicy is how a ClientSuccess sign-in retries: once, briefly.
+var CRMSignInPolicy = remote.Policy{MaxAttempts: 2, BaseDelay: 300 * time.Millisecond, MaxDelay: 2 * time.Second}
+
 // CRMLogin implements agentapi.API: it checks the credentials against
 // ClientSuccess and stores the password in the keyring only. Signing in as
 // another ClientSuccess user forgets what was learnt from the previous one
@@ -699,7 +706,17 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 		return errors.New("Enter your ClientSuccess username and password.")
 	}
 	c := crm.NewClient(a.cfg.CRMURL, username, func() (string, error) { return password, nil }, nil)
-	if err := c.Login(ctx); err != nil {
+	// A person waits for this answer: one quick retry, and a bound shorter
+	// than the window's wait for the agent, so that no network ends in
+	// words rather than in the caller's own timeout.
+	c.Policy = CRMSignInPolicy
+	lctx, cancel := context.WithTimeout(ctx, CRMSignInTimeout)
+	err := c.Login(lctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+			return problem(CRMUnreachable, err)
+		}
 		return personWords(err)
 	}
 	a.accountMu.Lock()

@@ -66,15 +66,28 @@ func Words(err error) string {
 	return msg
 }
 
+// SigningInCRM is shown at once while a ClientSuccess sign-in is checked,
+// in the window and by `mailsync crm login`.
+const SigningInCRM = "Signing in to ClientSuccess…"
+
+// CRMUnreachable is what a ClientSuccess sign-in that got no answer says
+// (no network, a name that does not resolve, a service that does not
+// answer in time), in the window and on the command line alike.
+const CRMUnreachable = "ClientSuccess could not be reached, so you are not signed in. Check the internet connection and try again."
+
 // personWords turns a ClientSuccess client error met while signing in into
 // an error that reads as words for a person.
 func personWords(err error) error {
 	var re *remote.Error
+	if errors.As(err, &re) && re.Kind == remote.Transient && re.Status == 0 && !errors.Is(err, crm.ErrMaintenance) {
+		// No answer at all: nothing reached ClientSuccess.
+		return problem(CRMUnreachable, err)
+	}
 	if errors.As(err, &re) && re.Message != "" {
 		return problem(re.Message, err)
 	}
 	if remote.KindOf(err) == remote.Transient {
-		return problem("ClientSuccess could not be reached; check the internet connection and try again.", err)
+		return problem(CRMUnreachable, err)
 	}
 	return problem(Words(err), err)
 }
