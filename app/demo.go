@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -54,11 +53,10 @@ func RunDemo(ctx context.Context, env Env, opt DemoOptions) error {
 	defer svc.Close()
 	svc.Identity.RequireApproval(refusal)
 
-	dir, err := os.MkdirTemp("", "mailsync-sandbox-")
+	dir, err := sandbox.DataDir()
 	if err != nil {
 		return fmt.Errorf("could not create the sandbox's data directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
 
 	if err := probeKeyring(); err != nil {
 		// No Secret Service (a bare desktop or a container): the sandbox's
@@ -108,14 +106,27 @@ Close the window or press Ctrl-C to end the demo.
 		// Leave no sandbox secrets in the real keyring.
 		_ = deleteSandboxSecrets(w)
 	}()
-	return RunAgent(ctx, cfg, env, AgentOptions{
+	err = RunAgent(ctx, cfg, env, AgentOptions{
 		NoWindow:       opt.NoWindow,
 		NoTray:         opt.NoTray,
 		Verbose:        opt.Verbose,
 		QuitWithWindow: !opt.NoWindow,
 		Ready:          ready,
 	})
+	// RunAgent has closed the state file and the log and waited for its
+	// window: nothing holds the folder any more (on Windows an open file
+	// would keep it).
+	if rerr := removeDemoDir(dir); rerr != nil {
+		fmt.Fprintf(env.Stderr, "The demo's temporary folder %s could not be removed (%v); delete it yourself.\n", dir, rerr)
+		if err == nil {
+			err = fmt.Errorf("could not remove the demo's temporary folder %s: %w", dir, rerr)
+		}
+	}
+	return err
 }
+
+// removeDemoDir removes the demo's data directory (a variable for tests).
+var removeDemoDir = sandbox.RemoveDir
 
 func probeKeyring() error {
 	const user = "probe"
