@@ -78,7 +78,9 @@ func TestDemoLeavesNothingBehind(t *testing.T) {
 // TestDemoReportsAFolderItCouldNotRemove: a failure to remove the
 // temporary folder is said, with the folder, and ends the demo in error.
 func TestDemoReportsAFolderItCouldNotRemove(t *testing.T) {
-	removeDemoDir = func(string) error { return errors.New("the process cannot access the file because it is being used by another process") }
+	removeDemoDir = func(string) error {
+		return errors.New("the process cannot access the file because it is being used by another process")
+	}
 	t.Cleanup(func() { removeDemoDir = sandbox.RemoveDir })
 	dir, stderr, err := runDemoQuietly(t)
 	t.Cleanup(func() { os.RemoveAll(dir) })
