@@ -64,7 +64,7 @@ func TestCheckConnectionShowsEveryCheck(t *testing.T) {
 	close(h.api.release)
 	h.pump("the report shown", func() bool { return h.w.sync.checks.report != nil })
 
-	h.wantText("1 check failed, and 1 more could not run until they pass. Start here — "+doctor.CheckContactSearch+": answered HTTP 404",
+	h.wantText("1 check failed, and 1 more could not run until they pass. Start with "+doctor.CheckContactSearch+".",
 		doctor.CheckMicrosoftSignIn, doctor.CheckMail, doctor.CheckContactSearch, doctor.CheckInteractions,
 		"12 messages in the last 24 hours on the first page",
 		"answered HTTP 404, object{userMessage:string}: not available",
@@ -139,6 +139,6 @@ func TestCheckConnectionFreshInstall(t *testing.T) {
 	h.w.Select(SectionSync)
 	h.tap("Check connection", "Doctor")
 	h.pump("the report shown", func() bool { return h.w.sync.checks.report != nil })
-	h.wantText("2 checks failed, and 6 more could not run until they pass. Start here — " + doctor.CheckMicrosoftSignIn + ": " + noApp)
+	h.wantText("2 checks failed, and 6 more could not run until they pass. Start with "+doctor.CheckMicrosoftSignIn+".", noApp)
 	h.wantNoText("8 of 8")
 }

@@ -98,8 +98,7 @@ func TestDoctorNamesMissingAppRegistration(t *testing.T) {
 	if !ok || first.Check != doctor.CheckMicrosoftSignIn || first.Detail != agent.ErrNoClientID.Error() {
 		t.Fatalf("first failure %+v, want the Microsoft sign-in naming the missing app registration", first)
 	}
-	want := "2 checks failed, and 6 more could not run until they pass. Start here — " +
-		doctor.CheckMicrosoftSignIn + ": " + agent.ErrNoClientID.Error()
+	want := "2 checks failed, and 6 more could not run until they pass. Start with " + doctor.CheckMicrosoftSignIn + "."
 	if got := agent.CheckSummary(rep); got != want {
 		t.Errorf("summary %q\nwant    %q", got, want)
 	}
@@ -114,8 +113,8 @@ func TestCheckSummary(t *testing.T) {
 		want string
 	}{
 		{[]doctor.Result{res(doctor.Passed, "")}, "Every check passed."},
-		{[]doctor.Result{res(doctor.Passed, ""), res(doctor.Failed, "Graph answered 500.")}, "1 check failed. Start here — " + doctor.CheckMe + ": Graph answered 500."},
-		{[]doctor.Result{res(doctor.Failed, "a"), res(doctor.Skipped, "b"), res(doctor.Failed, "c")}, "2 checks failed, and 1 more could not run until they pass. Start here — " + doctor.CheckMe + ": a"},
+		{[]doctor.Result{res(doctor.Passed, ""), res(doctor.Failed, "Graph answered 500.")}, "1 check failed. Start with " + doctor.CheckMe + "."},
+		{[]doctor.Result{res(doctor.Failed, "a"), res(doctor.Skipped, "b"), res(doctor.Failed, "c")}, "2 checks failed, and 1 more could not run until they pass. Start with " + doctor.CheckMe + "."},
 		{[]doctor.Result{res(doctor.Skipped, "b"), res(doctor.Skipped, "b")}, "2 checks could not run."},
 	} {
 		if got := agent.CheckSummary(doctor.Report{Results: c.rs}); got != c.want {

@@ -84,7 +84,7 @@ func TestSignInNeedsApproval(t *testing.T) {
 			if st.ApprovalURL != want || st.SignInError != need.Words {
 				t.Errorf("status: link %q, words %q", st.ApprovalURL, st.SignInError)
 			}
-			for _, w := range append(c.words, agent.CopyApprovalLink) {
+			for _, w := range append(c.words, "Send them the approval link below") {
 				if !strings.Contains(need.Words, w) {
 					t.Errorf("words %q lack %q", need.Words, w)
 				}

@@ -104,7 +104,7 @@ const CopyApprovalLink = "Copy the approval link for your IT admin"
 // Microsoft answered with ("" for the bare access_denied that may be a
 // Cancel too).
 func approvalWords(code string) string {
-	const then = " Send them the approval link (" + CopyApprovalLink + "); once they approve Mail Sync, connect again."
+	const then = " Send them the approval link below; once they have approved Mail Sync, connect again."
 	switch code {
 	case "":
 		return "Mail Sync is not connected. Either you cancelled the sign-in, or your organization needs an administrator " +
@@ -123,7 +123,7 @@ func approvalWords(code string) string {
 // CheckSummary is the line above the results of Check connection and at
 // the end of `mailsync doctor`: failed checks and those that could not run
 // because of them are counted apart, and the first failure, the thing to
-// put right first, is named with its words.
+// put right first, is named (its line, beside it, says what to do).
 func CheckSummary(rep doctor.Report) string {
 	if rep.OK() {
 		return "Every check passed."
@@ -144,8 +144,8 @@ func CheckSummary(rep doctor.Report) string {
 	default:
 		s = checks(failed) + " failed, and " + strconv.Itoa(skipped) + " more could not run until they pass."
 	}
-	if first, ok := rep.FirstFailure(); ok && first.Detail != "" {
-		s += " Start here — " + first.Check + ": " + first.Detail
+	if first, ok := rep.FirstFailure(); ok {
+		s += " Start with " + first.Check + "."
 	}
 	return s
 }
