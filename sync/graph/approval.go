@@ -32,7 +32,7 @@ const (
 // with no description, which is what a person refused by their
 // organisation's consent policy ("Need admin approval" → "Return to the
 // application") brings back, byte for byte the same as a person who pressed
-// Cancel (EVIDENCE.md "Sign-in"). Such an error is also ErrDeclined: it may
+// Cancel (docs/evidence.md "Microsoft Graph and Entra"). Such an error is also ErrDeclined: it may
 // be either, and the words must say both.
 type ApprovalError struct {
 	Code string

@@ -203,7 +203,7 @@ func (id *Identity) SetAccessTokenLifetime(d time.Duration) {
 
 // ApprovalRefusal is how the fake refuses a sign-in while the organisation
 // has not approved the app (RequireApproval). Microsoft answers a consent
-// problem in several shapes (EVIDENCE.md "Sign-in"; Entra error codes
+// problem in several shapes (docs/evidence.md "Microsoft Graph and Entra"; Entra error codes
 // AADSTS65001, AADSTS90094, AADSTS90095):
 //   - Code "" is the bare redirect error=access_denied&error_subcode=cancel
 //     with no error_description, the same bytes as a person's Cancel:
