@@ -480,6 +480,14 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 	case u := <-urls:
 		return u, nil
 	case err := <-done:
+		// A sign-in that ended at once (the browser came straight back
+		// with a refusal) still gave its URL first; its outcome is on the
+		// board, as every other's.
+		select {
+		case u := <-urls:
+			return u, nil
+		default:
+		}
 		return "", err
 	case <-ctx.Done():
 		cancel()
@@ -499,8 +507,8 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 		approval := ""
 		var ae *graph.ApprovalError
 		if errors.As(err, &ae) {
-			msg = Words(err)
 			approval = a.approvalURL()
+			msg = approvalWords(ae.Code, approval != "")
 		}
 		if errors.Is(err, context.Canceled) {
 			msg = ""

@@ -105,3 +105,28 @@ func TestSignInNeedsApproval(t *testing.T) {
 		})
 	}
 }
+
+// With a directory that has no administrator ("consumers") there is no
+// link to give: the words do not promise one.
+func TestSignInNeedsApprovalWithoutLink(t *testing.T) {
+	f := newFixture(t)
+	f.ag.Close()
+	f.cfg.Authority = f.svc.Identity.URL() + "/consumers"
+	f.open(t)
+	f.svc.Identity.RequireApproval(&graphtest.ApprovalRefusal{Code: "AADSTS90094"})
+	ctx := ctxFor(t)
+	if _, err := f.ag.Connect(ctx, true); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	acct, err := f.ag.WaitConnected(ctx)
+	var need *agent.ApprovalNeeded
+	if acct != nil || err == nil || errors.As(err, &need) {
+		t.Fatalf("WaitConnected = %v, %v; want words without a link", acct, err)
+	}
+	if !strings.Contains(err.Error(), "allows only administrators") || strings.Contains(err.Error(), "link") {
+		t.Errorf("words %q", err)
+	}
+	if st, _ := f.ag.Status(ctx); st.ApprovalURL != "" {
+		t.Errorf("status carries a link %q", st.ApprovalURL)
+	}
+}

@@ -44,7 +44,7 @@ func Words(err error) string {
 	case errors.As(err, &s):
 		return s.words
 	case errors.As(err, &ae):
-		return approvalWords(ae.Code)
+		return approvalWords(ae.Code, true)
 	case errors.As(err, &nr):
 		return nr.Reason
 	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, ErrPaused),
@@ -102,9 +102,12 @@ const CopyApprovalLink = "Copy the approval link for your IT admin"
 
 // approvalWords says what a consent problem at sign-in means, by the code
 // Microsoft answered with ("" for the bare access_denied that may be a
-// Cancel too).
-func approvalWords(code string) string {
-	const then = " Send them the approval link below; once they have approved Mail Sync, connect again."
+// Cancel too), and what to do with the approval link when there is one.
+func approvalWords(code string, link bool) string {
+	then := " Send them the approval link below; once they have approved Mail Sync, connect again."
+	if !link {
+		then = " Once they have approved Mail Sync, connect again."
+	}
 	switch code {
 	case "":
 		return "Mail Sync is not connected. Either you cancelled the sign-in, or your organization needs an administrator " +
