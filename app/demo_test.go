@@ -53,13 +53,14 @@ func openIn(t *testing.T, dir string) []string {
 // TestDemoLeavesNothingBehind: when the demo ends, its state file and log
 // are closed before its temporary folder is removed, and the folder is
 // gone.
+// On Windows, an open file would make the removal fail; on Linux the open
+// files are also listed, through /proc, when the removal starts.
 func TestDemoLeavesNothingBehind(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("open files are listed through /proc")
-	}
 	var atRemoval []string
 	removeDemoDir = func(dir string) error {
-		atRemoval = openIn(t, dir)
+		if runtime.GOOS == "linux" {
+			atRemoval = openIn(t, dir)
+		}
 		return sandbox.RemoveDir(dir)
 	}
 	t.Cleanup(func() { removeDemoDir = sandbox.RemoveDir })
