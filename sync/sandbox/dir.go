@@ -1,8 +1,11 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -29,10 +32,43 @@ const (
 func RemoveDir(dir string) error {
 	var err error
 	for range removeTries {
-		if err = os.RemoveAll(dir); err == nil {
+		if err = removeTree(dir); err == nil {
 			return nil
 		}
 		time.Sleep(removePause)
 	}
 	return fmt.Errorf("sandbox: remove the data directory: %w", err)
+}
+
+// removeAll is os.RemoveAll (a variable for tests).
+var removeAll = os.RemoveAll
+
+// removeTree removes dir with os.RemoveAll, and where that fails, entry by
+// entry, deepest first. Go's RemoveAll on Windows deletes through a call
+// Wine does not implement ("Invalid function"), while a plain os.Remove of
+// each file and folder works there.
+func removeTree(dir string) error {
+	if err := removeAll(dir); err == nil {
+		return nil
+	}
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p) // a folder comes before what it holds
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for i := len(paths) - 1; i >= 0; i-- {
+		if err := os.Remove(paths[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
