@@ -104,12 +104,13 @@ func commands() []command {
 				}
 			}},
 		{name: "settings", summary: "Open the settings window.", flags: none(app.RunWindow)},
-		{name: "demo", args: "[--no-window] [-v]", summary: "Try Mail Sync against the built-in sandbox (no accounts needed).",
+		{name: "demo", args: "[--no-window] [--needs-approval SHAPE] [-v]", summary: "Try Mail Sync against the built-in sandbox (no accounts needed).",
 			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
 				noWindow := fs.Bool("no-window", false, "do not open the settings window; drive the demo from the command line")
 				verbose := fs.Bool("v", false, "also log to stderr")
+				approval := fs.String("needs-approval", "", "make the sandbox sign-in answer as when the organization must approve Mail Sync: cancel, 65001, 90094 or 90095 (add @token for the token endpoint's answer)")
 				return func(ctx context.Context, _ agent.Config, env app.Env) error {
-					return app.RunDemo(ctx, env, app.DemoOptions{Verbose: *verbose, NoWindow: *noWindow})
+					return app.RunDemo(ctx, env, app.DemoOptions{Verbose: *verbose, NoWindow: *noWindow, NeedsApproval: *approval})
 				}
 			}},
 		{name: "status", args: "[--json]", summary: "Show where syncing stands.",

@@ -28,6 +28,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/graph"
 	"mailsync/sync/graphtest"
 	"mailsync/sync/graphtest/chromium"
 	"mailsync/sync/sandbox"
@@ -92,7 +93,7 @@ func newE2E(t *testing.T) *e2e {
 		"MAILSYNC_HOME="+e.home,
 		"MAILSYNC_KEYRING_SERVICE="+e.service,
 		"MAILSYNC_BROWSER=none",
-		// Start at login turns on after the first connect: keep the
+		// Start at login turns on at the agent's first run: keep the
 		// login item out of the real config directory.
 		"XDG_CONFIG_HOME="+t.TempDir(),
 	)
@@ -492,4 +493,30 @@ func countOf(ids []string, id string) int {
 		}
 	}
 	return n
+}
+
+// TestConnectNeedsApprovalPrintsLink: when the organization must approve
+// Mail Sync (the identity fake answers AADSTS90094), `mailsync connect`
+// says so in words, prints the admin-consent link for the configured app
+// and directory on stdout, and exits non-zero. No keyring entry is made.
+func TestConnectNeedsApprovalPrintsLink(t *testing.T) {
+	e := newE2E(t)
+	e.svc.Identity.AutoApprove(true)
+	e.svc.Identity.RequireApproval(&graphtest.ApprovalRefusal{Code: "AADSTS90094"})
+	r := e.connect(t, autoApproveGet)
+	if r.code == 0 {
+		t.Fatalf("connect exited 0\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+	}
+	want, ok := graph.AdminConsentURL(e.svc.Identity.Authority(), e.svc.Identity.ClientID(), e.svc.Graph.URL, "")
+	if !ok || !slices.Contains(strings.Split(r.stdout, "\n"), want) {
+		t.Errorf("stdout lacks the approval link %q:\n%s", want, r.stdout)
+	}
+	for _, w := range []string{"allows only administrators to approve apps like Mail Sync", "Copy the approval link for your IT admin:"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "AADSTS") {
+		t.Errorf("stderr shows Microsoft's code:\n%s", r.stderr)
+	}
 }

@@ -66,7 +66,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 		"MAILSYNC_KEYRING_SERVICE="+secrets.Service,
 		"MAILSYNC_BROWSER=none",
 		"MAILSYNC_NO_WINDOW=1",
-		"XDG_CONFIG_HOME="+t.TempDir(), // the login item turns on at the first connect
+		"XDG_CONFIG_HOME="+t.TempDir(), // the login item turns on at the agent's first run
 	)
 
 	agentCmd := exec.Command(bin)

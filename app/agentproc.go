@@ -107,6 +107,9 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 		return err
 	}
 	defer ag.Close()
+	if err := ag.StartAtLoginOnFirstRun(); err != nil {
+		log.Warn("could not turn on start at login", "err", err)
+	}
 
 	l, err := agentapi.Listen(cfg.DataDir)
 	if err != nil {

@@ -235,6 +235,10 @@ func Doctor(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		}
 	} else {
 		printReport(env.Stdout, rep)
+		if !rep.OK() {
+			fmt.Fprintln(env.Stdout)
+			fmt.Fprintln(env.Stdout, agent.CheckSummary(rep))
+		}
 	}
 	if !rep.OK() {
 		return ErrChecksFailed
@@ -259,7 +263,13 @@ func printReport(w io.Writer, rep doctor.Report) {
 	}
 }
 
-// Connect runs the browser sign-in and prints the account.
+// ErrNeedsApproval is returned by Connect when the sign-in ended in a
+// consent problem; the words and the approval link are printed already.
+var ErrNeedsApproval = errors.New("Mail Sync is not connected (see above)")
+
+// Connect runs the browser sign-in and prints the account. When the
+// organization must approve Mail Sync, it prints what happened and the
+// admin-consent link.
 func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) error {
 	s, err := openSession(cfg, env)
 	if err != nil {
@@ -283,6 +293,14 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 	fmt.Fprintln(env.Stderr, "Sign in to Office 365 in your browser. If it did not open, open this address:")
 	fmt.Fprintln(env.Stdout, url)
 	acct, err := agent.WaitSignIn(ctx, ch, before.SignIns+1)
+	var need *agent.ApprovalNeeded
+	if errors.As(err, &need) {
+		// The link goes to stdout alone on its line, to be copied or piped.
+		fmt.Fprintln(env.Stderr, need.Words)
+		fmt.Fprintln(env.Stderr, agent.CopyApprovalLink+":")
+		fmt.Fprintln(env.Stdout, need.URL)
+		return ErrNeedsApproval
+	}
 	if err != nil {
 		_ = s.api.CancelConnect(context.Background())
 		return err
@@ -337,6 +355,7 @@ func CRMLogin(ctx context.Context, cfg agent.Config, env Env, username string) e
 		return err
 	}
 	return simple(ctx, cfg, env, "Signed in to ClientSuccess as "+username+".", func(api agentapi.API) error {
+		fmt.Fprintln(env.Stderr, agent.SigningInCRM)
 		return api.CRMLogin(ctx, username, pw)
 	})
 }

@@ -3,13 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/zalando/go-keyring"
 
 	"mailsync/storage"
 	"mailsync/sync/agent"
+	"mailsync/sync/graphtest"
 	"mailsync/sync/sandbox"
 )
 
@@ -22,6 +22,11 @@ type DemoOptions struct {
 	Verbose bool
 	// NoWindow and NoTray are for tests that drive the demo through its API.
 	NoWindow, NoTray bool
+	// NeedsApproval, if set, makes the sandbox's sign-in refuse the way
+	// Microsoft does when the organization must approve Mail Sync, until
+	// its admin-consent link is accepted: a shape as
+	// graphtest.ParseApprovalRefusal reads it ("cancel", "90094@token"…).
+	NeedsApproval string
 	// Ready, if set, is called with the data directory once the demo agent
 	// serves its local API.
 	Ready func(dataDir string, svc *sandbox.Services)
@@ -35,15 +40,23 @@ type DemoOptions struct {
 // nothing is left behind, and the real data directory and keyring entries
 // are never touched.
 func RunDemo(ctx context.Context, env Env, opt DemoOptions) error {
+	var refusal *graphtest.ApprovalRefusal
+	if opt.NeedsApproval != "" {
+		r, err := graphtest.ParseApprovalRefusal(opt.NeedsApproval)
+		if err != nil {
+			return err
+		}
+		refusal = r
+	}
 	w := sandbox.Demo(time.Now())
 	svc := sandbox.Start(w)
 	defer svc.Close()
+	svc.Identity.RequireApproval(refusal)
 
-	dir, err := os.MkdirTemp("", "mailsync-sandbox-")
+	dir, err := sandbox.DataDir()
 	if err != nil {
 		return fmt.Errorf("could not create the sandbox's data directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
 
 	if err := probeKeyring(); err != nil {
 		// No Secret Service (a bare desktop or a container): the sandbox's
@@ -93,14 +106,27 @@ Close the window or press Ctrl-C to end the demo.
 		// Leave no sandbox secrets in the real keyring.
 		_ = deleteSandboxSecrets(w)
 	}()
-	return RunAgent(ctx, cfg, env, AgentOptions{
+	err = RunAgent(ctx, cfg, env, AgentOptions{
 		NoWindow:       opt.NoWindow,
 		NoTray:         opt.NoTray,
 		Verbose:        opt.Verbose,
 		QuitWithWindow: !opt.NoWindow,
 		Ready:          ready,
 	})
+	// RunAgent has closed the state file and the log and waited for its
+	// window: nothing holds the folder any more (on Windows an open file
+	// would keep it).
+	if rerr := removeDemoDir(dir); rerr != nil {
+		fmt.Fprintf(env.Stderr, "The demo's temporary folder %s could not be removed (%v); delete it yourself.\n", dir, rerr)
+		if err == nil {
+			err = fmt.Errorf("could not remove the demo's temporary folder %s: %w", dir, rerr)
+		}
+	}
+	return err
 }
+
+// removeDemoDir removes the demo's data directory (a variable for tests).
+var removeDemoDir = sandbox.RemoveDir
 
 func probeKeyring() error {
 	const user = "probe"

@@ -44,6 +44,24 @@ func (s *Store) AppSettings() (AppSettings, error) {
 	return app, err
 }
 
+// AppSettingsChosen reports whether the app settings were ever saved: false
+// on the first run of Mail Sync, before anyone chose.
+func (s *Store) AppSettingsChosen() (bool, error) {
+	chosen := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var app AppSettings
+		err := getJSON(tx, bucketSettings, keyApp, &app)
+		switch {
+		case err == nil:
+			chosen = true
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		return nil
+	})
+	return chosen, err
+}
+
 // SaveSettings stores the rules (see Rules) and the app settings together.
 func (s *Store) SaveSettings(rules any, app AppSettings) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {

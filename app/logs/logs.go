@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -31,14 +32,42 @@ func Path(dataDir string) string { return filepath.Join(dataDir, FileName) }
 // Open returns a logger writing to the log file of dataDir (1 MB per file,
 // three old files kept), and the closer of that file. When verbose, records
 // also go to stderr.
+//
+// After Close, records are dropped: lumberjack would open the file again
+// on the next write, and an open file keeps its folder from being removed
+// on Windows (the demo removes its temporary data directory at the end).
 func Open(dataDir string, verbose bool) (*slog.Logger, io.Closer) {
 	lj := &lumberjack.Logger{Filename: Path(dataDir), MaxSize: 1, MaxBackups: 3}
 	// lumberjack creates files 0600 (and keeps the mode of an existing one).
-	var w io.Writer = lj
+	f := &closableFile{w: lj}
+	var w io.Writer = f
 	if verbose {
-		w = io.MultiWriter(lj, os.Stderr)
+		w = io.MultiWriter(f, os.Stderr)
 	}
-	return New(w, slog.LevelInfo), lj
+	return New(w, slog.LevelInfo), f
+}
+
+// closableFile is the log file that stays closed once closed.
+type closableFile struct {
+	mu     sync.Mutex
+	w      *lumberjack.Logger
+	closed bool
+}
+
+func (f *closableFile) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return len(p), nil
+	}
+	return f.w.Write(p)
+}
+
+func (f *closableFile) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	return f.w.Close()
 }
 
 // New returns a logger on w that writes plain text lines, renders durations

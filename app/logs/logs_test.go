@@ -2,6 +2,8 @@ package logs
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"regexp"
 	"strings"
@@ -85,5 +87,25 @@ func TestMillis(t *testing.T) {
 		if got := Millis(d); got != want {
 			t.Errorf("Millis(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestClosedStaysClosed: a record logged after Close does not open the
+// file again, so nothing keeps the data directory busy once the agent has
+// closed its log (on Windows an open file keeps its folder from being
+// removed).
+func TestClosedStaysClosed(t *testing.T) {
+	dir := t.TempDir()
+	log, c := Open(dir, false)
+	log.Info("before")
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(Path(dir)); err != nil {
+		t.Fatal(err)
+	}
+	log.Info("after close")
+	if _, err := os.Stat(Path(dir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the log file was opened again after Close: %v", err)
 	}
 }

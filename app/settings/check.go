@@ -2,7 +2,6 @@ package settings
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/sync/agent"
 	"mailsync/sync/doctor"
 )
 
@@ -109,19 +109,8 @@ func (p *checkPanel) done(rep doctor.Report, err error) {
 	p.rows.Refresh()
 }
 
-// reportSummary is the line above the rows.
-func reportSummary(rep doctor.Report) string {
-	if rep.OK() {
-		return "Every check passed."
-	}
-	bad := 0
-	for _, r := range rep.Results {
-		if r.Outcome != doctor.Passed {
-			bad++
-		}
-	}
-	return fmt.Sprintf("%d of %d checks did not pass:", bad, len(rep.Results))
-}
+// reportSummary is the line above the rows, in the agent's words.
+func reportSummary(rep doctor.Report) string { return agent.CheckSummary(rep) }
 
 // checkRow is one check: its icon, its name in bold, and what it found.
 func checkRow(r doctor.Result) fyne.CanvasObject {

@@ -64,7 +64,7 @@ func TestCheckConnectionShowsEveryCheck(t *testing.T) {
 	close(h.api.release)
 	h.pump("the report shown", func() bool { return h.w.sync.checks.report != nil })
 
-	h.wantText("2 of 4 checks did not pass:",
+	h.wantText("1 check failed, and 1 more could not run until they pass. Start with "+doctor.CheckContactSearch+".",
 		doctor.CheckMicrosoftSignIn, doctor.CheckMail, doctor.CheckContactSearch, doctor.CheckInteractions,
 		"12 messages in the last 24 hours on the first page",
 		"answered HTTP 404, object{userMessage:string}: not available",
@@ -114,4 +114,31 @@ func TestCheckConnectionDisabledWhileAgentAway(t *testing.T) {
 	if !h.button("Check connection").Disabled() {
 		t.Error("Check connection is enabled while the agent is not running")
 	}
+}
+
+// On a fresh install the two sign-ins fail and the six checks that need
+// them are skipped: the summary counts them apart (not "8 of 8 did not
+// pass") and names the first thing to do, in the agent's words.
+func TestCheckConnectionFreshInstall(t *testing.T) {
+	const noApp = "No Microsoft app registration is configured."
+	var rep doctor.Report
+	for _, c := range doctor.Checks {
+		r := doctor.Result{Check: c, Outcome: doctor.Skipped, Detail: "needs the sign-in"}
+		switch c {
+		case doctor.CheckMicrosoftSignIn:
+			r.Outcome, r.Detail = doctor.Failed, noApp
+		case doctor.CheckCRMSignIn:
+			r.Outcome, r.Detail = doctor.Failed, "Sign in to ClientSuccess."
+		}
+		rep.Results = append(rep.Results, r)
+	}
+	h := newHarness(t, signedOut())
+	h.api.mu.Lock()
+	h.api.report = rep
+	h.api.mu.Unlock()
+	h.w.Select(SectionSync)
+	h.tap("Check connection", "Doctor")
+	h.pump("the report shown", func() bool { return h.w.sync.checks.report != nil })
+	h.wantText("2 checks failed, and 6 more could not run until they pass. Start with "+doctor.CheckMicrosoftSignIn+".", noApp)
+	h.wantNoText("8 of 8")
 }

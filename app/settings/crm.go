@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"errors"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/sync/agent"
 	"mailsync/sync/sandbox"
 )
 
@@ -33,6 +35,8 @@ type crmPage struct {
 	sandboxHint         *widget.Label
 	errText             *widget.Label
 	busy                bool // a sign-in is in flight
+	progress            *fyne.Container
+	activity            *widget.Activity
 }
 
 func newCRMPage(w *Window) *crmPage {
@@ -61,6 +65,12 @@ func newCRMPage(w *Window) *crmPage {
 			fieldName("Password"), p.password),
 		buttons(p.signInBtn),
 	)
+	// Shown from the moment Sign in is pressed: with no network the answer
+	// can take seconds.
+	p.activity = widget.NewActivity()
+	p.progress = container.NewHBox(p.activity, wrapped(agent.SigningInCRM))
+	p.progress.Hide()
+	p.signedOut.Add(p.progress)
 
 	p.who = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.signOutBtn = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), p.confirmSignOut)
@@ -88,6 +98,13 @@ func (p *crmPage) render() {
 		p.sandboxHint.Show()
 	} else {
 		p.sandboxHint.Hide()
+	}
+	if p.busy {
+		p.progress.Show()
+		p.activity.Start()
+	} else {
+		p.progress.Hide()
+		p.activity.Stop()
 	}
 	if p.w.online && !p.busy && p.username.Text != "" && p.password.Text != "" {
 		p.signInBtn.Enable()
@@ -118,6 +135,11 @@ func (p *crmPage) signIn() {
 		return p.w.api.CRMLogin(ctx, user, pass)
 	}, func(err error) {
 		p.busy = false
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The agent bounds the sign-in below the window's wait; this
+			// is the agent not answering while it tries.
+			err = errors.New(agent.CRMUnreachable)
+		}
 		p.showErr(err)
 		p.render()
 	})

@@ -41,6 +41,7 @@ type fakeAgent struct {
 	report    doctor.Report
 	doctorErr error
 	release   chan struct{} // holds Doctor until closed, when set
+	loginHold chan struct{} // holds CRMLogin until closed, when set
 	unsure    []engine.UnsureUpload
 	decided   []string // "id copy" or "id leave"
 }
@@ -175,6 +176,12 @@ func (f *fakeAgent) CancelConnect(context.Context) error { f.record("CancelConne
 func (f *fakeAgent) Disconnect(context.Context) error    { f.record("Disconnect"); return nil }
 
 func (f *fakeAgent) CRMLogin(_ context.Context, user, pass string) error {
+	f.mu.Lock()
+	hold := f.loginHold
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "CRMLogin")
@@ -334,7 +341,7 @@ func (h *harness) publish(st engine.Status) {
 }
 
 func statusEqual(a, b engine.Status) bool {
-	return a.State == b.State && a.Paused == b.Paused && a.Reconnect == b.Reconnect && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
+	return a.State == b.State && a.Paused == b.Paused && a.Reconnect == b.Reconnect && a.SignInError == b.SignInError && a.ApprovalURL == b.ApprovalURL && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
 		a.LastError == b.LastError && a.LastPass.Equal(b.LastPass) &&
 		(a.Account == nil) == (b.Account == nil) && (a.Progress == nil) == (b.Progress == nil) &&
 		(a.Progress == nil || *a.Progress == *b.Progress)

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/sync/agent"
 	"mailsync/sync/engine"
 )
 
@@ -26,6 +27,14 @@ var permissions = []struct{ scope, purpose string }{
 // for, is not in the list.
 const notAsked = "Mail Sync does not ask for Mail.Send. ClientSuccess's own web integration asks for it " +
 	"because it sends email from ClientSuccess's servers; Mail Sync never sends email, so it cannot send as you."
+
+// connectPromise is what connecting does, as it is: mail from 24 hours
+// before the connect on (rule 1 of the product's help page), not every
+// email ever exchanged.
+const connectPromise = "Connect your Office 365 mailbox. Your browser opens Microsoft's sign-in page; " +
+	"after you accept, Mail Sync copies the emails you exchange with your ClientSuccess contacts " +
+	"into their client's timeline, once an hour, starting with those of the 24 hours before you connect. " +
+	"Older emails are not copied."
 
 // disconnectMessage is the question the Disconnect confirmation asks.
 const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess."
@@ -47,6 +56,9 @@ type officePage struct {
 	accountName, accountEmail, reason                  *widget.Label
 	errText                                            *widget.Label
 	outcome                                            *widget.Label // why the last browser sign-in did not connect
+	approvalBtn                                        *widget.Button
+	approvalCopied                                     *widget.RichText
+	notice                                             *fyne.Container // outcome and the approval link
 
 	signInURL string // the URL Connect returned, until the status carries one
 }
@@ -58,11 +70,19 @@ func newOfficePage(w *Window) *officePage {
 	p.connectBtn.Importance = widget.HighImportance
 	p.outcome = wrapped("")
 	p.outcome.Importance = widget.WarningImportance
+	// When the organization must approve Mail Sync, the agent's words say
+	// so and the admin-consent link is one tap away, to paste into a
+	// message to the IT admin.
+	p.approvalBtn = widget.NewButtonWithIcon(agent.CopyApprovalLink, theme.ContentCopyIcon(), func() {
+		w.app.Clipboard().SetContent(w.status.ApprovalURL)
+		p.approvalCopied.Show()
+		p.root.relayout()
+	})
+	p.approvalCopied = dimText("Copied. Paste it into an email to your IT admin; once they approve Mail Sync, connect again.")
+	p.approvalCopied.Hide()
+	p.notice = container.NewVBox(p.outcome, buttons(p.approvalBtn), p.approvalCopied)
 	p.signedOut = container.NewVBox(
-		p.outcome,
-		wrapped("Connect your Office 365 mailbox. Your browser opens Microsoft's sign-in page; "+
-			"after you accept, Mail Sync copies every email you exchange with your ClientSuccess "+
-			"contacts into their client's timeline, once an hour."),
+		wrapped(connectPromise),
 		buttons(p.connectBtn),
 	)
 
@@ -114,7 +134,7 @@ func newOfficePage(w *Window) *officePage {
 	permTitle := widget.NewLabelWithStyle("What Mail Sync may do, and why", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 
 	p.root = page(SectionOffice,
-		p.signedOut, p.waiting, p.connected, p.reconnect, p.errText,
+		p.notice, p.signedOut, p.waiting, p.connected, p.reconnect, p.errText,
 		widget.NewSeparator(),
 		permTitle, perms, wrapped(notAsked),
 	)
@@ -172,13 +192,21 @@ func (p *officePage) render() {
 		only(p.signedOut)
 	}
 	// The agent's words for a sign-in that ended without connecting
-	// (cancelled in the browser or here, timed out, refused) stay on the
-	// signed-out page until the next sign-in starts and clears them.
-	if st.SignInError != "" && !st.Connecting && st.Account == nil {
+	// (cancelled in the browser or here, timed out, refused, waiting for
+	// the organization's approval) stay above the signed-out or reconnect
+	// page until the next sign-in starts and clears them.
+	if st.SignInError != "" && !st.Connecting && (st.Account == nil || st.State == engine.NeedsReconnect) {
 		p.outcome.SetText(st.SignInError)
-		p.outcome.Show()
+		p.notice.Show()
+		if st.ApprovalURL != "" {
+			p.approvalBtn.Show()
+		} else {
+			p.approvalBtn.Hide()
+			p.approvalCopied.Hide()
+		}
 	} else {
-		p.outcome.Hide()
+		p.notice.Hide()
+		p.approvalCopied.Hide()
 	}
 	if !st.Connecting {
 		p.activity.Stop()

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"context"
 	"errors"
 	"image"
 	"image/png"
@@ -17,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 )
@@ -641,4 +643,79 @@ func TestActivityUnsureUpload(t *testing.T) {
 		}
 		h.pump("question gone", func() bool { return len(h.w.activity.unsure.Objects) == 0 })
 	}
+}
+
+// needsApproval is the status after a sign-in Microsoft refused because
+// the organization must approve Mail Sync.
+func needsApproval() engine.Status {
+	st := signedOut()
+	st.SignIns = 1
+	st.SignInError = "Your organization allows only administrators to approve apps like Mail Sync, so you cannot connect yet."
+	st.ApprovalURL = "https://login.microsoftonline.com/organizations/v2.0/adminconsent?client_id=demo&redirect_uri=http%3A%2F%2Flocalhost&scope=openid"
+	return st
+}
+
+// When the organization must approve Mail Sync, the Office 365 page says
+// what the agent said and offers the approval link for the IT admin, which
+// a tap copies; a sign-in that ended otherwise offers no link, and the next
+// sign-in clears both. A reconnect refused the same way says so too.
+func TestApprovalLinkOffered(t *testing.T) {
+	h := newHarness(t, signedOut())
+	h.wantNoText("[" + agent.CopyApprovalLink + "]")
+	h.publish(needsApproval())
+	h.wantText(needsApproval().SignInError, "["+agent.CopyApprovalLink+"]", "[Connect Office 365]")
+	test.Tap(h.button(agent.CopyApprovalLink))
+	if got := h.w.app.Clipboard().Content(); got != needsApproval().ApprovalURL {
+		t.Errorf("clipboard holds %q, want the approval link", got)
+	}
+	h.wantText("Copied. Paste it into an email to your IT admin")
+
+	h.publish(waiting())
+	h.wantNoText(needsApproval().SignInError, "["+agent.CopyApprovalLink+"]", "Copied.")
+
+	cancelled := signedOut()
+	cancelled.SignIns, cancelled.SignInError = 2, "Sign-in was cancelled in the browser, so Mail Sync is not connected."
+	h.publish(cancelled)
+	h.wantText(cancelled.SignInError)
+	h.wantNoText("[" + agent.CopyApprovalLink + "]")
+
+	again := needsReconnect()
+	again.SignIns, again.SignInError, again.ApprovalURL = 3, needsApproval().SignInError, needsApproval().ApprovalURL
+	h.publish(again)
+	h.wantText("Office 365 needs you to sign in again", needsApproval().SignInError, "["+agent.CopyApprovalLink+"]")
+}
+
+// The signed-out page promises what connecting does: mail from the 24
+// hours before the connect on, not every email ever exchanged.
+func TestConnectPromiseIsTrue(t *testing.T) {
+	h := newHarness(t, signedOut())
+	h.wantText("starting with those of the 24 hours before you connect", "Older emails are not copied.")
+	h.wantNoText("every email you exchange")
+}
+
+// Signing in to ClientSuccess shows progress the moment Sign in is
+// pressed, and an answer that never came reads as ClientSuccess not
+// reached, in the agent's words, never "context deadline exceeded".
+func TestCRMSignInShowsProgressAtOnce(t *testing.T) {
+	st := connectedIdle()
+	st.CRMUser = ""
+	h := newHarness(t, st)
+	h.w.Select(SectionCRM)
+	h.wantNoText(agent.SigningInCRM)
+	hold := make(chan struct{})
+	h.api.mu.Lock()
+	h.api.loginHold = hold
+	h.api.loginErr = context.DeadlineExceeded
+	h.api.mu.Unlock()
+	test.Type(h.w.crm.username, "dana@contoso.com")
+	test.Type(h.w.crm.password, "pw")
+	test.Tap(h.button("Sign in"))
+	h.wantText(agent.SigningInCRM)
+	if !h.button("Sign in").Disabled() {
+		t.Error("Sign in is enabled while a sign-in is checked")
+	}
+	close(hold)
+	h.pump("error shown", func() bool { return h.w.crm.errText.Visible() })
+	h.wantText(agent.CRMUnreachable)
+	h.wantNoText(agent.SigningInCRM, "context deadline exceeded")
 }

@@ -464,7 +464,9 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 		// On the sign-in's goroutine, so that the outcome (finishConnect,
 		// on the same goroutine) always comes after it on the board.
 		OnURL: func(u string) {
-			a.board.Update(func(st *engine.Status) { st.Connecting, st.SignInURL, st.SignInError = true, u, "" })
+			a.board.Update(func(st *engine.Status) {
+				st.Connecting, st.SignInURL, st.SignInError, st.ApprovalURL = true, u, "", ""
+			})
 			urls <- u
 		},
 	}
@@ -478,6 +480,14 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 	case u := <-urls:
 		return u, nil
 	case err := <-done:
+		// A sign-in that ended at once (the browser came straight back
+		// with a refusal) still gave its URL first; its outcome is on the
+		// board, as every other's.
+		select {
+		case u := <-urls:
+			return u, nil
+		default:
+		}
 		return "", err
 	case <-ctx.Done():
 		cancel()
@@ -494,6 +504,12 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 	a.mu.Unlock()
 	if err != nil {
 		msg := err.Error()
+		approval := ""
+		var ae *graph.ApprovalError
+		if errors.As(err, &ae) {
+			approval = a.approvalURL()
+			msg = approvalWords(ae.Code, approval != "")
+		}
 		if errors.Is(err, context.Canceled) {
 			msg = ""
 		}
@@ -501,7 +517,7 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 			msg = "Sign-in was cancelled; nothing was changed."
 		}
 		a.board.Update(func(s *engine.Status) {
-			s.Connecting, s.SignInURL, s.SignInError = false, "", msg
+			s.Connecting, s.SignInURL, s.SignInError, s.ApprovalURL = false, "", msg, approval
 			s.SignIns++
 		})
 		a.log.Info("sign-in ended without connecting", "reason", msg)
@@ -548,25 +564,15 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
 	}
-	app, err := a.storedAppSettings()
-	if err != nil {
-		a.log.Warn("could not read the app settings", "err", err)
-	}
-	startAtLogin := old.ConnectedAt.IsZero() && app.StartAtLogin
 	// Another mailbox, or the same one after a disconnect, starts fresh
 	// (mail up to 24 h old); a reconnect after the token was refused keeps
 	// the connect time so the gap is caught up.
 	if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
 		return problem("Mail Sync could not record the connection.", err)
 	}
-	if startAtLogin && a.hooks.SetAutostart != nil {
-		if err := a.hooks.SetAutostart(true); err != nil {
-			a.log.Warn("could not turn on start at login", "err", err)
-		}
-	}
 	a.askPassHeld()
 	a.board.Update(func(s *engine.Status) {
-		s.Connecting, s.SignInURL, s.SignInError = false, "", ""
+		s.Connecting, s.SignInURL, s.SignInError, s.ApprovalURL = false, "", "", ""
 		s.SignIns++
 		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
 		s.Reconnect, s.LastError = "", ""
@@ -609,6 +615,29 @@ func (a *Agent) WaitConnected(ctx context.Context) (*engine.Account, error) {
 	return acct, err
 }
 
+// approvalURL is the admin-consent link for the configured app and
+// directory (graph.AdminConsentURL), with the tenant of an account that
+// connected before when the directory is "organizations" or "common"; ""
+// when there is none to give.
+func (a *Agent) approvalURL() string {
+	hint := ""
+	if m, err := a.store.Meta(); err == nil && m.Account != nil {
+		hint = m.Account.TenantID
+	}
+	u, _ := graph.AdminConsentURL(a.cfg.Authority, a.cfg.ClientID, a.cfg.GraphURL, hint)
+	return u
+}
+
+// ApprovalNeeded is what WaitSignIn returns when the sign-in ended in a
+// consent problem: the words for the person, and the admin-consent link for
+// their IT admin.
+type ApprovalNeeded struct {
+	Words string
+	URL   string
+}
+
+func (e *ApprovalNeeded) Error() string { return e.Words }
+
 // WaitSignIn follows statuses (from Board.Subscribe or agentapi's Watch)
 // until sign-in number n has finished (Status.SignIns reaches n): the
 // account when it connected, else the reason in words.
@@ -623,6 +652,8 @@ func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Ac
 				return nil, errors.New("Mail Sync stopped during the sign-in")
 			case s.SignIns < n || s.Connecting:
 				continue
+			case s.SignInError != "" && s.ApprovalURL != "":
+				return nil, &ApprovalNeeded{Words: s.SignInError, URL: s.ApprovalURL}
 			case s.SignInError != "":
 				return nil, errors.New(s.SignInError)
 			case s.Account != nil:
@@ -666,6 +697,13 @@ func (a *Agent) Disconnect(context.Context) error {
 	return nil
 }
 
+// CRMSignInTimeout bounds the check of a ClientSuccess sign-in; the
+// settings window waits longer for the agent's answer.
+const CRMSignInTimeout = 10 * time.Second
+
+// CRMSignInPolicy is how a ClientSuccess sign-in retries: once, briefly.
+var CRMSignInPolicy = remote.Policy{MaxAttempts: 2, BaseDelay: 300 * time.Millisecond, MaxDelay: 2 * time.Second}
+
 // CRMLogin implements agentapi.API: it checks the credentials against
 // ClientSuccess and stores the password in the keyring only. Signing in as
 // another ClientSuccess user forgets what was learnt from the previous one
@@ -676,7 +714,17 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 		return errors.New("Enter your ClientSuccess username and password.")
 	}
 	c := crm.NewClient(a.cfg.CRMURL, username, func() (string, error) { return password, nil }, nil)
-	if err := c.Login(ctx); err != nil {
+	// A person waits for this answer: one quick retry, and a bound shorter
+	// than the window's wait for the agent, so that no network ends in
+	// words rather than in the caller's own timeout.
+	c.Policy = CRMSignInPolicy
+	lctx, cancel := context.WithTimeout(ctx, CRMSignInTimeout)
+	err := c.Login(lctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+			return problem(CRMUnreachable, err)
+		}
 		return personWords(err)
 	}
 	a.accountMu.Lock()
@@ -767,14 +815,39 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	if err != nil {
 		return agentapi.Settings{}, err
 	}
+	// What the box shows is what is installed, at every moment: before
+	// the first run turned it on, and after the person removed the login
+	// item by other means, it is off.
 	if a.hooks.Autostart != nil {
-		if m, _ := a.store.Meta(); !m.ConnectedAt.IsZero() {
-			if on, err := a.hooks.Autostart(); err == nil {
-				app.StartAtLogin = on
-			}
+		if on, err := a.hooks.Autostart(); err == nil {
+			app.StartAtLogin = on
 		}
 	}
 	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin}, nil
+}
+
+// StartAtLoginOnFirstRun installs the login item on the first run of the
+// agent, before anyone chose (start at login is on by default), and records
+// the choice, so that from the first moment the Options box is ticked only
+// when Mail Sync does start at login. Later runs leave the person's choice
+// alone. The agent process calls it once when it starts; commands that run
+// in-process do not install anything.
+func (a *Agent) StartAtLoginOnFirstRun() error {
+	if a.hooks.SetAutostart == nil {
+		return nil
+	}
+	chosen, err := a.store.AppSettingsChosen()
+	if err != nil || chosen {
+		return err
+	}
+	rules := match.DefaultSettings()
+	if err := a.store.Rules(&rules); err != nil {
+		return err
+	}
+	if err := a.hooks.SetAutostart(true); err != nil {
+		return problem("Mail Sync could not turn on start at login.", err)
+	}
+	return a.store.SaveSettings(rules, storage.AppSettings{StartAtLogin: true})
 }
 
 // SetSettings implements agentapi.API. The blocklist is checked first: a

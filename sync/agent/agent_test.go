@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -420,5 +421,52 @@ func TestUnsureUploadAskedAndDecided(t *testing.T) {
 	defer s.Close()
 	if pend, err := s.PendingJobs(); err != nil || len(pend) != 1 || pend[0].ID() != fresh.ID() {
 		t.Errorf("pending = %+v, %v; want only the fresh one", pend, err)
+	}
+}
+
+// A ClientSuccess sign-in with no network, or against a service that
+// never answers, ends within the agent's bound in words that say
+// ClientSuccess could not be reached, not in the caller's timeout.
+func TestCRMLoginUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent := "http://" + ln.Addr().String() // accepts, never answers
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + closed.Addr().String()
+	closed.Close()
+
+	for _, crmURL := range []string{refused, silent} {
+		f := newFixture(t)
+		f.ag.Close()
+		f.cfg.CRMURL = crmURL
+		f.open(t)
+		// The caller waits longer than the agent's bound, as the window does.
+		ctx, cancel := context.WithTimeout(context.Background(), agent.CRMSignInTimeout+time.Minute)
+		err := f.ag.CRMLogin(ctx, "dana@contoso.com", "pw")
+		cancel()
+		if err == nil || err.Error() != agent.CRMUnreachable {
+			t.Errorf("%s: CRMLogin = %v, want %q", crmURL, err, agent.CRMUnreachable)
+		}
 	}
 }

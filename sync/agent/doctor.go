@@ -30,6 +30,9 @@ func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
 		CRMURL:    a.cfg.CRMURL,
 	}
 	switch {
+	case m.Account == nil && a.cfg.ClientID == "":
+		// Connecting cannot start without it: that is the first thing to do.
+		cfg.NotConnected = ErrNoClientID.Error()
 	case m.Account == nil:
 		cfg.NotConnected = ErrNotConnected.Error()
 	case m.NeedsReconnect != "":

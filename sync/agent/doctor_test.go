@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
 	"mailsync/sync/sandbox"
@@ -79,5 +80,45 @@ func TestDoctorThroughTheLocalAPI(t *testing.T) {
 	}
 	if st := f.ag.Board().Get(); st.LastError != "" {
 		t.Errorf("the checks left an error on the status: %q", st.LastError)
+	}
+}
+
+// Without an app registration, Check connection names it as the first
+// thing to do, and counts the checks that could not run apart.
+func TestDoctorNamesMissingAppRegistration(t *testing.T) {
+	f := newFixture(t)
+	f.ag.Close()
+	f.cfg.ClientID = ""
+	f.open(t)
+	rep, err := f.ag.Doctor(ctxFor(t))
+	if err != nil {
+		t.Fatalf("Doctor: %v", err)
+	}
+	first, ok := rep.FirstFailure()
+	if !ok || first.Check != doctor.CheckMicrosoftSignIn || first.Detail != agent.ErrNoClientID.Error() {
+		t.Fatalf("first failure %+v, want the Microsoft sign-in naming the missing app registration", first)
+	}
+	want := "2 checks failed, and 6 more could not run until they pass. Start with " + doctor.CheckMicrosoftSignIn + "."
+	if got := agent.CheckSummary(rep); got != want {
+		t.Errorf("summary %q\nwant    %q", got, want)
+	}
+}
+
+func TestCheckSummary(t *testing.T) {
+	res := func(o doctor.Outcome, detail string) doctor.Result {
+		return doctor.Result{Check: doctor.CheckMe, Outcome: o, Detail: detail}
+	}
+	for _, c := range []struct {
+		rs   []doctor.Result
+		want string
+	}{
+		{[]doctor.Result{res(doctor.Passed, "")}, "Every check passed."},
+		{[]doctor.Result{res(doctor.Passed, ""), res(doctor.Failed, "Graph answered 500.")}, "1 check failed. Start with " + doctor.CheckMe + "."},
+		{[]doctor.Result{res(doctor.Failed, "a"), res(doctor.Skipped, "b"), res(doctor.Failed, "c")}, "2 checks failed, and 1 more could not run until they pass. Start with " + doctor.CheckMe + "."},
+		{[]doctor.Result{res(doctor.Skipped, "b"), res(doctor.Skipped, "b")}, "2 checks could not run."},
+	} {
+		if got := agent.CheckSummary(doctor.Report{Results: c.rs}); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
 	}
 }

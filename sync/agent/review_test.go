@@ -15,9 +15,11 @@ import (
 	"mailsync/sync/sandbox"
 )
 
-// TestFirstConnectTurnsOnStartAtLogin: start at login is on by default, and
-// the first successful connect installs the login item.
-func TestFirstConnectTurnsOnStartAtLogin(t *testing.T) {
+// TestStartAtLoginIsWhatIsInstalled: the Options box shows the login item
+// as it is at every moment. Nothing is installed before the agent's first
+// run, and the box says so; the first run installs it (on by default); a
+// person who turns it off keeps it off, through later runs and connects.
+func TestStartAtLoginIsWhatIsInstalled(t *testing.T) {
 	f := newFixture(t)
 	f.ag.Close()
 	installed := false
@@ -31,14 +33,32 @@ func TestFirstConnectTurnsOnStartAtLogin(t *testing.T) {
 	}
 	f.ag = ag
 	t.Cleanup(func() { ag.Close() })
+	ctx := ctxFor(t)
+	shows := func(when string, want bool) {
+		t.Helper()
+		set, err := f.ag.Settings(ctx)
+		if err != nil || set.StartAtLogin != want || installed != want {
+			t.Fatalf("%s: box shows %v (%v), installed %v; want both %v", when, set.StartAtLogin, err, installed, want)
+		}
+	}
+	shows("before the first run", false)
+	if err := f.ag.StartAtLoginOnFirstRun(); err != nil {
+		t.Fatal(err)
+	}
+	shows("after the first run", true)
+
+	set, _ := f.ag.Settings(ctx)
+	set.StartAtLogin = false
+	if err := f.ag.SetSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	shows("turned off", false)
+	if err := f.ag.StartAtLoginOnFirstRun(); err != nil {
+		t.Fatal(err)
+	}
+	shows("the next run", false)
 	f.connect(t)
-	if !installed {
-		t.Fatal("the first connect did not turn on start at login")
-	}
-	set, err := f.ag.Settings(ctxFor(t))
-	if err != nil || !set.StartAtLogin {
-		t.Fatalf("Settings after connect: %+v, %v; want start at login on", set, err)
-	}
+	shows("after connecting", false)
 }
 
 // TestSyncNowNeedsClientSuccess: asking for a pass without a ClientSuccess

@@ -3,10 +3,13 @@ package agent
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"mailsync/sync/crm"
+	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
+	"mailsync/sync/graph"
 	"mailsync/sync/printable"
 	"mailsync/sync/remote"
 )
@@ -41,9 +44,12 @@ func words(err error) string {
 	var s sentence
 	var nr ErrNeedsReconnect
 	var re *remote.Error
+	var ae *graph.ApprovalError
 	switch {
 	case errors.As(err, &s):
 		return s.words
+	case errors.As(err, &ae):
+		return approvalWords(ae.Code, true)
 	case errors.As(err, &nr):
 		return nr.Reason
 	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, ErrPaused),
@@ -65,15 +71,28 @@ func words(err error) string {
 	return msg
 }
 
+// SigningInCRM is shown at once while a ClientSuccess sign-in is checked,
+// in the window and by `mailsync crm login`.
+const SigningInCRM = "Signing in to ClientSuccess…"
+
+// CRMUnreachable is what a ClientSuccess sign-in that got no answer says
+// (no network, a name that does not resolve, a service that does not
+// answer in time), in the window and on the command line alike.
+const CRMUnreachable = "ClientSuccess could not be reached, so you are not signed in. Check the internet connection and try again."
+
 // personWords turns a ClientSuccess client error met while signing in into
 // an error that reads as words for a person.
 func personWords(err error) error {
 	var re *remote.Error
+	if errors.As(err, &re) && re.Kind == remote.Transient && re.Status == 0 && !errors.Is(err, crm.ErrMaintenance) {
+		// No answer at all: nothing reached ClientSuccess.
+		return problem(CRMUnreachable, err)
+	}
 	if errors.As(err, &re) && re.Message != "" {
 		return problem(printable.Text(re.Message), err)
 	}
 	if remote.KindOf(err) == remote.Transient {
-		return problem("ClientSuccess could not be reached; check the internet connection and try again.", err)
+		return problem(CRMUnreachable, err)
 	}
 	return problem(Words(err), err)
 }
@@ -81,3 +100,60 @@ func personWords(err error) error {
 // Words implements agentapi.Worder: the local API sends every error as
 // these words.
 func (a *Agent) Words(err error) string { return Words(err) }
+
+// CopyApprovalLink is the action that hands the admin-consent link over,
+// in the window and on the command line.
+const CopyApprovalLink = "Copy the approval link for your IT admin"
+
+// approvalWords says what a consent problem at sign-in means, by the code
+// Microsoft answered with ("" for the bare access_denied that may be a
+// Cancel too), and what to do with the approval link when there is one.
+func approvalWords(code string, link bool) string {
+	then := " Send them the approval link below; once they have approved Mail Sync, connect again."
+	if !link {
+		then = " Once they have approved Mail Sync, connect again."
+	}
+	switch code {
+	case "":
+		return "Mail Sync is not connected. Either you cancelled the sign-in, or your organization needs an administrator " +
+			"to approve Mail Sync (Microsoft's page then says \"Need admin approval\"). If you cancelled, connect again when you are ready. " +
+			"If your organization needs to approve it, ask your IT admin." + then
+	case graph.ConsentAdminOnly:
+		return "Your organization allows only administrators to approve apps like Mail Sync, so you cannot connect yet. Ask your IT admin to approve it." + then
+	case graph.ConsentAdminWorkflow:
+		return "Your organization needs an administrator to approve Mail Sync before you can connect. " +
+			"If Microsoft's page offered to send a request, your IT admin has it; you can also send them the link yourself." + then
+	}
+	return "Microsoft says Mail Sync has not been approved to read your mail, by you or by your organization. " +
+		"If Microsoft's page let you accept, connect again and accept; if not, ask your IT admin to approve it." + then
+}
+
+// CheckSummary is the line above the results of Check connection and at
+// the end of `mailsync doctor`: failed checks and those that could not run
+// because of them are counted apart, and the first failure, the thing to
+// put right first, is named (its line, beside it, says what to do).
+func CheckSummary(rep doctor.Report) string {
+	if rep.OK() {
+		return "Every check passed."
+	}
+	_, failed, skipped := rep.Count()
+	checks := func(n int) string {
+		if n == 1 {
+			return "1 check"
+		}
+		return strconv.Itoa(n) + " checks"
+	}
+	var s string
+	switch {
+	case failed == 0:
+		return checks(skipped) + " could not run."
+	case skipped == 0:
+		s = checks(failed) + " failed."
+	default:
+		s = checks(failed) + " failed, and " + strconv.Itoa(skipped) + " more could not run until they pass."
+	}
+	if first, ok := rep.FirstFailure(); ok {
+		s += " Start with " + first.Check + "."
+	}
+	return s
+}

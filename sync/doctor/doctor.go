@@ -138,6 +138,31 @@ func (r Report) OK() bool {
 	return true
 }
 
+// Count is how many checks passed, failed and could not run.
+func (r Report) Count() (passed, failed, skipped int) {
+	for _, res := range r.Results {
+		switch res.Outcome {
+		case Passed:
+			passed++
+		case Failed:
+			failed++
+		default:
+			skipped++
+		}
+	}
+	return passed, failed, skipped
+}
+
+// FirstFailure is the first check that failed, in the order of Checks: the
+// one to put right first, since the checks after it may need it.
+func (r Report) FirstFailure() (Result, bool) {
+	i := slices.IndexFunc(r.Results, func(x Result) bool { return x.Outcome == Failed })
+	if i < 0 {
+		return Result{}, false
+	}
+	return r.Results[i], true
+}
+
 // Result returns the result of the named check.
 func (r Report) Result(check string) (Result, bool) {
 	i := slices.IndexFunc(r.Results, func(x Result) bool { return x.Check == check })

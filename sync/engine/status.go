@@ -180,7 +180,10 @@ type Status struct {
 	Passes      int        `json:"passes"`                // passes attempted since the agent started, done or failed
 	SignIns     int        `json:"signIns"`               // browser sign-ins finished since the agent started
 	SignInError string     `json:"signInError,omitempty"` // why the last browser sign-in did not connect
-	Sandbox     bool       `json:"sandbox,omitempty"`     // the agent runs against the built-in sandbox (mailsync demo)
+	// ApprovalURL is the admin-consent link for the person's IT admin when
+	// the last browser sign-in ended in a consent problem, "" otherwise.
+	ApprovalURL string `json:"approvalUrl,omitempty"`
+	Sandbox     bool   `json:"sandbox,omitempty"` // the agent runs against the built-in sandbox (mailsync demo)
 }
 
 // Decision is one recorded outcome of the rules for one message, as the

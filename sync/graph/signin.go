@@ -350,6 +350,12 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var res callbackResult
 	switch e := q.Get("error"); {
+	case e != "" && consentCode(q.Get("error_description")) != "":
+		res.err = &ApprovalError{Code: consentCode(q.Get("error_description"))}
+		writePage(w, http.StatusOK, pageFailed, pageNeedsApproval)
+	case e == "access_denied" && bareCancel(q):
+		res.err = &ApprovalError{}
+		writePage(w, http.StatusOK, pageDeclined, pageMaybeApproval)
 	case e == "access_denied" && !cancelled(q):
 		// access_denied also carries refusals the person did not choose
 		// (a conditional access policy, a disabled account): those are
@@ -370,6 +376,11 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// these scopes, whatever else was consented to before.
 		tok, err := c.cfg.Exchange(c.ctx, q.Get("code"), oauth2.VerifierOption(c.verifier),
 			oauth2.SetAuthURLParam("scope", strings.Join(c.cfg.Scopes, " ")))
+		if ae := approvalFromToken(err); ae != nil {
+			res.err = ae
+			writePage(w, http.StatusOK, pageFailed, pageNeedsApproval)
+			break
+		}
 		if err != nil {
 			res.err = classifyTokenError("sign in", err)
 			writePage(w, http.StatusOK, pageFailed, "Mail Sync could not finish signing in: "+messageOf(res.err))
@@ -428,6 +439,20 @@ func cancelled(q url.Values) bool {
 	return q.Get("error_subcode") == "cancel" || strings.HasPrefix(desc, "AADSTS65004") ||
 		!strings.HasPrefix(desc, "AADSTS")
 }
+
+// bareCancel reports whether an access_denied answer is the bare one,
+// error_subcode=cancel and no description: a person's Cancel, or a refusal
+// by the organisation's consent policy ("Need admin approval").
+func bareCancel(q url.Values) bool {
+	return q.Get("error_subcode") == "cancel" && strings.TrimSpace(q.Get("error_description")) == ""
+}
+
+// What the browser's tab says when the sign-in ended in a consent problem;
+// the window and `mailsync connect` say the rest, with the approval link.
+const (
+	pageNeedsApproval = "Your organization needs an administrator to approve Mail Sync before you can connect. Mail Sync has the approval link for your IT admin."
+	pageMaybeApproval = "Mail Sync is not connected: either you cancelled the sign-in, or your organization needs an administrator to approve Mail Sync. Mail Sync has the approval link for your IT admin."
+)
 
 func providerError(code, description string) error {
 	desc, _, _ := strings.Cut(strings.TrimSpace(description), "\n")

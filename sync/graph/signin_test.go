@@ -460,6 +460,9 @@ func TestSignInAccessDeniedShapes(t *testing.T) {
 		cancelled bool
 	}{
 		{"cancel subcode", url.Values{"error_subcode": {"cancel"}, "error_description": {"AADSTS65004: User declined to consent to access the app."}}, true},
+		// The bare answer may be a Cancel: it is ErrDeclined, and an
+		// *ApprovalError too (TestSignInConsentShapes).
+		{"bare cancel subcode", url.Values{"error_subcode": {"cancel"}}, true},
 		{"consent declined", url.Values{"error_description": {"AADSTS65004: User declined to consent to access the app.\r\nTrace ID: 1"}}, true},
 		{"bare", url.Values{}, true},
 		{"plain words", url.Values{"error_description": {"The user denied the request"}}, true},

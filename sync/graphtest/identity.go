@@ -81,6 +81,8 @@ type Identity struct {
 	lifetime    time.Duration
 	failStatus  int
 	failN       int
+	approval    *ApprovalRefusal      // how sign-ins are refused until an administrator approves
+	approved    bool                  // an administrator approved the app through the admin-consent link
 	pending     map[string]idpRequest // sign-in pages shown, by page id
 	codes       map[string]*idpCode
 	refresh     map[string]*idpRefresh
@@ -148,6 +150,8 @@ func NewIdentity(acct IdentityAccount) *Identity {
 	id.mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", id.authorizePage)
 	id.mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", id.authorizeAnswer)
 	id.mux.HandleFunc("/{tenant}/oauth2/v2.0/token", id.token)
+	id.mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", id.adminConsentPage)
+	id.mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", id.adminConsentAnswer)
 	id.srv = httptest.NewServer(id.mux)
 	return id
 }
@@ -195,6 +199,90 @@ func (id *Identity) SetAccessTokenLifetime(d time.Duration) {
 	id.mu.Lock()
 	id.lifetime = d
 	id.mu.Unlock()
+}
+
+// ApprovalRefusal is how the fake refuses a sign-in while the organisation
+// has not approved the app (RequireApproval). Microsoft answers a consent
+// problem in several shapes (docs/evidence.md "Microsoft Graph and Entra"; Entra error codes
+// AADSTS65001, AADSTS90094, AADSTS90095):
+//   - Code "" is the bare redirect error=access_denied&error_subcode=cancel
+//     with no error_description, the same bytes as a person's Cancel:
+//     what a person refused by the consent policy brings back from "Need
+//     admin approval" → "Return to the application";
+//   - Code "AADSTS65001", "AADSTS90094" or "AADSTS90095" on the redirect
+//     (AtToken false): error=access_denied (consent_required for 65001)
+//     with the code in error_description;
+//   - the same codes with AtToken: the redirect carries a code, and the
+//     token endpoint refuses to redeem it with invalid_grant (AtToken is
+//     ignored for the bare answer, which only a redirect carries).
+type ApprovalRefusal struct {
+	Code    string
+	AtToken bool
+}
+
+// RequireApproval makes every sign-in end the way r says until an
+// administrator approves the app through the admin-consent endpoint
+// ({tenant}/v2.0/adminconsent), or RequireApproval(nil) is called. Under
+// AutoApprove the refusal comes back at once, as Entra sends it back
+// without showing the consent page when the person cannot consent.
+func (id *Identity) RequireApproval(r *ApprovalRefusal) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	if r == nil {
+		id.approval = nil
+		return
+	}
+	c := *r
+	c.Code = strings.ToUpper(strings.TrimSpace(c.Code))
+	if c.Code != "" && !strings.HasPrefix(c.Code, "AADSTS") {
+		c.Code = "AADSTS" + c.Code
+	}
+	id.approval, id.approved = &c, false
+}
+
+// ParseApprovalRefusal reads a refusal as `mailsync demo --needs-approval`
+// takes it: "cancel" (the bare answer), "65001", "90094" or "90095" (on the
+// redirect), each of those followed by "@token" (from the token endpoint).
+func ParseApprovalRefusal(s string) (*ApprovalRefusal, error) {
+	code, where, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "@")
+	r := &ApprovalRefusal{AtToken: where == "token"}
+	if where != "" && where != "token" {
+		return nil, fmt.Errorf("--needs-approval %q: only @token may follow the code", s)
+	}
+	switch code = strings.TrimPrefix(code, "aadsts"); code {
+	case "cancel":
+		if r.AtToken {
+			return nil, fmt.Errorf("--needs-approval %q: the bare answer comes only on the redirect", s)
+		}
+	case "65001", "90094", "90095":
+		r.Code = "AADSTS" + code
+	default:
+		return nil, fmt.Errorf("--needs-approval %q: want cancel, 65001, 90094 or 90095", s)
+	}
+	return r, nil
+}
+
+// Approved reports whether an administrator approved the app through the
+// admin-consent endpoint.
+func (id *Identity) Approved() bool {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	return id.approved
+}
+
+// approvalWords are Microsoft's descriptions of the consent problems.
+var approvalWords = map[string]string{
+	"AADSTS65001": "The user or administrator has not consented to use the application with ID '" + IdentityClientID + "' named 'Mail Sync'. Send an interactive authorization request for this user and resource.",
+	"AADSTS90094": "The grant requires admin permission.",
+	"AADSTS90095": "Admin consent is required for the permissions requested by this application. An admin consent request may be sent to the admin.",
+}
+
+// refusal is the refusal in force, nil when none (id.mu held).
+func (id *Identity) refusalLocked() *ApprovalRefusal {
+	if id.approval == nil || id.approved {
+		return nil
+	}
+	return id.approval
 }
 
 // SetTokenFailure makes the next n token requests answer status (for
@@ -312,6 +400,23 @@ func (id *Identity) authorizePage(w http.ResponseWriter, r *http.Request) {
 		nonce:        q.Get("nonce"),
 		responseMode: mode,
 	}
+	id.mu.Lock()
+	refusal := id.refusalLocked()
+	id.mu.Unlock()
+	if refusal != nil && (!refusal.AtToken || refusal.Code == "") {
+		params := url.Values{"error": {"access_denied"}, "state": {state}}
+		switch refusal.Code {
+		case "":
+			params.Set("error_subcode", "cancel")
+		case "AADSTS65001":
+			params.Set("error", "consent_required")
+			fallthrough
+		default:
+			params.Set("error_description", refusal.Code+": "+approvalWords[refusal.Code]+"\r\nTrace ID: "+idpGUID()+"\r\nCorrelation ID: "+idpGUID()+"\r\nTimestamp: "+time.Now().UTC().Format("2006-01-02 15:04:05Z"))
+		}
+		idpRedirect(w, r, redirectURI, mode, params)
+		return
+	}
 	if auto {
 		id.approve(w, r, req)
 		return
@@ -383,6 +488,67 @@ func (id *Identity) approve(w http.ResponseWriter, r *http.Request, req idpReque
 	})
 }
 
+// adminConsentPage answers GET {tenant}/v2.0/adminconsent the way Entra's
+// admin-consent documentation describes the request (v2-admin-consent):
+// tenant a directory or "organizations", never "common"; client_id the
+// registered app; redirect_uri exactly a registered one (http://localhost);
+// scope required. A valid request shows an approval page with Accept (id
+// "accept"); a wrong one shows Entra's error page.
+func (id *Identity) adminConsentPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if msg := adminConsentProblem(r.PathValue("tenant"), q); msg != "" {
+		idpErrorPage(w, http.StatusBadRequest, msg)
+		return
+	}
+	idpHTMLHeaders(w)
+	w.WriteHeader(http.StatusOK)
+	_ = idpAdminConsentTemplate.Execute(w, map[string]any{
+		"Account": id.acct,
+		"Scopes":  strings.Fields(q.Get("scope")),
+		"Query":   r.URL.RawQuery,
+	})
+}
+
+// adminConsentAnswer takes the administrator's Accept: the app is approved
+// for the organisation, and the browser goes back to redirect_uri with
+// admin_consent=True and the tenant, as Entra answers.
+func (id *Identity) adminConsentAnswer(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if msg := adminConsentProblem(r.PathValue("tenant"), q); msg != "" {
+		idpErrorPage(w, http.StatusBadRequest, msg)
+		return
+	}
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("action") != "accept" {
+		idpRedirect(w, r, q.Get("redirect_uri"), "", url.Values{"error": {"access_denied"}, "error_description": {"AADSTS65004: The administrator declined to consent."}})
+		return
+	}
+	id.mu.Lock()
+	id.approved = true
+	tenant := id.acct.TenantID
+	id.mu.Unlock()
+	params := url.Values{"admin_consent": {"True"}, "tenant": {tenant}}
+	if st := q.Get("state"); st != "" {
+		params.Set("state", st)
+	}
+	idpRedirect(w, r, q.Get("redirect_uri"), "", params)
+}
+
+// adminConsentProblem says what Entra would refuse in an admin-consent
+// request, "" when nothing.
+func adminConsentProblem(tenant string, q url.Values) string {
+	switch {
+	case strings.EqualFold(tenant, "common") || strings.EqualFold(tenant, "consumers"):
+		return "AADSTS90130: Admin consent cannot be requested for '" + tenant + "': use the directory's tenant id, a verified domain or 'organizations'."
+	case q.Get("client_id") != IdentityClientID:
+		return "AADSTS700016: Application with identifier '" + q.Get("client_id") + "' was not found in the directory 'Microsoft 365 sandbox'."
+	case q.Get("redirect_uri") != "http://localhost":
+		return "AADSTS50011: The redirect URI '" + q.Get("redirect_uri") + "' specified in the request does not match the redirect URIs configured for the application (http://localhost)."
+	case strings.TrimSpace(q.Get("scope")) == "":
+		return "AADSTS900144: The request body must contain the following parameter: 'scope'."
+	}
+	return ""
+}
+
 // token answers POST /oauth2/v2.0/token.
 func (id *Identity) token(w http.ResponseWriter, r *http.Request) {
 	id.mu.Lock()
@@ -445,6 +611,10 @@ func (id *Identity) redeemCode(w http.ResponseWriter, f url.Values) {
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", 50011, "The redirect URI '"+f.Get("redirect_uri")+"' does not match the redirect URI used to request the authorization code.")
 	case f.Get("code_verifier") == "" || idpS256(f.Get("code_verifier")) != c.req.challenge:
 		idpTokenError(w, http.StatusBadRequest, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.")
+	case id.refusalLocked() != nil && id.refusalLocked().Code != "":
+		code := id.refusalLocked().Code
+		n, _ := strconv.Atoi(strings.TrimPrefix(code, "AADSTS"))
+		idpTokenError(w, http.StatusBadRequest, "invalid_grant", n, approvalWords[code])
 	default:
 		id.stats.RedemptionScope = f.Get("scope")
 		granted, ok := idpGrantScope(c.req.scope, f.Get("scope"))
@@ -726,6 +896,22 @@ var idpSignInTemplate = template.Must(template.New("signin").Parse(`<!DOCTYPE ht
 <p><small>Accepting these permissions lets this app use your data as specified in its terms of service and privacy statement.</small></p>
 <form method="post">
 <input type="hidden" name="request" value="{{.PageID}}">
+<div class="buttons">
+<button type="submit" id="cancel" name="action" value="cancel">Cancel</button>
+<button type="submit" id="accept" name="action" value="accept">Accept</button>
+</div></form>
+</div></body></html>
+`))
+
+var idpAdminConsentTemplate = template.Must(template.New("adminconsent").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Permissions requested — Microsoft 365 sandbox</title>` + idpStyle + `</head>
+<body><div class="card">
+<div class="brand">` + idpLogo + ` Microsoft</div>
+<span class="sandbox">Microsoft 365 sandbox — not a real Microsoft sign-in</span>
+<h1>Permissions requested — accept for your organization</h1>
+<p><strong>Mail Sync</strong> would like to, for everyone in {{.Account.Email}}'s organization:</p>
+<ul id="permissions">{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+<form method="post" action="?{{.Query}}">
 <div class="buttons">
 <button type="submit" id="cancel" name="action" value="cancel">Cancel</button>
 <button type="submit" id="accept" name="action" value="accept">Accept</button>

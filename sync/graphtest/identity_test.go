@@ -420,3 +420,23 @@ func TestIdentityScopeOnTokenRequests(t *testing.T) {
 		t.Fatalf("refresh for a scope never consented: %d %v", status, out)
 	}
 }
+
+func TestParseApprovalRefusal(t *testing.T) {
+	for in, want := range map[string]*graphtest.ApprovalRefusal{
+		"cancel":       {},
+		"90094":        {Code: "AADSTS90094"},
+		"AADSTS65001":  {Code: "AADSTS65001"},
+		"90095@token":  {Code: "AADSTS90095", AtToken: true},
+		"cancel@token": nil,
+		"50076":        nil,
+		"90094@page":   nil,
+	} {
+		got, err := graphtest.ParseApprovalRefusal(in)
+		switch {
+		case want == nil && err == nil:
+			t.Errorf("%q: %+v, want an error", in, got)
+		case want != nil && (err != nil || *got != *want):
+			t.Errorf("%q: %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+}

@@ -33,9 +33,11 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"mailsync/app/settings"
+	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
+	"mailsync/sync/graph"
 	"mailsync/sync/match"
 )
 
@@ -58,6 +60,9 @@ type shot struct {
 	// check clicks Check connection and waits for its outcome; the window
 	// is made tall enough to show every check.
 	check bool
+	// report, when set, is what the checks find (else the connected
+	// picture's report).
+	report *doctor.Report
 }
 
 // derived is s with the state the agent's board derives from its facts.
@@ -101,6 +106,21 @@ func shots() []shot {
 	recovered.Update(func(s *engine.Status) { s.LastError, s.LastPass = "", at(15, 2) })
 	sandbox := connectedIdle()
 	sandbox.Sandbox = true
+	// A sign-in refused because the organization must approve Mail Sync
+	// (AADSTS90094), in the agent's words, with the approval link.
+	needsApproval := derived(engine.Status{SignIns: 1,
+		SignInError: agent.Words(&graph.ApprovalError{Code: graph.ConsentAdminOnly}),
+		ApprovalURL: mustApprovalURL(),
+	})
+	maybeApproval := needsApproval
+	maybeApproval.SignInError = agent.Words(&graph.ApprovalError{})
+	// A fresh install: no app registration, nothing signed in. The checks
+	// are the real ones, which reach no service in that state.
+	fresh := derived(engine.Status{})
+	freshReport := doctor.Run(context.Background(), doctor.Config{
+		NotConnected: agent.ErrNoClientID.Error(),
+		CRMSignedOut: agent.ErrCRMSignedOut.Error(),
+	})
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -121,9 +141,22 @@ func shots() []shot {
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
 		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
 		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
+		{file: "settings-check-connection-fresh.png", section: settings.SectionSync, status: fresh, check: true, report: &freshReport},
+		{file: "settings-needs-approval.png", section: settings.SectionOffice, status: needsApproval},
+		{file: "settings-needs-approval-or-cancelled.png", section: settings.SectionOffice, status: maybeApproval},
 		{file: "settings-connected@2x.png", section: settings.SectionOffice, status: idle, scale: 2},
 		{file: "settings-activity@2x.png", section: settings.SectionActivity, status: idle, scale: 2},
 	}
+}
+
+// mustApprovalURL is the admin-consent link of an app registration in the
+// default directory.
+func mustApprovalURL() string {
+	u, ok := graph.AdminConsentURL(agent.DefaultAuthority, "0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21", agent.DefaultGraphURL, "")
+	if !ok {
+		panic("no admin-consent link for the default authority")
+	}
+	return u
 }
 
 // decisions are the Activity list of the pictures: the sandbox's people and
@@ -220,6 +253,7 @@ func render(a fyne.App, s shot, path string) error {
 		variant = theme.VariantDark
 	}
 	api := newMemAgent(s.status)
+	api.report = s.report
 	title := "Mail Sync Settings " + s.file
 	var w *settings.Window
 	fyne.DoAndWait(func() {
@@ -417,6 +451,7 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 // taken.
 type memAgent struct {
 	status engine.Status
+	report *doctor.Report // what Doctor answers, when set
 
 	mu         sync.Mutex
 	answered   map[string]bool
@@ -488,6 +523,9 @@ func (m *memAgent) ShowWindow(context.Context) error               { return nil 
 // contact search, which this ClientSuccess account may not use.
 func (m *memAgent) Doctor(context.Context) (doctor.Report, error) {
 	defer m.answer("Doctor")
+	if m.report != nil {
+		return *m.report, nil
+	}
 	return doctor.Report{Results: []doctor.Result{
 		{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed},
 		{Check: doctor.CheckMe, Outcome: doctor.Passed, Detail: "2 addresses of the user"},
