@@ -45,13 +45,16 @@ DIST     := bin/dist
 MSI      := $(DIST)/MailSync-$(VERSION).msi
 DEB      := $(DIST)/mailsync_$(DEBVER)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
 PKGICONS := bin/pkg
-# Signing: with SIGN_PFX (a PKCS#12 file holding the code-signing
-# certificate and key) and SIGN_PASS (its password), the exe and the MSI
-# are signed with osslsigncode and timestamped when SIGN_TIMESTAMP (an RFC
-# 3161 URL) is given.
+# Signing (assets/windows/sign): with SIGN_PFX (a PKCS#12 file holding the
+# code-signing certificate and key) and SIGN_PASS (its password), the exe
+# and the MSI are signed with osslsigncode, and timestamped when
+# SIGN_TIMESTAMP (an RFC 3161 URL) is given.
+# They reach the script through the environment, so the password is never
+# echoed with the command.
 SIGN_PFX  ?=
 SIGN_PASS ?=
 SIGN_TIMESTAMP ?=
+export SIGN_PFX SIGN_PASS SIGN_TIMESTAMP
 
 # The Windows build: cross-compiled with mingw-w64. The resources (icon from
 # FyneApp.toml's assets/icon.png, version information, manifest) and the
@@ -88,18 +91,8 @@ windows: deps ## Cross-build bin/mailsync.exe for Windows (GUI subsystem, icon, 
 	$(WIN_ENV) GOFLAGS="$(GOFLAGS_X)" bin/fyne package --os windows --release --app-version $(NUMVER) --app-build 1 || { mv bin/FyneApp.toml.keep FyneApp.toml; exit 1; }
 	mv bin/FyneApp.toml.keep FyneApp.toml
 	mv "Mail Sync.exe" $(WIN_EXE)
-	$(call sign,$(WIN_EXE))
+	assets/windows/sign $(WIN_EXE)
 
-# sign FILE: sign it in place when SIGN_PFX is given, and check the signature.
-define sign
-	@if [ -n "$(SIGN_PFX)" ]; then \
-	   echo "sign $(1)"; \
-	   osslsigncode sign -pkcs12 "$(SIGN_PFX)" -pass "$(SIGN_PASS)" -h sha256 \
-	     -n "Mail Sync" -i https://github.com/mailsync/mailsync \
-	     $(if $(SIGN_TIMESTAMP),-ts $(SIGN_TIMESTAMP)) -in $(1) -out $(1).signed >/dev/null && \
-	   mv $(1).signed $(1) || exit 1; \
-	 fi
-endef
 
 $(PKGICONS)/mailsync.ico: assets/icon.png assets/ico.go assets/internal/pkgicons/main.go
 	$(GO) run ./assets/internal/pkgicons $(PKGICONS)
@@ -108,7 +101,7 @@ msi: windows $(PKGICONS)/mailsync.ico ## Build the per-user Windows installer $(
 	@command -v wixl >/dev/null || { echo "msi: wixl is missing (Debian wixl; make deps installs it)" >&2; exit 1; }
 	@mkdir -p $(DIST)
 	wixl -a x64 -D Version=$(NUMVER) -D Exe=$(WIN_EXE) -D Icon=$(PKGICONS)/mailsync.ico -o $(MSI) assets/windows/mailsync.wxs
-	$(call sign,$(MSI))
+	assets/windows/sign $(MSI)
 	@ls -l $(MSI)
 
 deb: deps $(PKGICONS)/mailsync.ico ## Build the Debian package $(DIST)/mailsync_VERSION_ARCH.deb (dpkg-deb; VERSION, CLIENT_ID).
@@ -121,12 +114,14 @@ deb: deps $(PKGICONS)/mailsync.ico ## Build the Debian package $(DIST)/mailsync_
 dist: msi deb ## Build every installer this machine can (the MSI and the .deb) into $(DIST); macOS needs a Mac (see README).
 	@ls -l $(DIST)
 
-darwin: ## Build the macOS app bundle (on a Mac, with Xcode's command line tools).
+darwin: ## Build bin/Mail Sync.app (on a Mac, with Xcode's command line tools; no Dock icon, see assets/darwin/Info.plist).
 	@[ "$$(uname)" = Darwin ] || { echo "darwin: the macOS app is built on a Mac (cgo against Apple's frameworks): see README \"On macOS\"" >&2; exit 1; }
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOL)
 	cp FyneApp.toml bin/FyneApp.toml.keep
 	GOFLAGS="$(GOFLAGS_X)" bin/fyne package --os darwin --release --app-version $(NUMVER) --app-build 1 || { mv bin/FyneApp.toml.keep FyneApp.toml; exit 1; }
 	mv bin/FyneApp.toml.keep FyneApp.toml
+	@# No Dock icon (LSUIElement) and a category: assets/darwin/Info.plist.
+	/usr/libexec/PlistBuddy -c "Delete :LSApplicationCategoryType" -c "Merge assets/darwin/Info.plist" "Mail Sync.app/Contents/Info.plist"
 	rm -rf "bin/Mail Sync.app" && mv "Mail Sync.app" bin/
 
 $(WINE_SHIM): .ci/ProcessPrng.c .ci/ProcessPrng.def
