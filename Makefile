@@ -72,7 +72,7 @@ WINE_PKGS := storage storage/storagetest app/autostart sync/agentapi sync/engine
 .PHONY: help deps build windows msi deb dist darwin test-windows test-packages test test-short lint fuzz bench bench-idle run demo screenshots clean
 
 help: ## List the targets.
-	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## Install the missing Debian packages the build and tests need.
 	@.ci/deps $(BUILD_DEBS) -- $(TEST_DEBS)
@@ -97,21 +97,21 @@ windows: deps ## Cross-build bin/mailsync.exe for Windows (GUI subsystem, icon, 
 $(PKGICONS)/mailsync.ico: assets/icon.png assets/ico.go assets/internal/pkgicons/main.go
 	$(GO) run ./assets/internal/pkgicons $(PKGICONS)
 
-msi: windows $(PKGICONS)/mailsync.ico ## Build the per-user Windows installer $(DIST)/MailSync-VERSION.msi (wixl; signed with SIGN_PFX).
+msi: windows $(PKGICONS)/mailsync.ico ## Build the per-user Windows installer bin/dist/MailSync-VERSION.msi (wixl; signed with SIGN_PFX).
 	@command -v wixl >/dev/null || { echo "msi: wixl is missing (Debian wixl; make deps installs it)" >&2; exit 1; }
 	@mkdir -p $(DIST)
 	wixl -a x64 -D Version=$(NUMVER) -D Exe=$(WIN_EXE) -D Icon=$(PKGICONS)/mailsync.ico -o $(MSI) assets/windows/mailsync.wxs
 	assets/windows/sign $(MSI)
 	@ls -l $(MSI)
 
-deb: deps $(PKGICONS)/mailsync.ico ## Build the Debian package $(DIST)/mailsync_VERSION_ARCH.deb (dpkg-deb; VERSION, CLIENT_ID).
+deb: deps $(PKGICONS)/mailsync.ico ## Build the Debian package bin/dist/mailsync_VERSION_ARCH.deb (dpkg-deb; VERSION, CLIENT_ID).
 	$(check_client_id)
 	@mkdir -p $(DIST) bin/deb
 	$(GO) build -trimpath -buildmode=pie -ldflags "-s -w $(LDFLAGS_X)" -o bin/deb/mailsync .
 	assets/linux/mkdeb bin/deb/mailsync $(PKGICONS) $(DEBVER) $(DEB)
 	@ls -l $(DEB)
 
-dist: msi deb ## Build every installer this machine can (the MSI and the .deb) into $(DIST); macOS needs a Mac (see README).
+dist: msi deb ## Build every installer this machine can (the MSI and the .deb) into bin/dist; macOS needs a Mac (see README).
 	@ls -l $(DIST)
 
 darwin: ## Build bin/Mail Sync.app (on a Mac, with Xcode's command line tools; no Dock icon, see assets/darwin/Info.plist).
@@ -136,10 +136,21 @@ test-windows: windows $(WINE_SHIM) ## Run the Windows build under Wine: the Wind
 	 done
 	.ci/wine-session $(WINE_SHIM) .ci/wine-tests $(WINE_DIR) $(WIN_EXE) $(WINE_PKGS)
 
-test: deps lint ## Vet, lint, and run every test with -race inside a real desktop session (Xvfb, D-Bus, gnome-keyring, tray host), the fuzzers briefly, then the Windows suite under Wine.
+test: deps lint ## Vet, lint, and run every test with -race inside a real desktop session (Xvfb, D-Bus, gnome-keyring, tray host), the fuzzers briefly, the Windows suite under Wine, then the installers.
 	.ci/desktop-session $(GO) test -race -count=1 -timeout 40m $(PKGS)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s FUZZTIME_BRIEF=5s
 	$(MAKE) --no-print-directory test-windows
+	$(MAKE) --no-print-directory test-packages
+
+MSITEST := bin/msitest
+test-packages: msi deb $(WINE_SHIM) ## Test the installers: sign and verify the exe and MSI; install, upgrade, downgrade and remove the MSI under Wine; inspect the .deb.
+	.ci/sign-test $(WIN_EXE) $(MSI)
+	.ci/deb-tests $(DEB) $(VERSION) $(DEBVER)
+	@# The upgrade needs two versions: this one and the next patch, same exe.
+	@mkdir -p $(MSITEST)
+	wixl -a x64 -D Version=$(NUMVER) -D Exe=$(WIN_EXE) -D Icon=$(PKGICONS)/mailsync.ico -o $(MSITEST)/old.msi assets/windows/mailsync.wxs
+	wixl -a x64 -D Version=$$(echo $(NUMVER) | awk -F. '{print $$1"."$$2"."$$3+1}') -D Exe=$(WIN_EXE) -D Icon=$(PKGICONS)/mailsync.ico -o $(MSITEST)/new.msi assets/windows/mailsync.wxs
+	.ci/wine-session $(WINE_SHIM) .ci/msi-tests $(WIN_EXE) $(MSITEST)/old.msi $(MSITEST)/new.msi
 
 test-short: ## Unit tests only, no desktop session (fast feedback).
 	$(GO) test -short -count=1 $(PKGS)
