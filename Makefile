@@ -87,8 +87,11 @@ windows: deps ## Cross-build bin/mailsync.exe for Windows (GUI subsystem, icon, 
 	@mkdir -p bin
 	GOBIN=$(CURDIR)/bin $(GO) install $(FYNE_TOOL)
 	@# fyne package names the exe after the app and counts builds in FyneApp.toml: keep the file as committed.
+	@# It builds twice (plain, then with its resources) and hands GOFLAGS' link
+	@# flags to the first build only; an existing --executable skips that one.
 	cp FyneApp.toml bin/FyneApp.toml.keep
-	$(WIN_ENV) GOFLAGS="$(GOFLAGS_X)" bin/fyne package --os windows --release --app-version $(NUMVER) --app-build 1 || { mv bin/FyneApp.toml.keep FyneApp.toml; exit 1; }
+	: > mailsync.exe
+	$(WIN_ENV) GOFLAGS="$(GOFLAGS_X)" bin/fyne package --os windows --release --app-version $(NUMVER) --app-build 1 --executable mailsync.exe || { mv bin/FyneApp.toml.keep FyneApp.toml; rm -f mailsync.exe; exit 1; }
 	mv bin/FyneApp.toml.keep FyneApp.toml
 	mv "Mail Sync.exe" $(WIN_EXE)
 	assets/windows/sign $(WIN_EXE)
@@ -150,7 +153,7 @@ test-packages: msi deb $(WINE_SHIM) ## Test the installers: sign and verify the 
 	@mkdir -p $(MSITEST)
 	wixl -a x64 -D Version=$(NUMVER) -D Exe=$(WIN_EXE) -D Icon=$(PKGICONS)/mailsync.ico -o $(MSITEST)/old.msi assets/windows/mailsync.wxs
 	wixl -a x64 -D Version=$$(echo $(NUMVER) | awk -F. '{print $$1"."$$2"."$$3+1}') -D Exe=$(WIN_EXE) -D Icon=$(PKGICONS)/mailsync.ico -o $(MSITEST)/new.msi assets/windows/mailsync.wxs
-	.ci/wine-session $(WINE_SHIM) .ci/msi-tests $(WIN_EXE) $(MSITEST)/old.msi $(MSITEST)/new.msi
+	.ci/wine-session $(WINE_SHIM) .ci/msi-tests $(WIN_EXE) $(MSITEST)/old.msi $(MSITEST)/new.msi $(VERSION)
 
 test-short: ## Unit tests only, no desktop session (fast feedback).
 	$(GO) test -short -count=1 $(PKGS)
