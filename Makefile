@@ -96,7 +96,6 @@ windows: deps ## Cross-build bin/mailsync.exe for Windows (GUI subsystem, icon, 
 	mv "Mail Sync.exe" $(WIN_EXE)
 	assets/windows/sign $(WIN_EXE)
 
-
 $(PKGICONS)/mailsync.ico: assets/icon.png assets/ico.go assets/internal/pkgicons/main.go
 	$(GO) run ./assets/internal/pkgicons $(PKGICONS)
 
