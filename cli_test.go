@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"mailsync/app"
+	"mailsync/sync/agent"
 )
 
 // TestCommandHelpListsItsFlags checks that `help CMD` and `CMD -h` print the
@@ -41,5 +42,19 @@ func TestCommandHelpListsItsFlags(t *testing.T) {
 	_, stderr, code := runOut("status", "--bogus")
 	if code != 2 || !strings.Contains(stderr, "mailsync status: ") || !strings.Contains(stderr, "-bogus") {
 		t.Errorf("status --bogus: exit %d, stderr %q; want exit 2 naming the command and the flag", code, stderr)
+	}
+}
+
+// TestVersionPrintsTheBuildsVersion: --version and version print what the
+// build was linked with (the Makefile sets agent.Version).
+func TestVersionPrintsTheBuildsVersion(t *testing.T) {
+	defer func(v string) { agent.Version = v }(agent.Version)
+	agent.Version = "1.2.3-4-gabcdef0"
+	for _, arg := range []string{"--version", "version"} {
+		var out bytes.Buffer
+		code := run([]string{arg}, app.Env{Stdout: &out, Stderr: &out})
+		if code != 0 || out.String() != "Mail Sync 1.2.3-4-gabcdef0\n" {
+			t.Errorf("%s: exit %d, printed %q; want the version", arg, code, out.String())
+		}
 	}
 }

@@ -11,6 +11,8 @@
 //	mailsync crm login --username U
 //	mailsync crm logout
 //	mailsync pause | resume
+//	mailsync quit
+//	mailsync --version
 //	mailsync doctor [--json]
 //
 // Only subcommands and wiring live here; see package app.
@@ -45,9 +47,11 @@ Usage:
                                     or MAILSYNC_CRM_PASSWORD)
   mailsync crm logout               forget the ClientSuccess password
   mailsync pause | resume           pause or resume syncing
+  mailsync quit                     quit the running Mail Sync (as the tray's Quit does)
   mailsync doctor [--json]          check, read-only, that Office 365 and ClientSuccess
                                     answer as Mail Sync needs (exit status 0 when all do)
   mailsync help COMMAND             show the flags of one command (also: COMMAND -h)
+  mailsync --version                print the version (also: version)
 
 Environment: MAILSYNC_HOME (data directory), MAILSYNC_CLIENT_ID, MAILSYNC_AUTHORITY,
 MAILSYNC_GRAPH_URL, MAILSYNC_CRM_URL, MAILSYNC_BROWSER (command to open URLs, or "none").
@@ -150,6 +154,7 @@ func commands() []command {
 					return app.Doctor(ctx, cfg, env, *asJSON)
 				}
 			}},
+		{name: "quit", summary: "Quit the running Mail Sync, as the tray's Quit does.", flags: none(app.Quit)},
 		{name: "pause", summary: "Pause syncing.", flags: none(app.Pause)},
 		{name: "resume", summary: "Resume syncing.", flags: none(app.Resume)},
 	}
@@ -184,6 +189,10 @@ func lookup(args []string) (command, []string, bool) {
 func run(args []string, env app.Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(env.Stdout, "Mail Sync "+agent.Version)
+		return 0
+	}
 	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		if len(args) == 1 {
 			fmt.Fprint(env.Stdout, usage)

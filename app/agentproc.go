@@ -121,7 +121,7 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 	defer group.Wait()
 	defer cancel()
 	group.Go(func() {
-		if err := agentapi.Serve(ctx, l, servedAgent{ag, &hub, log}, log); err != nil && ctx.Err() == nil {
+		if err := agentapi.Serve(ctx, l, servedAgent{ag, &hub, log, cancel}, log); err != nil && ctx.Err() == nil {
 			log.Error("local API stopped", "err", err)
 		}
 	})
@@ -161,12 +161,20 @@ func RunAgent(ctx context.Context, cfg agent.Config, env Env, opt AgentOptions) 
 	return nil
 }
 
-// servedAgent is what the local API serves: the agent, and the requests
-// to the settings window it started.
+// servedAgent is what the local API serves: the agent, the requests to
+// the settings window it started, and the way to end it.
 type servedAgent struct {
 	*agent.Agent
-	hub *agentapi.WindowHub
-	log *slog.Logger
+	hub  *agentapi.WindowHub
+	log  *slog.Logger
+	quit func() // what the tray's Quit does
+}
+
+// Quit makes servedAgent an agentapi.Quitter: `mailsync quit` and the
+// uninstaller end the agent as the tray's Quit does.
+func (s servedAgent) Quit(context.Context) error {
+	s.quit()
+	return nil
 }
 
 // WindowRequests makes servedAgent an agentapi.WindowHost.

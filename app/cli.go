@@ -324,6 +324,47 @@ func Resume(ctx context.Context, cfg agent.Config, env Env) error {
 	return simple(ctx, cfg, env, "Syncing resumed.", func(api agentapi.API) error { return api.Resume(ctx) })
 }
 
+// Quit ends the running Mail Sync as the tray's Quit does, and returns
+// once it has let go of its state (so an uninstaller can remove the
+// program). It is not an error when none runs.
+func Quit(ctx context.Context, cfg agent.Config, env Env) error {
+	c, err := agentapi.Dial(cfg.DataDir)
+	if errors.Is(err, agentapi.ErrNoAgent) {
+		fmt.Fprintln(env.Stdout, "Mail Sync is not running.")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, quitTimeout)
+	defer cancel()
+	if err := c.Quit(ctx); err != nil {
+		return err
+	}
+	// The agent stopped serving; it closes its state last. Opening the
+	// state waits for that (storage.LockTimeout at a time).
+	for {
+		st, err := storage.Open(cfg.DataDir)
+		if err == nil {
+			st.Close()
+			break
+		}
+		if !errors.Is(err, storage.ErrLocked) {
+			return fmt.Errorf("wait for Mail Sync to quit: %w", err)
+		}
+		if ctx.Err() != nil {
+			return errors.New("Mail Sync was asked to quit but is still closing; try again in a moment.")
+		}
+	}
+	fmt.Fprintln(env.Stdout, "Mail Sync has quit.")
+	return nil
+}
+
+// quitTimeout bounds how long Quit waits for the agent to end: a pass in
+// flight is stopped, the settings window closed (10 s at most).
+const quitTimeout = 30 * time.Second
+
 // CRMLogout forgets the ClientSuccess password.
 func CRMLogout(ctx context.Context, cfg agent.Config, env Env) error {
 	return simple(ctx, cfg, env, "Signed out of ClientSuccess.", func(api agentapi.API) error { return api.CRMLogout(ctx) })

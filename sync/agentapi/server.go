@@ -105,6 +105,7 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 //	GET  /v1/decisions?q=&limit=  []Decision, newest first
 //	GET  /v1/unsure            []engine.UnsureUpload; POST /v1/unsure/{id} with {"copyAgain"}
 //	GET  /v1/window/requests   NDJSON, one WindowRequest per line (when the API is a WindowHost)
+//	POST /v1/quit              ends the agent (when the API is a Quitter)
 //
 // Commands answer 204; failures answer {"error": words for a person}.
 type handler struct {
@@ -138,6 +139,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
 	m.HandleFunc("GET /v1/window/requests", h.windowRequests)
 	m.HandleFunc("GET /v1/doctor", reply(h, h.api.Doctor))
+	m.HandleFunc("POST /v1/quit", h.quit)
 	return h
 }
 
