@@ -24,6 +24,24 @@ const chunkedPrefix = "mailsync-chunks:"
 // It never writes a secret anywhere else and never puts one in an error.
 type Secrets struct {
 	Service string
+	// Keyring is where the secrets go; nil is the OS keyring. Tests put a
+	// keyring here that fails or never answers.
+	Keyring keyring.Keyring
+}
+
+// osKeyring is go-keyring's package functions as a keyring.Keyring.
+type osKeyring struct{}
+
+func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (osKeyring) Set(service, user, v string) error        { return keyring.Set(service, user, v) }
+func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (osKeyring) DeleteAll(service string) error           { return keyring.DeleteAll(service) }
+
+func (s Secrets) kr() keyring.Keyring {
+	if s.Keyring == nil {
+		return osKeyring{}
+	}
+	return s.Keyring
 }
 
 // DefaultService is the keyring service of the real app; the demo uses its
@@ -42,7 +60,7 @@ func CRMKey(username string) string {
 
 // Get returns the secret stored for user, or ErrNotFound.
 func (s Secrets) Get(user string) (string, error) {
-	head, err := keyring.Get(s.Service, user)
+	head, err := s.kr().Get(s.Service, user)
 	if err != nil {
 		return "", s.wrap("read", user, err)
 	}
@@ -52,7 +70,7 @@ func (s Secrets) Get(user string) (string, error) {
 	}
 	var b strings.Builder
 	for i := 1; i <= n; i++ {
-		part, err := keyring.Get(s.Service, chunkUser(user, i))
+		part, err := s.kr().Get(s.Service, chunkUser(user, i))
 		if err != nil {
 			if errors.Is(err, keyring.ErrNotFound) {
 				// A torn write; treat as absent so the person signs in again.
@@ -70,11 +88,11 @@ func (s Secrets) Get(user string) (string, error) {
 // points at parts not yet written.
 func (s Secrets) Set(user, value string) error {
 	oldN := 0
-	if head, err := keyring.Get(s.Service, user); err == nil {
+	if head, err := s.kr().Get(s.Service, user); err == nil {
 		oldN, _ = chunkCount(head)
 	}
 	if len(value) <= ChunkSize && !strings.HasPrefix(value, chunkedPrefix) {
-		if err := keyring.Set(s.Service, user, value); err != nil {
+		if err := s.kr().Set(s.Service, user, value); err != nil {
 			return s.wrap("save", user, err)
 		}
 		s.deleteChunks(user, 1, oldN)
@@ -82,11 +100,11 @@ func (s Secrets) Set(user, value string) error {
 	}
 	parts := split(value, ChunkSize)
 	for i, p := range parts {
-		if err := keyring.Set(s.Service, chunkUser(user, i+1), p); err != nil {
+		if err := s.kr().Set(s.Service, chunkUser(user, i+1), p); err != nil {
 			return s.wrap("save", user, err)
 		}
 	}
-	if err := keyring.Set(s.Service, user, chunkedPrefix+strconv.Itoa(len(parts))); err != nil {
+	if err := s.kr().Set(s.Service, user, chunkedPrefix+strconv.Itoa(len(parts))); err != nil {
 		return s.wrap("save", user, err)
 	}
 	s.deleteChunks(user, len(parts)+1, oldN)
@@ -96,10 +114,10 @@ func (s Secrets) Set(user, value string) error {
 // Delete removes the secret of user and its chunks; absent is not an error.
 func (s Secrets) Delete(user string) error {
 	n := 0
-	if head, err := keyring.Get(s.Service, user); err == nil {
+	if head, err := s.kr().Get(s.Service, user); err == nil {
 		n, _ = chunkCount(head)
 	}
-	if err := keyring.Delete(s.Service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := s.kr().Delete(s.Service, user); err != nil && !errors.Is(err, keyring.ErrNotFound) {
 		return s.wrap("delete", user, err)
 	}
 	s.deleteChunks(user, 1, n)
@@ -108,7 +126,7 @@ func (s Secrets) Delete(user string) error {
 
 func (s Secrets) deleteChunks(user string, from, to int) {
 	for i := from; i <= to; i++ {
-		_ = keyring.Delete(s.Service, chunkUser(user, i))
+		_ = s.kr().Delete(s.Service, chunkUser(user, i))
 	}
 }
 
