@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +28,7 @@ var errKeyringSilent = errors.New("keyring: no answer in time")
 // still blocks. A call whose caller gave up before it began is skipped; one
 // that had begun completes, and the calls after it still come after it: a
 // delete asked for after a save always lands after that save. Safe for
-// concurrent use; no lock is held while the keyring is called.
+// concurrent use; it holds no lock. start it before use, stop it when done.
 type keyring struct {
 	secrets storage.Secrets
 	// silent runs (on the caller's goroutine) when a call gives up for want
@@ -38,9 +37,8 @@ type keyring struct {
 	silent   func()
 	answered func(late bool)
 
-	mu      sync.Mutex // guards queue and running only
-	queue   []*keyringCall
-	running bool
+	calls chan *keyringCall
+	quit  chan struct{}
 }
 
 type keyringCall struct {
@@ -69,44 +67,71 @@ func (k *keyring) Delete(ctx context.Context, user string) error {
 	return err
 }
 
+// start starts the goroutine that calls the keyring.
+func (k *keyring) start() {
+	k.calls = make(chan *keyringCall, 16)
+	k.quit = make(chan struct{})
+	go k.work()
+}
+
+// stop ends the goroutine once the call it is in, if any, returns; calls
+// still queued are not made.
+func (k *keyring) stop() { close(k.quit) }
+
+// errKeyringStopped is the answer of a call made after stop.
+var errKeyringStopped = errors.New("keyring: the agent is closing")
+
 func (k *keyring) call(ctx context.Context, do func(storage.Secrets) (string, error)) (string, error) {
 	c := &keyringCall{do: do, ctx: ctx, done: make(chan struct{})}
-	k.mu.Lock()
-	k.queue = append(k.queue, c)
-	if !k.running {
-		k.running = true
-		go k.work()
-	}
-	k.mu.Unlock()
 	t := time.NewTimer(keyringTimeout)
 	defer t.Stop()
 	select {
-	case <-c.done:
-		return c.val, c.err
-	case <-ctx.Done():
-		c.gaveUp.Store(true)
-		return "", fmt.Errorf("keyring: stopped waiting: %w", ctx.Err())
-	case <-t.C:
-		c.gaveUp.Store(true)
-		if k.silent != nil {
-			k.silent()
+	case k.calls <- c:
+		select {
+		case <-c.done:
+			return c.val, c.err
+		case <-k.quit:
+		case <-ctx.Done():
+		case <-t.C:
 		}
-		return "", problem(keyringLocked, errKeyringSilent)
+	case <-k.quit:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	c.gaveUp.Store(true)
+	switch {
+	case isClosed(k.quit):
+		return "", errKeyringStopped
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("keyring: stopped waiting: %w", ctx.Err())
+	}
+	if k.silent != nil {
+		k.silent()
+	}
+	return "", problem(keyringLocked, errKeyringSilent)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
-// work runs the queued calls until none is left.
+// work makes the calls, one at a time, in the order they came, until stop.
 func (k *keyring) work() {
 	for {
-		k.mu.Lock()
-		if len(k.queue) == 0 {
-			k.running = false
-			k.mu.Unlock()
+		var c *keyringCall
+		select {
+		case c = <-k.calls:
+		case <-k.quit:
 			return
 		}
-		c := k.queue[0]
-		k.queue = k.queue[1:]
-		k.mu.Unlock()
+		if isClosed(k.quit) {
+			return
+		}
 		if c.gaveUp.Load() || c.ctx.Err() != nil {
 			c.err = fmt.Errorf("keyring: call dropped: %w", context.Canceled)
 			close(c.done)

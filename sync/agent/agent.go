@@ -117,6 +117,7 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 		Pass:     a.pass,
 		Log:      log,
 	}
+	a.keys.start()
 	return a, nil
 }
 
@@ -151,6 +152,7 @@ func (a *Agent) Close() error {
 		a.work.Wait()
 		a.dropTokens()
 		a.stopPass() // never resumed: the agent is closing
+		a.keys.stop()
 		a.closeErr = a.store.Close()
 	})
 	return a.closeErr
@@ -253,8 +255,9 @@ func (a *Agent) afterPass(err error) {
 func (a *Agent) showRemoteError(err error) {
 	var nr ErrNeedsReconnect
 	switch {
-	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, errKeyringSilent):
-		return // the keyring's silence is a fact of its own (keyringSilent)
+	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, errKeyringSilent),
+		errors.Is(err, context.Canceled):
+		return // the keyring's silence is a fact of its own (keyringSilent); a stopped pass did not fail
 	case errors.As(err, &nr):
 		a.board.Update(func(s *engine.Status) { s.Reconnect = nr.Reason })
 	default:
