@@ -25,15 +25,17 @@ func TestDLLsLoadFromSystem32Only(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(planted) })
-	if h, err := windows.LoadLibrary(planted); err != nil { // by its full path
-		t.Fatalf("the planted DLL cannot be loaded at all, so the test proves nothing: %v", err)
-	} else {
-		windows.FreeLibrary(h)
-	}
+	// By name first: once loaded by its path, Windows would hand out the
+	// loaded module by its name whatever the search path.
 	if h, err := windows.LoadLibrary("mailsync-planted.dll"); err == nil {
 		windows.FreeLibrary(h)
 		t.Fatal("a DLL beside the exe was loaded by name: the default DLL directories are not System32 only")
 	}
+	h, err := windows.LoadLibrary(planted)
+	if err != nil {
+		t.Fatalf("the planted DLL cannot be loaded at all, so the test proves nothing: %v", err)
+	}
+	windows.FreeLibrary(h)
 }
 
 func copyPlanted(src, dst string) error {
