@@ -331,3 +331,36 @@ func TestKeyringAnswerClearsTheState(t *testing.T) {
 		return s.Keyring == "" && s.Passes > passes
 	})
 }
+
+// A renewal that hangs also yields to a change of ClientSuccess user (which
+// stops the pass in flight) and to Quit without a disconnect first.
+func TestSilentTokenEndpointYieldsToAccountSwitchAndQuit(t *testing.T) {
+	silent, arrived := silentServer(t)
+	a, svc := hangAgent(t, silent.URL, silent.URL, "hang", newStuckKeyring(t))
+	signInCRM(t, a)
+	connectWith(t, a, "rt")
+	stop, runDone := run(a)
+	waitArrived(t, "a token renewal", arrived)
+
+	svc.CRM.AddUser("bob@example.com", "bobs password")
+	if err := bounded(t, "a ClientSuccess sign-in as another user", 10*time.Second, func(ctx context.Context) error {
+		return a.CRMLogin(ctx, "bob@example.com", "bobs password")
+	}); err != nil {
+		t.Fatalf("CRMLogin as another user: %v", err)
+	}
+	if st := a.board.Get(); st.CRMUser != "bob@example.com" {
+		t.Errorf("ClientSuccess user after the switch = %q", st.CRMUser)
+	}
+	// The pass the switch asks for renews again, and hangs again.
+	waitArrived(t, "the next pass's token renewal", arrived)
+	bounded(t, "quit", 10*time.Second, func(context.Context) error {
+		stop()
+		if err := <-runDone; err != nil {
+			t.Errorf("scheduler: %v", err)
+		}
+		if err := a.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		return nil
+	})
+}
