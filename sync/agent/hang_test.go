@@ -50,10 +50,11 @@ type stuckKeyring struct {
 	mu      sync.Mutex
 	secrets map[string]string
 	locked  chan struct{} // non-nil while locked; closed by unlock
+	blocked chan struct{} // a call found the keyring locked
 }
 
 func newStuckKeyring(t *testing.T) *stuckKeyring {
-	k := &stuckKeyring{secrets: map[string]string{}}
+	k := &stuckKeyring{secrets: map[string]string{}, blocked: make(chan struct{}, 64)}
 	t.Cleanup(k.unlock)
 	return k
 }
@@ -81,6 +82,10 @@ func (k *stuckKeyring) wait() {
 	ch := k.locked
 	k.mu.Unlock()
 	if ch != nil {
+		select {
+		case k.blocked <- struct{}{}:
+		default:
+		}
 		<-ch
 	}
 }
@@ -363,4 +368,41 @@ func TestSilentTokenEndpointYieldsToAccountSwitchAndQuit(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A renewal whose rotated refresh token cannot be saved (the keyring went
+// silent between two passes) holds no lock of the agent: Disconnect ends
+// the save's wait and answers.
+func TestTokenSaveIntoASilentKeyringNeverHangsTheAgent(t *testing.T) {
+	kr := newStuckKeyring(t)
+	a, _ := hangAgent(t, "", "", "", kr)
+	signInCRM(t, a)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := a.Connect(ctx, true); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if _, err := a.WaitConnected(ctx); err != nil {
+		t.Fatalf("WaitConnected: %v", err)
+	}
+	if _, err := a.PassNow(ctx); err != nil {
+		t.Fatalf("first pass: %v", err)
+	}
+	a.mu.Lock()
+	ts := a.tokens
+	a.mu.Unlock()
+	ts.Invalidate() // the next pass renews, and saves the rotated token
+	kr.lock()
+	passDone := make(chan error, 1)
+	go func() { _, err := a.PassNow(context.Background()); passDone <- err }()
+	waitArrived(t, "the save of the rotated refresh token", kr.blocked)
+
+	err := bounded(t, "disconnect", 10*time.Second, a.Disconnect)
+	if err == nil || !strings.HasPrefix(Words(err), "Unlock your keyring") {
+		t.Errorf("Disconnect with the keyring silent: %v; want the words to unlock it", err)
+	}
+	if err := bounded(t, "the pass", 10*time.Second, func(context.Context) error { return <-passDone }); err == nil {
+		t.Error("the pass whose token could not be saved succeeded")
+	}
+	bounded(t, "Close", 10*time.Second, func(context.Context) error { return a.Close() })
 }
