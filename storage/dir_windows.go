@@ -3,7 +3,6 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -20,30 +19,9 @@ func defaultDir() (string, error) {
 	}
 	dir := filepath.Join(local, dirName)
 	if roaming := os.Getenv("APPDATA"); roaming != "" {
-		if err := moveRoaming(filepath.Join(roaming, dirName), dir); err != nil {
-			return "", err
-		}
+		dir = moveRoaming(filepath.Join(roaming, dirName), dir)
 	}
 	return dir, nil
-}
-
-// moveRoaming moves the data directory an older version kept in the
-// roaming profile to its local place, once: only when the local one does
-// not exist yet. Both are in the same profile, so a rename does it.
-func moveRoaming(old, dir string) error {
-	if _, err := os.Stat(old); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if _, err := os.Stat(dir); err == nil {
-		return nil // moved already, or both exist: never overwrite
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return fmt.Errorf("storage: move the state to %s: %w", dir, err)
-	}
-	if err := os.Rename(old, dir); err != nil {
-		return fmt.Errorf("storage: move the state from %s to %s: %w", old, dir, err)
-	}
-	return nil
 }
 
 // protectDir gives dir a protected DACL with one entry: full access for

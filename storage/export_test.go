@@ -10,5 +10,5 @@ func SecretsOverForTest(service string, k interface {
 	Set(service, user, value string) error
 	Delete(service, user string) error
 }) Secrets {
-	return Secrets{Service: service, store: k}
+	return Secrets{Service: service, Keyring: k}
 }

@@ -35,13 +35,13 @@ const chunkedPrefix = "mailsync-chunks:"
 // one readable, never a mix of both.
 type Secrets struct {
 	Service string
-
-	// store is the keyring; nil means the OS keyring.
-	store secretStore
+	// Keyring is where the secrets go; nil is the OS keyring. Tests put a
+	// keyring here that fails or never answers.
+	Keyring SecretStore
 }
 
-// secretStore is the part of a keyring Secrets uses.
-type secretStore interface {
+// SecretStore is the part of a keyring Secrets uses.
+type SecretStore interface {
 	Get(service, user string) (string, error)
 	Set(service, user, value string) error
 	Delete(service, user string) error
@@ -55,11 +55,11 @@ func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(
 func (osKeyring) Set(service, user, value string) error    { return keyring.Set(service, user, value) }
 func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
 
-func (s Secrets) kr() secretStore {
-	if s.store == nil {
+func (s Secrets) kr() SecretStore {
+	if s.Keyring == nil {
 		return osKeyring{}
 	}
-	return s.store
+	return s.Keyring
 }
 
 // DefaultService is the keyring service of the real app; the demo uses its

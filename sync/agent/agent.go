@@ -36,6 +36,7 @@ type Agent struct {
 	hooks   Hooks
 	store   *storage.Store
 	secrets storage.Secrets
+	keys    *keyring // every keyring call of the agent, with a timeout
 	board   *engine.Board
 	eng     *engine.Engine
 	sched   *engine.Scheduler
@@ -58,7 +59,8 @@ type Agent struct {
 
 	mu        sync.Mutex
 	tokens    *graph.TokenSource
-	tokensFor string // account email the token source belongs to
+	tokensFor string             // account email the token source belongs to
+	tokensEnd context.CancelFunc // ends the token source's renewals
 	// crmAPI is kept from pass to pass for crmFor (user and URL), so that
 	// its 12-hour token is not asked for again on every pass.
 	crmAPI     *crm.API
@@ -98,6 +100,7 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 		log:     log,
 		now:     time.Now,
 	}
+	a.keys = &keyring{secrets: a.secrets, silent: a.keyringSilent, answered: a.keyringAnswered}
 	m, err := st.Meta()
 	if err != nil {
 		st.Close()
@@ -114,6 +117,7 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 		Pass:     a.pass,
 		Log:      log,
 	}
+	a.keys.start()
 	return a, nil
 }
 
@@ -146,7 +150,9 @@ func (a *Agent) Close() error {
 		}
 		a.mu.Unlock()
 		a.work.Wait()
+		a.dropTokens()
 		a.stopPass() // never resumed: the agent is closing
+		a.keys.stop()
 		a.closeErr = a.store.Close()
 	})
 	return a.closeErr
@@ -239,9 +245,7 @@ func (a *Agent) pass(ctx context.Context) (engine.Summary, error) {
 func (a *Agent) afterPass(err error) {
 	if err != nil && remote.IsNeedsReconnect(err) {
 		// The engine recorded the reason; stop using the refused token.
-		a.mu.Lock()
-		a.tokens, a.tokensFor = nil, ""
-		a.mu.Unlock()
+		a.dropTokens()
 	}
 }
 
@@ -251,8 +255,9 @@ func (a *Agent) afterPass(err error) {
 func (a *Agent) showRemoteError(err error) {
 	var nr ErrNeedsReconnect
 	switch {
-	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut):
-		return
+	case errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, errKeyringSilent),
+		errors.Is(err, context.Canceled):
+		return // the keyring's silence is a fact of its own (keyringSilent); a stopped pass did not fail
 	case errors.As(err, &nr):
 		a.board.Update(func(s *engine.Status) { s.Reconnect = nr.Reason })
 	default:
@@ -271,73 +276,13 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 	if err := readiness(m); err != nil {
 		return nil, nil, err
 	}
-	ts, err := a.tokenSource(m.Account.Email)
+	ts, err := a.tokenSource(ctx, m.Account.Email)
 	if err != nil {
 		return nil, nil, err
 	}
 	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
 	gc.SetInvalidate(ts.Invalidate)
 	return gc, a.crmClient(m.CRMUser), nil
-}
-
-// forgetCRMClient drops the kept ClientSuccess client and its token.
-func (a *Agent) forgetCRMClient() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.crmAPI, a.crmFor = nil, ""
-}
-
-// crmClient returns the ClientSuccess client of user, the same from one
-// pass to the next while the user stays. It reads the password from the
-// keyring whenever it signs in, so a changed password is picked up.
-func (a *Agent) crmClient(user string) *crm.API {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	key := user + "\x00" + a.cfg.CRMURL
-	if a.crmAPI != nil && a.crmFor == key {
-		return a.crmAPI
-	}
-	a.crmAPI = crm.NewClient(a.cfg.CRMURL, user, func() (string, error) {
-		pw, err := a.secrets.Get(storage.CRMKey(user))
-		if errors.Is(err, storage.ErrNotFound) {
-			return "", ErrCRMSignedOut
-		}
-		return pw, err
-	}, nil)
-	a.crmFor = key
-	return a.crmAPI
-}
-
-func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tokens != nil && a.tokensFor == email {
-		return a.tokens, nil
-	}
-	key := storage.MicrosoftKey(email)
-	gen := a.gen
-	rt, err := a.secrets.Get(key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrNeedsReconnect{Reason: "Mail Sync has no sign-in for " + email + " on this computer; connect again."}
-	}
-	if err != nil {
-		return nil, problem("Mail Sync could not read its sign-in from the system keyring.", err)
-	}
-	save := func(refresh string) error {
-		// Under a.mu, so that a disconnect either comes after this write
-		// (and deletes it) or before it (and this source saves nothing).
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.gen != gen {
-			return errors.New("Mail Sync was disconnected from this account")
-		}
-		return a.secrets.Set(key, refresh)
-	}
-	// The token source outlives any one pass: it refreshes in the background
-	// of requests, so it gets a context of its own.
-	a.tokens = graph.NewTokenSource(context.Background(), graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID), rt, save)
-	a.tokensFor = email
-	return a.tokens, nil
 }
 
 // Status implements agentapi.API.
@@ -551,18 +496,15 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	}
 	// Whatever ran for the previous connection stops: its token source
 	// saves nothing more, and its pass ends before the new one is recorded.
-	a.mu.Lock()
-	a.gen++
-	a.tokens, a.tokensFor = nil, ""
-	a.mu.Unlock()
+	a.dropTokens()
 	resume := a.stopPass()
 	defer resume()
 
-	if err := a.secrets.Set(storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
-		return problem("Mail Sync could not save its sign-in in the system keyring.", err)
+	if err := a.keys.Set(context.Background(), storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
+		return keyringProblem("Mail Sync could not save its sign-in in the system keyring.", err)
 	}
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
-		_ = a.secrets.Delete(storage.MicrosoftKey(old.Account.Email))
+		_ = a.keys.Delete(context.Background(), storage.MicrosoftKey(old.Account.Email))
 	}
 	// Another mailbox, or the same one after a disconnect, starts fresh
 	// (mail up to 24 h old); a reconnect after the token was refused keeps
@@ -667,14 +609,11 @@ func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Ac
 // Disconnect implements agentapi.API: it forgets the Microsoft sign-in. The
 // ledger stays, so connecting again never uploads a message twice. A pass
 // in flight is stopped first, and a token it renews meanwhile is not saved.
-func (a *Agent) Disconnect(context.Context) error {
+func (a *Agent) Disconnect(ctx context.Context) error {
 	_ = a.CancelConnect(context.Background())
 	a.accountMu.Lock()
 	defer a.accountMu.Unlock()
-	a.mu.Lock()
-	a.gen++
-	a.tokens, a.tokensFor = nil, ""
-	a.mu.Unlock()
+	a.dropTokens()
 	resume := a.stopPass()
 	defer resume()
 
@@ -683,8 +622,8 @@ func (a *Agent) Disconnect(context.Context) error {
 		return err
 	}
 	if m.Account != nil {
-		if err := a.secrets.Delete(storage.MicrosoftKey(m.Account.Email)); err != nil {
-			return problem("Mail Sync could not remove its sign-in from the system keyring.", err)
+		if err := a.keys.Delete(ctx, storage.MicrosoftKey(m.Account.Email)); err != nil {
+			return keyringProblem("Mail Sync could not remove its sign-in from the system keyring.", err)
 		}
 	}
 	if err := a.store.ForgetMailbox(); err != nil {
@@ -738,11 +677,11 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 		resume := a.stopPass()
 		defer resume()
 	}
-	if err := a.secrets.Set(storage.CRMKey(username), password); err != nil {
-		return problem("Mail Sync could not save the password in the system keyring.", err)
+	if err := a.keys.Set(ctx, storage.CRMKey(username), password); err != nil {
+		return keyringProblem("Mail Sync could not save the password in the system keyring.", err)
 	}
 	if switched {
-		_ = a.secrets.Delete(storage.CRMKey(old.CRMUser))
+		_ = a.keys.Delete(ctx, storage.CRMKey(old.CRMUser))
 	}
 	// A sign-in starts from the new password, not a token of the old one.
 	a.forgetCRMClient()
@@ -777,7 +716,7 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 
 // CRMLogout implements agentapi.API. A pass in flight is stopped first:
 // nothing more is sent as the user signing out.
-func (a *Agent) CRMLogout(context.Context) error {
+func (a *Agent) CRMLogout(ctx context.Context) error {
 	a.accountMu.Lock()
 	defer a.accountMu.Unlock()
 	resume := a.stopPass()
@@ -787,8 +726,8 @@ func (a *Agent) CRMLogout(context.Context) error {
 		return err
 	}
 	if m.CRMUser != "" {
-		if err := a.secrets.Delete(storage.CRMKey(m.CRMUser)); err != nil {
-			return problem("Mail Sync could not remove the password from the system keyring.", err)
+		if err := a.keys.Delete(ctx, storage.CRMKey(m.CRMUser)); err != nil {
+			return keyringProblem("Mail Sync could not remove the password from the system keyring.", err)
 		}
 	}
 	if err := a.store.SignOutCRM(); err != nil {

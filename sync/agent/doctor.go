@@ -2,10 +2,8 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"mailsync/storage"
 	"mailsync/sync/doctor"
 )
 
@@ -38,7 +36,7 @@ func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
 	case m.NeedsReconnect != "":
 		cfg.NotConnected = m.NeedsReconnect
 	default:
-		ts, err := a.tokenSource(m.Account.Email)
+		ts, err := a.tokenSource(ctx, m.Account.Email)
 		if err != nil {
 			cfg.NotConnected = err.Error()
 		} else {
@@ -50,13 +48,7 @@ func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
 	} else {
 		user := m.CRMUser
 		cfg.CRMUser = user
-		cfg.CRMPassword = func() (string, error) {
-			pw, err := a.secrets.Get(storage.CRMKey(user))
-			if errors.Is(err, storage.ErrNotFound) {
-				return "", ErrCRMSignedOut
-			}
-			return pw, err
-		}
+		cfg.CRMPassword = func() (string, error) { return a.crmPassword(ctx, user) }
 	}
 	return doctor.Run(ctx, cfg), nil
 }

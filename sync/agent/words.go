@@ -25,6 +25,10 @@ type sentence struct {
 func (s sentence) Error() string { return s.words }
 func (s sentence) Unwrap() error { return s.cause }
 
+// keyringLocked is the state's words while the system keyring does not
+// answer: the Secret Service is waiting for the person to unlock it.
+const keyringLocked = "Unlock your keyring: Mail Sync is waiting for the system keyring to answer, and carries on once it does."
+
 // problem returns an error that reads words and wraps cause for the log.
 func problem(words string, cause error) error { return sentence{words: words, cause: cause} }
 

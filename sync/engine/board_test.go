@@ -52,7 +52,7 @@ func TestBoardUnsubscribeCloses(t *testing.T) {
 // by Derive alone, in its order of precedence.
 func TestDerive(t *testing.T) {
 	acct := &Account{Email: "ann@example.com"}
-	for mask := range 1 << 6 {
+	for mask := range 1 << 7 {
 		s := Status{}
 		has := func(bit int) bool { return mask&(1<<bit) != 0 }
 		if has(0) {
@@ -73,6 +73,9 @@ func TestDerive(t *testing.T) {
 		if has(5) {
 			s.LastError = "down"
 		}
+		if has(6) {
+			s.Keyring = "Unlock your keyring"
+		}
 		var want State
 		switch {
 		case !has(0):
@@ -83,6 +86,8 @@ func TestDerive(t *testing.T) {
 			want = Syncing
 		case has(4):
 			want = Paused
+		case has(6):
+			want = Error
 		case !has(1):
 			want = CRMSignedOut
 		case has(5):
@@ -92,6 +97,10 @@ func TestDerive(t *testing.T) {
 		}
 		if got := Derive(s); got != want {
 			t.Errorf("Derive(%+v) = %v, want %v", s, got, want)
+		}
+		s.State = want
+		if p := s.Problem(); want == Error && has(6) && p != s.Keyring {
+			t.Errorf("Problem of %+v = %q, want the keyring's words", s, p)
 		}
 		b := NewBoard(Status{})
 		b.Update(func(st *Status) { *st = s; st.State = Idle })

@@ -48,7 +48,8 @@ func (s State) String() string {
 // every change, so State is never written by anyone else. In order of
 // precedence: a missing or refused Microsoft sign-in (nothing can run until
 // the person acts), a pass in flight (a pause takes effect when it ends),
-// paused, a missing ClientSuccess sign-in, the last pass's error, up to date.
+// paused, a system keyring that does not answer, a missing ClientSuccess
+// sign-in, the last pass's error, up to date.
 func Derive(s Status) State {
 	switch {
 	case s.Account == nil:
@@ -59,6 +60,8 @@ func Derive(s Status) State {
 		return Syncing
 	case s.Paused:
 		return Paused
+	case s.Keyring != "":
+		return Error
 	case s.CRMUser == "":
 		return CRMSignedOut
 	case s.LastError != "":
@@ -105,6 +108,9 @@ func (s Status) Problem() string {
 	case NeedsReconnect:
 		return s.Reconnect
 	case Error:
+		if s.Keyring != "" {
+			return s.Keyring
+		}
 		return s.LastError
 	}
 	return ""
@@ -174,6 +180,7 @@ type Status struct {
 	SyncedToday int        `json:"syncedToday"`
 	NextPass    time.Time  `json:"nextPass,omitzero"`
 	LastError   string     `json:"lastError,omitempty"` // why the last pass failed, in words; "" after a good or cancelled one
+	Keyring     string     `json:"keyring,omitempty"`   // what to do about a system keyring that did not answer, in words; "" once it answers
 	Progress    *Progress  `json:"progress,omitempty"`
 	Connecting  bool       `json:"connecting,omitempty"`  // a browser sign-in is waiting
 	SignInURL   string     `json:"signInUrl,omitempty"`   // the URL of the sign-in in flight

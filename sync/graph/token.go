@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -28,6 +27,12 @@ var TokenRetry = remote.Policy{MaxAttempts: 3, BaseDelay: 500 * time.Millisecond
 // TokenSource is an oauth2.TokenSource for Microsoft Graph that renews the
 // access token with the refresh token. It is safe for concurrent use;
 // concurrent callers share one renewal.
+//
+// A renewal ends when the context given to NewTokenSource ends, or when the
+// caller's does (TokenContext; the requests of Client pass their own), so
+// that cancelling a pass or the source stops a renewal in flight at once
+// instead of after the token endpoint's timeouts. A caller waiting for
+// another's renewal stops waiting when its own context ends.
 //
 // Microsoft rotates the refresh token on every renewal. The new refresh
 // token is handed to save before the new access token is returned to anyone,
@@ -49,7 +54,7 @@ type TokenSource struct {
 	cfg  *oauth2.Config
 	save func(refreshToken string) error
 
-	mu          sync.Mutex
+	lock        chan struct{} // 1-slot: held by the caller reading or renewing the token
 	refresh     string
 	access      *oauth2.Token // nil when a renewal is needed
 	unsaved     bool          // refresh changed but save has not succeeded yet
@@ -65,14 +70,22 @@ type TokenSource struct {
 func NewTokenSource(ctx context.Context, cfg *oauth2.Config, refreshToken string, save func(refreshToken string) error) *TokenSource {
 	hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, remote.GuardRedirects(hc))
-	return &TokenSource{Retry: TokenRetry, ctx: ctx, cfg: cfg, save: save, refresh: refreshToken}
+	return &TokenSource{Retry: TokenRetry, ctx: ctx, cfg: cfg, save: save, refresh: refreshToken, lock: make(chan struct{}, 1)}
 }
 
 // Token returns a valid access token, renewing it when it expired or was
 // invalidated. See TokenSource for the contract on saving and errors.
-func (ts *TokenSource) Token() (*oauth2.Token, error) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
+func (ts *TokenSource) Token() (*oauth2.Token, error) { return ts.TokenContext(context.Background()) }
+
+// TokenContext is Token bounded by ctx as well: it stops waiting for a
+// renewal in flight, and stops its own renewal, when ctx ends.
+func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	select {
+	case ts.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("graph: wait for the token renewal in flight: %w", ctx.Err())
+	}
+	defer func() { <-ts.lock }()
 	if ts.reconnectEr != nil {
 		return nil, ts.reconnectEr
 	}
@@ -90,7 +103,7 @@ func (ts *TokenSource) Token() (*oauth2.Token, error) {
 			Message: "Mail Sync is not connected to Microsoft 365; connect first."}
 		return nil, ts.reconnectEr
 	}
-	tok, err := ts.renew()
+	tok, err := ts.renew(ctx)
 	if err != nil {
 		if remote.IsNeedsReconnect(err) {
 			ts.reconnectEr = err
@@ -118,31 +131,62 @@ func (ts *TokenSource) Token() (*oauth2.Token, error) {
 // Invalidate drops the cached access token, so that the next Token renews
 // it. Call it when Graph answered 401 with a token that had not expired.
 func (ts *TokenSource) Invalidate() {
-	ts.mu.Lock()
+	ts.lock <- struct{}{}
 	ts.access = nil
-	ts.mu.Unlock()
+	<-ts.lock
 }
 
 // Client returns an HTTP client that sends ts's access token on every
 // request. Its transport is the *http.Client under oauth2.HTTPClient in ctx,
-// or one from remote.NewHTTPClient.
+// or one from remote.NewHTTPClient. A request's own context bounds the
+// renewal it may wait for.
 func (ts *TokenSource) Client(ctx context.Context) *http.Client {
 	base, ok := ctx.Value(oauth2.HTTPClient).(*http.Client)
 	if !ok {
 		base = remote.NewHTTPClient(nil)
 	}
 	return &http.Client{
-		Transport:     &oauth2.Transport{Source: ts, Base: base.Transport},
+		Transport:     &bearer{ts: ts, base: base.Transport},
 		Timeout:       base.Timeout,
 		CheckRedirect: remote.CheckRedirect,
 	}
 }
 
+// bearer is oauth2.Transport with the request's context handed to the
+// token source (oauth2.TokenSource has no context).
+type bearer struct {
+	ts   *TokenSource
+	base http.RoundTripper // nil: http.DefaultTransport
+}
+
+func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := b.ts.TokenContext(req.Context())
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close() // a RoundTripper closes the body, even on error
+		}
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	tok.SetAuthHeader(r)
+	base := b.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r)
+}
+
 // renew asks the token endpoint for a new access token, retrying transient
-// failures through remote.ShouldRetry within ts.Retry.
-func (ts *TokenSource) renew() (*oauth2.Token, error) {
+// failures through remote.ShouldRetry within ts.Retry. It ends when ctx or
+// the source's context ends.
+func (ts *TokenSource) renew(ctx context.Context) (*oauth2.Token, error) {
+	// ts.ctx carries the HTTP client; ctx only adds its end.
+	rctx, cancel := context.WithCancel(ts.ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
 	for attempt := 1; ; attempt++ {
-		tok, err := refreshGrant(ts.ctx, ts.cfg, ts.refresh)
+		tok, err := refreshGrant(rctx, ts.cfg, ts.refresh)
 		if err == nil {
 			return tok, nil
 		}
@@ -156,8 +200,8 @@ func (ts *TokenSource) renew() (*oauth2.Token, error) {
 		if errors.As(err, &re) && re.Response != nil {
 			resp, netErr = re.Response, nil
 		}
-		retry, wait := remote.ShouldRetry(ts.ctx, ts.Retry, attempt, resp, netErr)
-		if !retry || remote.Sleep(ts.ctx, wait) != nil {
+		retry, wait := remote.ShouldRetry(rctx, ts.Retry, attempt, resp, netErr)
+		if !retry || remote.Sleep(rctx, wait) != nil {
 			return nil, classified
 		}
 	}
