@@ -106,7 +106,9 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 	st0 := initialStatus(m)
 	st0.Sandbox = cfg.Sandbox
 	a.board = engine.NewBoard(st0)
-	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log}
+	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log, Rules: a.applyPolicy}
+	a.reportPolicy()
+	a.enforceStartAtLogin(m)
 	a.sched = &engine.Scheduler{
 		Interval: cfg.Interval,
 		Clock:    engine.RealClock{},
@@ -293,11 +295,12 @@ func (a *Agent) forgetCRMClient() {
 func (a *Agent) crmClient(user string) *crm.API {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	key := user + "\x00" + a.cfg.CRMURL
+	base := a.resolved().CRMBase
+	key := user + "\x00" + base
 	if a.crmAPI != nil && a.crmFor == key {
 		return a.crmAPI
 	}
-	a.crmAPI = crm.NewClient(a.cfg.CRMURL, user, func() (string, error) {
+	a.crmAPI = crm.NewClient(base, user, func() (string, error) {
 		pw, err := a.secrets.Get(storage.CRMKey(user))
 		if errors.Is(err, storage.ErrNotFound) {
 			return "", ErrCRMSignedOut
@@ -335,7 +338,8 @@ func (a *Agent) tokenSource(email string) (*graph.TokenSource, error) {
 	}
 	// The token source outlives any one pass: it refreshes in the background
 	// of requests, so it gets a context of its own.
-	a.tokens = graph.NewTokenSource(context.Background(), graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID), rt, save)
+	r := a.resolved()
+	a.tokens = graph.NewTokenSource(context.Background(), graph.OAuthConfig(r.Authority, r.ClientID), rt, save)
 	a.tokensFor = email
 	return a.tokens, nil
 }
@@ -436,7 +440,8 @@ func (a *Agent) Resume(context.Context) error {
 // Connect implements agentapi.API: it starts the browser sign-in and
 // returns its URL; the outcome arrives through the status.
 func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
-	if a.cfg.ClientID == "" {
+	r := a.resolved()
+	if r.ClientID == "" {
 		return "", ErrNoClientID
 	}
 	a.mu.Lock()
@@ -459,7 +464,7 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 
 	urls := make(chan string, 1)
 	s := &graph.SignIn{
-		Config: graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID),
+		Config: graph.OAuthConfig(r.Authority, r.ClientID),
 		Open:   open,
 		// On the sign-in's goroutine, so that the outcome (finishConnect,
 		// on the same goroutine) always comes after it on the board.
@@ -551,6 +556,9 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	app, err := a.storedAppSettings()
 	if err != nil {
 		a.log.Warn("could not read the app settings", "err", err)
+	}
+	if p := a.cfg.Policy.StartAtLogin; p != nil {
+		app.StartAtLogin = *p
 	}
 	startAtLogin := old.ConnectedAt.IsZero() && app.StartAtLogin
 	// Another mailbox, or the same one after a disconnect, starts fresh
@@ -675,7 +683,7 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	if username == "" || password == "" {
 		return errors.New("Enter your ClientSuccess username and password.")
 	}
-	c := crm.NewClient(a.cfg.CRMURL, username, func() (string, error) { return password, nil }, nil)
+	c := crm.NewClient(a.resolved().CRMBase, username, func() (string, error) { return password, nil }, nil)
 	if err := c.Login(ctx); err != nil {
 		return personWords(err)
 	}
@@ -757,7 +765,9 @@ func (a *Agent) storedAppSettings() (storage.AppSettings, error) {
 	return a.store.AppSettings()
 }
 
-// Settings implements agentapi.API.
+// Settings implements agentapi.API: the options in force (a policy's
+// lock shows its value) and the person's own blocklist, with what the
+// policy sets apart.
 func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	rules := match.DefaultSettings()
 	if err := a.store.Rules(&rules); err != nil {
@@ -774,12 +784,21 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 			}
 		}
 	}
-	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin}, nil
+	p := a.cfg.Policy
+	if p.IgnoreInternal != nil {
+		rules.IgnoreInternal = *p.IgnoreInternal
+	}
+	if p.StartAtLogin != nil {
+		app.StartAtLogin = *p.StartAtLogin
+	}
+	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin, Policy: a.policyRules()}, nil
 }
 
 // SetSettings implements agentapi.API. The blocklist is checked first: a
 // line that is neither an address nor @domain is refused with its text, and
-// nothing is saved.
+// nothing is saved. An option the policy locks keeps the person's own
+// stored choice (it applies again should the policy go); s.Policy is
+// ignored.
 func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	list, err := CleanBlocklist(s.Rules.Blocklist)
 	if err != nil {
@@ -792,6 +811,23 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	before, err := a.Settings(ctx)
 	if err != nil {
 		return err
+	}
+	p := a.cfg.Policy
+	if p.IgnoreInternal != nil || p.StartAtLogin != nil {
+		own := match.DefaultSettings()
+		if err := a.store.Rules(&own); err != nil {
+			return err
+		}
+		app, err := a.storedAppSettings()
+		if err != nil {
+			return err
+		}
+		if p.IgnoreInternal != nil {
+			s.Rules.IgnoreInternal = own.IgnoreInternal
+		}
+		if p.StartAtLogin != nil {
+			s.StartAtLogin, before.StartAtLogin = app.StartAtLogin, app.StartAtLogin
+		}
 	}
 	if s.StartAtLogin != before.StartAtLogin && a.hooks.SetAutostart != nil {
 		if err := a.hooks.SetAutostart(s.StartAtLogin); err != nil {

@@ -24,10 +24,11 @@ func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, DoctorTimeout)
 	defer cancel()
+	r := a.resolved()
 	cfg := doctor.Config{
 		GraphURL:  a.cfg.GraphURL,
-		Authority: a.cfg.Authority,
-		CRMURL:    a.cfg.CRMURL,
+		Authority: r.Authority,
+		CRMURL:    r.CRMBase,
 	}
 	switch {
 	case m.Account == nil:

@@ -106,6 +106,10 @@ type Engine struct {
 	// Location is the person's time zone: an interaction's date is the
 	// message's date there. nil means time.Local.
 	Location *time.Location
+	// Rules, when set, adjusts the person's stored rules before a pass
+	// uses them (the organisation's policy locks some and adds to the
+	// blocklist).
+	Rules func(*match.Settings)
 
 	semOnce sync.Once
 	sem     chan struct{}
@@ -319,6 +323,9 @@ func (p *pass) prepare(ctx context.Context) error {
 	p.settings = match.DefaultSettings()
 	if err := st.Rules(&p.settings); err != nil {
 		return fmt.Errorf("engine: read settings: %w", err)
+	}
+	if p.e.Rules != nil {
+		p.e.Rules(&p.settings)
 	}
 
 	var me graph.Me

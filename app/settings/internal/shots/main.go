@@ -417,6 +417,7 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 // taken.
 type memAgent struct {
 	status engine.Status
+	setup  agentapi.Setup
 
 	mu         sync.Mutex
 	answered   map[string]bool
@@ -505,6 +506,13 @@ func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
 }
 
 func (m *memAgent) SetSettings(context.Context, agentapi.Settings) error { return nil }
+
+func (m *memAgent) Setup(context.Context) (agentapi.Setup, error) {
+	defer m.answer("Setup")
+	return m.setup, nil
+}
+
+func (m *memAgent) SetSetup(context.Context, map[string]string) error { return nil }
 
 func (m *memAgent) Decisions(context.Context, string, int) ([]agentapi.Decision, error) {
 	defer m.answer("Decisions")
