@@ -49,10 +49,18 @@ type fakeAgent struct {
 
 var errNotRunning = errors.New("mail sync is not running")
 
+// testAppID is the app (client) ID the fake agent is set up with.
+const testAppID = "0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21"
+
 func newFakeAgent(st engine.Status) *fakeAgent {
 	return &fakeAgent{
-		status:    st,
-		settings:  agentapi.Settings{Rules: match.DefaultSettings(), StartAtLogin: true},
+		status:   st,
+		settings: agentapi.Settings{Rules: match.DefaultSettings(), StartAtLogin: true},
+		setup: agentapi.Setup{Version: "1.2.3", Fields: []setup.Field{
+			{Key: setup.KeyClientID, Value: testAppID, Source: setup.FromPerson},
+			{Key: setup.KeyTenant, Value: setup.DefaultTenant, Source: setup.FromDefault},
+			{Key: setup.KeyCRMURL, Value: setup.DefaultCRMAddress, Source: setup.FromDefault},
+		}},
 		signInURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo",
 	}
 }
@@ -213,6 +221,12 @@ func (f *fakeAgent) SetSetup(_ context.Context, values map[string]string) error 
 		}
 	}
 	return nil
+}
+
+func (f *fakeAgent) setupSaves() []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.setupSaved)
 }
 
 func (f *fakeAgent) savedSettings() []agentapi.Settings {
