@@ -10,16 +10,32 @@ import (
 // KeyPath is the registry key, under HKLM and HKCU, that holds the policy.
 const KeyPath = `SOFTWARE\Policies\Mail Sync`
 
+// regKey is a registry key that may hold a policy, and its name in words.
+type regKey struct {
+	root       registry.Key
+	path, name string
+}
+
 // loadOS reads the machine's policy, then the user's; the machine's wins
 // for each key.
 func loadOS() Policy {
-	return merge(readKey(registry.LOCAL_MACHINE, `HKLM\`+KeyPath), readKey(registry.CURRENT_USER, `HKCU\`+KeyPath))
+	return loadRegistry(regKey{registry.LOCAL_MACHINE, KeyPath, `HKLM\` + KeyPath}, regKey{registry.CURRENT_USER, KeyPath, `HKCU\` + KeyPath})
 }
 
-// readKey reads the policy values under root\KeyPath, named name in
+// loadRegistry reads the policy of each key; for each policy key, the first
+// registry key that holds a valid value wins.
+func loadRegistry(keys ...regKey) Policy {
+	var p Policy
+	for _, k := range keys {
+		p = merge(p, readKey(k.root, k.path, k.name))
+	}
+	return p
+}
+
+// readKey reads the policy values under root\path, named name in
 // problems. A missing key is no policy.
-func readKey(root registry.Key, name string) Policy {
-	k, err := registry.OpenKey(root, KeyPath, registry.QUERY_VALUE|registry.WOW64_64KEY)
+func readKey(root registry.Key, path, name string) Policy {
+	k, err := registry.OpenKey(root, path, registry.QUERY_VALUE|registry.WOW64_64KEY)
 	if errors.Is(err, registry.ErrNotExist) {
 		return Policy{}
 	}
