@@ -1,7 +1,9 @@
 package agent_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -175,5 +177,26 @@ func TestPolicyRulesApplyToThePass(t *testing.T) {
 	}
 	if got, want := f.svc.CRM.MessageIDs(), f.svc.World.Expected(); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("uploaded %v, want %v", got, want)
+	}
+}
+
+// TestPolicyProblemsLoggedAndReported checks that the values a policy got
+// wrong are in the log and in Setup (which the window and `status` show),
+// and that the good ones apply.
+func TestPolicyProblemsLoggedAndReported(t *testing.T) {
+	p := policy.ParseJSON([]byte(`{"tenant": "corp.example", "clientId": "Mail Sync"}`), "/etc/mail-sync/policy.json")
+	var logs bytes.Buffer
+	ag, err := agent.Open(agent.Config{DataDir: t.TempDir(), Policy: p}, agent.Hooks{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	if !strings.Contains(logs.String(), "The policy's clientId is ignored") || !strings.Contains(logs.String(), "/etc/mail-sync/policy.json") {
+		t.Errorf("the log does not name the ignored value and the policy:\n%s", logs.String())
+	}
+	s, err := ag.Setup(ctxFor(t))
+	if err != nil || len(s.PolicyProblems) != 1 || !strings.Contains(s.PolicyProblems[0], "clientId") || s.Ready() ||
+		s.Field(setup.KeyTenant).Source != setup.FromPolicy {
+		t.Errorf("Setup = %+v, %v; want the clientId problem, no app ID, the policy's tenant", s, err)
 	}
 }
