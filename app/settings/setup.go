@@ -291,3 +291,18 @@ func (w *Window) loadSetup() {
 // showFirstRun reports whether the first-run page stands in for the
 // sections: the agent said no app ID is configured.
 func (w *Window) showFirstRun() bool { return w.setupLoaded && !w.setupInfo.Ready() }
+
+// TypeSetup puts text into the setup field of key (one of setup.Keys) on
+// the first-run page while it shows, else under Advanced, as typing would:
+// the field is checked at once. The screenshot tooling uses it.
+func (w *Window) TypeSetup(key, text string) {
+	f := w.advanced
+	if w.showFirstRun() {
+		f = w.firstRun
+	}
+	for _, sf := range f.fields {
+		if sf.key == key {
+			sf.entry.SetText(text)
+		}
+	}
+}

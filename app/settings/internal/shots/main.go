@@ -66,6 +66,8 @@ type shot struct {
 	policy *agentapi.PolicyRules
 	// tall makes the window tall enough for a long section.
 	tall bool
+	// typed is typed into the setup fields (key to text) once loaded.
+	typed map[string]string
 }
 
 // setupOf is a setup answer: fields given as key, value, source.
@@ -154,6 +156,8 @@ func shots() []shot {
 		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
 		{file: "settings-first-run.png", section: settings.SectionOffice, status: signedOut, setup: firstRun},
 		{file: "settings-first-run-dark.png", section: settings.SectionOffice, status: signedOut, setup: firstRun, dark: true},
+		{file: "settings-first-run-wrong-id.png", section: settings.SectionOffice, status: signedOut, setup: firstRun,
+			typed: map[string]string{setup.KeyClientID: "Mail Sync app", setup.KeyCRMURL: "http://clientsuccess.contoso.example"}, tall: true},
 		{file: "settings-advanced.png", section: settings.SectionAdvanced, status: idle, setup: builtIn},
 		{file: "settings-advanced-policy.png", section: settings.SectionAdvanced, status: idle, setup: managed, tall: true},
 		{file: "settings-options-policy.png", section: settings.SectionOptions, status: idle, setup: managed, policy: policy, tall: true},
@@ -289,6 +293,15 @@ func render(a fyne.App, s shot, path string) error {
 	// subscribes; wait for all three answers before looking.
 	if err := api.waitLoaded(10 * time.Second); err != nil {
 		return err
+	}
+	if len(s.typed) > 0 {
+		fyne.DoAndWait(func() {
+			for _, k := range setup.Keys {
+				if v, ok := s.typed[k]; ok {
+					w.TypeSetup(k, v)
+				}
+			}
+		})
 	}
 	if s.check {
 		fyne.DoAndWait(w.CheckConnection)
