@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"context"
 	"maps"
 	"testing"
 
@@ -165,4 +166,21 @@ func TestOptionsShowPolicyLocks(t *testing.T) {
 		t.Error("ignore internal is not set by the policy but is locked")
 	}
 	h.wantText(lockedNote, "Your organization also blocks: @rival.example")
+}
+
+// TestSetupChangedElsewhereIsShown checks that an app ID set with `mailsync
+// config set` while the first-run page shows (the agent counts setup
+// saves in its status) takes the page away.
+func TestSetupChangedElsewhereIsShown(t *testing.T) {
+	h := setupHarness(t, notReady(), nil)
+	if !h.w.first.Visible() {
+		t.Fatal("no first-run page")
+	}
+	if err := h.api.SetSetup(context.Background(), map[string]string{setup.KeyClientID: testAppID}); err != nil {
+		t.Fatal(err)
+	}
+	st := h.w.status
+	st.SetupSaves++
+	h.api.publish(st)
+	h.pump("sections back", func() bool { return !h.w.first.Visible() && h.w.body.Visible() })
 }

@@ -313,6 +313,9 @@ func (w *Window) apply(st engine.Status) {
 	if seen && !prev.LastPass.Equal(st.LastPass) {
 		w.activity.refresh()
 	}
+	if seen && prev.SetupSaves != st.SetupSaves {
+		w.loadSetup() // changed elsewhere, e.g. with `mailsync config set`
+	}
 }
 
 // render brings every section in line with w.status and w.online.

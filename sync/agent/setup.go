@@ -9,6 +9,7 @@ import (
 
 	"mailsync/storage"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
 	"mailsync/sync/match"
 	"mailsync/sync/setup"
 )
@@ -111,6 +112,7 @@ func (a *Agent) SetSetup(_ context.Context, values map[string]string) error {
 	a.tokens, a.tokensFor = nil, ""
 	a.mu.Unlock()
 	a.forgetCRMClient()
+	a.board.Update(func(s *engine.Status) { s.SetupSaves++ })
 	a.log.Info("setup changed", "keys", strings.Join(slices.Sorted(maps.Keys(changes)), ","))
 	return nil
 }

@@ -80,8 +80,14 @@ func TestSetupRefusalsSaveNothing(t *testing.T) {
 		t.Fatalf("refused changes left %v, want %v unchanged", got, before)
 	}
 
+	if st, _ := ag.Status(ctx); st.SetupSaves != 0 {
+		t.Errorf("refused changes counted as %d setup saves", st.SetupSaves)
+	}
 	if err := ag.SetSetup(ctx, map[string]string{setup.KeyClientID: strings.ToUpper(goodID), setup.KeyCRMURL: "https://cs.example.com/v1/"}); err != nil {
 		t.Fatalf("SetSetup: %v", err)
+	}
+	if st, _ := ag.Status(ctx); st.SetupSaves != 1 {
+		t.Errorf("a saved change is not on the board (SetupSaves %d), so open windows would not read it again", st.SetupSaves)
 	}
 	ag.Close()
 
