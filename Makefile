@@ -66,8 +66,9 @@ WIN_EXE   := bin/mailsync.exe
 WINE_DIR  := bin/wine
 WINE_SHIM := $(WINE_DIR)/bcryptprimitives.dll
 # Packages whose Windows code the Wine suite runs: Credential Manager
-# secrets (chunked), the Run key, the named pipe, the engine, the tray ICOs.
-WINE_PKGS := storage storage/storagetest app/autostart sync/agentapi sync/engine app/tray
+# secrets (chunked), the Run key, the named pipe, the engine, the tray ICOs,
+# the policy in the registry.
+WINE_PKGS := storage storage/storagetest app/autostart sync/agentapi sync/engine app/tray sync/policy
 
 .PHONY: help deps build windows msi deb dist darwin test-windows test-packages test test-short lint fuzz bench bench-idle run demo screenshots clean
 

@@ -14,6 +14,8 @@
 //	mailsync quit
 //	mailsync --version
 //	mailsync doctor [--json]
+//	mailsync config get [KEY] | set KEY VALUE | unset KEY
+//	mailsync version             (also --version)
 //
 // Only subcommands and wiring live here; see package app.
 package main
@@ -30,6 +32,7 @@ import (
 	"syscall"
 
 	"mailsync/app"
+	"mailsync/app/locale"
 	"mailsync/sync/agent"
 )
 
@@ -50,14 +53,23 @@ Usage:
   mailsync quit                     quit the running Mail Sync (as the tray's Quit does)
   mailsync doctor [--json]          check, read-only, that Office 365 and ClientSuccess
                                     answer as Mail Sync needs (exit status 0 when all do)
+  mailsync config get [KEY]         show the setup: client-id (the Microsoft app), tenant
+                                    (the directory), crm-url (the ClientSuccess address)
+  mailsync config set KEY VALUE     change one of them (config unset KEY: back to the default)
+  mailsync version                  print the version (also: --version)
   mailsync help COMMAND             show the flags of one command (also: COMMAND -h)
   mailsync --version                print the version (also: version)
 
-Environment: MAILSYNC_HOME (data directory), MAILSYNC_CLIENT_ID, MAILSYNC_AUTHORITY,
-MAILSYNC_GRAPH_URL, MAILSYNC_CRM_URL, MAILSYNC_BROWSER (command to open URLs, or "none").
+Environment (overrides the setup; for development): MAILSYNC_HOME (data directory),
+MAILSYNC_CLIENT_ID, MAILSYNC_AUTHORITY, MAILSYNC_GRAPH_URL, MAILSYNC_CRM_URL,
+MAILSYNC_BROWSER (command to open URLs, or "none"), MAILSYNC_POLICY (a JSON policy file
+read instead of the organization's).
 `
 
 func main() {
+	// Fyne's packages have initialised: the processes Mail Sync starts get
+	// the person's locale back.
+	locale.Restore()
 	os.Exit(run(os.Args[1:], app.DefaultEnv()))
 }
 
@@ -66,7 +78,9 @@ type command struct {
 	name    string // as typed: "status", "crm login"
 	args    string // the usage after the name, e.g. "[--json]"
 	summary string
-	flags   func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
+	// minArgs and maxArgs bound the arguments after the flags.
+	minArgs, maxArgs int
+	flags            func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
 }
 
 // flagSet is the flag set of cmd: errors and -h print to w, naming the
@@ -155,10 +169,39 @@ func commands() []command {
 				}
 			}},
 		{name: "quit", summary: "Quit the running Mail Sync, as the tray's Quit does.", flags: none(app.Quit)},
+		{name: "config get", args: "[KEY]", maxArgs: 1,
+			summary: "Show the setup (every key, or the value of KEY): " + keysHelp,
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.ConfigGet(ctx, cfg, env, fs.Arg(0))
+				}
+			}},
+		{name: "config set", args: "KEY VALUE", minArgs: 2, maxArgs: 2,
+			summary: "Change one setting: " + keysHelp,
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.ConfigSet(ctx, cfg, env, fs.Arg(0), fs.Arg(1))
+				}
+			}},
+		{name: "config unset", args: "KEY", minArgs: 1, maxArgs: 1,
+			summary: "Forget what was set for KEY, so the build's value or the default applies: " + keysHelp,
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.ConfigSet(ctx, cfg, env, fs.Arg(0), "")
+				}
+			}},
+		{name: "version", summary: "Print the version of Mail Sync.",
+			flags: none(func(_ context.Context, _ agent.Config, env app.Env) error {
+				fmt.Fprintln(env.Stdout, app.VersionLine())
+				return nil
+			})},
 		{name: "pause", summary: "Pause syncing.", flags: none(app.Pause)},
 		{name: "resume", summary: "Resume syncing.", flags: none(app.Resume)},
 	}
 }
+
+// keysHelp names the keys of `mailsync config`.
+const keysHelp = "client-id (the Microsoft app's application ID), tenant (organizations, your domain or the directory ID), crm-url (the ClientSuccess address)."
 
 // lookup finds the command args start with and returns the rest of args.
 func lookup(args []string) (command, []string, bool) {
@@ -173,8 +216,8 @@ func lookup(args []string) (command, []string, bool) {
 		}
 		name = "agent"
 	}
-	if name == "crm" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = "crm "+args[0], args[1:]
+	if (name == "crm" || name == "config") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = name+" "+args[0], args[1:]
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -189,9 +232,8 @@ func lookup(args []string) (command, []string, bool) {
 func run(args []string, env app.Env) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
-		fmt.Fprintln(env.Stdout, "Mail Sync "+agent.Version)
-		return 0
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
 	}
 	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 		if len(args) == 1 {
@@ -210,9 +252,12 @@ func run(args []string, env app.Env) int {
 	}
 	c, args, ok := lookup(args)
 	if !ok {
-		if c.name == "crm" {
+		switch c.name {
+		case "crm":
 			fmt.Fprint(env.Stderr, "usage: mailsync crm login --username U | mailsync crm logout\n")
-		} else {
+		case "config":
+			fmt.Fprint(env.Stderr, "usage: mailsync config get [KEY] | mailsync config set KEY VALUE | mailsync config unset KEY\n")
+		default:
 			fmt.Fprintf(env.Stderr, "mailsync: unknown command %q\n\n%s", c.name, usage)
 		}
 		return 2
@@ -227,8 +272,12 @@ func run(args []string, env app.Env) int {
 		fmt.Fprintf(env.Stderr, "mailsync %s: %v\nRun `mailsync help %s` for its flags.\n", c.name, err, c.name)
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "mailsync %s: unexpected %q\n", c.name, fs.Arg(0))
+	if fs.NArg() > c.maxArgs {
+		fmt.Fprintf(env.Stderr, "mailsync %s: unexpected %q\n", c.name, fs.Arg(c.maxArgs))
+		return 2
+	}
+	if fs.NArg() < c.minArgs {
+		fmt.Fprintf(env.Stderr, "usage: %s\n", strings.TrimSpace("mailsync "+c.name+" "+c.args))
 		return 2
 	}
 	cfg, err := agent.ConfigFromEnv()

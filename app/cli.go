@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
+	"mailsync/sync/setup"
 )
 
 // session is the API a command talks to: the running agent over its socket,
@@ -91,6 +93,7 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 			}{false, "Not set up yet"})
 		}
 		fmt.Fprintln(env.Stdout, "Mail Sync is not set up yet: run `mailsync` to start it and connect Office 365.")
+		printPolicyProblems(env.Stdout, cfg.Policy.Problems)
 		return nil
 	}
 	s, err := openSession(cfg, env)
@@ -102,8 +105,12 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	// An agent too old to answer Setup leaves the problems out.
+	su, _ := s.api.Setup(ctx)
 	if asJSON {
-		return writeJSON(env.Stdout, agentapi.Report(st, s.local == nil))
+		rep := agentapi.Report(st, s.local == nil)
+		rep.PolicyProblems = su.PolicyProblems
+		return writeJSON(env.Stdout, rep)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "State:          %s\n", st.State)
@@ -125,6 +132,9 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	}
 	if p := st.Problem(); p != "" {
 		fmt.Fprintf(w, "Problem:        %s\n", p)
+	}
+	for _, p := range su.PolicyProblems {
+		fmt.Fprintf(w, "Policy problem: %s\n", p)
 	}
 	if s.local == nil {
 		fmt.Fprintf(w, "Agent:          running\n")
@@ -421,4 +431,83 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// VersionLine is what `mailsync version` prints.
+func VersionLine() string { return "Mail Sync " + agent.Version }
+
+// ConfigGet prints the setup: every key with its value and where the value
+// comes from, then what of the organisation's policy was ignored; or, with
+// a key, only its value.
+func ConfigGet(ctx context.Context, cfg agent.Config, env Env, key string) error {
+	if key != "" && !slices.Contains(setup.Keys, key) {
+		return fmt.Errorf("there is no setting %q; the settings are %s", key, strings.Join(setup.Keys, ", "))
+	}
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	su, err := s.api.Setup(ctx)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		fmt.Fprintln(env.Stdout, su.Field(key).Value)
+		return nil
+	}
+	width := 0
+	for _, k := range setup.Keys {
+		width = max(width, len(k))
+	}
+	for _, k := range setup.Keys {
+		f := su.Field(k)
+		v := f.Value
+		if v == "" {
+			v = "(none)"
+		}
+		fmt.Fprintf(env.Stdout, "%-*s  %s  (%s)\n", width, k, v, f.Source.Words())
+	}
+	printPolicyProblems(env.Stdout, su.PolicyProblems)
+	return nil
+}
+
+// ConfigSet sets key to value ("" unsets it), through the running agent
+// or in the state. A bad value or a key the organisation sets is refused
+// with words that name the key.
+func ConfigSet(ctx context.Context, cfg agent.Config, env Env, key, value string) error {
+	if !slices.Contains(setup.Keys, key) {
+		return fmt.Errorf("there is no setting %q; the settings are %s", key, strings.Join(setup.Keys, ", "))
+	}
+	if value != "" && strings.TrimSpace(value) == "" {
+		return fmt.Errorf("%s: give a value, or use `mailsync config unset %s`", key, key)
+	}
+	s, err := openSession(cfg, env)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := s.api.SetSetup(ctx, map[string]string{key: value}); err != nil {
+		return err
+	}
+	done := key + " saved."
+	if value == "" {
+		done = key + " unset."
+	}
+	fmt.Fprintln(env.Stdout, done)
+	if su, err := s.api.Setup(ctx); err == nil {
+		if f := su.Field(key); f.Source == setup.FromEnv {
+			fmt.Fprintf(env.Stdout, "The environment overrides it for now: %s is %s (from MAILSYNC_*).\n", key, f.Value)
+		} else if value == "" && f.Value != "" {
+			fmt.Fprintf(env.Stdout, "%s is now %s (%s).\n", key, f.Value, f.Source.Words())
+		}
+	}
+	return nil
+}
+
+// printPolicyProblems lists what of the organisation's policy was ignored.
+func printPolicyProblems(w io.Writer, problems []string) {
+	for _, p := range problems {
+		fmt.Fprintf(w, "Policy problem: %s\n", p)
+	}
 }

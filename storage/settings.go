@@ -11,6 +11,7 @@ import (
 const (
 	keyRules = "rules"
 	keyApp   = "app"
+	keySetup = "setup"
 )
 
 // AppSettings are the person's choices about the app itself.
@@ -72,6 +73,26 @@ func (s *Store) SaveSettings(rules any, app AppSettings) error {
 	})
 	if err != nil {
 		return fmt.Errorf("storage: save settings: %w", err)
+	}
+	return nil
+}
+
+// Setup reads what the person set up (the Microsoft app, the directory,
+// the ClientSuccess address) into v, a pointer to setup.Values of
+// sync/setup, kept as JSON like the rules. Nothing saved leaves v as it is.
+func (s *Store) Setup(v any) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketSettings, keySetup, v); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+}
+
+// SaveSetup stores what the person set up (see Setup).
+func (s *Store) SaveSetup(v any) error {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx, bucketSettings, keySetup, v) }); err != nil {
+		return fmt.Errorf("storage: save setup: %w", err)
 	}
 	return nil
 }

@@ -15,10 +15,12 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
+	"mailsync/sync/setup"
 )
 
 // fakeAgent is an agentapi.API that behaves like the agent as far as the
@@ -26,24 +28,26 @@ import (
 // change, and closes when the agent goes away; Decisions filters and limits
 // like the real store. It records every command.
 type fakeAgent struct {
-	mu        sync.Mutex
-	status    engine.Status
-	watchers  []chan engine.Status
-	down      bool // the agent is not running: Watch fails
-	calls     []string
-	logins    [][2]string
-	settings  agentapi.Settings
-	saved     []agentapi.Settings
-	decisions []agentapi.Decision
-	queries   []string
-	loginErr  error
-	signInURL string
-	report    doctor.Report
-	doctorErr error
-	release   chan struct{} // holds Doctor until closed, when set
-	loginHold chan struct{} // holds CRMLogin until closed, when set
-	unsure    []engine.UnsureUpload
-	decided   []string // "id copy" or "id leave"
+	mu         sync.Mutex
+	status     engine.Status
+	watchers   []chan engine.Status
+	down       bool // the agent is not running: Watch fails
+	calls      []string
+	logins     [][2]string
+	settings   agentapi.Settings
+	setup      agentapi.Setup
+	setupSaved []map[string]string
+	saved      []agentapi.Settings
+	decisions  []agentapi.Decision
+	queries    []string
+	loginErr   error
+	signInURL  string
+	report     doctor.Report
+	doctorErr  error
+	release    chan struct{} // holds Doctor until closed, when set
+	loginHold  chan struct{} // holds CRMLogin until closed, when set
+	unsure     []engine.UnsureUpload
+	decided    []string // "id copy" or "id leave"
 }
 
 func (f *fakeAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) {
@@ -74,10 +78,18 @@ func (f *fakeAgent) decisionsMade() []string {
 
 var errNotRunning = errors.New("mail sync is not running")
 
+// testAppID is the app (client) ID the fake agent is set up with.
+const testAppID = "0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21"
+
 func newFakeAgent(st engine.Status) *fakeAgent {
 	return &fakeAgent{
-		status:    st,
-		settings:  agentapi.Settings{Rules: match.DefaultSettings(), StartAtLogin: true},
+		status:   st,
+		settings: agentapi.Settings{Rules: match.DefaultSettings(), StartAtLogin: true},
+		setup: agentapi.Setup{Version: "1.2.3", Fields: []setup.Field{
+			{Key: setup.KeyClientID, Value: testAppID, Source: setup.FromPerson},
+			{Key: setup.KeyTenant, Value: setup.DefaultTenant, Source: setup.FromDefault},
+			{Key: setup.KeyCRMURL, Value: setup.DefaultCRMAddress, Source: setup.FromDefault},
+		}},
 		signInURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo",
 	}
 }
@@ -207,6 +219,49 @@ func (f *fakeAgent) SetSettings(_ context.Context, s agentapi.Settings) error {
 	f.settings = s
 	f.saved = append(f.saved, s)
 	return nil
+}
+
+func (f *fakeAgent) Setup(context.Context) (agentapi.Setup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return agentapi.Setup{}, errNotRunning
+	}
+	return f.setup, nil
+}
+
+// SetSetup checks and applies changes as the agent does (agent.CheckSetup
+// against the fields the fake's policy locks).
+func (f *fakeAgent) SetSetup(_ context.Context, values map[string]string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "SetSetup")
+	var locked setup.Values
+	for _, fl := range f.setup.Fields {
+		if fl.Locked() {
+			locked = locked.With(fl.Key, fl.Value)
+		}
+	}
+	changes, err := agent.CheckSetup(locked, values)
+	if err != nil {
+		return err
+	}
+	f.setupSaved = append(f.setupSaved, changes)
+	for k, v := range changes {
+		fields := f.setup.Fields
+		for i := range fields {
+			if fields[i].Key == k {
+				fields[i].Value, fields[i].Source = v, setup.FromPerson
+			}
+		}
+	}
+	return nil
+}
+
+func (f *fakeAgent) setupSaves() []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.setupSaved)
 }
 
 func (f *fakeAgent) savedSettings() []agentapi.Settings {

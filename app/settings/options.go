@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -24,6 +25,10 @@ type optionsPage struct {
 	saveBtn                                   *widget.Button
 	feedback                                  *widget.Label
 	blockErr                                  *widget.Label
+	// startLocked and internalLocked say an option is set by the
+	// organisation; orgBlocklist lists the entries the policy adds.
+	startLocked, internalLocked *widget.RichText
+	orgBlocklist                *widget.Label
 
 	saved    agentapi.Settings // the settings as the agent last confirmed them
 	loaded   bool              // saved came from the agent
@@ -54,10 +59,18 @@ func newOptionsPage(w *Window) *optionsPage {
 	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com, not *@example.com or example.com) per line.")
 	blockHelp.Wrapping = fyne.TextWrapWord
 
+	p.startLocked, p.internalLocked = dimText(lockedNote), dimText(lockedNote)
+	p.startLocked.Hide()
+	p.internalLocked.Hide()
+	p.orgBlocklist = wrapped("")
+	p.orgBlocklist.Hide()
+
 	p.root = page(SectionOptions,
-		p.startAtLogin, p.ignoreInternal, p.skipPrivate,
+		container.NewHBox(p.startAtLogin, container.NewCenter(p.startLocked)),
+		container.NewHBox(p.ignoreInternal, container.NewCenter(p.internalLocked)),
+		p.skipPrivate,
 		widget.NewSeparator(),
-		blockTitle, blockHelp, p.blocklist, p.blockErr,
+		blockTitle, blockHelp, p.blocklist, p.blockErr, p.orgBlocklist,
 		buttons(p.saveBtn, p.feedback),
 	)
 	return p
@@ -94,6 +107,26 @@ func (p *optionsPage) set(s agentapi.Settings) {
 		p.dirty = false
 	}
 	p.updating = false
+	pol := s.Policy
+	if pol == nil {
+		pol = &agentapi.PolicyRules{}
+	}
+	for _, x := range []struct {
+		locked bool
+		note   *widget.RichText
+	}{{pol.StartAtLogin != nil, p.startLocked}, {pol.IgnoreInternal != nil, p.internalLocked}} {
+		if x.locked {
+			x.note.Show()
+		} else {
+			x.note.Hide()
+		}
+	}
+	if len(pol.Blocklist) > 0 {
+		p.orgBlocklist.SetText("Your organization also blocks: " + strings.Join(pol.Blocklist, ", "))
+		p.orgBlocklist.Show()
+	} else {
+		p.orgBlocklist.Hide()
+	}
 	p.render()
 }
 
@@ -101,7 +134,8 @@ func (p *optionsPage) render() {
 	defer p.root.relayout()
 	ok := p.w.online && p.loaded
 	for _, c := range []*widget.Check{p.startAtLogin, p.ignoreInternal, p.skipPrivate} {
-		if ok {
+		locked := c == p.startAtLogin && p.startLocked.Visible() || c == p.ignoreInternal && p.internalLocked.Visible()
+		if ok && !locked {
 			c.Enable()
 		} else {
 			c.Disable()

@@ -34,10 +34,12 @@ const (
 	SectionSync     = "Sync"
 	SectionActivity = "Activity"
 	SectionOptions  = "Options"
+	SectionAdvanced = "Advanced"
+	SectionAbout    = "About"
 )
 
 // Sections lists the section names in navigation order.
-var Sections = []string{SectionOffice, SectionCRM, SectionSync, SectionActivity, SectionOptions}
+var Sections = []string{SectionOffice, SectionCRM, SectionSync, SectionActivity, SectionOptions, SectionAdvanced, SectionAbout}
 
 // MinSize is the smallest size of the window's content.
 var MinSize = fyne.NewSize(760, 540)
@@ -113,6 +115,16 @@ type Window struct {
 	sync     *syncPage
 	activity *activityPage
 	options  *optionsPage
+	advanced *setupForm
+	about    *aboutPage
+
+	// firstRun stands in for the sections while no app ID is configured;
+	// body holds the sections.
+	firstRun    *setupForm
+	body        *fyne.Container
+	first       fyne.CanvasObject
+	setupInfo   agentapi.Setup
+	setupLoaded bool
 }
 
 // New builds the settings window content on a for api and starts following
@@ -140,11 +152,20 @@ func newWindow(a fyne.App, api agentapi.API, opt options) *Window {
 	w.sync = newSyncPage(w)
 	w.activity = newActivityPage(w)
 	w.options = newOptionsPage(w)
+	w.advanced = newSetupForm(w, func(objs ...fyne.CanvasObject) *sectionPage {
+		return page(SectionAdvanced, append([]fyne.CanvasObject{wrapped(advancedIntro)}, objs...)...)
+	}, "Save", false)
+	w.about = newAboutPage()
+	w.firstRun = newSetupForm(w, func(objs ...fyne.CanvasObject) *sectionPage {
+		return page(firstRunTitle, append([]fyne.CanvasObject{wrapped(firstRunIntro)}, objs...)...)
+	}, "Continue", true)
 	w.pages[SectionOffice] = w.office.root.Scroll
 	w.pages[SectionCRM] = w.crm.root.Scroll
 	w.pages[SectionSync] = w.sync.root.Scroll
 	w.pages[SectionActivity] = w.activity.root
 	w.pages[SectionOptions] = w.options.root.Scroll
+	w.pages[SectionAdvanced] = w.advanced.page.Scroll
+	w.pages[SectionAbout] = w.about.root.Scroll
 
 	w.header = widget.NewLabel("Connecting to Mail Sync…")
 	w.header.Alignment = fyne.TextAlignTrailing
@@ -172,10 +193,13 @@ func newWindow(a fyne.App, api agentapi.API, opt options) *Window {
 	w.content = container.NewStack()
 	w.main = container.NewBorder(w.banner, nil, nil, nil, w.content)
 
-	body := container.NewBorder(nil, nil,
+	w.body = container.NewBorder(nil, nil,
 		container.NewHBox(container.New(fixedWidth{170}, w.nav), widget.NewSeparator()), nil,
 		w.main)
-	root := container.NewBorder(container.NewVBox(container.NewPadded(w.top), widget.NewSeparator()), nil, nil, nil, body)
+	w.first = w.firstRun.page.Scroll
+	w.first.Hide()
+	root := container.NewBorder(container.NewVBox(container.NewPadded(w.top), widget.NewSeparator()), nil, nil, nil,
+		container.NewStack(w.body, w.first))
 	w.win.SetContent(container.New(minSize{MinSize}, root))
 	w.win.Resize(MinSize)
 	w.win.SetOnClosed(w.cancel)
@@ -261,6 +285,7 @@ func (w *Window) follow() {
 // (re)appears, because a restarted agent may hold different settings.
 func (w *Window) loadAfterConnect() {
 	w.opt.do(func() {
+		w.loadSetup()
 		w.options.load()
 		w.activity.refresh()
 	})
@@ -288,6 +313,9 @@ func (w *Window) apply(st engine.Status) {
 	if seen && !prev.LastPass.Equal(st.LastPass) {
 		w.activity.refresh()
 	}
+	if seen && prev.SetupSaves != st.SetupSaves {
+		w.loadSetup() // changed elsewhere, e.g. with `mailsync config set`
+	}
 }
 
 // render brings every section in line with w.status and w.online.
@@ -310,6 +338,17 @@ func (w *Window) render() {
 		w.top.Refresh() // containers do not notice a part coming or going
 	}
 	w.main.Refresh() // the banner may have come or gone
+	if first := w.showFirstRun(); first != w.first.Visible() {
+		if first {
+			w.first.Show()
+			w.body.Hide()
+		} else {
+			w.first.Hide()
+			w.body.Show()
+		}
+	}
+	w.firstRun.render()
+	w.advanced.render()
 	w.office.render()
 	w.crm.render()
 	w.sync.render()

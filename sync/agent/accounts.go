@@ -203,6 +203,7 @@ func (a *Agent) tokenSource(ctx context.Context, email string) (*graph.TokenSour
 		return nil, problem("Mail Sync could not read its sign-in from the system keyring.", err)
 	}
 
+	r := a.resolved() // a read of the state: before the lock
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.gen != gen {
@@ -221,7 +222,7 @@ func (a *Agent) tokenSource(ctx context.Context, email string) (*graph.TokenSour
 		}
 		return nil
 	}
-	a.tokens = graph.NewTokenSource(life, graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID), rt, save)
+	a.tokens = graph.NewTokenSource(life, graph.OAuthConfig(r.Authority, r.ClientID), rt, save)
 	a.tokensFor, a.tokensEnd = email, end
 	return a.tokens, nil
 }
@@ -246,13 +247,14 @@ func (a *Agent) forgetCRMClient() {
 // pass to the next while the user stays. It reads the password from the
 // keyring whenever it signs in, so a changed password is picked up.
 func (a *Agent) crmClient(user string) *crm.API {
+	base := a.resolved().CRMBase // a read of the state: before the lock
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	key := user + "\x00" + a.cfg.CRMURL
+	key := user + "\x00" + base
 	if a.crmAPI != nil && a.crmFor == key {
 		return a.crmAPI
 	}
-	a.crmAPI = crm.NewClient(a.cfg.CRMURL, user, func() (string, error) {
+	a.crmAPI = crm.NewClient(base, user, func() (string, error) {
 		return a.crmPassword(context.Background(), user)
 	}, nil)
 	a.crmFor = key

@@ -109,7 +109,9 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 	st0 := initialStatus(m)
 	st0.Sandbox = cfg.Sandbox
 	a.board = engine.NewBoard(st0)
-	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log, PassTimeout: cfg.PassTimeout}
+	a.eng = &engine.Engine{Store: st, Board: a.board, Log: log, PassTimeout: cfg.PassTimeout, Rules: a.applyPolicy}
+	a.reportPolicy()
+	a.enforceStartAtLogin(m)
 	a.sched = &engine.Scheduler{
 		Interval: cfg.Interval,
 		Clock:    engine.RealClock{},
@@ -381,7 +383,8 @@ func (a *Agent) Resume(context.Context) error {
 // Connect implements agentapi.API: it starts the browser sign-in and
 // returns its URL; the outcome arrives through the status.
 func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
-	if a.cfg.ClientID == "" {
+	r := a.resolved()
+	if r.ClientID == "" {
 		return "", ErrNoClientID
 	}
 	a.mu.Lock()
@@ -404,7 +407,7 @@ func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
 
 	urls := make(chan string, 1)
 	s := &graph.SignIn{
-		Config: graph.OAuthConfig(a.cfg.Authority, a.cfg.ClientID),
+		Config: graph.OAuthConfig(r.Authority, r.ClientID),
 		Open:   open,
 		// On the sign-in's goroutine, so that the outcome (finishConnect,
 		// on the same goroutine) always comes after it on the board.
@@ -566,7 +569,8 @@ func (a *Agent) approvalURL() string {
 	if m, err := a.store.Meta(); err == nil && m.Account != nil {
 		hint = m.Account.TenantID
 	}
-	u, _ := graph.AdminConsentURL(a.cfg.Authority, a.cfg.ClientID, a.cfg.GraphURL, hint)
+	r := a.resolved()
+	u, _ := graph.AdminConsentURL(r.Authority, r.ClientID, a.cfg.GraphURL, hint)
 	return u
 }
 
@@ -652,7 +656,7 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	if username == "" || password == "" {
 		return errors.New("Enter your ClientSuccess username and password.")
 	}
-	c := crm.NewClient(a.cfg.CRMURL, username, func() (string, error) { return password, nil }, nil)
+	c := crm.NewClient(a.resolved().CRMBase, username, func() (string, error) { return password, nil }, nil)
 	// A person waits for this answer: one quick retry, and a bound shorter
 	// than the window's wait for the agent, so that no network ends in
 	// words rather than in the caller's own timeout.
@@ -744,7 +748,9 @@ func (a *Agent) storedAppSettings() (storage.AppSettings, error) {
 	return a.store.AppSettings()
 }
 
-// Settings implements agentapi.API.
+// Settings implements agentapi.API: the options in force (a policy's
+// lock shows its value) and the person's own blocklist, with what the
+// policy sets apart.
 func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	rules := match.DefaultSettings()
 	if err := a.store.Rules(&rules); err != nil {
@@ -762,7 +768,14 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 			app.StartAtLogin = on
 		}
 	}
-	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin}, nil
+	p := a.cfg.Policy
+	if p.IgnoreInternal != nil {
+		rules.IgnoreInternal = *p.IgnoreInternal
+	}
+	if p.StartAtLogin != nil {
+		app.StartAtLogin = *p.StartAtLogin
+	}
+	return agentapi.Settings{Rules: rules, StartAtLogin: app.StartAtLogin, Policy: a.policyRules()}, nil
 }
 
 // StartAtLoginOnFirstRun installs the login item on the first run of the
@@ -791,7 +804,9 @@ func (a *Agent) StartAtLoginOnFirstRun() error {
 
 // SetSettings implements agentapi.API. The blocklist is checked first: a
 // line that is neither an address nor @domain is refused with its text, and
-// nothing is saved.
+// nothing is saved. An option the policy locks keeps the person's own
+// stored choice (it applies again should the policy go); s.Policy is
+// ignored.
 func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	list, err := CleanBlocklist(s.Rules.Blocklist)
 	if err != nil {
@@ -804,6 +819,23 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	before, err := a.Settings(ctx)
 	if err != nil {
 		return err
+	}
+	p := a.cfg.Policy
+	if p.IgnoreInternal != nil || p.StartAtLogin != nil {
+		own := match.DefaultSettings()
+		if err := a.store.Rules(&own); err != nil {
+			return err
+		}
+		app, err := a.storedAppSettings()
+		if err != nil {
+			return err
+		}
+		if p.IgnoreInternal != nil {
+			s.Rules.IgnoreInternal = own.IgnoreInternal
+		}
+		if p.StartAtLogin != nil {
+			s.StartAtLogin, before.StartAtLogin = app.StartAtLogin, app.StartAtLogin
+		}
 	}
 	if s.StartAtLogin != before.StartAtLogin && a.hooks.SetAutostart != nil {
 		if err := a.hooks.SetAutostart(s.StartAtLogin); err != nil {

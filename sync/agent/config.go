@@ -14,26 +14,42 @@ import (
 	"time"
 
 	"mailsync/storage"
+	"mailsync/sync/policy"
+	"mailsync/sync/setup"
 )
 
 // Defaults of the real services (ARCHITECTURE.md "Configuration").
 const (
-	DefaultAuthority = "https://login.microsoftonline.com/organizations"
+	DefaultAuthority = setup.LoginHost + "/" + setup.DefaultTenant
 	DefaultGraphURL  = "https://graph.microsoft.com/v1.0"
-	DefaultCRMURL    = "https://api.clientsuccess.com/v1"
+	DefaultCRMURL    = setup.DefaultCRMAddress + "/v1"
 )
 
-// ErrNoClientID is returned by Connect when no Entra app registration is
-// configured; the README explains how to register one.
-var ErrNoClientID = errors.New("No Microsoft app registration is configured: set MAILSYNC_CLIENT_ID to the application (client) ID of your Entra app registration (see the README).")
+// BuildClientID is the Microsoft app (client) ID a build carries, set at
+// link time: -ldflags "-X mailsync/sync/agent.BuildClientID=<guid>". Empty
+// when the build carries none; the person or the policy then sets one.
+var BuildClientID string
 
-// Config says where the agent keeps its state and which services it talks to.
+// Version is this build's version, set at link time:
+// -ldflags "-X mailsync/sync/agent.Version=<v>".
+var Version = "dev"
+
+// ErrNoClientID is returned by Connect when no Microsoft app registration is
+// configured.
+var ErrNoClientID = errors.New("Mail Sync does not know which Microsoft app to sign in with yet: enter the app (client) ID on the setup page of the settings window, or run `mailsync config set client-id <id>` (your IT department has it).")
+
+// Config says where the agent keeps its state and which services it talks
+// to. Authority, CRMURL and ClientID, when set, override what the person
+// set (they are the MAILSYNC_* environment, the demo's and the tests'
+// services); the organisation's Policy overrides them in turn.
 type Config struct {
-	DataDir        string
-	Authority      string // OAuth authority, e.g. https://login.microsoftonline.com/organizations
-	GraphURL       string
-	CRMURL         string
-	ClientID       string
+	DataDir   string
+	Authority string // OAuth authority, e.g. https://login.microsoftonline.com/organizations
+	GraphURL  string
+	CRMURL    string // the ClientSuccess API base, /v1 included
+	ClientID  string
+	// Policy is what the organisation manages (package policy).
+	Policy         policy.Policy
 	KeyringService string // storage.DefaultService; the demo uses its own
 	// Sandbox marks the demo: the window and tray label it as such.
 	Sandbox bool
@@ -44,7 +60,9 @@ type Config struct {
 	PassTimeout time.Duration
 }
 
-// ConfigFromEnv reads the MAILSYNC_* variables over the defaults.
+// ConfigFromEnv reads the MAILSYNC_* variables and the organisation's
+// policy. The Microsoft app, directory and ClientSuccess address not set
+// there come from what the person set (the state) when the agent opens.
 func ConfigFromEnv() (Config, error) {
 	dir, err := storage.DefaultDir()
 	if err != nil {
@@ -61,11 +79,17 @@ func ConfigFromEnv() (Config, error) {
 	return Config{
 		PassTimeout:    passTimeout,
 		DataDir:        dir,
-		Authority:      cmp.Or(os.Getenv("MAILSYNC_AUTHORITY"), DefaultAuthority),
+		Authority:      os.Getenv("MAILSYNC_AUTHORITY"),
 		GraphURL:       cmp.Or(os.Getenv("MAILSYNC_GRAPH_URL"), DefaultGraphURL),
-		CRMURL:         cmp.Or(os.Getenv("MAILSYNC_CRM_URL"), DefaultCRMURL),
+		CRMURL:         os.Getenv("MAILSYNC_CRM_URL"),
 		ClientID:       os.Getenv("MAILSYNC_CLIENT_ID"),
+		Policy:         policy.Load(),
 		KeyringService: cmp.Or(os.Getenv("MAILSYNC_KEYRING_SERVICE"), storage.DefaultService),
 		Interval:       time.Hour,
 	}, nil
+}
+
+// envLayer is the part of cfg that overrides what the person set.
+func (c Config) envLayer() setup.Env {
+	return setup.Env{Values: setup.Values{ClientID: c.ClientID, CRMURL: c.CRMURL}, Authority: c.Authority}
 }

@@ -22,13 +22,14 @@ func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, DoctorTimeout)
 	defer cancel()
+	r := a.resolved()
 	cfg := doctor.Config{
 		GraphURL:  a.cfg.GraphURL,
-		Authority: a.cfg.Authority,
-		CRMURL:    a.cfg.CRMURL,
+		Authority: r.Authority,
+		CRMURL:    r.CRMBase,
 	}
 	switch {
-	case m.Account == nil && a.cfg.ClientID == "":
+	case m.Account == nil && r.ClientID == "":
 		// Connecting cannot start without it: that is the first thing to do.
 		cfg.NotConnected = ErrNoClientID.Error()
 	case m.Account == nil:

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	gokeyring "github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
 
 	"mailsync/storage"
@@ -96,7 +97,7 @@ func (k *stuckKeyring) Get(service, user string) (string, error) {
 	defer k.mu.Unlock()
 	v, ok := k.secrets[service+"\x00"+user]
 	if !ok {
-		return "", storage.ErrNotFound
+		return "", gokeyring.ErrNotFound // what go-keyring answers
 	}
 	return v, nil
 }

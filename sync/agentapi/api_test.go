@@ -19,6 +19,7 @@ import (
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
+	"mailsync/sync/setup"
 )
 
 // fakeAPI is an agent backend in memory: it records each call, serves its
@@ -31,6 +32,8 @@ type fakeAPI struct {
 	username  string
 	password  string
 	settings  Settings
+	setup     Setup
+	setupSet  map[string]string
 	decisions []Decision
 	query     string
 	limit     int
@@ -168,6 +171,25 @@ func (f *fakeAPI) SetSettings(_ context.Context, s Settings) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.settings = s
+	return nil
+}
+
+func (f *fakeAPI) Setup(context.Context) (Setup, error) {
+	if err := f.record("setup"); err != nil {
+		return Setup{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.setup, nil
+}
+
+func (f *fakeAPI) SetSetup(_ context.Context, values map[string]string) error {
+	if err := f.record("set setup"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setupSet = values
 	return nil
 }
 
@@ -329,6 +351,34 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	}
 	if got, err := c.Settings(ctx); err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Settings after SetSettings = %+v, %v; want %+v", got, err, want)
+	}
+
+	lock := true
+	withPolicy := Settings{Rules: match.DefaultSettings(), Policy: &PolicyRules{IgnoreInternal: &lock, Blocklist: []string{"@rival.com"}}}
+	if err := c.SetSettings(ctx, withPolicy); err != nil {
+		t.Fatalf("SetSettings: %v", err)
+	}
+	if got, err := c.Settings(ctx); err != nil || !reflect.DeepEqual(got, withPolicy) {
+		t.Fatalf("Settings with a policy = %+v, %v; want %+v", got, err, withPolicy)
+	}
+
+	f.mu.Lock()
+	f.setup = Setup{Fields: []setup.Field{{Key: setup.KeyClientID, Value: "0f0e0d0c-0b0a-0908-0706-050403020100", Source: setup.FromPolicy},
+		{Key: setup.KeyTenant, Value: "contoso.com", Source: setup.FromPerson}}, ClientIDBuiltIn: true,
+		PolicyProblems: []string{"The policy's crmUrl is ignored."}, Version: "1.2.3"}
+	f.mu.Unlock()
+	if got, err := c.Setup(ctx); err != nil || !reflect.DeepEqual(got, f.setup) || !got.Ready() {
+		t.Fatalf("Setup = %+v, %v; want %+v", got, err, f.setup)
+	}
+	change := map[string]string{setup.KeyTenant: "fabrikam.com", setup.KeyCRMURL: ""}
+	if err := c.SetSetup(ctx, change); err != nil {
+		t.Fatalf("SetSetup: %v", err)
+	}
+	f.mu.Lock()
+	gotSet := f.setupSet
+	f.mu.Unlock()
+	if !reflect.DeepEqual(gotSet, change) {
+		t.Fatalf("SetSetup reached the agent as %v, want %v", gotSet, change)
 	}
 
 	ds, err := c.Decisions(ctx, "acme & co?", 7)

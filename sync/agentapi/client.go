@@ -241,6 +241,19 @@ func (c *Client) SetSettings(ctx context.Context, s Settings) error {
 	return c.call(ctx, callTimeout, http.MethodPut, "settings", s, nil)
 }
 
+// Setup returns the Microsoft app, directory and ClientSuccess address in
+// force.
+func (c *Client) Setup(ctx context.Context) (Setup, error) {
+	var s Setup
+	err := c.call(ctx, callTimeout, http.MethodGet, "setup", nil, &s)
+	return s, err
+}
+
+// SetSetup changes what the person set ("" unsets a key).
+func (c *Client) SetSetup(ctx context.Context, values map[string]string) error {
+	return c.call(ctx, callTimeout, http.MethodPut, "setup", values, nil)
+}
+
 // Decisions returns recent decisions matching query, newest first.
 func (c *Client) Decisions(ctx context.Context, query string, limit int) ([]Decision, error) {
 	v := url.Values{}

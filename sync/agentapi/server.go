@@ -102,6 +102,7 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 //	POST /v1/connect           {"url": sign-in URL}
 //	POST /v1/crm/login         {"username","password"}
 //	GET  /v1/settings          Settings; PUT /v1/settings with Settings
+//	GET  /v1/setup             Setup; PUT /v1/setup with {"key": value}
 //	GET  /v1/decisions?q=&limit=  []Decision, newest first
 //	GET  /v1/unsure            []engine.UnsureUpload; POST /v1/unsure/{id} with {"copyAgain"}
 //	GET  /v1/window/requests   NDJSON, one WindowRequest per line (when the API is a WindowHost)
@@ -133,6 +134,8 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("POST /v1/crm/logout", h.command(h.api.CRMLogout))
 	m.HandleFunc("GET /v1/settings", reply(h, h.api.Settings))
 	m.HandleFunc("PUT /v1/settings", h.setSettings)
+	m.HandleFunc("GET /v1/setup", reply(h, h.api.Setup))
+	m.HandleFunc("PUT /v1/setup", h.setSetup)
 	m.HandleFunc("GET /v1/decisions", h.decisions)
 	m.HandleFunc("GET /v1/unsure", reply(h, h.api.Unsure))
 	m.HandleFunc("POST /v1/unsure/{id}", h.decideUnsure)
@@ -253,6 +256,18 @@ func (h *handler) setSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.api.SetSettings(r.Context(), in); err != nil {
+		h.writeAPIError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *handler) setSetup(w http.ResponseWriter, r *http.Request) {
+	var in map[string]string
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if err := h.api.SetSetup(r.Context(), in); err != nil {
 		h.writeAPIError(w, err)
 		return
 	}

@@ -14,16 +14,58 @@ import (
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
+	"mailsync/sync/setup"
 )
 
 // Decision is one recorded outcome of the rules for one message.
 type Decision = engine.Decision
 
-// Settings are everything the Options section edits.
+// Settings are everything the Options section edits. The agent answers
+// with the rules in force: an option the organisation's policy sets shows
+// the policy's value. Rules.Blocklist is the person's own list; the
+// policy's entries are apart, in Policy.
 type Settings struct {
 	Rules        match.Settings `json:"rules"`
 	StartAtLogin bool           `json:"startAtLogin"`
+	// Policy is what the organisation sets of these (nil: nothing); the
+	// agent ignores it in SetSettings.
+	Policy *PolicyRules `json:"policy,omitempty"`
 }
+
+// PolicyRules are the options the organisation's policy sets: a non-nil
+// option is locked to its value; Blocklist is added to the person's own.
+type PolicyRules struct {
+	IgnoreInternal *bool    `json:"ignoreInternal,omitempty"`
+	StartAtLogin   *bool    `json:"startAtLogin,omitempty"`
+	Blocklist      []string `json:"blocklist,omitempty"`
+}
+
+// Setup is what Mail Sync needs before it can sign in (the Microsoft app,
+// the directory, the ClientSuccess address) as it is in force, with where
+// each value comes from.
+type Setup struct {
+	Fields []setup.Field `json:"fields"` // in the order of setup.Keys
+	// ClientIDBuiltIn says the build carries an app ID, so a person needs
+	// to set nothing before connecting.
+	ClientIDBuiltIn bool `json:"clientIdBuiltIn"`
+	// PolicyProblems says which of the organisation's values were ignored
+	// and why, a sentence each.
+	PolicyProblems []string `json:"policyProblems,omitempty"`
+	Version        string   `json:"version"`
+}
+
+// Field returns the field of key.
+func (s Setup) Field(key string) setup.Field {
+	for _, f := range s.Fields {
+		if f.Key == key {
+			return f
+		}
+	}
+	return setup.Field{Key: key}
+}
+
+// Ready reports whether an app ID is configured, so Connect can sign in.
+func (s Setup) Ready() bool { return s.Field(setup.KeyClientID).Value != "" }
 
 // API is what the settings window and the command line can ask of the agent.
 // The Client in this package implements it over the socket; tests use fakes.
@@ -51,6 +93,14 @@ type API interface {
 	CRMLogout(ctx context.Context) error
 	Settings(ctx context.Context) (Settings, error)
 	SetSettings(ctx context.Context, s Settings) error
+	// Setup returns the Microsoft app, directory and ClientSuccess address
+	// in force.
+	Setup(ctx context.Context) (Setup, error)
+	// SetSetup changes what the person set: key (setup.Keys) to value, ""
+	// to unset. Every value is checked first; one that is wrong, or locked
+	// by the organisation, is refused with words naming its key, and then
+	// nothing is saved.
+	SetSetup(ctx context.Context, values map[string]string) error
 	// Decisions returns recent decisions, newest first, whose subject,
 	// counterpart, clients or reason contain query (case-insensitive).
 	Decisions(ctx context.Context, query string, limit int) ([]Decision, error)
@@ -114,6 +164,8 @@ type StatusReport struct {
 	Problem      string         `json:"problem,omitempty"`
 	Actions      engine.Actions `json:"actions"`
 	AgentRunning bool           `json:"agentRunning"`
+	// PolicyProblems are the organisation's values that were ignored.
+	PolicyProblems []string `json:"policyProblems,omitempty"`
 }
 
 // Report is the StatusReport of st.

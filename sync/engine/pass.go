@@ -118,6 +118,10 @@ type Engine struct {
 	// that reaches it stops, keeps what it recorded, and leaves the
 	// window where it was for the next.
 	PassTimeout time.Duration
+	// Rules, when set, adjusts the person's stored rules before a pass
+	// uses them (the organisation's policy locks some and adds to the
+	// blocklist).
+	Rules func(*match.Settings)
 
 	semOnce sync.Once
 	sem     chan struct{}
@@ -345,6 +349,9 @@ func (p *pass) prepare(ctx context.Context) error {
 	p.settings = match.DefaultSettings()
 	if err := st.Rules(&p.settings); err != nil {
 		return fmt.Errorf("engine: read settings: %w", err)
+	}
+	if p.e.Rules != nil {
+		p.e.Rules(&p.settings)
 	}
 
 	var me graph.Me

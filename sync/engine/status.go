@@ -186,6 +186,7 @@ type Status struct {
 	SignInURL   string     `json:"signInUrl,omitempty"`   // the URL of the sign-in in flight
 	Passes      int        `json:"passes"`                // passes attempted since the agent started, done or failed
 	SignIns     int        `json:"signIns"`               // browser sign-ins finished since the agent started
+	SetupSaves  int        `json:"setupSaves,omitempty"`  // changes of the setup (agentapi.Setup) since the agent started: a window reads it again
 	SignInError string     `json:"signInError,omitempty"` // why the last browser sign-in did not connect
 	// ApprovalURL is the admin-consent link for the person's IT admin when
 	// the last browser sign-in ended in a consent problem, "" otherwise.

@@ -39,6 +39,7 @@ import (
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/match"
+	"mailsync/sync/setup"
 )
 
 // now is the clock of every picture: Monday 9 March 2026, 15:05.
@@ -63,7 +64,27 @@ type shot struct {
 	// report, when set, is what the checks find (else the connected
 	// picture's report).
 	report *doctor.Report
+	// setup is what the agent says of the setup; nil is an app ID the
+	// person set and nothing from the organisation.
+	setup *agentapi.Setup
+	// policy is what the organisation sets of the options.
+	policy *agentapi.PolicyRules
+	// tall makes the window tall enough for a long section.
+	tall bool
+	// typed is typed into the setup fields (key to text) once loaded.
+	typed map[string]string
 }
+
+// setupOf is a setup answer: fields given as key, value, source.
+func setupOf(builtIn bool, problems []string, fields ...[3]string) *agentapi.Setup {
+	s := &agentapi.Setup{ClientIDBuiltIn: builtIn, PolicyProblems: problems, Version: "1.4.0"}
+	for _, f := range fields {
+		s.Fields = append(s.Fields, setup.Field{Key: f[0], Value: f[1], Source: setup.Source(f[2])})
+	}
+	return s
+}
+
+const appID = "0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21"
 
 // derived is s with the state the agent's board derives from its facts.
 func derived(s engine.Status) engine.Status {
@@ -121,6 +142,18 @@ func shots() []shot {
 		NotConnected: agent.ErrNoClientID.Error(),
 		CRMSignedOut: agent.ErrCRMSignedOut.Error(),
 	})
+	firstRun := setupOf(false, nil, [3]string{setup.KeyClientID, "", ""},
+		[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
+		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
+	builtIn := setupOf(true, nil, [3]string{setup.KeyClientID, appID, string(setup.FromBuild)},
+		[3]string{setup.KeyTenant, "contoso.example", string(setup.FromPerson)},
+		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
+	managed := setupOf(true, []string{"The policy's crmUrl is ignored: The ClientSuccess address must start with https:// (plain http is only allowed to this computer)."},
+		[3]string{setup.KeyClientID, appID, string(setup.FromPolicy)},
+		[3]string{setup.KeyTenant, "contoso.example", string(setup.FromPolicy)},
+		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
+	yes, no := true, false
+	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}}
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -144,6 +177,14 @@ func shots() []shot {
 		{file: "settings-check-connection-fresh.png", section: settings.SectionSync, status: fresh, check: true, report: &freshReport},
 		{file: "settings-needs-approval.png", section: settings.SectionOffice, status: needsApproval},
 		{file: "settings-needs-approval-or-cancelled.png", section: settings.SectionOffice, status: maybeApproval},
+		{file: "settings-first-run.png", section: settings.SectionOffice, status: signedOut, setup: firstRun},
+		{file: "settings-first-run-dark.png", section: settings.SectionOffice, status: signedOut, setup: firstRun, dark: true},
+		{file: "settings-first-run-wrong-id.png", section: settings.SectionOffice, status: signedOut, setup: firstRun,
+			typed: map[string]string{setup.KeyClientID: "Mail Sync app", setup.KeyCRMURL: "http://clientsuccess.contoso.example"}, tall: true},
+		{file: "settings-advanced.png", section: settings.SectionAdvanced, status: idle, setup: builtIn},
+		{file: "settings-advanced-policy.png", section: settings.SectionAdvanced, status: idle, setup: managed, tall: true},
+		{file: "settings-options-policy.png", section: settings.SectionOptions, status: idle, setup: managed, policy: policy, tall: true},
+		{file: "settings-about.png", section: settings.SectionAbout, status: idle, setup: builtIn},
 		{file: "settings-connected@2x.png", section: settings.SectionOffice, status: idle, scale: 2},
 		{file: "settings-activity@2x.png", section: settings.SectionActivity, status: idle, scale: 2},
 	}
@@ -254,6 +295,13 @@ func render(a fyne.App, s shot, path string) error {
 	}
 	api := newMemAgent(s.status)
 	api.report = s.report
+	api.setup = *setupOf(false, nil, [3]string{setup.KeyClientID, appID, string(setup.FromPerson)},
+		[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
+		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
+	if s.setup != nil {
+		api.setup = *s.setup
+	}
+	api.policy = s.policy
 	title := "Mail Sync Settings " + s.file
 	var w *settings.Window
 	fyne.DoAndWait(func() {
@@ -262,7 +310,7 @@ func render(a fyne.App, s shot, path string) error {
 		// A title of its own, so import finds this window and no other.
 		w.Window().SetTitle(title)
 		w.Select(s.section)
-		if s.check {
+		if s.check || s.tall {
 			w.Window().Resize(fyne.NewSize(settings.MinSize.Width, 900))
 		}
 		w.Show()
@@ -279,6 +327,15 @@ func render(a fyne.App, s shot, path string) error {
 	// subscribes; wait for all three answers before looking.
 	if err := api.waitLoaded(10 * time.Second); err != nil {
 		return err
+	}
+	if len(s.typed) > 0 {
+		fyne.DoAndWait(func() {
+			for _, k := range setup.Keys {
+				if v, ok := s.typed[k]; ok {
+					w.TypeSetup(k, v)
+				}
+			}
+		})
 	}
 	if s.check {
 		fyne.DoAndWait(w.CheckConnection)
@@ -452,6 +509,8 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 type memAgent struct {
 	status engine.Status
 	report *doctor.Report // what Doctor answers, when set
+	setup  agentapi.Setup
+	policy *agentapi.PolicyRules
 
 	mu         sync.Mutex
 	answered   map[string]bool
@@ -474,7 +533,7 @@ func (m *memAgent) answer(what string) {
 	if what == "Doctor" {
 		close(m.checked)
 	}
-	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] && !m.loadedOnce {
+	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] && m.answered["Setup"] && !m.loadedOnce {
 		m.loadedOnce = true
 		close(m.answeredC)
 	}
@@ -485,7 +544,7 @@ func (m *memAgent) waitLoaded(limit time.Duration) error {
 	case <-m.answeredC:
 		return nil
 	case <-time.After(limit):
-		return errors.New("the window did not ask for its status, settings and decisions")
+		return errors.New("the window did not ask for its status, settings, setup and decisions")
 	}
 }
 
@@ -543,10 +602,24 @@ func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
 	defer m.answer("Settings")
 	rules := match.DefaultSettings()
 	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
-	return agentapi.Settings{Rules: rules, StartAtLogin: true}, nil
+	start := true
+	if m.policy != nil && m.policy.IgnoreInternal != nil {
+		rules.IgnoreInternal = *m.policy.IgnoreInternal // the agent answers with the rules in force
+	}
+	if m.policy != nil && m.policy.StartAtLogin != nil {
+		start = *m.policy.StartAtLogin
+	}
+	return agentapi.Settings{Rules: rules, StartAtLogin: start, Policy: m.policy}, nil
 }
 
 func (m *memAgent) SetSettings(context.Context, agentapi.Settings) error { return nil }
+
+func (m *memAgent) Setup(context.Context) (agentapi.Setup, error) {
+	defer m.answer("Setup")
+	return m.setup, nil
+}
+
+func (m *memAgent) SetSetup(context.Context, map[string]string) error { return nil }
 
 func (m *memAgent) Decisions(context.Context, string, int) ([]agentapi.Decision, error) {
 	defer m.answer("Decisions")

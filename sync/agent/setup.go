@@ -1,0 +1,184 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"mailsync/storage"
+	"mailsync/sync/agentapi"
+	"mailsync/sync/engine"
+	"mailsync/sync/match"
+	"mailsync/sync/setup"
+)
+
+// resolved is the Microsoft app, authority and ClientSuccess API in force:
+// the policy over the environment (cfg) over what the person set over the
+// build's app ID and the defaults. A state that cannot be read counts as
+// nothing set (and is logged).
+func (a *Agent) resolved() setup.Resolved {
+	var person setup.Values
+	if err := a.store.Setup(&person); err != nil {
+		a.log.Warn("could not read the setup", "err", err)
+		person = setup.Values{}
+	}
+	return setup.Resolve(a.cfg.Policy.Values, a.cfg.envLayer(), person, BuildClientID)
+}
+
+// Setup implements agentapi.API.
+func (a *Agent) Setup(context.Context) (agentapi.Setup, error) {
+	var person setup.Values
+	if err := a.store.Setup(&person); err != nil {
+		return agentapi.Setup{}, problem("Mail Sync could not read its setup.", err)
+	}
+	r := setup.Resolve(a.cfg.Policy.Values, a.cfg.envLayer(), person, BuildClientID)
+	return agentapi.Setup{
+		Fields:          r.Fields,
+		ClientIDBuiltIn: BuildClientID != "",
+		PolicyProblems:  a.cfg.Policy.Problems,
+		Version:         Version,
+	}, nil
+}
+
+// LockedError is the refusal to change a value the organisation sets.
+type LockedError struct{ Key string }
+
+func (e LockedError) Error() string {
+	return fmt.Sprintf("%s is set by your organization's policy, so it cannot be changed on this computer; ask your IT department.", e.Key)
+}
+
+// InvalidError is a value that is not valid for its key.
+type InvalidError struct {
+	Key string
+	Err error
+}
+
+func (e InvalidError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e InvalidError) Unwrap() error { return e.Err }
+
+// CheckSetup checks every change of values (key to value, "" to unset)
+// against what the policy p locks, and returns the changes in their usual
+// form. The error names the first key refused, in setup.Keys order.
+func CheckSetup(p setup.Values, values map[string]string) (map[string]string, error) {
+	for k := range values {
+		if !slices.Contains(setup.Keys, k) {
+			return nil, fmt.Errorf("There is no setting %q; the settings are %s.", k, strings.Join(setup.Keys, ", "))
+		}
+	}
+	out := map[string]string{}
+	for _, k := range setup.Keys {
+		v, ok := values[k]
+		if !ok {
+			continue
+		}
+		if p.Get(k) != "" {
+			return nil, LockedError{Key: k}
+		}
+		if strings.TrimSpace(v) == "" {
+			out[k] = ""
+			continue
+		}
+		norm, err := setup.Check(k, v)
+		if err != nil {
+			return nil, InvalidError{Key: k, Err: err}
+		}
+		out[k] = norm
+	}
+	return out, nil
+}
+
+// SetSetup implements agentapi.API. The sign-in and ClientSuccess clients
+// in use are dropped, so the next pass uses the new values.
+func (a *Agent) SetSetup(_ context.Context, values map[string]string) error {
+	changes, err := CheckSetup(a.cfg.Policy.Values, values)
+	if err != nil {
+		return err
+	}
+	a.accountMu.Lock()
+	defer a.accountMu.Unlock()
+	var person setup.Values
+	if err := a.store.Setup(&person); err != nil {
+		return problem("Mail Sync could not read its setup.", err)
+	}
+	for k, v := range changes {
+		person = person.With(k, v)
+	}
+	if err := a.store.SaveSetup(person); err != nil {
+		return problem("Mail Sync could not save its setup.", err)
+	}
+	a.mu.Lock()
+	a.tokens, a.tokensFor = nil, ""
+	a.mu.Unlock()
+	a.forgetCRMClient()
+	a.board.Update(func(s *engine.Status) { s.SetupSaves++ })
+	a.log.Info("setup changed", "keys", strings.Join(slices.Sorted(maps.Keys(changes)), ","))
+	return nil
+}
+
+// applyPolicy puts the organisation's rules over the person's: a locked
+// option takes the policy's value, the policy's blocklist is added.
+func (a *Agent) applyPolicy(s *match.Settings) {
+	p := a.cfg.Policy
+	if p.IgnoreInternal != nil {
+		s.IgnoreInternal = *p.IgnoreInternal
+	}
+	for _, e := range p.Blocklist {
+		if !slices.Contains(s.Blocklist, e) {
+			s.Blocklist = append(s.Blocklist, e)
+		}
+	}
+}
+
+// policyRules is what the policy sets of the options, or nil.
+func (a *Agent) policyRules() *agentapi.PolicyRules {
+	p := a.cfg.Policy
+	if p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 {
+		return nil
+	}
+	return &agentapi.PolicyRules{IgnoreInternal: p.IgnoreInternal, StartAtLogin: p.StartAtLogin, Blocklist: slices.Clone(p.Blocklist)}
+}
+
+// reportPolicy logs the organisation's policy: what it sets and what of it
+// was ignored.
+func (a *Agent) reportPolicy() {
+	p := a.cfg.Policy
+	if p.Source == "" {
+		return
+	}
+	var set []string
+	for _, f := range setup.Resolve(p.Values, setup.Env{}, setup.Values{}, "").Fields {
+		if f.Source == setup.FromPolicy {
+			set = append(set, f.Key)
+		}
+	}
+	if p.IgnoreInternal != nil {
+		set = append(set, "ignoreInternal")
+	}
+	if p.StartAtLogin != nil {
+		set = append(set, "startAtLogin")
+	}
+	if len(p.Blocklist) > 0 {
+		set = append(set, "blocklist")
+	}
+	a.log.Info("organization policy", "source", p.Source, "sets", strings.Join(set, ","))
+	for _, pr := range p.Problems {
+		a.log.Warn("organization policy value ignored", "problem", pr)
+	}
+}
+
+// enforceStartAtLogin makes the login item what the policy says once Mail
+// Sync is connected (before that, none exists whatever is chosen).
+func (a *Agent) enforceStartAtLogin(m storage.Meta) {
+	want := a.cfg.Policy.StartAtLogin
+	if want == nil || m.ConnectedAt.IsZero() || a.hooks.SetAutostart == nil || a.hooks.Autostart == nil {
+		return
+	}
+	if on, err := a.hooks.Autostart(); err == nil && on == *want {
+		return
+	}
+	if err := a.hooks.SetAutostart(*want); err != nil {
+		a.log.Warn("could not make start at login what the organization's policy says", "err", err)
+	}
+}
