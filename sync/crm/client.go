@@ -225,7 +225,7 @@ func (a *API) GetClient(ctx context.Context, id int64) (Client, error) {
 
 // InteractionsPage returns one page (0-based) of the interactions on a
 // client's timeline, from v1 GET /clients/{id}/interactions?page=N. Public
-// evidence shows no client sending a page parameter (EVIDENCE.md): v1 may
+// evidence shows no client sending a page parameter (docs/evidence.md): v1 may
 // ignore it. Reconciliation reads the v2 note search instead (EachNote).
 func (a *API) InteractionsPage(ctx context.Context, clientID int64, page int) ([]Interaction, error) {
 	var out []Interaction
@@ -344,7 +344,7 @@ const maxNotePages = 2000
 
 // NotesPage returns one page (0-based) of the notes on a client's timeline
 // (its interactions, e-mails included) from the documented, paged v2
-// search GET /v2/clientNote/search?clientId=&page=&size= (EVIDENCE.md).
+// search GET /v2/clientNote/search?clientId=&page=&size= (docs/evidence.md).
 func (a *API) NotesPage(ctx context.Context, clientID int64, page, size int) (InteractionPage, error) {
 	if size <= 0 {
 		size = NotePageSize

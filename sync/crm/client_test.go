@@ -252,7 +252,7 @@ func TestMaintenance(t *testing.T) {
 	if err := w.api.Login(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// The fake alternates the page and a connection reset (EVIDENCE.md:
+	// The fake alternates the page and a connection reset (docs/evidence.md:
 	// both occur): a read retries through the reset and meets the page; a
 	// create met by the page knows nothing was done, one met by the reset
 	// cannot know.
@@ -352,7 +352,7 @@ func TestValidationErrorsArePermanent(t *testing.T) {
 	for name, in := range cases {
 		_, err := w.api.CreateInteraction(ctx, w.acme.ID, in)
 		var re *remote.Error
-		// A contact of another client is refused with 200 null (EVIDENCE.md:
+		// A contact of another client is refused with 200 null (docs/evidence.md:
 		// a refused create once answered so), the others with 400.
 		want := 400
 		if name == "other contact" {

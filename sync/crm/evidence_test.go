@@ -1,6 +1,6 @@
 package crm_test
 
-// One test per row of EVIDENCE.md's ClientSuccess table. Each has two
+// One test per row of docs/evidence.md's ClientSuccess table. Each has two
 // halves: the client reads the shape public clients recorded from the real
 // service (the bodies below are taken from those recordings, or built from
 // the table's words where none was recorded), and the fake (crmtest)

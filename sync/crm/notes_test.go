@@ -15,7 +15,7 @@ import (
 	"mailsync/sync/remote"
 )
 
-// notesPage is one v2 page object of notes from..from+n-1 (EVIDENCE.md:
+// notesPage is one v2 page object of notes from..from+n-1 (docs/evidence.md:
 // the v2 page object; a note carries id, subject, interactionTypeId,
 // createdTime, note and sanitizedNote).
 func notesPage(page, from, n int, last bool) string {
@@ -153,7 +153,7 @@ func TestAnswerTooLarge(t *testing.T) {
 }
 
 // The published v2 schema has tenantClient as an object {id, uuid, name,
-// status} (EVIDENCE.md); other answers give the name. A contact without a
+// status} (docs/evidence.md); other answers give the name. A contact without a
 // client is left out with a reason, and the rest of the page is read.
 func TestContactPageTenantClientShapesAndSkips(t *testing.T) {
 	r := newReplay(t, map[string]answer{

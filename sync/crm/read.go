@@ -176,7 +176,7 @@ func readInt(raw json.RawMessage) (int, bool) {
 }
 
 // timeLayouts are the date and date-time forms ClientSuccess answers with
-// (EVIDENCE.md: bare YYYY-MM-DD common, date-times as ISO 8601), without
+// (docs/evidence.md: bare YYYY-MM-DD common, date-times as ISO 8601), without
 // and with a zone; zone-less ones are read as UTC.
 var timeLayouts = []string{
 	time.RFC3339Nano,
@@ -208,7 +208,7 @@ func readTime(raw json.RawMessage) (time.Time, bool) {
 
 // readContact reads one contact object: v1 has clientId; the v2 search has
 // tenantClientId (the v1 client id) and tenantClient, an object {id, uuid,
-// name, status} in the published schema (EVIDENCE.md) or the client's name;
+// name, status} in the published schema (docs/evidence.md) or the client's name;
 // its id is used when tenantClientId is missing, a name is never taken for
 // an id. ok is false without an id or a client.
 func readContact(raw json.RawMessage) (Contact, bool) {
@@ -268,11 +268,11 @@ func readEach[T any](l []json.RawMessage, read func(json.RawMessage) (T, bool)) 
 	return out, true
 }
 
-// readContacts reads GET /contacts?email= (EVIDENCE.md: one object or
+// readContacts reads GET /contacts?email= (docs/evidence.md: one object or
 // null) and GET /contacts/search (an array), accepting either shape from
 // either call.
 //
-// A contact without a client (EVIDENCE.md: unknown whether they occur) is
+// A contact without a client (docs/evidence.md: unknown whether they occur) is
 // left out: nothing can be copied to it. A contact without an id, or an
 // element that is not an object, makes the answer unreadable.
 func readContacts(raw []byte) ([]Contact, error) {
@@ -390,7 +390,7 @@ func pageEnd(o object, page, size, n int) (last bool, answered int) {
 }
 
 // readNotePage reads a page of GET /v2/clientNote/search: the v2 page
-// object {"data":[notes],"page","last",…} (EVIDENCE.md). Every note must be
+// object {"data":[notes],"page","last",…} (docs/evidence.md). Every note must be
 // readable: the page is read to find an upload, and a note left out could
 // be the one looked for.
 func readNotePage(raw []byte, page, size int) (InteractionPage, error) {
@@ -435,7 +435,7 @@ func hasInt(o object, k string) bool {
 	return ok
 }
 
-// readClients reads GET /clients: an array of client objects (EVIDENCE.md),
+// readClients reads GET /clients: an array of client objects (docs/evidence.md),
 // or a page object wrapping one.
 func readClients(raw []byte) ([]Client, error) {
 	const want = "an array of clients"
@@ -473,7 +473,7 @@ func readClient(raw []byte) (Client, error) {
 	return Client{}, unreadable(`a client object {"id","name"}`, raw)
 }
 
-// readInteraction reads one interaction object (EVIDENCE.md: id, note,
+// readInteraction reads one interaction object (docs/evidence.md: id, note,
 // createdDateTime, clientId, interactionTypeId, contactIds, subject, …; no
 // interactionDate).
 func readInteraction(raw json.RawMessage) (Interaction, bool) {
@@ -523,7 +523,7 @@ func readInteraction(raw json.RawMessage) (Interaction, bool) {
 }
 
 // readInteractions reads one page of GET /clients/{id}/interactions: an
-// array (EVIDENCE.md), or a page object wrapping one.
+// array (docs/evidence.md), or a page object wrapping one.
 func readInteractions(raw []byte) ([]Interaction, error) {
 	const want = "an array of interactions"
 	if isNull(raw) {
@@ -540,14 +540,14 @@ func readInteractions(raw []byte) ([]Interaction, error) {
 	return out, nil
 }
 
-// errRefused is a create answered 2xx with the body null: EVIDENCE.md (POST
+// errRefused is a create answered 2xx with the body null: docs/evidence.md (POST
 // /v1/clients/{id}/interactions) records a refused create answering 200
 // null.
 var errRefused = errors.New("refused without a reason")
 
 // readCreated reads the answer to a create: 201 with the object (its id),
 // 201 with an empty body and a Location header ending in the new id, or
-// 200 null (refused). EVIDENCE.md: all three occur.
+// 200 null (refused). docs/evidence.md: all three occur.
 func readCreated(raw []byte, location string) (int64, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && string(raw) != "null" {
@@ -584,7 +584,7 @@ func idOfLocation(loc string) (int64, bool) {
 }
 
 // readAuth reads POST /auth: {"access_token","token_type","expires_in"}
-// (EVIDENCE.md), expires_in a number or a numeric string.
+// (docs/evidence.md), expires_in a number or a numeric string.
 func readAuth(raw []byte) (AuthResponse, error) {
 	o, ok := decodeObject(raw)
 	var a AuthResponse
@@ -610,7 +610,7 @@ func readAuth(raw []byte) (AuthResponse, error) {
 }
 
 // readErrorMessage returns the human text of an error answer, shortened:
-// userMessage (EVIDENCE.md: {"userMessage":…} on 4xx), else message, else
+// userMessage (docs/evidence.md: {"userMessage":…} on 4xx), else message, else
 // the code of an OAuth-style {"error":…}. error_description is never read:
 // the recorded invalid_token answers repeat the token in it.
 func readErrorMessage(raw []byte) string {

@@ -1,6 +1,6 @@
 // Package crmtest is a fake ClientSuccess API (v1, and the v2 contact and
 // note searches): an httptest server that answers the way public evidence shows the
-// real service answering (see EVIDENCE.md, "ClientSuccess"), and adversely
+// real service answering (see docs/evidence.md, "ClientSuccess"), and adversely
 // where the evidence is silent, with every plausible shape in one run. It
 // has knobs for faults, latency, a clock and token expiry, and counters that
 // tests assert on. Tests and `mailsync demo` share it.
@@ -9,7 +9,7 @@
 // types of sync/crm, so that the client and the fake are not written from
 // one guess.
 //
-// The recordings behind EVIDENCE.md (ignitionapp/client_success,
+// The recordings behind docs/evidence.md (ignitionapp/client_success,
 // spec/vcr_cassettes/client_success/contact/*.yml) add three facts the page
 // leaves out: a v1 contact carries the numeric "clientId" and the client's
 // name as "client"; /contacts/search is called with the term in single
@@ -61,7 +61,7 @@ const (
 // URL.
 type Faults = remotetest.Faults
 
-// CreateAnswer is how the fake answers a created interaction. EVIDENCE.md
+// CreateAnswer is how the fake answers a created interaction. docs/evidence.md
 // (POST /v1/clients/{id}/interactions, "the answer"): recorded creates
 // answer 201 or 200 with the object; only hand-written stubs answer an
 // empty body with a relative Location.
@@ -86,7 +86,7 @@ const (
 type NoteSearch int
 
 const (
-	// NotesPaged honours page and size (EVIDENCE.md: the documented, paged
+	// NotesPaged honours page and size (docs/evidence.md: the documented, paged
 	// way), up to notePageMax notes a page.
 	NotesPaged NoteSearch = iota
 	// NotesIgnorePage answers page 0 whatever page is asked for, numbered
@@ -97,7 +97,7 @@ const (
 )
 
 // NoteForm is how a stored note comes back when interactions are read.
-// EVIDENCE.md (notes): other clients treat note as HTML and strip its tags;
+// docs/evidence.md (notes): other clients treat note as HTML and strip its tags;
 // whether it comes back byte for byte is unknown, so the fake is adverse.
 type NoteForm int
 
@@ -117,7 +117,7 @@ const (
 )
 
 // InteractionsPageSize is how many interactions one page of GET
-// /clients/{id}/interactions holds. EVIDENCE.md: read in pages of 100.
+// /clients/{id}/interactions holds. docs/evidence.md: read in pages of 100.
 const InteractionsPageSize = 100
 
 // Stats counts what the fake saw.
@@ -139,7 +139,7 @@ type Stats struct {
 }
 
 // DefaultTokenLifetime is what the real /auth announces: 12 hours.
-// EVIDENCE.md (POST /v1/auth): "expires_in":43200.
+// docs/evidence.md (POST /v1/auth): "expires_in":43200.
 const DefaultTokenLifetime = 43200 * time.Second
 
 // contact is the fake's record of a contact.
@@ -267,7 +267,7 @@ func (c *CRM) AddClient(cl crm.Client) crm.Client {
 // AddContact stores ct, assigning an id when it has none, and returns it;
 // it is created and modified at the fake's clock's now (ct.Modified is
 // ignored). Its ClientID must name a client added before, or be 0 for a
-// contact without a client (EVIDENCE.md lists them as unknown: the fake
+// contact without a client (docs/evidence.md lists them as unknown: the fake
 // answers one with its client fields null); otherwise it panics, as the
 // test set-up is wrong.
 func (c *CRM) AddContact(ct crm.Contact) crm.Contact {
@@ -298,7 +298,7 @@ func (c *CRM) TouchContact(id int64) {
 }
 
 // RemoveContact deletes a contact, as when someone removes it in
-// ClientSuccess. It disappears from every search: EVIDENCE.md does not say
+// ClientSuccess. It disappears from every search: docs/evidence.md does not say
 // whether deletions show up in the v2 search, so the fake gives no sign.
 func (c *CRM) RemoveContact(id int64) {
 	c.mu.Lock()
@@ -417,7 +417,7 @@ func storedNote(note string, form NoteForm, id int64) string {
 
 // SetMaintenance puts the fake in maintenance: requests are answered,
 // alternately, the HTML "System Maintenance" page and a connection reset.
-// EVIDENCE.md (errors): during maintenance an HTML page, and connection
+// docs/evidence.md (errors): during maintenance an HTML page, and connection
 // resets.
 func (c *CRM) SetMaintenance(on bool) {
 	c.mu.Lock()
@@ -435,7 +435,7 @@ func (c *CRM) SetV2Unavailable(on bool) {
 }
 
 // SetV1Paging makes GET /v1/clients/{id}/interactions honour its page
-// parameter. By default it does not: EVIDENCE.md shows no public client
+// parameter. By default it does not: docs/evidence.md shows no public client
 // sending one, so v1 paging is unknown and the fake ignores it, answering
 // the first page whatever is asked.
 func (c *CRM) SetV1Paging(on bool) {
@@ -454,7 +454,7 @@ func (c *CRM) SetNoteSearch(n NoteSearch) {
 
 // SetDirectoryOldestFirst makes the v2 contact search sorted by
 // modifiedTime give the oldest first. By default it gives the newest
-// first: EVIDENCE.md does not know the direction, and a reader that
+// first: docs/evidence.md does not know the direction, and a reader that
 // assumed the oldest first would be wrong.
 func (c *CRM) SetDirectoryOldestFirst(on bool) {
 	c.mu.Lock()
@@ -464,7 +464,7 @@ func (c *CRM) SetDirectoryOldestFirst(on bool) {
 
 // SetLookupAnswersArray makes GET /contacts?email= answer a JSON array
 // (of the one contact, or empty) instead of the object or null the real
-// service gives (EVIDENCE.md): a service that is not the API Mail Sync was
+// service gives (docs/evidence.md): a service that is not the API Mail Sync was
 // built against, for the checks that must notice it.
 func (c *CRM) SetLookupAnswersArray(on bool) {
 	c.mu.Lock()
@@ -599,7 +599,7 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if maintenance {
-		// EVIDENCE.md (errors): an HTML "System Maintenance" page, and
+		// docs/evidence.md (errors): an HTML "System Maintenance" page, and
 		// connection resets.
 		if maintReset {
 			remotetest.Reset(w)
@@ -613,7 +613,7 @@ func (c *CRM) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch fault {
 	case Throttle429, Unavailable503:
-		// EVIDENCE.md (errors): 429 and Retry-After never seen; treated as
+		// docs/evidence.md (errors): 429 and Retry-After never seen; treated as
 		// possible.
 		status, msg := http.StatusTooManyRequests, "Too many requests"
 		if fault == Unavailable503 {
@@ -659,7 +659,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers a 4xx or 5xx. EVIDENCE.md (errors): {"userMessage":…}
+// writeError answers a 4xx or 5xx. docs/evidence.md (errors): {"userMessage":…}
 // on 4xx.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"status": status, "userMessage": msg})
@@ -669,6 +669,6 @@ func newToken() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	h := hex.EncodeToString(b)
-	// Shaped like the recorded tokens (EVIDENCE.md sources: a UUID).
+	// Shaped like the recorded tokens (docs/evidence.md sources: a UUID).
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -102,7 +102,7 @@ func TestBareTokenOnly(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md: GET /v1/contacts?email= answers one object or null, never
+// docs/evidence.md: GET /v1/contacts?email= answers one object or null, never
 // an array; /contacts/search?term= an array matching more than the address.
 func TestListsAndContactLookup(t *testing.T) {
 	c := newFake(t)
@@ -146,7 +146,7 @@ func TestListsAndContactLookup(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md: /v2/contact/search is paged (0-based page, size, last,
+// docs/evidence.md: /v2/contact/search is paged (0-based page, size, last,
 // totalElements, totalPages), honours modifiedAfter=YYYY-MM-DD and
 // sortBy=modifiedTime, and takes the v1 token.
 func TestContactSearchV2(t *testing.T) {
@@ -294,7 +294,7 @@ func TestCreateInteractionValidatesAndDuplicates(t *testing.T) {
 			t.Errorf("create: neither an object nor a Location: %q %q", b, resp.Header.Get("Location"))
 		}
 	}
-	// EVIDENCE.md: recorded creates answer 201 or 200 with the object;
+	// docs/evidence.md: recorded creates answer 201 or 200 with the object;
 	// an empty body with a relative Location only in stubs: rare.
 	if objects == 0 || with200 == 0 || with200 == objects || locations != 1 {
 		t.Errorf("%d object answers (%d with 200), %d Location answers; want both statuses and one Location in ten", objects, with200, locations)
@@ -316,7 +316,7 @@ func TestCreateInteractionValidatesAndDuplicates(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md: the list is read in pages of 100 (0-based page), has no
+// docs/evidence.md: the list is read in pages of 100 (0-based page), has no
 // interactionDate, and notes are HTML.
 func TestInteractionsPagedWithTransformedNotes(t *testing.T) {
 	c := newFake(t)
@@ -332,7 +332,7 @@ func TestInteractionsPagedWithTransformedNotes(t *testing.T) {
 			t.Fatalf("create: HTTP %d %s", status, b)
 		}
 	}
-	// v1 paging is unknown (EVIDENCE.md): by default the fake ignores
+	// v1 paging is unknown (docs/evidence.md): by default the fake ignores
 	// ?page= and answers the first page.
 	_, _, p0 := raw(t, "GET", u+"?page=0", tok, "", "")
 	_, _, p1 := raw(t, "GET", u+"?page=1", tok, "", "")
@@ -374,7 +374,7 @@ func TestInteractionsPagedWithTransformedNotes(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md (the token): 12 hours; expired → 401 invalid_token with
+// docs/evidence.md (the token): 12 hours; expired → 401 invalid_token with
 // WWW-Authenticate: Bearer.
 func TestTokenExpiresAfter12Hours(t *testing.T) {
 	c := newFake(t)
@@ -511,7 +511,7 @@ func TestMessageIDs(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md (GET /v1/clients/{id}/interactions): the documented, paged
+// docs/evidence.md (GET /v1/clients/{id}/interactions): the documented, paged
 // way to read a timeline is v2 /clientNote/search?clientId=&page=&size=,
 // answering the v2 page object. The fake caps the size, and can ignore the
 // page or answer in a shape that is not a page.

@@ -13,7 +13,7 @@ import (
 	"mailsync/sync/crm"
 )
 
-// auth is POST /auth. EVIDENCE.md (POST /v1/auth): JSON or form
+// auth is POST /auth. docs/evidence.md (POST /v1/auth): JSON or form
 // {"username","password"}; the answer {"access_token","token_type":"Bearer",
 // "expires_in":43200}; bad credentials 401 {"code":"Unauthorized","message":""}.
 func (c *CRM) auth(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +57,7 @@ func (c *CRM) auth(w http.ResponseWriter, r *http.Request) {
 }
 
 // authed admits requests whose Authorization header is a live token.
-// EVIDENCE.md (the token): sent bare; a "Bearer " prefix gets 401; the v1
+// docs/evidence.md (the token): sent bare; a "Bearer " prefix gets 401; the v1
 // token is accepted on the v2 routes; an expired token answers 401
 // {"error":"invalid_token","error_description":…} with WWW-Authenticate:
 // Bearer. The recorded error_description repeats the token, so the fake
@@ -78,7 +78,7 @@ func (c *CRM) authed(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// when writes a time in one of the forms EVIDENCE.md allows for dates in
+// when writes a time in one of the forms docs/evidence.md allows for dates in
 // answers (ISO 8601 date-times; bare dates are common elsewhere), chosen by
 // n so that every form occurs in one run: RFC 3339 with milliseconds,
 // zone-less, with a numeric offset, and epoch milliseconds.
@@ -94,7 +94,7 @@ func when(t time.Time, n int64) any {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
-// v1Contact is a contact as v1 answers it. EVIDENCE.md sources (the
+// v1Contact is a contact as v1 answers it. docs/evidence.md sources (the
 // contact cassettes): id, uuid, clientId, email, firstName, lastName,
 // "client" (the client's name), and many nullable fields.
 func (c *CRM) v1Contact(ct *contact) map[string]any {
@@ -133,7 +133,7 @@ func (c *CRM) sortedContacts(keep func(*contact) bool) []*contact {
 	return out
 }
 
-// contactByEmail is GET /contacts?email=X. EVIDENCE.md: one contact
+// contactByEmail is GET /contacts?email=X. docs/evidence.md: one contact
 // object, or 200 with the body null when there is none (never 404, never
 // an array). Without clientExternalId the shape is unknown; when several
 // clients have a contact with that address the fake answers only the
@@ -158,7 +158,7 @@ func (c *CRM) contactByEmail(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// searchContactsV1 is GET /contacts/search?term='X'. EVIDENCE.md: a JSON
+// searchContactsV1 is GET /contacts/search?term='X'. docs/evidence.md: a JSON
 // array; the term matches more than the exact address (how wide is unknown:
 // the fake matches any part of the address or name, case-insensitively,
 // the quotes taken off).
@@ -184,10 +184,10 @@ func (c *CRM) searchContactsV1(w http.ResponseWriter, r *http.Request) {
 }
 
 // v2PageMax is the largest page the v2 search gives, whatever size asks.
-// EVIDENCE.md: sizes of 200 used by a live client; the maximum is unknown.
+// docs/evidence.md: sizes of 200 used by a live client; the maximum is unknown.
 const v2PageMax = 200
 
-// searchContactsV2 is GET /v2/contact/search?page=P&size=S. EVIDENCE.md:
+// searchContactsV2 is GET /v2/contact/search?page=P&size=S. docs/evidence.md:
 // {"data":[…],"page","last",…} with totalElements and totalPages; pages
 // 0-based; modifiedAfter=YYYY-MM-DD and sortBy=modifiedTime accepted; a
 // contact carries id, uuid, email, firstName, lastName, tenantClientId,
@@ -228,7 +228,7 @@ func (c *CRM) searchContactsV2(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	found := c.sortedContacts(func(ct *contact) bool { return !ct.modified.Before(after) })
 	if q.Get("sortBy") == "modifiedTime" {
-		// The direction is unknown (EVIDENCE.md): newest first unless
+		// The direction is unknown (docs/evidence.md): newest first unless
 		// SetDirectoryOldestFirst.
 		sort.SliceStable(found, func(i, j int) bool {
 			if c.oldestFirst {
@@ -246,7 +246,7 @@ func (c *CRM) searchContactsV2(w http.ResponseWriter, r *http.Request) {
 		v := map[string]any{
 			"id": ct.id, "uuid": ct.uuid, "email": ct.email,
 			"firstName": nullable(ct.first), "lastName": nullable(ct.last),
-			// The published schema's object (EVIDENCE.md).
+			// The published schema's object (docs/evidence.md).
 			"tenantClient": map[string]any{"id": cl.ID, "uuid": fmt.Sprintf("c-%d", cl.ID), "name": cl.Name, "status": "Active"},
 			"createdTime":  when(ct.created, ct.id), "modifiedTime": when(ct.modified, ct.id+1),
 		}
@@ -266,7 +266,7 @@ func (c *CRM) searchContactsV2(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// listClients is GET /clients. EVIDENCE.md: an array, clients in one call.
+// listClients is GET /clients. docs/evidence.md: an array, clients in one call.
 func (c *CRM) listClients(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	out := make([]map[string]any, 0, len(c.clients))
@@ -283,7 +283,7 @@ func clientJSON(cl crm.Client) map[string]any {
 }
 
 // client finds the {id} of the path; it answers 404 and returns false when
-// there is no such client (EVIDENCE.md: unknown ids 404).
+// there is no such client (docs/evidence.md: unknown ids 404).
 func (c *CRM) client(w http.ResponseWriter, r *http.Request) (crm.Client, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	c.mu.Lock()
@@ -318,7 +318,7 @@ func (c *CRM) clientContacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// interactionJSON is an interaction as GET answers it. EVIDENCE.md
+// interactionJSON is an interaction as GET answers it. docs/evidence.md
 // (GET /v1/clients/{id}/interactions): id, note, createdDateTime, clientId,
 // interactionTypeId, contactIds, subject, to/cc/from, threadId, sourceId,
 // emailMessageMeta — no interactionDate. The note comes back in the form
@@ -332,7 +332,7 @@ func (c *CRM) interactionJSON(in interaction) map[string]any {
 	}
 }
 
-// listInteractions is GET /clients/{id}/interactions?page=P. EVIDENCE.md:
+// listInteractions is GET /clients/{id}/interactions?page=P. docs/evidence.md:
 // an array; the one public reader sends no page parameter, so v1 paging is
 // unknown: the fake ignores ?page= (the first 100, oldest first, whatever
 // is asked) unless SetV1Paging, and then answers 0-based pages of 100.
@@ -386,7 +386,7 @@ func (c *CRM) getInteraction(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, "Interaction not found")
 }
 
-// createInteraction is POST /clients/{id}/interactions. EVIDENCE.md: body
+// createInteraction is POST /clients/{id}/interactions. docs/evidence.md: body
 // interactionTypeId (1–8), subject, note, interactionDate as YYYY-MM-DD
 // (the only public writer), contactIds. Recorded creates answer 201 or 200
 // with the object, a refused create once answered 200 null, and only
@@ -482,11 +482,11 @@ func (c *CRM) createInteraction(w http.ResponseWriter, r *http.Request) {
 }
 
 // notePageMax is the largest page the v2 note search gives, whatever size
-// asks: the maximum is unknown (EVIDENCE.md), so the fake gives fewer than
+// asks: the maximum is unknown (docs/evidence.md), so the fake gives fewer than
 // a reader is likely to ask for.
 const notePageMax = 50
 
-// searchNotes is GET /v2/clientNote/search?clientId=&page=&size=. EVIDENCE.md
+// searchNotes is GET /v2/clientNote/search?clientId=&page=&size=. docs/evidence.md
 // (GET /v1/clients/{id}/interactions): the documented, paged way to read a
 // timeline, answering the v2 page object {"data","page","first","last",
 // "size","totalPages","totalElements"}; a public client reads id, subject,

@@ -511,7 +511,7 @@ func (r *run) clientSuccess(ctx context.Context) {
 
 // lookup runs the v1 contact look-up for a few addresses — contacts the v2
 // search returned first, then people the mailbox corresponds with — until
-// one is a contact. Evidence (EVIDENCE.md) says the real service answers
+// one is a contact. Evidence (docs/evidence.md) says the real service answers
 // one contact object or null; any other shape fails the check even when
 // the client could read it, because it says this is not the API Mail Sync
 // was built against.

@@ -135,7 +135,7 @@ const maxDirectoryPages = 5000
 
 // readDirectory reads every page of the contact search, modified since the
 // day of since when it is not zero, whatever the direction of the order
-// (EVIDENCE.md: unknown). The pages are in order of modification, so a
+// (docs/evidence.md: unknown). The pages are in order of modification, so a
 // contact changed while they are read moves to one end: oldest first, when
 // it had been read already, the contacts behind it move up a place and the
 // first of the next page is never seen; newest first, when it had not,

@@ -294,7 +294,7 @@ func (t *touchDuringRead) SearchContacts(ctx context.Context, page, size int, mo
 
 // TestDirectoryContactChangedDuringFullRead: a contact changed while the
 // directory is read in full moves to one end of the order, whichever way
-// ClientSuccess sorts (EVIDENCE.md: the direction is unknown): oldest
+// ClientSuccess sorts (docs/evidence.md: the direction is unknown): oldest
 // first, a contact already read moves to the end and the others up a
 // place; newest first, a contact not read yet moves to the front and the
 // others down a place. Either way one contact comes back twice, the read

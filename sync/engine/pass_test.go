@@ -73,7 +73,7 @@ func TestNoteHeaderAndLimit(t *testing.T) {
 }
 
 // ClientSuccess may give a note back as sent, HTML-escaped, with <br> for
-// newlines, or with its tags stripped (EVIDENCE.md, notes): the finder reads
+// newlines, or with its tags stripped (docs/evidence.md, notes): the finder reads
 // the Message-ID in every form, and never one from the body.
 func TestMessageIDOfNoteInEveryForm(t *testing.T) {
 	m := &graph.Message{
@@ -219,7 +219,7 @@ func TestPassPostedButNotRecorded(t *testing.T) {
 
 // TestPassPostedButNotRecordedNoteTransformed: the create is applied, the
 // answer lost, and ClientSuccess gives the note back transformed (each
-// form EVIDENCE.md leaves possible): the next pass still finds it, posts
+// form docs/evidence.md leaves possible): the next pass still finds it, posts
 // nothing twice, and every expected interaction lands once.
 func TestPassPostedButNotRecordedNoteTransformed(t *testing.T) {
 	for _, form := range []crmtest.NoteForm{crmtest.NoteEscaped, crmtest.NoteStripped, crmtest.NoteBreaks, crmtest.NoteAsSent} {

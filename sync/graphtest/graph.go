@@ -1250,7 +1250,7 @@ func (g *Graph) batch(base, token string, body []byte, wave mailboxWave) graphRe
 		g.stats.BatchItems++
 		// Graph runs the steps wave.units at a time; in each wave the
 		// steps beyond the slots Outlook granted are throttled, each with
-		// its own 429 and Retry-After in its headers (EVIDENCE.md).
+		// its own 429 and Retry-After in its headers (docs/evidence.md).
 		overBudget := wave.units > 0 && i%wave.units >= wave.granted || g.takeThrottleLocked()
 		fault := FaultKind(0)
 		if !overBudget {

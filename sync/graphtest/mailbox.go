@@ -8,7 +8,7 @@ import (
 )
 
 // MailboxConcurrency is how many requests Outlook serves at once for one app
-// and mailbox. EVIDENCE.md, "Mailbox concurrency" (Graph throttling-limits:
+// and mailbox. docs/evidence.md, "Mailbox concurrency" (Graph throttling-limits:
 // "4 concurrent requests" per app and mailbox for Outlook): the excess is
 // answered 429 ApplicationThrottled, "MailboxConcurrency".
 const MailboxConcurrency = 4
@@ -16,7 +16,7 @@ const MailboxConcurrency = 4
 // DefaultMailboxRetryAfter is the Retry-After a MailboxConcurrency 429
 // carries unless SetMailboxRetryAfter says otherwise. It is fractional on
 // purpose: the throttling docs' own example is "Retry-After: 2.128"
-// (EVIDENCE.md, "Retry-After may be fractional").
+// (docs/evidence.md, "Retry-After may be fractional").
 const DefaultMailboxRetryAfter = "0.256"
 
 // mailboxState is the fake Outlook's view of one mailbox's budget. Guarded
@@ -44,7 +44,7 @@ func (g *Graph) SetMailboxRetryAfter(v string) {
 
 // ThrottleNext makes the next n mailbox requests or $batch steps answered
 // 429 MailboxConcurrency, as when another copy of the same app (the
-// person's second computer) holds the mailbox's budget. EVIDENCE.md: the
+// person's second computer) holds the mailbox's budget. docs/evidence.md: the
 // limit is per app and mailbox, not per process.
 func (g *Graph) ThrottleNext(n int) {
 	g.mu.Lock()
@@ -56,7 +56,7 @@ func (g *Graph) ThrottleNext(n int) {
 // status, alone or inside a $batch, for good (0 heals it; a move keeps
 // it), while reads of its other properties still answer: 403 ErrorAccessDenied
 // or 500 InternalServerError, as Microsoft's own batch example shows a
-// step failing 403 and another 500 inside a 200 batch (EVIDENCE.md, "A
+// step failing 403 and another 500 inside a 200 batch (docs/evidence.md, "A
 // batch answer is 200 even when steps fail").
 func (g *Graph) PoisonMessage(id string, status int) {
 	g.mu.Lock()
@@ -69,7 +69,7 @@ func (g *Graph) PoisonMessage(id string, status int) {
 }
 
 // FailBatches answers the next n $batch requests that read messages 424
-// Failed Dependency as a whole (EVIDENCE.md: the throttling page mentions a
+// Failed Dependency as a whole (docs/evidence.md: the throttling page mentions a
 // whole batch answered 424), without serving any step.
 func (g *Graph) FailBatches(n int) {
 	g.mu.Lock()
@@ -96,7 +96,7 @@ func batchReadsMessages(body []byte) bool {
 
 // mailboxUnits is how many of the mailbox's slots a request uses: a $batch
 // in flight uses min(4, its steps), because Graph runs a batch's steps
-// against Outlook four at a time (EVIDENCE.md); any other request under
+// against Outlook four at a time (docs/evidence.md); any other request under
 // /me/ one. GET /me is a directory read, not a mailbox one.
 func mailboxUnits(route string, body []byte) int {
 	switch route {
