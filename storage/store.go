@@ -187,9 +187,8 @@ type Meta struct {
 	ConnectedAt      time.Time `json:"connectedAt,omitzero"`      // first successful connect: the window starts 24 h before
 	LastSuccessStart time.Time `json:"lastSuccessStart,omitzero"` // start of the last pass that finished its work
 	LastPassEnd      time.Time `json:"lastPassEnd,omitzero"`
-	// ListedWith sums up the settings, addresses and folders the last
-	// successful pass decided with; the engine lists only new mail while
-	// they stay the same.
+	// ListedWith is no longer used: every pass lists the whole window.
+	// Kept so that older state files read the same; the engine clears it.
 	ListedWith     string    `json:"listedWith,omitempty"`
 	LastError      string    `json:"lastError,omitempty"`
 	FailingSince   time.Time `json:"failingSince,omitzero"`

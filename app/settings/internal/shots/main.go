@@ -213,7 +213,7 @@ func decisions() []agentapi.Decision {
 		d(14, 5, "Internal: vendor shortlist", "Nancy Davolio <nancy.davolio@northwind.example>", nil, "you are only in Bcc"),
 		d(13, 50, "Joint workshop: Northwind and Fabrikam", "Andrew Fuller <andrew.fuller@northwind.example>", []string{"Northwind Traders", "Fabrikam Inc"}, ""),
 		d(13, 20, "You have won a prize", "Dana Whitfield <dana.whitfield@fabrikam.example>", nil, "junk folder"),
-		d(12, 35, "Tailspin: spring catalogue", "Kenji Watanabe <kenji.watanabe@tailspin.example>", []string{"Tailspin Toys"}, ""),
+		d(12, 35, "Tailspin: spring catalogue", "Kenji Watanabe <kenji.watanabe@tailspin.example>", nil, "Microsoft 365 did not say what kind of item it is"),
 		d(11, 5, "Renewal call", "Andrew Fuller <andrew.fuller@northwind.example>", nil, "not an email (meeting request)"),
 		d(9, 5, "Adatum: contract countersigned", "Emma Schulz <emma.schulz@adatum.example>", []string{"Adatum Corp"}, ""),
 		d(8, 35, "Team lunch on Friday", "Jordan Lee <jordan.lee@contoso.example>", nil, "internal only"),
