@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -56,5 +57,36 @@ func TestVersionPrintsTheBuildsVersion(t *testing.T) {
 		if code != 0 || out.String() != "Mail Sync 1.2.3-4-gabcdef0\n" {
 			t.Errorf("%s: exit %d, printed %q; want the version", arg, code, out.String())
 		}
+	}
+}
+
+// TestStatusJSONForScripts checks `status --json` before Mail Sync was
+// set up and after: the state is a name, the same shape both times, and
+// no table or list is null.
+func TestStatusJSONForScripts(t *testing.T) {
+	c := newCLI(t, "")
+	read := func(when string) map[string]any {
+		t.Helper()
+		r := c.want(t, 0, "", "", "status", "--json")
+		if strings.Contains(r.stdout, "null") {
+			t.Errorf("status --json %s has a null:\n%s", when, r.stdout)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("status --json %s printed %q: %v", when, r.stdout, err)
+		}
+		return rep
+	}
+	rep := read("before set-up")
+	if rep["state"] != "signed-out" || rep["setUp"] != false || rep["actions"] == nil {
+		t.Errorf("status --json before set-up: state %v, setUp %v, actions %v; want signed-out, false and the actions",
+			rep["state"], rep["setUp"], rep["actions"])
+	}
+	c.want(t, 0, "tenant saved.", "", "config", "set", "tenant", "contoso.com")
+	rep = read("after set-up")
+	counts, _ := rep["lastCounts"].(map[string]any)
+	if rep["state"] != "signed-out" || rep["setUp"] != true || counts == nil || counts["skipped"] == nil {
+		t.Errorf("status --json after set-up: state %v, setUp %v, lastCounts %v; want signed-out, true and skipped {}",
+			rep["state"], rep["setUp"], rep["lastCounts"])
 	}
 }

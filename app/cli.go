@@ -87,10 +87,10 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, storage.FileName)); errors.Is(err, fs.ErrNotExist) {
 		// The agent creates the state file before it listens, so none runs.
 		if asJSON {
-			return writeJSON(env.Stdout, struct {
-				SetUp     bool   `json:"setUp"`
-				StateName string `json:"stateName"`
-			}{false, "Not set up yet"})
+			// The shape of every other report, so scripts read one.
+			rep := agentapi.Report(engine.Status{State: engine.SignedOut}, false)
+			rep.SetUp, rep.StateName, rep.PolicyProblems = false, "Not set up yet", cfg.Policy.Problems
+			return writeJSON(env.Stdout, rep)
 		}
 		fmt.Fprintln(env.Stdout, "Mail Sync is not set up yet: run `mailsync` to start it and connect Office 365.")
 		printPolicyProblems(env.Stdout, cfg.Policy.Problems)
