@@ -90,3 +90,63 @@ func TestStatusJSONForScripts(t *testing.T) {
 			rep["state"], rep["setUp"], rep["lastCounts"])
 	}
 }
+
+// TestGroupHelpListsItsCommands checks that `help crm`, `crm -h` and
+// `crm --help` (and the same of config) list the group's commands and
+// exit 0, and that the group alone is a wrong command line listing them.
+func TestGroupHelpListsItsCommands(t *testing.T) {
+	runOut := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, app.Env{Stdout: &out, Stderr: &errb})
+		return out.String(), errb.String(), code
+	}
+	for group, subs := range map[string][]string{
+		"crm":    {"mailsync crm login --username U", "mailsync crm logout"},
+		"config": {"mailsync config get [KEY]", "mailsync config set KEY VALUE", "mailsync config unset KEY"},
+	} {
+		help, stderr, code := runOut("help", group)
+		for _, sub := range subs {
+			if code != 0 || stderr != "" || !strings.Contains(help, "\n  "+sub+"\n") {
+				t.Errorf("help %s: exit %d, stdout %q, stderr %q; want exit 0 listing %q", group, code, help, stderr, sub)
+			}
+		}
+		for _, h := range []string{"-h", "--help"} {
+			if out, _, code := runOut(group, h); code != 0 || out != help {
+				t.Errorf("%s %s: exit %d, printed %q; want what `help %s` printed", group, h, code, out, group)
+			}
+		}
+		if out, stderr, code := runOut(group); code != 2 || out != "" || stderr != help {
+			t.Errorf("%s alone: exit %d, stdout %q, stderr %q; want exit 2 and the list on stderr", group, code, out, stderr)
+		}
+		if _, stderr, code := runOut(group, "bogus"); code != 2 || !strings.Contains(stderr, `unknown command "bogus"`) || !strings.Contains(stderr, subs[0]) {
+			t.Errorf("%s bogus: exit %d, stderr %q; want exit 2 naming it, and the list", group, code, stderr)
+		}
+	}
+}
+
+// TestCRMLoginWithoutUsernameIsAWrongCommandLine: a missing --username
+// exits 2 with the usage, as any wrong command line does, and reads no
+// password.
+func TestCRMLoginWithoutUsernameIsAWrongCommandLine(t *testing.T) {
+	for _, args := range [][]string{{"crm", "login"}, {"crm", "login", "--username", " "}} {
+		var out, errb bytes.Buffer
+		code := run(args, app.Env{Stdout: &out, Stderr: &errb})
+		if code != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "usage: mailsync crm login --username U") ||
+			strings.Contains(errb.String(), "password") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 with the usage", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// TestHelpListsQuit: quit is a command, listed in the usage, with help of
+// its own.
+func TestHelpListsQuit(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"help"}, app.Env{Stdout: &out, Stderr: &out}); code != 0 || !strings.Contains(out.String(), "\n  mailsync quit ") {
+		t.Errorf("help: exit %d, printed %q; want quit listed", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"help", "quit"}, app.Env{Stdout: &out, Stderr: &out}); code != 0 || !strings.HasPrefix(out.String(), "Usage: mailsync quit\n") {
+		t.Errorf("help quit: exit %d, printed %q", code, out.String())
+	}
+}

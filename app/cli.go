@@ -393,14 +393,11 @@ func simple(ctx context.Context, cfg agent.Config, env Env, done string, f func(
 	return nil
 }
 
-// CRMLogin checks a ClientSuccess username and password and stores the
-// password in the keyring. The password comes from MAILSYNC_CRM_PASSWORD or
+// CRMLogin checks a ClientSuccess username (the command line requires
+// one) and password and stores the password in the keyring. The password comes from MAILSYNC_CRM_PASSWORD or
 // is read from the terminal without echo.
 func CRMLogin(ctx context.Context, cfg agent.Config, env Env, username string) error {
 	username = strings.TrimSpace(username)
-	if username == "" {
-		return errors.New("give the ClientSuccess username: mailsync crm login --username you@company.com")
-	}
 	pw, err := readPassword(env)
 	if err != nil {
 		return err
