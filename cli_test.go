@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"mailsync/app"
 	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
 )
 
 // TestCommandHelpListsItsFlags checks that `help CMD` and `CMD -h` print the
@@ -149,4 +151,53 @@ func TestHelpListsQuit(t *testing.T) {
 	if code := run([]string{"help", "quit"}, app.Env{Stdout: &out, Stderr: &out}); code != 0 || !strings.HasPrefix(out.String(), "Usage: mailsync quit\n") {
 		t.Errorf("help quit: exit %d, printed %q", code, out.String())
 	}
+}
+
+// TestNothingToDoSaysSo checks disconnect, crm logout, pause and resume
+// when they would change nothing: they say so in the agent's words and
+// exit 0, in this process and through the running agent alike, and
+// change nothing (a pause with no mailbox is not kept for later).
+func TestNothingToDoSaysSo(t *testing.T) {
+	c := newCLI(t, "")
+	nothing := [][2]string{
+		{"disconnect", agent.NothingToDisconnect},
+		{"crm logout", agent.NothingToSignOut},
+		{"pause", agent.NothingToPause},
+		{"resume", agent.NothingToResume},
+	}
+	for _, n := range nothing {
+		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
+			t.Errorf("%s on a fresh install: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
+		}
+	}
+	if r := c.want(t, 0, "", "", "status", "--json"); !strings.Contains(r.stdout, `"resume": false`) || strings.Contains(r.stdout, `"paused": true`) {
+		t.Errorf("a pause with nothing to pause was kept:\n%s", r.stdout)
+	}
+
+	ag, err := agent.Open(agent.Config{DataDir: c.home}, agent.Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	l, err := agentapi.Listen(c.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- agentapi.Serve(ctx, l, ag, nil) }()
+	defer func() { cancel(); <-served }()
+	for _, n := range nothing {
+		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
+			t.Errorf("%s through the running agent: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
+		}
+	}
+	// Paused (as an earlier version could leave it before connecting):
+	// resume has something to do, once.
+	if err := ag.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.want(t, 0, agent.AlreadyPaused+"\n", "", "pause")
+	c.want(t, 0, "Syncing resumed.\n", "", "resume")
+	c.want(t, 0, agent.NothingToResume+"\n", "", "resume")
 }
