@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"mailsync/app"
 	"mailsync/sync/agent"
+	"mailsync/sync/agentapi"
 )
 
 // TestCommandHelpListsItsFlags checks that `help CMD` and `CMD -h` print the
@@ -57,4 +60,144 @@ func TestVersionPrintsTheBuildsVersion(t *testing.T) {
 			t.Errorf("%s: exit %d, printed %q; want the version", arg, code, out.String())
 		}
 	}
+}
+
+// TestStatusJSONForScripts checks `status --json` before Mail Sync was
+// set up and after: the state is a name, the same shape both times, and
+// no table or list is null.
+func TestStatusJSONForScripts(t *testing.T) {
+	c := newCLI(t, "")
+	read := func(when string) map[string]any {
+		t.Helper()
+		r := c.want(t, 0, "", "", "status", "--json")
+		if strings.Contains(r.stdout, "null") {
+			t.Errorf("status --json %s has a null:\n%s", when, r.stdout)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("status --json %s printed %q: %v", when, r.stdout, err)
+		}
+		return rep
+	}
+	rep := read("before set-up")
+	if rep["state"] != "signed-out" || rep["setUp"] != false || rep["actions"] == nil {
+		t.Errorf("status --json before set-up: state %v, setUp %v, actions %v; want signed-out, false and the actions",
+			rep["state"], rep["setUp"], rep["actions"])
+	}
+	c.want(t, 0, "tenant saved.", "", "config", "set", "tenant", "contoso.com")
+	rep = read("after set-up")
+	counts, _ := rep["lastCounts"].(map[string]any)
+	if rep["state"] != "signed-out" || rep["setUp"] != true || counts == nil || counts["skipped"] == nil {
+		t.Errorf("status --json after set-up: state %v, setUp %v, lastCounts %v; want signed-out, true and skipped {}",
+			rep["state"], rep["setUp"], rep["lastCounts"])
+	}
+}
+
+// TestGroupHelpListsItsCommands checks that `help crm`, `crm -h` and
+// `crm --help` (and the same of config) list the group's commands and
+// exit 0, and that the group alone is a wrong command line listing them.
+func TestGroupHelpListsItsCommands(t *testing.T) {
+	runOut := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(args, app.Env{Stdout: &out, Stderr: &errb})
+		return out.String(), errb.String(), code
+	}
+	for group, subs := range map[string][]string{
+		"crm":    {"mailsync crm login --username U", "mailsync crm logout"},
+		"config": {"mailsync config get [KEY]", "mailsync config set KEY VALUE", "mailsync config unset KEY"},
+	} {
+		help, stderr, code := runOut("help", group)
+		for _, sub := range subs {
+			if code != 0 || stderr != "" || !strings.Contains(help, "\n  "+sub+"\n") {
+				t.Errorf("help %s: exit %d, stdout %q, stderr %q; want exit 0 listing %q", group, code, help, stderr, sub)
+			}
+		}
+		for _, h := range []string{"-h", "--help"} {
+			if out, _, code := runOut(group, h); code != 0 || out != help {
+				t.Errorf("%s %s: exit %d, printed %q; want what `help %s` printed", group, h, code, out, group)
+			}
+		}
+		if out, stderr, code := runOut(group); code != 2 || out != "" || stderr != help {
+			t.Errorf("%s alone: exit %d, stdout %q, stderr %q; want exit 2 and the list on stderr", group, code, out, stderr)
+		}
+		if _, stderr, code := runOut(group, "bogus"); code != 2 || !strings.Contains(stderr, `unknown command "bogus"`) || !strings.Contains(stderr, subs[0]) {
+			t.Errorf("%s bogus: exit %d, stderr %q; want exit 2 naming it, and the list", group, code, stderr)
+		}
+	}
+}
+
+// TestCRMLoginWithoutUsernameIsAWrongCommandLine: a missing --username
+// exits 2 with the usage, as any wrong command line does, and reads no
+// password.
+func TestCRMLoginWithoutUsernameIsAWrongCommandLine(t *testing.T) {
+	for _, args := range [][]string{{"crm", "login"}, {"crm", "login", "--username", " "}} {
+		var out, errb bytes.Buffer
+		code := run(args, app.Env{Stdout: &out, Stderr: &errb})
+		if code != 2 || out.Len() != 0 || !strings.Contains(errb.String(), "usage: mailsync crm login --username U") ||
+			strings.Contains(errb.String(), "password") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 with the usage", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// TestHelpListsQuit: quit is a command, listed in the usage, with help of
+// its own.
+func TestHelpListsQuit(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"help"}, app.Env{Stdout: &out, Stderr: &out}); code != 0 || !strings.Contains(out.String(), "\n  mailsync quit ") {
+		t.Errorf("help: exit %d, printed %q; want quit listed", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"help", "quit"}, app.Env{Stdout: &out, Stderr: &out}); code != 0 || !strings.HasPrefix(out.String(), "Usage: mailsync quit\n") {
+		t.Errorf("help quit: exit %d, printed %q", code, out.String())
+	}
+}
+
+// TestNothingToDoSaysSo checks disconnect, crm logout, pause and resume
+// when they would change nothing: they say so in the agent's words and
+// exit 0, in this process and through the running agent alike, and
+// change nothing (a pause with no mailbox is not kept for later).
+func TestNothingToDoSaysSo(t *testing.T) {
+	c := newCLI(t, "")
+	nothing := [][2]string{
+		{"disconnect", agent.NothingToDisconnect},
+		{"crm logout", agent.NothingToSignOut},
+		{"pause", agent.NothingToPause},
+		{"resume", agent.NothingToResume},
+	}
+	for _, n := range nothing {
+		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
+			t.Errorf("%s on a fresh install: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
+		}
+	}
+	if r := c.want(t, 0, "", "", "status", "--json"); !strings.Contains(r.stdout, `"resume": false`) || strings.Contains(r.stdout, `"paused": true`) {
+		t.Errorf("a pause with nothing to pause was kept:\n%s", r.stdout)
+	}
+
+	ag, err := agent.Open(agent.Config{DataDir: c.home}, agent.Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	l, err := agentapi.Listen(c.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- agentapi.Serve(ctx, l, ag, nil) }()
+	defer func() { cancel(); <-served }()
+	for _, n := range nothing {
+		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
+			t.Errorf("%s through the running agent: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
+		}
+	}
+	// Paused (as an earlier version could leave it before connecting):
+	// resume has something to do, once.
+	if err := ag.Pause(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.want(t, 0, agent.AlreadyPaused+"\n", "", "pause")
+	c.want(t, 0, "Syncing resumed.\n", "", "resume")
+	c.want(t, 0, agent.NothingToResume+"\n", "", "resume")
 }

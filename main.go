@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -78,9 +79,12 @@ type command struct {
 	name    string // as typed: "status", "crm login"
 	args    string // the usage after the name, e.g. "[--json]"
 	summary string
+	detail  string // more words for its help, after the summary
 	// minArgs and maxArgs bound the arguments after the flags.
 	minArgs, maxArgs int
-	flags            func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
+	// required names the flags that must be given a value.
+	required []string
+	flags    func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
 }
 
 // flagSet is the flag set of cmd: errors and -h print to w, naming the
@@ -92,8 +96,13 @@ func flagSet(c command, w io.Writer) *flag.FlagSet {
 	return fs
 }
 
+func usageLine(c command) string { return strings.TrimSpace("mailsync " + c.name + " " + c.args) }
+
 func printCommandHelp(w io.Writer, c command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("mailsync "+c.name+" "+c.args), c.summary)
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", usageLine(c), c.summary)
+	if c.detail != "" {
+		fmt.Fprintln(w, c.detail)
+	}
 	has := false
 	fs.VisitAll(func(*flag.Flag) { has = true })
 	if has {
@@ -153,7 +162,7 @@ func commands() []command {
 				}
 			}},
 		{name: "disconnect", summary: "Forget the Office 365 sign-in.", flags: none(app.Disconnect)},
-		{name: "crm login", args: "--username U", summary: "Sign in to ClientSuccess (password from the terminal or MAILSYNC_CRM_PASSWORD).",
+		{name: "crm login", args: "--username U", required: []string{"username"}, summary: "Sign in to ClientSuccess (password from the terminal or MAILSYNC_CRM_PASSWORD).",
 			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
 				username := fs.String("username", "", "ClientSuccess username")
 				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
@@ -170,21 +179,21 @@ func commands() []command {
 			}},
 		{name: "quit", summary: "Quit the running Mail Sync, as the tray's Quit does.", flags: none(app.Quit)},
 		{name: "config get", args: "[KEY]", maxArgs: 1,
-			summary: "Show the setup (every key, or the value of KEY): " + keysHelp,
+			summary: "Show the setup (every key, or the value of KEY).", detail: keysHelp,
 			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
 				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
 					return app.ConfigGet(ctx, cfg, env, fs.Arg(0))
 				}
 			}},
 		{name: "config set", args: "KEY VALUE", minArgs: 2, maxArgs: 2,
-			summary: "Change one setting: " + keysHelp,
+			summary: "Change one setting.", detail: keysHelp,
 			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
 				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
 					return app.ConfigSet(ctx, cfg, env, fs.Arg(0), fs.Arg(1))
 				}
 			}},
 		{name: "config unset", args: "KEY", minArgs: 1, maxArgs: 1,
-			summary: "Forget what was set for KEY, so the build's value or the default applies: " + keysHelp,
+			summary: "Forget what was set for KEY, so the build's value or the default applies.", detail: keysHelp,
 			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
 				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
 					return app.ConfigSet(ctx, cfg, env, fs.Arg(0), "")
@@ -200,8 +209,37 @@ func commands() []command {
 	}
 }
 
+// isGroup reports whether name is the first word of commands of its own
+// ("crm", "config").
+func isGroup(name string) bool {
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// printGroupHelp lists the commands of group with what each does.
+func printGroupHelp(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: mailsync %s COMMAND\n\nCommands:\n", group)
+	var details []string
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, group+" ") {
+			fmt.Fprintf(w, "  %s\n      %s\n", usageLine(c), c.summary)
+			if c.detail != "" && !slices.Contains(details, c.detail) {
+				details = append(details, c.detail)
+			}
+		}
+	}
+	for _, d := range details {
+		fmt.Fprintf(w, "\n%s\n", d)
+	}
+	fmt.Fprintf(w, "\nRun `mailsync help %s COMMAND` for one of them.\n", group)
+}
+
 // keysHelp names the keys of `mailsync config`.
-const keysHelp = "client-id (the Microsoft app's application ID), tenant (organizations, your domain or the directory ID), crm-url (the ClientSuccess address)."
+const keysHelp = "The keys: client-id (the Microsoft app's application ID), tenant (organizations, your domain\nor the directory ID), crm-url (the ClientSuccess address)."
 
 // lookup finds the command args start with and returns the rest of args.
 func lookup(args []string) (command, []string, bool) {
@@ -241,6 +279,10 @@ func run(args []string, env app.Env) int {
 			return 0
 		}
 		c, rest, ok := lookup(args[1:])
+		if !ok && len(rest) == 0 && isGroup(c.name) {
+			printGroupHelp(env.Stdout, c.name)
+			return 0
+		}
 		if !ok || len(rest) > 0 {
 			fmt.Fprintf(env.Stderr, "mailsync help: unknown command %q\n\n%s", strings.Join(args[1:], " "), usage)
 			return 2
@@ -252,11 +294,16 @@ func run(args []string, env app.Env) int {
 	}
 	c, args, ok := lookup(args)
 	if !ok {
-		switch c.name {
-		case "crm":
-			fmt.Fprint(env.Stderr, "usage: mailsync crm login --username U | mailsync crm logout\n")
-		case "config":
-			fmt.Fprint(env.Stderr, "usage: mailsync config get [KEY] | mailsync config set KEY VALUE | mailsync config unset KEY\n")
+		group, sub, _ := strings.Cut(c.name, " ")
+		switch {
+		case isGroup(c.name) && len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+			printGroupHelp(env.Stdout, c.name)
+			return 0
+		case isGroup(c.name):
+			printGroupHelp(env.Stderr, c.name)
+		case isGroup(group):
+			fmt.Fprintf(env.Stderr, "mailsync %s: unknown command %q\n\n", group, sub)
+			printGroupHelp(env.Stderr, group)
 		default:
 			fmt.Fprintf(env.Stderr, "mailsync: unknown command %q\n\n%s", c.name, usage)
 		}
@@ -277,8 +324,14 @@ func run(args []string, env app.Env) int {
 		return 2
 	}
 	if fs.NArg() < c.minArgs {
-		fmt.Fprintf(env.Stderr, "usage: %s\n", strings.TrimSpace("mailsync "+c.name+" "+c.args))
+		fmt.Fprintf(env.Stderr, "usage: %s\n", usageLine(c))
 		return 2
+	}
+	for _, name := range c.required {
+		if strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
+			fmt.Fprintf(env.Stderr, "mailsync %s: give --%s\nusage: %s\n", c.name, name, usageLine(c))
+			return 2
+		}
 	}
 	cfg, err := agent.ConfigFromEnv()
 	if err != nil {

@@ -315,7 +315,7 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 
 	r = e.mustRun(t, nil, "status", "--json")
 	var st struct {
-		State     int    `json:"state"`
+		State     string `json:"state"`
 		StateName string `json:"stateName"`
 		Account   *struct {
 			Name  string `json:"name"`
@@ -326,7 +326,7 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("status --json printed %q: %v", r.stdout, err)
 	}
-	if st.Account == nil || st.Account.Email != w.Me.Mail || st.CRMUser != sandbox.CRMUser || st.StateName != "Up to date" {
+	if st.Account == nil || st.Account.Email != w.Me.Mail || st.CRMUser != sandbox.CRMUser || st.State != "idle" || st.StateName != "Up to date" {
 		t.Errorf("status --json = %s", r.stdout)
 	}
 

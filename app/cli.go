@@ -87,10 +87,10 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, storage.FileName)); errors.Is(err, fs.ErrNotExist) {
 		// The agent creates the state file before it listens, so none runs.
 		if asJSON {
-			return writeJSON(env.Stdout, struct {
-				SetUp     bool   `json:"setUp"`
-				StateName string `json:"stateName"`
-			}{false, "Not set up yet"})
+			// The shape of every other report, so scripts read one.
+			rep := agentapi.Report(engine.Status{State: engine.SignedOut}, false)
+			rep.SetUp, rep.StateName, rep.PolicyProblems = false, "Not set up yet", cfg.Policy.Problems
+			return writeJSON(env.Stdout, rep)
 		}
 		fmt.Fprintln(env.Stdout, "Mail Sync is not set up yet: run `mailsync` to start it and connect Office 365.")
 		printPolicyProblems(env.Stdout, cfg.Policy.Problems)
@@ -321,17 +321,17 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 
 // Disconnect forgets the Microsoft sign-in.
 func Disconnect(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Disconnected. Emails already copied stay in ClientSuccess.", func(api agentapi.API) error { return api.Disconnect(ctx) })
+	return simple(ctx, cfg, env, "Disconnected. Emails already copied stay in ClientSuccess.", agent.UnchangedByDisconnect, func(api agentapi.API) error { return api.Disconnect(ctx) })
 }
 
 // Pause and Resume toggle syncing.
 func Pause(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Syncing paused.", func(api agentapi.API) error { return api.Pause(ctx) })
+	return simple(ctx, cfg, env, "Syncing paused.", agent.UnchangedByPause, func(api agentapi.API) error { return api.Pause(ctx) })
 }
 
 // Resume resumes syncing.
 func Resume(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Syncing resumed.", func(api agentapi.API) error { return api.Resume(ctx) })
+	return simple(ctx, cfg, env, "Syncing resumed.", agent.UnchangedByResume, func(api agentapi.API) error { return api.Resume(ctx) })
 }
 
 // Quit ends the running Mail Sync as the tray's Quit does, and returns
@@ -377,15 +377,28 @@ const quitTimeout = 30 * time.Second
 
 // CRMLogout forgets the ClientSuccess password.
 func CRMLogout(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Signed out of ClientSuccess.", func(api agentapi.API) error { return api.CRMLogout(ctx) })
+	return simple(ctx, cfg, env, "Signed out of ClientSuccess.", agent.UnchangedByCRMLogout, func(api agentapi.API) error { return api.CRMLogout(ctx) })
 }
 
-func simple(ctx context.Context, cfg agent.Config, env Env, done string, f func(agentapi.API) error) error {
+// simple runs f on the agent and prints done. When unchanged (if not nil)
+// says the status leaves f nothing to do, it prints that instead and
+// does not run f: the window greys the same action out.
+func simple(ctx context.Context, cfg agent.Config, env Env, done string, unchanged func(engine.Status) string, f func(agentapi.API) error) error {
 	s, err := openSession(cfg, env)
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	if unchanged != nil {
+		st, err := s.api.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if words := unchanged(st); words != "" {
+			fmt.Fprintln(env.Stdout, words)
+			return nil
+		}
+	}
 	if err := f(s.api); err != nil {
 		return err
 	}
@@ -393,19 +406,16 @@ func simple(ctx context.Context, cfg agent.Config, env Env, done string, f func(
 	return nil
 }
 
-// CRMLogin checks a ClientSuccess username and password and stores the
-// password in the keyring. The password comes from MAILSYNC_CRM_PASSWORD or
+// CRMLogin checks a ClientSuccess username (the command line requires
+// one) and password and stores the password in the keyring. The password comes from MAILSYNC_CRM_PASSWORD or
 // is read from the terminal without echo.
 func CRMLogin(ctx context.Context, cfg agent.Config, env Env, username string) error {
 	username = strings.TrimSpace(username)
-	if username == "" {
-		return errors.New("give the ClientSuccess username: mailsync crm login --username you@company.com")
-	}
 	pw, err := readPassword(env)
 	if err != nil {
 		return err
 	}
-	return simple(ctx, cfg, env, "Signed in to ClientSuccess as "+username+".", func(api agentapi.API) error {
+	return simple(ctx, cfg, env, "Signed in to ClientSuccess as "+username+".", nil, func(api agentapi.API) error {
 		fmt.Fprintln(env.Stderr, agent.SigningInCRM)
 		return api.CRMLogin(ctx, username, pw)
 	})

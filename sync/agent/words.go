@@ -75,6 +75,56 @@ func words(err error) string {
 	return msg
 }
 
+// What the command line says when a command would change nothing, where
+// the window and the tray grey the same action out (engine.Actions). The
+// command then succeeds: there was nothing to do.
+const (
+	NothingToDisconnect = "Office 365 is not connected; there is nothing to disconnect."
+	NothingToSignOut    = "You are not signed in to ClientSuccess; there is nothing to sign out of."
+	NothingToPause      = "Office 365 is not connected, so there is no syncing to pause."
+	AlreadyPaused       = "Syncing is already paused."
+	NothingToResume     = "Syncing is not paused; there is nothing to resume."
+)
+
+// UnchangedByDisconnect says why disconnecting would change nothing in
+// st, or "" when there is a mailbox or a sign-in in flight to forget.
+func UnchangedByDisconnect(st engine.Status) string {
+	if st.Account == nil && !st.Connecting {
+		return NothingToDisconnect
+	}
+	return ""
+}
+
+// UnchangedByCRMLogout says why signing out of ClientSuccess would change
+// nothing in st, or "" when someone is signed in.
+func UnchangedByCRMLogout(st engine.Status) string {
+	if st.CRMUser == "" {
+		return NothingToSignOut
+	}
+	return ""
+}
+
+// UnchangedByPause says why pausing would change nothing in st, or ""
+// when the window's Pause is enabled.
+func UnchangedByPause(st engine.Status) string {
+	switch {
+	case st.Actions().Pause:
+		return ""
+	case st.Paused:
+		return AlreadyPaused
+	}
+	return NothingToPause
+}
+
+// UnchangedByResume says why resuming would change nothing in st, or ""
+// when the window's Resume is enabled.
+func UnchangedByResume(st engine.Status) string {
+	if st.Actions().Resume {
+		return ""
+	}
+	return NothingToResume
+}
+
 // SigningInCRM is shown at once while a ClientSuccess sign-in is checked,
 // in the window and by `mailsync crm login`.
 const SigningInCRM = "Signing in to ClientSuccess…"

@@ -170,6 +170,10 @@ type StatusReport struct {
 
 // Report is the StatusReport of st.
 func Report(st engine.Status, agentRunning bool) StatusReport {
+	if st.LastCounts.Skipped == nil {
+		// Scripts read an empty table, never null.
+		st.LastCounts.Skipped = map[string]int{}
+	}
 	return StatusReport{Status: st, SetUp: true, StateName: st.State.String(), Problem: st.Problem(),
 		Actions: st.Actions(), AgentRunning: agentRunning}
 }

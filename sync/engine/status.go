@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -40,6 +42,53 @@ func (s State) String() string {
 		return "Sign in to ClientSuccess"
 	}
 	return "Unknown"
+}
+
+// stateNames are the states as JSON carries them (`mailsync status
+// --json` and the local API): stable names for scripts, apart from the
+// words String gives a person.
+var stateNames = map[State]string{
+	SignedOut:      "signed-out",
+	Idle:           "idle",
+	Syncing:        "syncing",
+	NeedsReconnect: "needs-reconnect",
+	Error:          "error",
+	Paused:         "paused",
+	CRMSignedOut:   "crm-signed-out",
+}
+
+// MarshalText writes s as its name ("signed-out", "idle", ...).
+func (s State) MarshalText() ([]byte, error) {
+	if n, ok := stateNames[s]; ok {
+		return []byte(n), nil
+	}
+	return nil, fmt.Errorf("engine: state %d has no name", int(s))
+}
+
+// UnmarshalText reads a state's name as MarshalText writes it.
+func (s *State) UnmarshalText(b []byte) error {
+	for st, n := range stateNames {
+		if n == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("engine: unknown state %q", b)
+}
+
+// UnmarshalJSON reads a state's name, or the number an agent of an
+// earlier version sends.
+func (s *State) UnmarshalJSON(b []byte) error {
+	var n int
+	if err := json.Unmarshal(b, &n); err == nil {
+		*s = State(n)
+		return nil
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("engine: read state %s: %w", b, err)
+	}
+	return s.UnmarshalText([]byte(name))
 }
 
 // Derive is the one place the state is decided: from the facts in s (the
