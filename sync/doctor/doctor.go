@@ -30,6 +30,7 @@ import (
 
 	"mailsync/sync/crm"
 	"mailsync/sync/graph"
+	"mailsync/sync/printable"
 	"mailsync/sync/remote"
 )
 
@@ -246,7 +247,9 @@ type run struct {
 }
 
 func (r *run) add(check string, o Outcome, detail string) {
-	r.results = append(r.results, Result{Check: check, Outcome: o, Detail: withoutAddresses(detail)})
+	// A detail may quote what a service said: a person reads it, so it
+	// carries no control characters (printable.Text).
+	r.results = append(r.results, Result{Check: check, Outcome: o, Detail: printable.Text(withoutAddresses(detail))})
 }
 
 // addressPattern matches what looks like an e-mail address.

@@ -255,6 +255,20 @@ func TestNothingSetUpSaysSo(t *testing.T) {
 	}
 }
 
+// Text a service sent reaches the report without control or bidi
+// characters: a person reads the details, in the window and in a support
+// request.
+func TestDetailsArePrintable(t *testing.T) {
+	rep := run(t, doctor.Config{
+		NotConnected: "refused\x1b[31m by\u202e the\nservice\x07",
+		CRMSignedOut: "signed out",
+	})
+	r, _ := rep.Result(doctor.CheckMicrosoftSignIn)
+	if want := "refused[31m by the service"; r.Detail != want {
+		t.Errorf("detail %q, want %q", r.Detail, want)
+	}
+}
+
 func TestWrongPasswordFailsTheSignIn(t *testing.T) {
 	w := newWorld(t)
 	cfg := w.cfg
