@@ -9,7 +9,6 @@ import (
 
 	"mailsync/app"
 	"mailsync/sync/agent"
-	"mailsync/sync/agentapi"
 )
 
 // TestCommandHelpListsItsFlags checks that `help CMD` and `CMD -h` print the
@@ -174,19 +173,7 @@ func TestNothingToDoSaysSo(t *testing.T) {
 		t.Errorf("a pause with nothing to pause was kept:\n%s", r.stdout)
 	}
 
-	ag, err := agent.Open(agent.Config{DataDir: c.home}, agent.Hooks{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ag.Close()
-	l, err := agentapi.Listen(c.home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- agentapi.Serve(ctx, l, ag, nil) }()
-	defer func() { cancel(); <-served }()
+	ag := serveAgent(t, c.home)
 	for _, n := range nothing {
 		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
 			t.Errorf("%s through the running agent: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
@@ -194,7 +181,7 @@ func TestNothingToDoSaysSo(t *testing.T) {
 	}
 	// Paused (as an earlier version could leave it before connecting):
 	// resume has something to do, once.
-	if err := ag.Pause(ctx); err != nil {
+	if err := ag.Pause(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	c.want(t, 0, agent.AlreadyPaused+"\n", "", "pause")

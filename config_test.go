@@ -117,19 +117,8 @@ func TestConfigThroughTheRunningAgent(t *testing.T) {
 	if err := storage.EnsureDir(c.home); err != nil {
 		t.Fatal(err)
 	}
-	ag, err := agent.Open(agent.Config{DataDir: c.home}, agent.Hooks{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ag.Close()
-	l, err := agentapi.Listen(c.home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- agentapi.Serve(ctx, l, ag, nil) }()
-	defer func() { cancel(); <-served }()
+	ag := serveAgent(t, c.home)
+	ctx := context.Background()
 
 	c.want(t, 0, "tenant saved.", "", "config", "set", "tenant", "Contoso.com")
 	s, err := ag.Setup(ctx)
@@ -171,4 +160,24 @@ func TestNoFyneLocaleNoise(t *testing.T) {
 			}
 		}
 	}
+}
+
+// serveAgent opens an agent on home and serves its local API until the
+// test ends, as a running Mail Sync would.
+func serveAgent(t *testing.T, home string) *agent.Agent {
+	t.Helper()
+	ag, err := agent.Open(agent.Config{DataDir: home}, agent.Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ag.Close() })
+	l, err := agentapi.Listen(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- agentapi.Serve(ctx, l, ag, nil) }()
+	t.Cleanup(func() { cancel(); <-served })
+	return ag
 }
