@@ -45,8 +45,8 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 		}
 		p.inReconnect = true
 		return Notice{
-			Title: "Mail Sync: reconnect needed",
-			Body:  "Microsoft 365 no longer accepts Mail Sync's sign-in. Open Settings and connect again to resume syncing.",
+			Title: reconnectTitle,
+			Body:  reconnectBody,
 		}, true
 	case engine.Idle, engine.SignedOut, engine.CRMSignedOut:
 		p.failingSince, p.failureNotified = time.Time{}, false
@@ -60,13 +60,13 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 			return Notice{}, false
 		}
 		p.failureNotified = true
-		body := "Emails are not being copied to ClientSuccess. Mail Sync keeps trying every hour."
+		body := failingBody
 		// The problem carries a service's words; whatever way the status
 		// came here, the desktop shows them printable.
 		if p := printable.Text(s.Problem()); p != "" {
 			body = p + ". " + body
 		}
-		return Notice{Title: "Mail Sync has not synced for over 3 hours", Body: body}, true
+		return Notice{Title: failingTitle, Body: body}, true
 	}
 	return Notice{}, false
 }

@@ -56,7 +56,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.blockErr = errorText()
 
 	blockTitle := widget.NewLabelWithStyle("Blocklist", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com, not *@example.com or example.com) per line.")
+	blockHelp := dimText(blocklistHelp)
 	blockHelp.Wrapping = fyne.TextWrapWord
 
 	p.startLocked, p.internalLocked = dimText(lockedNote), dimText(lockedNote)

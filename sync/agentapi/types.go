@@ -151,7 +151,7 @@ type Worder interface {
 type refusedEndpointError struct{ reason string }
 
 func (e *refusedEndpointError) Error() string {
-	return "the local API was refused: " + e.reason
+	return localAPIRefused + e.reason
 }
 
 // StatusReport is what `mailsync status --json` prints: the status with

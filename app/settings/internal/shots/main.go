@@ -448,7 +448,7 @@ func startX() (stop func(), err error) {
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
 		stop()
-		return nil, fmt.Errorf("Xvfb did not report its display: %w\n%s", err, xlog.Bytes())
+		return nil, fmt.Errorf("start X: Xvfb did not report its display: %w\n%s", err, xlog.Bytes())
 	}
 	os.Setenv("DISPLAY", ":"+strings.TrimSpace(line))
 	return stop, nil
