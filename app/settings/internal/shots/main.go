@@ -171,7 +171,7 @@ func shots() []shot {
 		{file: "settings-sync-recovered.png", section: settings.SectionSync, status: recovered.Get()},
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
-		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
+		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
 		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
 		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
 		{file: "settings-check-connection-fresh.png", section: settings.SectionSync, status: fresh, check: true, report: &freshReport},
@@ -602,6 +602,7 @@ func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
 	defer m.answer("Settings")
 	rules := match.DefaultSettings()
 	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
+	rules.HistoryDays = 30
 	start := true
 	if m.policy != nil && m.policy.IgnoreInternal != nil {
 		rules.IgnoreInternal = *m.policy.IgnoreInternal // the agent answers with the rules in force
