@@ -23,11 +23,11 @@ type optionsPage struct {
 
 	startAtLogin, ignoreInternal, skipPrivate *widget.Check
 	// history is how many days of mail a contact added later gets.
-	history *widget.Select
-	blocklist                                 *entry
-	saveBtn                                   *widget.Button
-	feedback                                  *widget.Label
-	blockErr                                  *widget.Label
+	history   *widget.Select
+	blocklist *entry
+	saveBtn   *widget.Button
+	feedback  *widget.Label
+	blockErr  *widget.Label
 	// startLocked and internalLocked say an option is set by the
 	// organisation; orgBlocklist lists the entries the policy adds.
 	startLocked, internalLocked *widget.RichText
