@@ -215,3 +215,34 @@ func TestHistoryLedgerOutlivesTheWindow(t *testing.T) {
 		t.Errorf("after Omar was added three days later: landed %q, want the message once", got)
 	}
 }
+
+// TestHistoryOfSandboxLateContacts: in the sandbox, with the option at
+// seven days, the Tailspin contacts added later get their message whatever
+// its age (the one added 25 hours after too) and Olivia's mail from days
+// before, each once; everything else lands as without the option.
+func TestHistoryOfSandboxLateContacts(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	s := sandbox.Settings()
+	s.HistoryDays = 7
+	if err := e.store.SaveSettings(s, storage.AppSettings{StartAtLogin: true}); err != nil {
+		t.Fatal(err)
+	}
+	lateDay(t, e)
+	want := w.ExpectedAfterLate()
+	older := 0
+	for _, l := range w.Late {
+		ids := append([]string{l.MessageID}, l.Older...)
+		older += len(l.Older)
+		for _, id := range ids {
+			if !slices.Contains(want[l.Contact.ClientID], id) {
+				want[l.Contact.ClientID] = append(want[l.Contact.ClientID], id)
+			}
+		}
+		slices.Sort(want[l.Contact.ClientID])
+	}
+	if older == 0 {
+		t.Fatal("the sandbox seeds no older mail of a contact added later")
+	}
+	sameLanding(t, landed(e.c), want)
+}
