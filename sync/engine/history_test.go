@@ -246,3 +246,25 @@ func TestHistoryOfSandboxLateContacts(t *testing.T) {
 	}
 	sameLanding(t, landed(e.c), want)
 }
+
+// TestHistoryAfterFailedPass: a pass that learns of the new contact and
+// then fails (Microsoft 365 refuses it) leaves the contact's history for
+// the next pass, which copies it once.
+func TestHistoryAfterFailedPass(t *testing.T) {
+	e, want := historyWorld(t, 7)
+	e.clock.Set(testNow.Add(30 * time.Minute))
+	addContact(e, 2901, nia)
+	e.g.SetAuthorizer(func(string) bool { return false })
+	if _, err := e.pass(testNow.Add(time.Hour)); err == nil {
+		t.Fatal("the pass succeeded although Microsoft 365 refused every request")
+	}
+	if ns, err := e.store.Newcomers(); err != nil || len(ns) != 1 {
+		t.Fatalf("after the failed pass, newcomers = %v, %v; want Nia", ns, err)
+	}
+	e.g.SetAuthorizer(nil)
+	e.mustPass(testNow.Add(2 * time.Hour))
+	e.mustPass(testNow.Add(3 * time.Hour))
+	if got := histLanded(e); !slices.Equal(got, want) {
+		t.Errorf("landed %q, want %q", got, want)
+	}
+}
