@@ -17,8 +17,9 @@ import (
 //
 // How that mail is read: Graph has no reliable way to list one address's
 // mail over a date range (docs/evidence.md, "Reading one address's mail"):
-// $filter on the recipients is refused, $search cannot be combined with a
-// date $filter, caps its results and reads an index that lags. So a pass
+// $filter on the recipients is refused; $search cannot be combined with a
+// date $filter, caps its results, and reads a search index whose delay is
+// not documented. So a pass
 // whose directory refresh saw contacts appear (storage.Newcomers) lists
 // from N days back instead of from its window start, in the same single
 // listing by receivedDateTime every pass makes: one read covers both. The
@@ -37,9 +38,9 @@ const HistoryLedgerKept = match.MaxHistoryDays*24*time.Hour + LedgerKept
 // history is what a pass copies for the contacts that appeared in the
 // directory since the last successful pass.
 type history struct {
-	// newcomers are the contacts the directory kept for this (storage
-	// .Newcomers); the pass drops them once it succeeded, whether it
-	// copied their history or the option was off.
+	// newcomers are the contacts the directory kept for this
+	// (storage.Newcomers); the pass drops them once it succeeded, whether
+	// it copied their history or the option was off.
 	newcomers []storage.Newcomer
 	// start is the oldest receivedDateTime copied for them; zero when
 	// nothing older than the window is read.
