@@ -3,6 +3,8 @@ package settings
 import (
 	"slices"
 	"testing"
+
+	"mailsync/sync/agentapi"
 )
 
 // TestOptionsHistoryDays: the days of history for a contact added later
@@ -33,4 +35,25 @@ func TestOptionsHistoryDays(t *testing.T) {
 			t.Errorf("historyDays(historyChoice(%d)) = %d, %v", d, back, ok)
 		}
 	}
+}
+
+// TestOptionsHistoryLockedByPolicy: days of history set by the
+// organisation are shown with the lock note and cannot be changed.
+func TestOptionsHistoryLockedByPolicy(t *testing.T) {
+	days := 14
+	settings := newFakeAgent(signedOut()).settings
+	settings.Rules.HistoryDays = days
+	settings.Policy = &agentapi.PolicyRules{HistoryDays: &days}
+	h := setupHarness(t, newFakeAgent(signedOut()).setup, &settings)
+	h.pump("policy shown", func() bool { return h.w.options.historyLocked.Visible() })
+	h.w.Select(SectionOptions)
+	h.settle()
+	o := h.w.options
+	if !o.history.Disabled() || o.history.Selected != "14 days" {
+		t.Errorf("history locked at 14 days shows %q, disabled %v", o.history.Selected, o.history.Disabled())
+	}
+	if o.startLocked.Visible() || o.internalLocked.Visible() {
+		t.Error("options the policy does not set are shown locked")
+	}
+	h.wantText(lockedNote)
 }

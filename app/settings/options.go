@@ -31,6 +31,8 @@ type optionsPage struct {
 	// startLocked and internalLocked say an option is set by the
 	// organisation; orgBlocklist lists the entries the policy adds.
 	startLocked, internalLocked *widget.RichText
+	// historyLocked says the organisation sets the days of history.
+	historyLocked *widget.RichText
 	orgBlocklist                *widget.Label
 
 	saved    agentapi.Settings // the settings as the agent last confirmed them
@@ -67,8 +69,10 @@ func newOptionsPage(w *Window) *optionsPage {
 	blockHelp.Wrapping = fyne.TextWrapWord
 
 	p.startLocked, p.internalLocked = dimText(lockedNote), dimText(lockedNote)
+	p.historyLocked = dimText(lockedNote)
 	p.startLocked.Hide()
 	p.internalLocked.Hide()
+	p.historyLocked.Hide()
 	p.orgBlocklist = wrapped("")
 	p.orgBlocklist.Hide()
 
@@ -77,7 +81,7 @@ func newOptionsPage(w *Window) *optionsPage {
 		container.NewHBox(p.ignoreInternal, container.NewCenter(p.internalLocked)),
 		p.skipPrivate,
 		historyTitle,
-		container.NewHBox(container.NewGridWrap(fyne.NewSize(160, p.history.MinSize().Height), p.history)),
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(160, p.history.MinSize().Height), p.history), container.NewCenter(p.historyLocked)),
 		historyHelp,
 		widget.NewSeparator(),
 		blockTitle, blockHelp, p.blocklist, p.blockErr, p.orgBlocklist,
@@ -126,7 +130,7 @@ func (p *optionsPage) set(s agentapi.Settings) {
 	for _, x := range []struct {
 		locked bool
 		note   *widget.RichText
-	}{{pol.StartAtLogin != nil, p.startLocked}, {pol.IgnoreInternal != nil, p.internalLocked}} {
+	}{{pol.StartAtLogin != nil, p.startLocked}, {pol.IgnoreInternal != nil, p.internalLocked}, {pol.HistoryDays != nil, p.historyLocked}} {
 		if x.locked {
 			x.note.Show()
 		} else {
@@ -153,7 +157,7 @@ func (p *optionsPage) render() {
 			c.Disable()
 		}
 	}
-	if ok {
+	if ok && !p.historyLocked.Visible() {
 		p.history.Enable()
 	} else {
 		p.history.Disable()

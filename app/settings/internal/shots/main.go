@@ -153,7 +153,8 @@ func shots() []shot {
 		[3]string{setup.KeyTenant, "contoso.example", string(setup.FromPolicy)},
 		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
 	yes, no := true, false
-	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}}
+	days := 30
+	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}, HistoryDays: &days}
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -609,6 +610,9 @@ func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
 	}
 	if m.policy != nil && m.policy.StartAtLogin != nil {
 		start = *m.policy.StartAtLogin
+	}
+	if m.policy != nil && m.policy.HistoryDays != nil {
+		rules.HistoryDays = *m.policy.HistoryDays
 	}
 	return agentapi.Settings{Rules: rules, StartAtLogin: start, Policy: m.policy}, nil
 }
