@@ -33,7 +33,7 @@ type optionsPage struct {
 	startLocked, internalLocked *widget.RichText
 	// historyLocked says the organisation sets the days of history.
 	historyLocked *widget.RichText
-	orgBlocklist                *widget.Label
+	orgBlocklist  *widget.Label
 
 	saved    agentapi.Settings // the settings as the agent last confirmed them
 	loaded   bool              // saved came from the agent
