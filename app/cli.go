@@ -56,7 +56,7 @@ func openSession(cfg agent.Config, env Env) (*session, error) {
 		closeLog.Close()
 		return nil, err
 	}
-	return &session{api: ag, local: ag, close: func() { ag.Close(); closeLog.Close() }}, nil
+	return &session{api: agentapi.InProcess(ag), local: ag, close: func() { ag.Close(); closeLog.Close() }}, nil
 }
 
 // desktopHooks are the agent's hooks every process gives it: the browser,

@@ -339,15 +339,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// writeAPIError sends the API's error words, which are meant for a person,
-// unchanged.
-// writeAPIError sends err as words: the API's own (Worder) when it has
-// them, and logs the error itself, whose text may not be fit to show.
+// writeAPIError sends err as words (WordsOf) and logs the error itself,
+// whose text may not be fit to show.
 func (h *handler) writeAPIError(w http.ResponseWriter, err error) {
-	words := err.Error()
-	if wd, ok := h.api.(Worder); ok {
-		words = wd.Words(err)
-	}
+	words := WordsOf(h.api, err)
 	if words != err.Error() {
 		h.log.Warn("local API: call failed", "err", err)
 	}
