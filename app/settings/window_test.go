@@ -226,6 +226,22 @@ func TestSandboxShowsItsClientSuccessAccount(t *testing.T) {
 	h.wantText(sandboxSignIn)
 }
 
+// TestSyncPageAfterAQuietPass: a pass that copied nothing does not replace
+// the last one that did ("0 emails copied · 0 skipped" reads like a
+// failure); it shows as checked, nothing new.
+func TestSyncPageAfterAQuietPass(t *testing.T) {
+	busy := connectedIdle()
+	h := newHarness(t, busy)
+	h.w.Select(SectionSync)
+	quiet := busy
+	quiet.LastCopy = &engine.PassRecord{End: busy.LastPass, Counts: busy.LastCounts}
+	quiet.LastPass = busy.LastPass.Add(time.Hour)
+	quiet.LastCounts = engine.PassCounts{Listed: 52, Already: 12, Skipped: map[string]int{"no contact": 30, "internal only": 10}}
+	h.publish(derived(quiet))
+	h.wantText("10:42 today · 12 emails copied · 40 skipped", "Checked 11:42 today, nothing new to copy")
+	h.wantNoText("0 emails copied")
+}
+
 func TestSyncCommands(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	h.w.Select(SectionSync)
@@ -335,8 +351,8 @@ func TestActivity(t *testing.T) {
 	h.publish(st)
 	h.pump("list filled", func() bool { return len(h.w.activity.items) == 5 })
 	h.w.activity.list.Refresh()
-	h.wantText("Renewal quote for 2027", "Synced to ACME Corp", "Ann Lee <ann@acme.com>", "10:31",
-		"Skipped: you are only in Bcc", "Synced to Globex, Initech", "17:40 yesterday")
+	h.wantText("Renewal quote for 2027", "Copied to ACME Corp", "Ann Lee <ann@acme.com>", "10:31",
+		"Skipped: you are only in Bcc", "Copied to Globex, Initech", "17:40 yesterday")
 	h.wantNoText(emptyActivityText)
 
 	test.Type(h.w.activity.search, "bcc")

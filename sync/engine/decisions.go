@@ -79,8 +79,9 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 }
 
 // Decisions returns the recorded decisions, newest message first, keeping
-// those whose subject, counterpart, client names or reason contain query
-// (case-insensitive; "" keeps all), at most limit of them (0: all kept).
+// those whose subject, counterpart, client names, reason or result
+// (Result: "Copied to …", "Skipped: …") contain query (case-insensitive;
+// "" keeps all), at most limit of them (0: all kept).
 func (e *Engine) Decisions(query string, limit int) ([]Decision, error) {
 	q := strings.ToLower(strings.TrimSpace(query))
 	var out []Decision
@@ -105,7 +106,34 @@ func (e *Engine) Decisions(query string, limit int) ([]Decision, error) {
 	return out, err
 }
 
+// Result words of a decision: one word for what became of a message,
+// everywhere a person reads it (the Activity list, the tray, the command
+// line, notifications).
+const (
+	ResultCopied  = "Copied"
+	ResultSkipped = "Skipped"
+)
+
+// Result is what became of the message, as the Activity list says it:
+// "Copied to ACME Corp, Globex" or "Skipped: no contact".
+func (d Decision) Result() string {
+	if d.Synced {
+		if len(d.Clients) == 0 {
+			return ResultCopied
+		}
+		return ResultCopied + " to " + strings.Join(d.Clients, ", ")
+	}
+	if d.Reason == "" {
+		return ResultSkipped
+	}
+	return ResultSkipped + ": " + d.Reason
+}
+
 func (d Decision) matches(q string) bool {
+	// "synced" is what a person may call it: the product is Mail Sync.
+	if strings.Contains(strings.ToLower(d.Result()), q) || d.Synced && strings.Contains("synced", q) {
+		return true
+	}
 	if strings.Contains(strings.ToLower(d.Subject), q) ||
 		strings.Contains(strings.ToLower(d.Counterpart), q) ||
 		strings.Contains(strings.ToLower(d.Reason), q) {
