@@ -226,6 +226,30 @@ func TestSandboxShowsItsClientSuccessAccount(t *testing.T) {
 	h.wantText(sandboxSignIn)
 }
 
+// TestOfficePageSaysWhatConnectingAgainDoes: before the person connects,
+// the Office 365 page says that the mailbox connected last continues where
+// it stopped, and that another account starts with the last 24 hours.
+func TestOfficePageSaysWhatConnectingAgainDoes(t *testing.T) {
+	h := newHarness(t, signedOut())
+	h.w.Select(SectionOffice)
+	h.wantNoText("Connecting again")
+
+	gone := signedOut()
+	gone.Previous = dana
+	gone.ConnectedAt = testNow.Add(-30 * 24 * time.Hour)
+	gone.LastSuccess = testNow.Add(-3*24*time.Hour - 2*time.Hour)
+	h.publish(derived(gone))
+	h.wantText("Connecting again as "+dana.Email+" continues from Mon 08:05", "another account starts with the last 24 hours", "[Connect Office 365]")
+
+	refused := needsReconnect()
+	refused.ConnectedAt, refused.LastSuccess = gone.ConnectedAt, testNow.Add(-50*24*time.Hour)
+	h.publish(derived(refused))
+	h.wantText("[Reconnect]", "Connecting again as "+dana.Email+" continues from 27 Oct 11:05")
+
+	h.publish(connectedIdle())
+	h.wantNoText("Connecting again")
+}
+
 // TestSyncPageAfterAQuietPass: a pass that copied nothing does not replace
 // the last one that did ("0 emails copied · 0 skipped" reads like a
 // failure); it shows as checked, nothing new.
