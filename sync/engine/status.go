@@ -336,4 +336,7 @@ type Decision struct {
 	Synced      bool      `json:"synced"`
 	Clients     []string  `json:"clients,omitempty"` // client names it went to, when Synced
 	Reason      string    `json:"reason,omitempty"`  // skip reason in words, when !Synced
+	// Waiting: the options changed since the last sync decided it, and
+	// no longer skip it; the next sync copies it (Result says so).
+	Waiting bool `json:"waiting,omitempty"`
 }
