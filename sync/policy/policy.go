@@ -32,6 +32,7 @@ import (
 
 	"mailsync/sync/match"
 	"mailsync/sync/setup"
+	"mailsync/sync/words"
 )
 
 // Key names of the policy.
@@ -90,7 +91,7 @@ func LoadFile(name string) Policy {
 		return Policy{}
 	}
 	if err != nil {
-		return Policy{Source: name, Problems: []string{fmt.Sprintf("The policy file %s could not be read, so none of it applies: %v.", name, err)}}
+		return Policy{Source: name, Problems: []string{fmt.Sprintf(fileUnreadable, name, err)}}
 	}
 	p := ParseJSON(b, name)
 	return p
@@ -100,14 +101,14 @@ func LoadFile(name string) Policy {
 func ParseJSON(b []byte, source string) Policy {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return Policy{Source: source, Problems: []string{fmt.Sprintf("The policy %s is not a JSON object, so none of it applies: %v.", source, err)}}
+		return Policy{Source: source, Problems: []string{fmt.Sprintf(notAnObject, source, err)}}
 	}
 	vals := map[string]any{}
 	var problems []string
 	for k, r := range raw {
 		var v any
 		if err := json.Unmarshal(r, &v); err != nil {
-			problems = append(problems, fmt.Sprintf("The policy's %s could not be read; it is ignored.", k))
+			problems = append(problems, fmt.Sprintf(valueUnreadable, k))
 			continue
 		}
 		vals[k] = v
@@ -123,7 +124,7 @@ func ParseJSON(b []byte, source string) Policy {
 func FromValues(vals map[string]any, source string) Policy {
 	p := Policy{Source: source}
 	bad := func(key, why string) {
-		p.Problems = append(p.Problems, fmt.Sprintf("The policy's %s is ignored: %s", key, why))
+		p.Problems = append(p.Problems, fmt.Sprintf(valueIgnored, key, why))
 	}
 	for _, key := range slices.Sorted(maps.Keys(vals)) {
 		v := vals[key]
@@ -131,7 +132,7 @@ func FromValues(vals map[string]any, source string) Policy {
 		case KeyClientID, KeyTenant, KeyCRMURL:
 			s, ok := v.(string)
 			if !ok {
-				bad(key, "it must be a string.")
+				bad(key, mustBeString)
 				continue
 			}
 			ckey := map[string]string{KeyClientID: setup.KeyClientID, KeyTenant: setup.KeyTenant, KeyCRMURL: setup.KeyCRMURL}[key]
@@ -160,7 +161,7 @@ func FromValues(vals map[string]any, source string) Policy {
 			}
 			p.Blocklist = list
 		default:
-			p.Problems = append(p.Problems, fmt.Sprintf("The policy names %q, which Mail Sync does not know; it is ignored (the keys are %s).", key, strings.Join(Keys, ", ")))
+			p.Problems = append(p.Problems, fmt.Sprintf(unknownKey, key, strings.Join(Keys, ", ")))
 		}
 	}
 	return p
@@ -184,7 +185,7 @@ func toBool(v any) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, fmt.Errorf("it must be true or false (1 or 0), not %v.", describe(v))
+	return false, words.New(fmt.Sprintf(mustBeBool, describe(v)))
 }
 
 // toBlocklist reads a list of addresses and @domains: a list of strings, or
@@ -201,12 +202,12 @@ func toBlocklist(v any) ([]string, error) {
 		for _, e := range x {
 			s, ok := e.(string)
 			if !ok {
-				return nil, fmt.Errorf("every entry must be a string, not %v.", describe(e))
+				return nil, words.New(fmt.Sprintf(entryMustBeString, describe(e)))
 			}
 			lines = append(lines, s)
 		}
 	default:
-		return nil, fmt.Errorf("it must be a list of addresses and @domains, not %v.", describe(v))
+		return nil, words.New(fmt.Sprintf(mustBeList, describe(v)))
 	}
 	var out, bad []string
 	for _, l := range lines {
@@ -224,7 +225,7 @@ func toBlocklist(v any) ([]string, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("these entries are not an email address or @domain: %s.", strings.Join(bad, ", "))
+		return nil, words.New(fmt.Sprintf(notEntries, strings.Join(bad, ", ")))
 	}
 	return out, nil
 }
