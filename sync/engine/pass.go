@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,11 @@ const (
 	// SkewMargin is how far before the last successful pass a catch-up
 	// pass lists, for a local clock ahead of the server's.
 	SkewMargin = time.Hour
+	// MaxCatchUp is how far back a catch-up pass lists at most: after a
+	// long time off, or the same mailbox connected again after a
+	// disconnect or a refused sign-in, mail of the last 30 days is caught
+	// up and older mail is not.
+	MaxCatchUp = 30 * 24 * time.Hour
 	// ProfileTTL is how long the user's profile and the excluded folder
 	// ids are trusted before they are asked for again.
 	ProfileTTL = 24 * time.Hour
@@ -270,6 +276,11 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		s.LastPass = sum.End
 		s.LastCounts = sum.Counts
 		s.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
+		if !sum.Counts.Quiet() {
+			s.LastCopy = &PassRecord{End: sum.End, Counts: s.LastCounts}
+			s.LastCopy.Counts.Skipped = maps.Clone(sum.Counts.Skipped)
+		}
+		s.LastSuccess = sum.Start
 		s.SyncedToday = today
 		s.LastError = ""
 		s.Progress = nil
@@ -409,10 +420,21 @@ func excludedFolders(fs []graph.ExcludedFolder) match.Folders {
 //   - regular passes: now − 24 h, so a message is reconsidered until it is
 //     24 hours old and no longer (W alone would keep it for 24 h after the
 //     previous pass, up to 25 h with hourly passes);
-//   - after days off: the last successful start less SkewMargin, so the
-//     catch-up pass covers the whole gap, plus a margin for a local clock
-//     running ahead of Microsoft's.
+//   - after days off, or the same mailbox connected again after a
+//     disconnect or a refused sign-in: the last successful start less
+//     SkewMargin, so the catch-up pass covers the whole gap, plus a margin
+//     for a local clock running ahead of Microsoft's;
+//
+// and never more than MaxCatchUp before now.
 func WindowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
+	w := windowStart(connectedAt, lastSuccessStart, now)
+	if floor := now.Add(-MaxCatchUp); w.Before(floor) {
+		return floor
+	}
+	return w
+}
+
+func windowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
 	w := connectedAt.Add(-WindowOverlap)
 	if lastSuccessStart.IsZero() {
 		return w
@@ -630,6 +652,10 @@ func (p *pass) finish() error {
 	if err := p.e.Store.PruneAddressChecks(p.start.Add(-ContactTTL)); err != nil {
 		p.log.Warn("prune contact look-ups", "err", err)
 	}
+	counts, err := json.Marshal(p.counts)
+	if err != nil {
+		return fmt.Errorf("engine: record the pass: %w", err)
+	}
 	// The ledger keeps what a newcomer's history may reach back to, so
 	// that a message copied for one contact is not copied again for
 	// another of the same client added later (see history).
@@ -637,8 +663,12 @@ func (p *pass) finish() error {
 	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
 		cutoff = h
 	}
-	err := p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
+	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
+		m.LastCounts = counts
+		if !p.counts.Quiet() {
+			m.LastCopyEnd, m.LastCopyCounts = end, counts
+		}
 		// Every pass lists the whole window: nothing to compare with.
 		m.ListedWith = ""
 		m.LastPassEnd = end

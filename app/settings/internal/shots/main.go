@@ -114,7 +114,18 @@ func shots() []shot {
 	syncing = derived(syncing)
 	reconnect := connectedIdle()
 	reconnect.Reconnect = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	// Refused since Saturday: connecting again continues from its last sync.
+	reconnect.ConnectedAt, reconnect.LastSuccess = now.AddDate(0, -2, 0), now.Add(-50*time.Hour)
 	reconnect = derived(reconnect)
+	// Disconnected on Friday: connecting the same mailbox again continues.
+	again := signedOut
+	again.Previous, again.ConnectedAt, again.LastSuccess = alex, now.AddDate(0, -2, 0), now.Add(-74*time.Hour)
+	again = derived(again)
+	// A sync that copied nothing after one that did.
+	quiet := connectedIdle()
+	quiet.LastCopy = &engine.PassRecord{End: quiet.LastPass, Counts: quiet.LastCounts}
+	quiet.LastPass = at(15, 2)
+	quiet.LastCounts = engine.PassCounts{Listed: 38, Already: 14, Skipped: quiet.LastCounts.Skipped}
 	crmOut := connectedIdle()
 	crmOut.CRMUser = ""
 	crmOut = derived(crmOut)
@@ -166,6 +177,8 @@ func shots() []shot {
 		{file: "settings-syncing.png", section: settings.SectionSync, status: syncing},
 		{file: "settings-syncing-dark.png", section: settings.SectionSync, status: syncing, dark: true},
 		{file: "settings-needs-reconnect.png", section: settings.SectionOffice, status: reconnect},
+		{file: "settings-connect-again.png", section: settings.SectionOffice, status: again},
+		{file: "settings-sync-quiet.png", section: settings.SectionSync, status: quiet},
 		{file: "settings-clientsuccess.png", section: settings.SectionCRM, status: crmOut},
 		{file: "settings-sync-clientsuccess-signed-out.png", section: settings.SectionSync, status: crmOut},
 		{file: "settings-sync-failed.png", section: settings.SectionSync, status: failed},
