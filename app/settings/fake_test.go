@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image/color"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
@@ -48,6 +50,7 @@ type fakeAgent struct {
 	loginHold  chan struct{} // holds CRMLogin until closed, when set
 	unsure     []engine.UnsureUpload
 	decided    []string // "id copy" or "id leave"
+	preview    engine.Backfill
 }
 
 func (f *fakeAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) {
@@ -121,6 +124,15 @@ func (f *fakeAgent) publish(st engine.Status) {
 	for _, ch := range f.watchers {
 		ch <- st
 	}
+}
+
+// setStatus changes the current status with f and publishes it.
+func (f *fakeAgent) setStatus(change func(*engine.Status)) {
+	f.mu.Lock()
+	st := f.status
+	f.mu.Unlock()
+	change(&st)
+	f.publish(st)
 }
 
 // goAway stops the agent: open subscriptions close, new ones fail.
@@ -295,6 +307,46 @@ func (f *fakeAgent) queryList() []string {
 }
 
 func (f *fakeAgent) ShowWindow(context.Context) error { f.record("ShowWindow"); return nil }
+
+// PreviewBackfill answers f.preview for the days asked.
+func (f *fakeAgent) PreviewBackfill(_ context.Context, days int) (engine.Backfill, error) {
+	f.record(fmt.Sprint("PreviewBackfill ", days))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.preview
+	b.Days = days
+	return b, nil
+}
+
+// StartBackfill records the days and shows the backfill running, as the
+// agent does.
+func (f *fakeAgent) StartBackfill(_ context.Context, days int) error {
+	f.record(fmt.Sprint("StartBackfill ", days))
+	f.mu.Lock()
+	b := f.preview
+	b.Days, b.State, b.Emails, b.Clients, b.Reached = days, storage.BackfillRunning, 0, nil, b.To
+	f.mu.Unlock()
+	f.setStatus(func(s *engine.Status) { s.Backfill = &b })
+	return nil
+}
+
+func (f *fakeAgent) Backfill(_ context.Context, days int) (engine.Backfill, error) {
+	f.record(fmt.Sprint("Backfill ", days))
+	return engine.Backfill{}, nil
+}
+
+// CancelBackfill records the call and shows the backfill cancelled.
+func (f *fakeAgent) CancelBackfill(context.Context) error {
+	f.record("CancelBackfill")
+	f.setStatus(func(s *engine.Status) {
+		if s.Backfill != nil {
+			b := *s.Backfill
+			b.State = storage.BackfillCancelled
+			s.Backfill = &b
+		}
+	})
+	return nil
+}
 
 // Doctor answers f.report once f.release lets it (at once when release is
 // nil), or f.doctorErr.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mailsync/storage"
 	"net"
 	"net/http"
 	"os"
@@ -144,6 +146,29 @@ func (f *fakeAPI) Doctor(context.Context) (doctor.Report, error) {
 	}
 	return doctorReport, nil
 }
+
+// backfillRecord is what the fake's backfill commands answer.
+var backfillRecord = engine.Backfill{Days: 30, Read: 412, Emails: 9, State: storage.BackfillDone,
+	From: time.Date(2026, 10, 21, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC),
+	Clients: []storage.BackfillClient{{ID: 7, Name: "ACME", Emails: 6}, {ID: 9, Name: "Globex", Emails: 3}}}
+
+func (f *fakeAPI) PreviewBackfill(_ context.Context, days int) (engine.Backfill, error) {
+	b := backfillRecord
+	b.Days = days
+	return b, f.record(fmt.Sprint("preview ", days))
+}
+
+func (f *fakeAPI) StartBackfill(_ context.Context, days int) error {
+	return f.record(fmt.Sprint("start backfill ", days))
+}
+
+func (f *fakeAPI) Backfill(_ context.Context, days int) (engine.Backfill, error) {
+	b := backfillRecord
+	b.Days = days
+	return b, f.record(fmt.Sprint("backfill ", days))
+}
+
+func (f *fakeAPI) CancelBackfill(context.Context) error { return f.record("cancel backfill") }
 
 func (f *fakeAPI) CRMLogin(_ context.Context, username, password string) error {
 	if err := f.record("crm login"); err != nil {
@@ -423,6 +448,26 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	rep, err := c.Doctor(ctx)
 	if err != nil || !reflect.DeepEqual(rep, doctorReport) {
 		t.Fatalf("Doctor = %+v, %v; want %+v", rep, err, doctorReport)
+	}
+
+	wantBackfill := backfillRecord
+	wantBackfill.Days = 90
+	if b, err := c.PreviewBackfill(ctx, 90); err != nil || !reflect.DeepEqual(b, wantBackfill) {
+		t.Fatalf("PreviewBackfill = %+v, %v; want %+v", b, err, wantBackfill)
+	}
+	wantBackfill.Days = 7
+	if b, err := c.Backfill(ctx, 7); err != nil || !reflect.DeepEqual(b, wantBackfill) {
+		t.Fatalf("Backfill = %+v, %v; want %+v", b, err, wantBackfill)
+	}
+	if err := c.StartBackfill(ctx, 30); err != nil {
+		t.Fatalf("StartBackfill: %v", err)
+	}
+	if err := c.CancelBackfill(ctx); err != nil {
+		t.Fatalf("CancelBackfill: %v", err)
+	}
+	calls := f.called()
+	if got := calls[len(calls)-4:]; !slices.Equal(got, []string{"preview 90", "backfill 7", "start backfill 30", "cancel backfill"}) {
+		t.Fatalf("backfill commands reached the agent as %q", got)
 	}
 }
 

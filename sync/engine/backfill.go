@@ -39,6 +39,20 @@ const (
 	BackfillDay = 24 * time.Hour
 )
 
+// Backfill is a backfill as the status shows it and the local API sends
+// it: the record of storage.
+type Backfill = storage.Backfill
+
+// BackfillShare is how much of b's range is done, from 0 to 1 (1 for an
+// empty range).
+func BackfillShare(b Backfill) float64 {
+	span := b.To.Sub(b.From)
+	if span <= 0 {
+		return 1
+	}
+	return min(1, max(0, float64(b.To.Sub(b.Reached))/float64(span)))
+}
+
 // BackfillMailbox is what a backfill needs from Microsoft Graph
 // (*graph.Client implements it).
 type BackfillMailbox interface {

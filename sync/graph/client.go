@@ -91,6 +91,19 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 	}
 }
 
+// Budget is one mailbox's concurrency budget, MaxInFlight slots. Outlook
+// counts requests per app and mailbox (docs/evidence.md, "Mailbox
+// concurrency"), so every Client reading one mailbox (a pass's, a
+// backfill's) shares one Budget. Safe for concurrent use.
+type Budget struct{ w *semaphore.Weighted }
+
+// NewBudget returns a mailbox's budget, all of it free.
+func NewBudget() *Budget { return &Budget{w: semaphore.NewWeighted(MaxInFlight)} }
+
+// ShareBudget makes c count its requests against b instead of a budget of
+// its own. Call it before the first request.
+func (c *Client) ShareBudget(b *Budget) { c.budget = b.w }
+
 // SetInvalidate sets a function called on a 401 before one retry, so the
 // token source can drop a token Graph refused. A second 401 is
 // remote.NeedsReconnect.

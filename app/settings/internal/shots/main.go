@@ -33,6 +33,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"mailsync/app/settings"
+	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
@@ -577,6 +578,32 @@ func (m *memAgent) Disconnect(context.Context) error               { return nil 
 func (m *memAgent) CRMLogin(context.Context, string, string) error { return nil }
 func (m *memAgent) CRMLogout(context.Context) error                { return nil }
 func (m *memAgent) ShowWindow(context.Context) error               { return nil }
+
+// PreviewBackfill answers the pictures' preview: what the sandbox's older
+// mail holds for 90 days.
+func (m *memAgent) PreviewBackfill(_ context.Context, days int) (engine.Backfill, error) {
+	defer m.answer("PreviewBackfill")
+	b := shotBackfill(m.status, days)
+	b.State = storage.BackfillDone
+	return b, nil
+}
+func (m *memAgent) StartBackfill(context.Context, int) error { return nil }
+func (m *memAgent) Backfill(_ context.Context, days int) (engine.Backfill, error) {
+	return shotBackfill(m.status, days), nil
+}
+func (m *memAgent) CancelBackfill(context.Context) error { return nil }
+
+// shotBackfill is the backfill of the pictures: the demo's older mail.
+func shotBackfill(st engine.Status, days int) engine.Backfill {
+	to := st.LastPass.Add(-24 * time.Hour)
+	return engine.Backfill{Days: days, From: to.Add(-time.Duration(days-1) * 24 * time.Hour), To: to, Reached: to,
+		Read: 1874, Emails: 23, Clients: []storage.BackfillClient{
+			{ID: 1001, Name: "Northwind Traders", Emails: 11},
+			{ID: 1003, Name: "Adatum Corp", Emails: 7},
+			{ID: 1002, Name: "Fabrikam Inc", Emails: 3},
+			{ID: 1004, Name: "Tailspin Toys", Emails: 2},
+		}}
+}
 
 // Doctor answers the pictures' check: every check passed but the v2
 // contact search, which this ClientSuccess account may not use.
