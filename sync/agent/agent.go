@@ -72,6 +72,9 @@ type Agent struct {
 	// signinNumber is the Status.SignIns the sign-in in flight (or the
 	// last one) ends with.
 	signinNumber int
+
+	// bf is the copy of older mail in flight (backfill.go).
+	bf backfills
 }
 
 var _ agentapi.API = (*Agent)(nil)
@@ -138,7 +141,10 @@ func initialStatus(m storage.Meta) engine.Status {
 }
 
 // Run runs the scheduler until ctx ends.
-func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
+func (a *Agent) Run(ctx context.Context) error {
+	a.resumeBackfill()
+	return a.sched.Run(ctx)
+}
 
 // Close cancels a sign-in in flight and waits for it to end, stops the
 // pass in flight (PassNow) and holds off new ones, and then releases the
@@ -225,6 +231,8 @@ var errHeldOff = fmt.Errorf("agent: pass held off by an account change: %w", con
 // the returned function is called. Passes asked for meanwhile return at
 // once (errHeldOff), so a stream of passes cannot starve the change.
 func (a *Agent) stopPass() (resume func()) {
+	// A backfill goes with the accounts it was started for.
+	a.stopBackfill()
 	a.mu.Lock()
 	a.holds++
 	if a.passCancel != nil {
@@ -284,6 +292,7 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 		return nil, nil, err
 	}
 	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
+	gc.ShareBudget(a.mailboxBudget())
 	gc.SetInvalidate(ts.Invalidate)
 	return gc, a.crmClient(m.CRMUser), nil
 }

@@ -75,9 +75,11 @@ const (
 	ProfileTTL = 24 * time.Hour
 	// DecisionsKept is how many decisions the Activity list can show.
 	DecisionsKept = 2000
-	// LedgerKept is how long past the window start a ledger entry is kept.
-	// A message older than the window is never listed, so its entry can go.
-	LedgerKept = 30 * 24 * time.Hour
+	// LedgerKept is how long past the window start a ledger entry is kept:
+	// as far back as a backfill may list (MaxBackfillDays), and a day
+	// more, so that a backfill never meets a message whose upload was
+	// forgotten.
+	LedgerKept = (MaxBackfillDays + 1) * 24 * time.Hour
 	// UploadsInFlight is how many interactions are posted at once.
 	UploadsInFlight = 4
 	// maxAmbiguous is how many uploads with an unknown outcome a pass
@@ -129,8 +131,8 @@ type Engine struct {
 	// blocklist).
 	Rules func(*match.Settings)
 
-	semOnce sync.Once
-	sem     chan struct{}
+	// turn orders passes and backfill days: one at a time, passes first.
+	turn turn
 
 	// memory is what passes remember of single messages between them.
 	memory memory
@@ -218,6 +220,14 @@ type pass struct {
 	// posting is the outcome of the page whose uploads are being posted
 	// while the next page is read; nil when none is.
 	posting chan error
+
+	// backfill: this is one day of a backfill, not a pass (see
+	// backfill.go); dry: a backfill's preview, which uploads nothing and
+	// counts what it would copy. copiedTo counts the emails uploaded per
+	// client (guarded by mu).
+	backfill bool
+	dry      *dryCount
+	copiedTo map[int64]int
 }
 
 // Pass runs one pass: it resolves uploads left pending by an earlier pass,
@@ -228,13 +238,10 @@ type pass struct {
 // goes to e.Board; the person-readable failure also goes to Meta.LastError.
 // A second call waits for the first to finish (or for its ctx).
 func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
-	e.semOnce.Do(func() { e.sem = make(chan struct{}, 1) })
-	select {
-	case e.sem <- struct{}{}:
-	case <-ctx.Done():
-		return Summary{}, fmt.Errorf("engine: wait for the pass in flight: %w", ctx.Err())
+	if err := e.turn.acquire(ctx, true); err != nil {
+		return Summary{}, fmt.Errorf("engine: wait for the pass in flight: %w", err)
 	}
-	defer func() { <-e.sem }()
+	defer e.turn.release()
 
 	limit := e.NoteLimit
 	if limit == 0 {
@@ -576,6 +583,12 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		}
 	}
 
+	if p.dry != nil {
+		// A preview: what would be copied, and nothing more.
+		p.dry.add(items, jobs)
+		p.advance(0, len(msgs))
+		return nil
+	}
 	var done sync.WaitGroup
 	if len(jobs) > 0 {
 		if err := p.stage(ctx, items, jobs, bodyIDs, &done); err != nil {
@@ -625,6 +638,10 @@ func (p *pass) advance(total, done int) {
 	p.progress.Done += done
 	pr := p.progress
 	p.mu.Unlock()
+	if p.backfill {
+		// A backfill reports its own progress (RunBackfill).
+		return
+	}
 	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: pr.Done, Total: pr.Total} })
 }
 
