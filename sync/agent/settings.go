@@ -123,6 +123,9 @@ func (a *Agent) applyPolicy(s *match.Settings) {
 	if p.IgnoreInternal != nil {
 		s.IgnoreInternal = *p.IgnoreInternal
 	}
+	if p.HistoryDays != nil {
+		s.HistoryDays = *p.HistoryDays
+	}
 	for _, e := range p.Blocklist {
 		if !slices.Contains(s.Blocklist, e) {
 			s.Blocklist = append(s.Blocklist, e)
@@ -133,10 +136,10 @@ func (a *Agent) applyPolicy(s *match.Settings) {
 // policyRules is what the policy sets of the options, or nil.
 func (a *Agent) policyRules() *agentapi.PolicyRules {
 	p := a.cfg.Policy
-	if p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 {
+	if p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 && p.HistoryDays == nil {
 		return nil
 	}
-	return &agentapi.PolicyRules{IgnoreInternal: p.IgnoreInternal, StartAtLogin: p.StartAtLogin, Blocklist: slices.Clone(p.Blocklist)}
+	return &agentapi.PolicyRules{IgnoreInternal: p.IgnoreInternal, StartAtLogin: p.StartAtLogin, Blocklist: slices.Clone(p.Blocklist), HistoryDays: p.HistoryDays}
 }
 
 // reportPolicy logs the organisation's policy: what it sets and what of it
@@ -160,6 +163,9 @@ func (a *Agent) reportPolicy() {
 	}
 	if len(p.Blocklist) > 0 {
 		set = append(set, "blocklist")
+	}
+	if p.HistoryDays != nil {
+		set = append(set, "historyDays")
 	}
 	a.log.Info("organization policy", "source", p.Source, "sets", strings.Join(set, ","))
 	for _, pr := range p.Problems {
@@ -212,6 +218,9 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	if p.IgnoreInternal != nil {
 		rules.IgnoreInternal = *p.IgnoreInternal
 	}
+	if p.HistoryDays != nil {
+		rules.HistoryDays = *p.HistoryDays
+	}
 	if p.StartAtLogin != nil {
 		app.StartAtLogin = *p.StartAtLogin
 	}
@@ -252,13 +261,17 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	if err != nil {
 		return err
 	}
+	s.Rules.Blocklist = list
+	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
+		return problem(fmt.Sprintf("The mail of a contact added later can be copied from up to %d days back.", match.MaxHistoryDays), nil)
+	}
 	// An op, so that changes come one after the other; the login item is
 	// changed on the op's goroutine, never on the loop.
-	return a.runOp(ctx, op{run: func(ctx context.Context) error { return a.saveSettings(ctx, s, list) }})
+	return a.runOp(ctx, op{run: func(ctx context.Context) error { return a.saveSettings(ctx, s) }})
 }
 
-func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings, list []string) error {
-	s.Rules.Blocklist = list
+// saveSettings is SetSettings's op, with s checked.
+func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings) error {
 	if strings.TrimSpace(s.Rules.PrivateCategory) == "" {
 		s.Rules.PrivateCategory = match.DefaultSettings().PrivateCategory
 	}
@@ -267,7 +280,7 @@ func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings, list []st
 		return err
 	}
 	p := a.cfg.Policy
-	if p.IgnoreInternal != nil || p.StartAtLogin != nil {
+	if p.IgnoreInternal != nil || p.StartAtLogin != nil || p.HistoryDays != nil {
 		own := match.DefaultSettings()
 		if err := a.store.Rules(&own); err != nil {
 			return err
@@ -278,6 +291,9 @@ func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings, list []st
 		}
 		if p.IgnoreInternal != nil {
 			s.Rules.IgnoreInternal = own.IgnoreInternal
+		}
+		if p.HistoryDays != nil {
+			s.Rules.HistoryDays = own.HistoryDays
 		}
 		if p.StartAtLogin != nil {
 			s.StartAtLogin, before.StartAtLogin = app.StartAtLogin, app.StartAtLogin

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"mailsync/sync/engine"
+	"mailsync/sync/engine/clocktest"
 )
 
 // safety bounds real waits in these tests; nothing waits for it unless the
@@ -20,8 +23,8 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // start time, and keeps the due time the scheduler tells.
 type schedHarness struct {
 	t       *testing.T
-	clock   *FakeClock
-	s       *Scheduler
+	clock   *clocktest.FakeClock
+	s       *engine.Scheduler
 	started chan time.Time // one value per pass start
 	release chan struct{}  // when blocking, each pass waits for one value
 	block   bool
@@ -40,13 +43,13 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	t.Helper()
 	h := &schedHarness{
 		t:       t,
-		clock:   NewFakeClock(t0),
+		clock:   clocktest.NewFakeClock(t0),
 		started: make(chan time.Time, 100),
 		release: make(chan struct{}),
 		block:   block,
 		done:    make(chan error, 1),
 	}
-	h.s = &Scheduler{
+	h.s = &engine.Scheduler{
 		Interval:   time.Hour,
 		StartDelay: 5 * time.Second,
 		Clock:      h.clock,
@@ -61,7 +64,7 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	return h
 }
 
-func (h *schedHarness) pass(ctx context.Context) (Summary, error) {
+func (h *schedHarness) pass(ctx context.Context) (engine.Summary, error) {
 	now := h.clock.Now()
 	h.mu.Lock()
 	h.passes = append(h.passes, now)
@@ -77,7 +80,7 @@ func (h *schedHarness) pass(ctx context.Context) (Summary, error) {
 	h.mu.Lock()
 	h.running = false
 	h.mu.Unlock()
-	return Summary{Start: now}, h.passErr
+	return engine.Summary{Start: now}, h.passErr
 }
 
 // next is the due time the scheduler told last.
