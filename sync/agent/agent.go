@@ -51,6 +51,9 @@ type Agent struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// bf is the copy of older mail in flight (backfill.go).
+	bf backfills
 }
 
 var _ agentapi.API = (*Agent)(nil)
@@ -110,7 +113,10 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 }
 
 // Run runs the scheduler until ctx ends.
-func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
+func (a *Agent) Run(ctx context.Context) error {
+	a.resumeBackfill()
+	return a.sched.Run(ctx)
+}
 
 // Close ends the loop: it cancels the sign-in, the ops and the pass in
 // flight, refuses new commands, waits until everything the loop started
@@ -119,6 +125,8 @@ func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
 // Run) before. Calls after the first return the first's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
+		// The backfill reports to the loop while it stops.
+		a.stopBackfill()
 		close(a.quit)
 		<-a.loopDone
 		a.keys.stop()
@@ -172,6 +180,7 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 		return nil, nil, err
 	}
 	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
+	gc.ShareBudget(a.mailboxBudget())
 	gc.SetInvalidate(ts.Invalidate)
 	return gc, c, nil
 }

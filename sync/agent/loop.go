@@ -64,7 +64,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"maps"
 	"time"
 
 	"mailsync/storage"
@@ -86,7 +85,8 @@ type loopState struct {
 	// reads it again after a pass (whose bookkeeping the engine writes).
 	meta storage.Meta
 	// mem holds the facts kept only in memory; publish puts Meta's over
-	// it (the accounts, Paused, Reconnect, LastError, LastPass).
+	// it (the accounts, Paused, Reconnect, LastError, and the passes'
+	// records: engine.Status.RestorePasses).
 	mem engine.Status
 
 	quitting bool
@@ -323,7 +323,12 @@ func (s *loopState) next() {
 		}
 		s.ops = s.ops[1:]
 		s.op = r
+		a := s.a
 		s.spawn(func() func(*loopState) {
+			if r.exclusive {
+				// A backfill goes with the accounts it was started for.
+				a.stopBackfill()
+			}
 			err := r.run(r.ctx)
 			return func(s *loopState) {
 				r.cancel()
@@ -436,8 +441,7 @@ func (s *loopState) record(sum engine.Summary, err error, began bool) {
 	var upd func(m *storage.Meta)
 	switch {
 	case err == nil:
-		s.mem.LastCounts = sum.Counts
-		s.mem.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
+		// The pass recorded its end and counts in Meta (RestorePasses).
 		s.mem.SyncedToday = sum.SyncedToday
 		upd = func(m *storage.Meta) { m.LastError, m.FailingSince, m.NeedsReconnect = "", time.Time{}, "" }
 	case errors.Is(err, context.Canceled), errors.Is(err, ErrNotConnected), errors.Is(err, ErrCRMSignedOut), errors.Is(err, errKeyringSilent):
@@ -501,12 +505,18 @@ func (s *loopState) status() engine.Status {
 		acct := *m.Account
 		st.Account = &acct
 	}
-	st.CRMUser, st.Paused, st.Reconnect, st.LastError, st.LastPass = m.CRMUser, m.Paused, m.NeedsReconnect, m.LastError, m.LastPassEnd
+	st.CRMUser, st.Paused, st.Reconnect, st.LastError = m.CRMUser, m.Paused, m.NeedsReconnect, m.LastError
+	// The last pass, what it counted, the last that copied an email, the
+	// mailbox disconnected last and where the next pass lists from.
+	st.RestorePasses(m)
 	if st.Progress != nil {
 		p := *st.Progress
 		st.Progress = &p
 	}
-	st.LastCounts.Skipped = maps.Clone(st.LastCounts.Skipped)
+	if st.Backfill != nil {
+		b := *st.Backfill
+		st.Backfill = &b
+	}
 	if st.Paused {
 		st.NextPass = time.Time{}
 	}

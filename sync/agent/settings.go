@@ -304,7 +304,11 @@ func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings) error {
 			return problem("Mail Sync could not change start at login.", err)
 		}
 	}
-	return a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin})
+	if err := a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin}); err != nil {
+		return err
+	}
+	a.redecide()
+	return nil
 }
 
 // CleanBlocklist normalises blocklist entries with match.BlockEntry,
