@@ -28,7 +28,12 @@ const connectPromise = "Connect your Office 365 mailbox. Your browser opens Micr
 	"Older emails are not copied."
 
 // disconnectMessage is the question the Disconnect confirmation asks.
-const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess."
+const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess. " +
+	"Connecting this mailbox again later continues from where it stopped, up to 30 days back."
+
+// continuesFrom says what connecting the mailbox connected last does: it
+// continues from where its last sync stopped (account, when).
+const continuesFrom = "Connecting again as %s continues from %s, so no email of the time in between is missed; another account starts with the last 24 hours."
 
 // Words of the setup pages.
 const (

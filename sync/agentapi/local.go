@@ -105,3 +105,19 @@ func (p inProcess) Doctor(ctx context.Context) (doctor.Report, error) {
 	r, err := p.api.Doctor(ctx)
 	return r, p.err(err)
 }
+
+func (p inProcess) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error) {
+	b, err := p.api.PreviewBackfill(ctx, days)
+	return b, p.err(err)
+}
+
+func (p inProcess) StartBackfill(ctx context.Context, days int) error {
+	return p.err(p.api.StartBackfill(ctx, days))
+}
+
+func (p inProcess) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
+	b, err := p.api.Backfill(ctx, days)
+	return b, p.err(err)
+}
+
+func (p inProcess) CancelBackfill(ctx context.Context) error { return p.err(p.api.CancelBackfill(ctx)) }
