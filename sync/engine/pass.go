@@ -205,6 +205,8 @@ type pass struct {
 	names          map[int64]string
 	// clientList is every client's name, once listed this pass.
 	clientList map[int64]string
+	// hist is the recent mail of contacts added since the last pass.
+	hist history
 
 	// mu guards progress, and the uploads' outcomes on the pages' items,
 	// counts and ambiguous list: a page's uploads finish behind the next
@@ -325,6 +327,9 @@ func (p *pass) run(ctx context.Context) error {
 	if err := p.prepare(ctx); err != nil {
 		return err
 	}
+	if err := p.loadHistory(m); err != nil {
+		return err
+	}
 	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
@@ -334,7 +339,9 @@ func (p *pass) run(ctx context.Context) error {
 	// whether its lastModifiedDateTime moves is not documented (see
 	// graph.Client.ListMessages). A message already copied is found in the
 	// ledger; one whose body could not be read is tried again.
-	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
+	// When contacts were added and the person wants their recent mail,
+	// the one listing reaches back to it (see history).
+	err = p.mb.ListMessages(ctx, p.listSince(), func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
 	p.poster.close()
@@ -473,9 +480,11 @@ func (p *pass) cached(ctx context.Context, c storage.Cache, v any, fetch func(co
 
 // page handles one page of listed messages: look-ups, decisions, bodies,
 // uploads, then the decisions are recorded.
-func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
-	p.counts.Listed += len(msgs)
-	p.advance(len(msgs), 0)
+func (p *pass) page(ctx context.Context, listed []graph.Message) error {
+	msgs, older := p.splitHistory(listed)
+	n := len(msgs) + len(older)
+	p.counts.Listed += n
+	p.advance(n, 0)
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	rules := make([]match.Message, len(msgs))
@@ -529,6 +538,13 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	// a guess: each is asked for alone first.
 	if err := p.unknownFacts(ctx, in, items); err != nil {
 		return err
+	}
+	if len(older) > 0 {
+		hitems, err := p.decideOlder(ctx, older)
+		if err != nil {
+			return err
+		}
+		items = append(items, hitems...)
 	}
 	for i := range items {
 		for _, t := range items[i].d.Take {
@@ -585,7 +601,7 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 			finished <- err
 			return
 		}
-		p.advance(0, len(msgs))
+		p.advance(0, n)
 		finished <- nil
 	}()
 	return nil
@@ -640,7 +656,14 @@ func (p *pass) finish() error {
 	if err != nil {
 		return fmt.Errorf("engine: record the pass: %w", err)
 	}
-	err = p.e.Store.FinishPass(p.window.Add(-LedgerKept), p.start, func(m *storage.Meta) {
+	// The ledger keeps what a newcomer's history may reach back to, so
+	// that a message copied for one contact is not copied again for
+	// another of the same client added later (see history).
+	cutoff := p.window.Add(-LedgerKept)
+	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
+		cutoff = h
+	}
+	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
 		m.LastCounts = counts
 		if !p.counts.Quiet() {
@@ -656,6 +679,7 @@ func (p *pass) finish() error {
 	if err != nil {
 		return fmt.Errorf("engine: record the pass: %w", err)
 	}
+	p.dropNewcomers()
 	return nil
 }
 

@@ -43,10 +43,11 @@ const (
 	KeyIgnoreInternal = "ignoreInternal"
 	KeyStartAtLogin   = "startAtLogin"
 	KeyBlocklist      = "blocklist"
+	KeyHistoryDays    = "historyDays"
 )
 
 // Keys lists the policy's keys.
-var Keys = []string{KeyClientID, KeyTenant, KeyCRMURL, KeyIgnoreInternal, KeyStartAtLogin, KeyBlocklist}
+var Keys = []string{KeyClientID, KeyTenant, KeyCRMURL, KeyIgnoreInternal, KeyStartAtLogin, KeyBlocklist, KeyHistoryDays}
 
 // EnvFile names the variable that points at a JSON policy file to read
 // instead of the OS's.
@@ -63,6 +64,9 @@ type Policy struct {
 	IgnoreInternal *bool    `json:"ignoreInternal,omitempty"`
 	StartAtLogin   *bool    `json:"startAtLogin,omitempty"`
 	Blocklist      []string `json:"blocklist,omitempty"` // added to the person's own
+	// HistoryDays locks how many days of mail a contact added later gets
+	// (match.Settings.HistoryDays).
+	HistoryDays *int `json:"historyDays,omitempty"`
 	// Problems says, one sentence each, which values were ignored and why.
 	Problems []string `json:"problems,omitempty"`
 	// Source says where the policy was read ("" when there is none).
@@ -71,7 +75,7 @@ type Policy struct {
 
 // Empty reports whether p manages nothing.
 func (p Policy) Empty() bool {
-	return p.Values == (setup.Values{}) && p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0
+	return p.Values == (setup.Values{}) && p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 && p.HistoryDays == nil
 }
 
 // Load reads the policy: the file named by MAILSYNC_POLICY when set, else
@@ -153,6 +157,13 @@ func FromValues(vals map[string]any, source string) Policy {
 			} else {
 				p.StartAtLogin = &b
 			}
+		case KeyHistoryDays:
+			n, err := toDays(v)
+			if err != nil {
+				bad(key, err.Error())
+				continue
+			}
+			p.HistoryDays = &n
 		case KeyBlocklist:
 			list, err := toBlocklist(v)
 			if err != nil {
@@ -186,6 +197,30 @@ func toBool(v any) (bool, error) {
 		}
 	}
 	return false, words.New(fmt.Sprintf(mustBeBool, describe(v)))
+}
+
+// toDays reads a whole number of days from 0 to match.MaxHistoryDays: a
+// JSON number, a REG_DWORD or its digits as text.
+func toDays(v any) (int, error) {
+	n := -1
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int(x)) {
+			n = int(x)
+		}
+	case uint64:
+		if x <= match.MaxHistoryDays {
+			n = int(x)
+		}
+	case string:
+		if d, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
+			n = d
+		}
+	}
+	if n < 0 || n > match.MaxHistoryDays {
+		return 0, fmt.Errorf("it must be a number of days from 0 to %d, not %v.", match.MaxHistoryDays, describe(v))
+	}
+	return n, nil
 }
 
 // toBlocklist reads a list of addresses and @domains: a list of strings, or
@@ -261,6 +296,9 @@ func merge(first, second Policy) Policy {
 	}
 	if out.Blocklist == nil {
 		out.Blocklist = second.Blocklist
+	}
+	if out.HistoryDays == nil {
+		out.HistoryDays = second.HistoryDays
 	}
 	out.Problems = append(slices.Clone(first.Problems), second.Problems...)
 	switch {

@@ -166,7 +166,8 @@ func shots() []shot {
 		[3]string{setup.KeyTenant, "contoso.example", string(setup.FromPolicy)},
 		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
 	yes, no := true, false
-	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}}
+	days := 30
+	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}, HistoryDays: &days}
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -186,7 +187,7 @@ func shots() []shot {
 		{file: "settings-sync-recovered.png", section: settings.SectionSync, status: recovered.Get()},
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
-		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
+		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
 		// Lines that are not entries, one of them long: the fix is one
 		// click away and Save stays in the window.
 		{file: "settings-options-blocklist-fix.png", section: settings.SectionOptions, status: idle,
@@ -524,12 +525,16 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 func newMemAgent(s shot) *agentapitest.Fake {
 	rules := match.DefaultSettings()
 	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
+	rules.HistoryDays = 30
 	start := true
 	if s.policy != nil && s.policy.IgnoreInternal != nil {
 		rules.IgnoreInternal = *s.policy.IgnoreInternal // the agent answers with the rules in force
 	}
 	if s.policy != nil && s.policy.StartAtLogin != nil {
 		start = *s.policy.StartAtLogin
+	}
+	if s.policy != nil && s.policy.HistoryDays != nil {
+		rules.HistoryDays = *s.policy.HistoryDays
 	}
 	st := agentapitest.State{
 		Status:    s.status,
