@@ -2,6 +2,7 @@ package engine
 
 import (
 	"maps"
+	"slices"
 	"sync"
 
 	"mailsync/sync/printable"
@@ -47,13 +48,6 @@ func (b *Board) Update(f func(*Status)) {
 	for ch := range b.subs {
 		publish(ch, b.cur.clone())
 	}
-}
-
-// Paused reports whether the status says syncing is paused.
-func (b *Board) Paused() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.cur.Paused
 }
 
 // Subscribe returns a channel that receives the current status at once and
@@ -111,6 +105,11 @@ func (s Status) clone() Status {
 		c.LastCopy = &r
 	}
 	c.LastCounts.Skipped = maps.Clone(s.LastCounts.Skipped)
+	if s.Backfill != nil {
+		b := *s.Backfill
+		b.Clients = slices.Clone(b.Clients)
+		c.Backfill = &b
+	}
 	return c
 }
 
@@ -124,6 +123,16 @@ func (s *Status) printableText() {
 	s.LastError = printable.Text(s.LastError)
 	s.SignInError = printable.Text(s.SignInError)
 	s.CRMUser = printable.Text(s.CRMUser)
+	if b := s.Backfill; b != nil {
+		// Client names come from ClientSuccess.
+		c := *b
+		c.Clients = slices.Clone(b.Clients)
+		for i := range c.Clients {
+			c.Clients[i].Name = printable.Text(c.Clients[i].Name)
+		}
+		c.Error = printable.Text(c.Error)
+		s.Backfill = &c
+	}
 	if a := s.Account; a != nil {
 		if name, email := printable.Text(a.Name), printable.Text(a.Email); name != a.Name || email != a.Email {
 			c := *a

@@ -323,6 +323,9 @@ type Status struct {
 	// the last browser sign-in ended in a consent problem, "" otherwise.
 	ApprovalURL string `json:"approvalUrl,omitempty"`
 	Sandbox     bool   `json:"sandbox,omitempty"` // the agent runs against the built-in sandbox (mailsync demo)
+	// Backfill is the last copy of older mail asked for since the agent
+	// started (or the one it resumed): running or ended; nil when none.
+	Backfill *Backfill `json:"backfill,omitempty"`
 }
 
 // Decision is one recorded outcome of the rules for one message, as the

@@ -32,6 +32,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"mailsync/app/settings"
+	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/agentapi/agentapitest"
@@ -545,6 +546,7 @@ func newMemAgent(s shot) *agentapitest.Fake {
 			[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)}),
 		Decisions: decisions(),
 		Report:    connectedReport(),
+		Backfill:  shotBackfill(s.status),
 	}
 	if s.setup != nil {
 		st.Setup = *s.setup
@@ -584,4 +586,18 @@ func connectedReport() doctor.Report {
 		{Check: doctor.CheckContactLookup, Outcome: doctor.Passed, Detail: "found a contact"},
 		{Check: doctor.CheckInteractions, Outcome: doctor.Passed, Detail: "27 interactions on the first page of one client"},
 	}}
+}
+
+// shotBackfill is the backfill of the pictures: what the demo's older
+// mail holds.
+func shotBackfill(st engine.Status) engine.Backfill {
+	const days = 90
+	to := st.LastPass.Add(-24 * time.Hour)
+	return engine.Backfill{Days: days, State: storage.BackfillDone, From: to.Add(-time.Duration(days-1) * 24 * time.Hour), To: to, Reached: to,
+		Read: 1874, Emails: 23, Clients: []storage.BackfillClient{
+			{ID: 1001, Name: "Northwind Traders", Emails: 11},
+			{ID: 1003, Name: "Adatum Corp", Emails: 7},
+			{ID: 1002, Name: "Fabrikam Inc", Emails: 3},
+			{ID: 1004, Name: "Tailspin Toys", Emails: 2},
+		}}
 }
