@@ -817,7 +817,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	}
 	s.Rules.Blocklist = list
 	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
-		return problem(fmt.Sprintf("The mail of a contact added later can be copied from up to %d days back.", match.MaxHistoryDays), nil)
+		return problem(fmt.Sprintf(historyTooLong, match.MaxHistoryDays), nil)
 	}
 	if strings.TrimSpace(s.Rules.PrivateCategory) == "" {
 		s.Rules.PrivateCategory = match.DefaultSettings().PrivateCategory
