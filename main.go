@@ -50,6 +50,9 @@ Usage:
   mailsync crm login --username U   sign in to ClientSuccess (password from the terminal
                                     or MAILSYNC_CRM_PASSWORD)
   mailsync crm logout               forget the ClientSuccess password
+  mailsync backfill --days N [--dry-run] [--json]
+                                    copy older mail: the N days (1 to 365) before the
+                                    hourly sync's window (--dry-run: only say what)
   mailsync pause | resume           pause or resume syncing
   mailsync quit                     quit the running Mail Sync (as the tray's Quit does)
   mailsync doctor [--json]          check, read-only, that Office 365 and ClientSuccess
@@ -204,6 +207,20 @@ func commands() []command {
 				fmt.Fprintln(env.Stdout, app.VersionLine())
 				return nil
 			})},
+		{name: "backfill", args: "--days N [--dry-run] [--json]",
+			summary: "Copy older mail: the emails of the N days (1 to 365) before the hourly sync's window, by the same rules.",
+			detail:  "With --dry-run it only says how many emails it would copy, and to which clients. Copying again copies nothing twice.",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				days := fs.Int("days", 0, "how many days back to copy, 1 to 365")
+				dryRun := fs.Bool("dry-run", false, "say what would be copied, copy nothing")
+				asJSON := fs.Bool("json", false, "print JSON")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					if *days < 1 || *days > 365 {
+						return commandLineError("give --days, a number of days from 1 to 365")
+					}
+					return app.Backfill(ctx, cfg, env, *days, *dryRun, *asJSON)
+				}
+			}},
 		{name: "pause", summary: "Pause syncing.", flags: none(app.Pause)},
 		{name: "resume", summary: "Resume syncing.", flags: none(app.Resume)},
 	}
@@ -338,10 +355,21 @@ func run(args []string, env app.Env) int {
 		return fail(env.Stderr, err)
 	}
 	if err := do(ctx, cfg, env); err != nil {
+		var cl commandLineError
+		if errors.As(err, &cl) {
+			fmt.Fprintf(env.Stderr, "mailsync %s: %s\nusage: %s\n", c.name, cl, usageLine(c))
+			return 2
+		}
 		return fail(env.Stderr, err)
 	}
 	return 0
 }
+
+// commandLineError is a command's own check of its flags failing: the
+// command line was wrong (exit status 2).
+type commandLineError string
+
+func (e commandLineError) Error() string { return string(e) }
 
 func fail(w io.Writer, err error) int {
 	fmt.Fprintf(w, "mailsync: %v\n", err)
