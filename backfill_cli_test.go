@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mailsync/app"
+	"mailsync/app/clitest"
 )
 
 // TestBackfillCommandLine: a number of days outside 1..365 is a wrong
@@ -17,9 +18,9 @@ func TestBackfillCommandLine(t *testing.T) {
 	c := newCLI(t, "")
 	for _, days := range [][]string{{}, {"--days", "0"}, {"--days", "366"}, {"--days", "-3"}} {
 		args := append([]string{"backfill"}, days...)
-		c.want(t, 2, "", "give --days, a number of days from 1 to 365", args...)
+		c.Want(t, 2, "", "give --days, a number of days from 1 to 365", args...)
 	}
-	c.want(t, 2, "", "-days", "backfill", "--days", "many")
+	c.Want(t, 2, "", "-days", "backfill", "--days", "many")
 }
 
 // TestBackfillCommand copies the sandbox's older mail with `mailsync
@@ -33,10 +34,10 @@ func TestBackfillCommand(t *testing.T) {
 	e.crmLogin(t)
 	e.setBlocklist(t)
 	e.svc.Identity.AutoApprove(true)
-	if r := e.connect(t, autoApproveGet); r.code != 0 {
-		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	if r := e.connect(t, clitest.AutoApprove); r.Code != 0 {
+		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
-	e.mustRun(t, nil, "sync")
+	e.MustRun(t, nil, "sync")
 	from := time.Now().Add(-90 * 24 * time.Hour)
 	older := 0
 	for _, it := range w.Messages {
@@ -46,10 +47,10 @@ func TestBackfillCommand(t *testing.T) {
 	}
 	backfill := func(args ...string) app.BackfillSummary {
 		t.Helper()
-		r := e.mustRun(t, nil, append([]string{"backfill", "--days", "90", "--json"}, args...)...)
+		r := e.MustRun(t, nil, append([]string{"backfill", "--days", "90", "--json"}, args...)...)
 		var s app.BackfillSummary
-		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
-			t.Fatalf("backfill --json printed %q: %v", r.stdout, err)
+		if err := json.Unmarshal([]byte(r.Stdout), &s); err != nil {
+			t.Fatalf("backfill --json printed %q: %v", r.Stdout, err)
 		}
 		return s
 	}
@@ -74,9 +75,9 @@ func TestBackfillCommand(t *testing.T) {
 	if again := backfill(); again.Emails != 0 {
 		t.Errorf("the same backfill again copied %d emails", again.Emails)
 	}
-	r := e.mustRun(t, nil, "backfill", "--days", "90")
-	if !strings.HasPrefix(r.stdout, "Copied 0 emails") {
-		t.Errorf("a third run printed %q, want it to say it copied 0 emails", r.stdout)
+	r := e.MustRun(t, nil, "backfill", "--days", "90")
+	if !strings.HasPrefix(r.Stdout, "Copied 0 emails") {
+		t.Errorf("a third run printed %q, want it to say it copied 0 emails", r.Stdout)
 	}
 	if got := e.svc.CRM.MessageIDs(); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("ClientSuccess after copying again:\n got %v\nwant %v", got, want)

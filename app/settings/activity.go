@@ -147,7 +147,7 @@ func newDecisionRow() fyne.CanvasObject {
 		icon:        widget.NewIcon(theme.ConfirmIcon()),
 		subject:     widget.NewLabelWithStyle("Subject", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		time:        dimText("00:00 yesterday"),
-		outcome:     dimText("Synced"),
+		outcome:     dimText("Copied"),
 		counterpart: dimText("Counterpart"),
 	}
 	r.subject.Truncation = fyne.TextTruncateEllipsis
@@ -188,7 +188,7 @@ func updateDecisionRow(o fyne.CanvasObject, d agentapi.Decision, now time.Time) 
 	setRich(r.counterpart, d.Counterpart, theme.ColorNamePlaceHolder)
 	if d.Synced {
 		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
-		setRich(r.outcome, "Synced to "+strings.Join(d.Clients, ", "), theme.ColorNameSuccess)
+		setRich(r.outcome, d.Result(), theme.ColorNameSuccess)
 	} else {
 		// The colour of the quieter text beside it: a disabled icon is
 		// too faint to make out, above all in the dark theme.

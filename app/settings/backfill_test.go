@@ -1,12 +1,14 @@
 package settings
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"mailsync/storage"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/engine"
 )
 
@@ -16,10 +18,10 @@ import (
 func TestCopyOlderMail(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	to := testNow.Add(-24 * time.Hour)
-	h.api.mu.Lock()
-	h.api.preview = engine.Backfill{From: to.Add(-89 * 24 * time.Hour), To: to, Reached: to, Read: 1874, Emails: 23,
-		State: storage.BackfillDone, Clients: []storage.BackfillClient{{ID: 1, Name: "Northwind Traders", Emails: 15}, {ID: 2, Name: "Adatum Corp", Emails: 8}}}
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Preview = engine.Backfill{From: to.Add(-89 * 24 * time.Hour), To: to, Reached: to, Read: 1874, Emails: 23,
+			State: storage.BackfillDone, Clients: []storage.BackfillClient{{ID: 1, Name: "Northwind Traders", Emails: 15}, {ID: 2, Name: "Adatum Corp", Emails: 8}}}
+	})
 	h.w.Select(SectionSync)
 	h.settle()
 
@@ -36,14 +38,17 @@ func TestCopyOlderMail(t *testing.T) {
 	h.w.sync.backfill.other.SetText("")
 	h.w.sync.backfill.choose.SetSelected(choice90)
 	h.settle()
-	h.tap("Preview", "PreviewBackfill 90")
+	h.tap("Preview", "PreviewBackfill")
 	h.pump("preview shown", func() bool { return h.w.sync.backfill.preview != nil })
 	h.wantText("Copy would upload 23 emails of the 1874 emails", "Northwind Traders — 15 emails", "Adatum Corp — 8 emails", "[Copy]")
-	if h.api.called("StartBackfill 90") {
+	if h.api.Called("StartBackfill") {
 		t.Fatal("the preview started copying")
 	}
 
-	h.tap("Copy", "StartBackfill 90")
+	h.tap("Copy", "StartBackfill")
+	if days := h.api.Snapshot().Backfills; !slices.Equal(days, []int{90, 90}) {
+		t.Errorf("preview and copy asked for %v days", days)
+	}
 	h.pump("progress shown", func() bool { return h.w.sync.backfill.running() })
 	h.settle()
 	h.wantText("Copying older mail: 1874 emails read, 0 emails copied", "[Cancel copying]")
@@ -55,7 +60,7 @@ func TestCopyOlderMail(t *testing.T) {
 	b.Reached, b.Read, b.Emails = to.Add(-30*24*time.Hour), 600, 9
 	b.Clients = []storage.BackfillClient{{ID: 1, Name: "Northwind Traders", Emails: 9}}
 	st.Backfill = &b
-	h.api.publish(st)
+	h.api.Publish(st)
 	h.pump("progress moved", func() bool { return h.w.status.Backfill.Emails == 9 })
 	h.settle()
 	h.wantText("600 emails read, 9 emails copied to 1 client", "Northwind Traders — 9 emails copied")

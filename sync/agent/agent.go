@@ -129,14 +129,15 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 // initialStatus is the facts the stored meta holds; the board derives the
 // state from them.
 func initialStatus(m storage.Meta) engine.Status {
-	return engine.Status{
+	s := engine.Status{
 		Account:   m.Account,
 		CRMUser:   m.CRMUser,
 		Paused:    m.Paused,
 		Reconnect: m.NeedsReconnect,
 		LastError: m.LastError,
-		LastPass:  m.LastPassEnd,
 	}
+	s.RestorePasses(m)
+	return s
 }
 
 // Run runs the scheduler until ctx ends.
@@ -518,14 +519,19 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.keys.Delete(context.Background(), storage.MicrosoftKey(old.Account.Email))
 	}
-	// Another mailbox, or the same one after a disconnect, starts fresh
-	// (mail up to 24 h old); a reconnect after the token was refused keeps
-	// the connect time so the gap is caught up.
+	// Another mailbox starts fresh (mail up to 24 h old); the mailbox
+	// connected last, after its sign-in was refused or a disconnect, keeps
+	// its connect time and last pass so the gap is caught up.
 	if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
+		return problem("Mail Sync could not record the connection.", err)
+	}
+	m, err := a.store.Meta()
+	if err != nil {
 		return problem("Mail Sync could not record the connection.", err)
 	}
 	a.askPassHeld()
 	a.board.Update(func(s *engine.Status) {
+		s.RestorePasses(m)
 		s.Connecting, s.SignInURL, s.SignInError, s.ApprovalURL = false, "", "", ""
 		s.SignIns++
 		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
@@ -642,7 +648,11 @@ func (a *Agent) Disconnect(ctx context.Context) error {
 	if err := a.store.ForgetMailbox(); err != nil {
 		return err
 	}
+	if m, err = a.store.Meta(); err != nil {
+		return err
+	}
 	a.board.Update(func(s *engine.Status) {
+		s.RestorePasses(m)
 		s.Account, s.Reconnect, s.LastError, s.Progress = nil, "", "", nil
 	})
 	a.log.Info("disconnected")
@@ -781,6 +791,9 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	if p.IgnoreInternal != nil {
 		rules.IgnoreInternal = *p.IgnoreInternal
 	}
+	if p.HistoryDays != nil {
+		rules.HistoryDays = *p.HistoryDays
+	}
 	if p.StartAtLogin != nil {
 		app.StartAtLogin = *p.StartAtLogin
 	}
@@ -822,6 +835,9 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 		return err
 	}
 	s.Rules.Blocklist = list
+	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
+		return problem(fmt.Sprintf("The mail of a contact added later can be copied from up to %d days back.", match.MaxHistoryDays), nil)
+	}
 	if strings.TrimSpace(s.Rules.PrivateCategory) == "" {
 		s.Rules.PrivateCategory = match.DefaultSettings().PrivateCategory
 	}
@@ -830,7 +846,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 		return err
 	}
 	p := a.cfg.Policy
-	if p.IgnoreInternal != nil || p.StartAtLogin != nil {
+	if p.IgnoreInternal != nil || p.StartAtLogin != nil || p.HistoryDays != nil {
 		own := match.DefaultSettings()
 		if err := a.store.Rules(&own); err != nil {
 			return err
@@ -842,6 +858,9 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 		if p.IgnoreInternal != nil {
 			s.Rules.IgnoreInternal = own.IgnoreInternal
 		}
+		if p.HistoryDays != nil {
+			s.Rules.HistoryDays = own.HistoryDays
+		}
 		if p.StartAtLogin != nil {
 			s.StartAtLogin, before.StartAtLogin = app.StartAtLogin, app.StartAtLogin
 		}
@@ -851,7 +870,11 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 			return problem("Mail Sync could not change start at login.", err)
 		}
 	}
-	return a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin})
+	if err := a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin}); err != nil {
+		return err
+	}
+	a.redecide()
+	return nil
 }
 
 // CleanBlocklist normalises blocklist entries with match.BlockEntry,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,11 @@ const (
 	// SkewMargin is how far before the last successful pass a catch-up
 	// pass lists, for a local clock ahead of the server's.
 	SkewMargin = time.Hour
+	// MaxCatchUp is how far back a catch-up pass lists at most: after a
+	// long time off, or the same mailbox connected again after a
+	// disconnect or a refused sign-in, mail of the last 30 days is caught
+	// up and older mail is not.
+	MaxCatchUp = 30 * 24 * time.Hour
 	// ProfileTTL is how long the user's profile and the excluded folder
 	// ids are trusted before they are asked for again.
 	ProfileTTL = 24 * time.Hour
@@ -201,6 +207,8 @@ type pass struct {
 	names          map[int64]string
 	// clientList is every client's name, once listed this pass.
 	clientList map[int64]string
+	// hist is the recent mail of contacts added since the last pass.
+	hist history
 
 	// mu guards progress, and the uploads' outcomes on the pages' items,
 	// counts and ambiguous list: a page's uploads finish behind the next
@@ -275,6 +283,11 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		s.LastPass = sum.End
 		s.LastCounts = sum.Counts
 		s.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
+		if !sum.Counts.Quiet() {
+			s.LastCopy = &PassRecord{End: sum.End, Counts: s.LastCounts}
+			s.LastCopy.Counts.Skipped = maps.Clone(sum.Counts.Skipped)
+		}
+		s.LastSuccess = sum.Start
 		s.SyncedToday = today
 		s.LastError = ""
 		s.Progress = nil
@@ -321,6 +334,9 @@ func (p *pass) run(ctx context.Context) error {
 	if err := p.prepare(ctx); err != nil {
 		return err
 	}
+	if err := p.loadHistory(m); err != nil {
+		return err
+	}
 	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
@@ -330,7 +346,9 @@ func (p *pass) run(ctx context.Context) error {
 	// whether its lastModifiedDateTime moves is not documented (see
 	// graph.Client.ListMessages). A message already copied is found in the
 	// ledger; one whose body could not be read is tried again.
-	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
+	// When contacts were added and the person wants their recent mail,
+	// the one listing reaches back to it (see history).
+	err = p.mb.ListMessages(ctx, p.listSince(), func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
 	p.poster.close()
@@ -409,10 +427,21 @@ func excludedFolders(fs []graph.ExcludedFolder) match.Folders {
 //   - regular passes: now − 24 h, so a message is reconsidered until it is
 //     24 hours old and no longer (W alone would keep it for 24 h after the
 //     previous pass, up to 25 h with hourly passes);
-//   - after days off: the last successful start less SkewMargin, so the
-//     catch-up pass covers the whole gap, plus a margin for a local clock
-//     running ahead of Microsoft's.
+//   - after days off, or the same mailbox connected again after a
+//     disconnect or a refused sign-in: the last successful start less
+//     SkewMargin, so the catch-up pass covers the whole gap, plus a margin
+//     for a local clock running ahead of Microsoft's;
+//
+// and never more than MaxCatchUp before now.
 func WindowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
+	w := windowStart(connectedAt, lastSuccessStart, now)
+	if floor := now.Add(-MaxCatchUp); w.Before(floor) {
+		return floor
+	}
+	return w
+}
+
+func windowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
 	w := connectedAt.Add(-WindowOverlap)
 	if lastSuccessStart.IsZero() {
 		return w
@@ -458,9 +487,11 @@ func (p *pass) cached(ctx context.Context, c storage.Cache, v any, fetch func(co
 
 // page handles one page of listed messages: look-ups, decisions, bodies,
 // uploads, then the decisions are recorded.
-func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
-	p.counts.Listed += len(msgs)
-	p.advance(len(msgs), 0)
+func (p *pass) page(ctx context.Context, listed []graph.Message) error {
+	msgs, older := p.splitHistory(listed)
+	n := len(msgs) + len(older)
+	p.counts.Listed += n
+	p.advance(n, 0)
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	rules := make([]match.Message, len(msgs))
@@ -514,6 +545,13 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	// a guess: each is asked for alone first.
 	if err := p.unknownFacts(ctx, in, items); err != nil {
 		return err
+	}
+	if len(older) > 0 {
+		hitems, err := p.decideOlder(ctx, older)
+		if err != nil {
+			return err
+		}
+		items = append(items, hitems...)
 	}
 	for i := range items {
 		for _, t := range items[i].d.Take {
@@ -576,7 +614,7 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 			finished <- err
 			return
 		}
-		p.advance(0, len(msgs))
+		p.advance(0, n)
 		finished <- nil
 	}()
 	return nil
@@ -631,8 +669,23 @@ func (p *pass) finish() error {
 	if err := p.e.Store.PruneAddressChecks(p.start.Add(-ContactTTL)); err != nil {
 		p.log.Warn("prune contact look-ups", "err", err)
 	}
-	err := p.e.Store.FinishPass(p.window.Add(-LedgerKept), p.start, func(m *storage.Meta) {
+	counts, err := json.Marshal(p.counts)
+	if err != nil {
+		return fmt.Errorf("engine: record the pass: %w", err)
+	}
+	// The ledger keeps what a newcomer's history may reach back to, so
+	// that a message copied for one contact is not copied again for
+	// another of the same client added later (see history).
+	cutoff := p.window.Add(-LedgerKept)
+	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
+		cutoff = h
+	}
+	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
+		m.LastCounts = counts
+		if !p.counts.Quiet() {
+			m.LastCopyEnd, m.LastCopyCounts = end, counts
+		}
 		// Every pass lists the whole window: nothing to compare with.
 		m.ListedWith = ""
 		m.LastPassEnd = end
@@ -643,6 +696,7 @@ func (p *pass) finish() error {
 	if err != nil {
 		return fmt.Errorf("engine: record the pass: %w", err)
 	}
+	p.dropNewcomers()
 	return nil
 }
 

@@ -32,7 +32,7 @@ var skippedWhys = []string{
 func TestDemoHasEveryCase(t *testing.T) {
 	w := Demo(now)
 	got := w.CountWhy()
-	want := map[string]int{WhyTwoFolders: 2, WhyOld: 9, WhyLate: 2, WhyTo: 2, WhyTwoContacts: 2}
+	want := map[string]int{WhyTwoFolders: 2, WhyOld: 10, WhyLate: 2, WhyTo: 2, WhyTwoContacts: 2}
 	for _, why := range append(slices.Clone(takenWhys), skippedWhys...) {
 		n := want[why]
 		if n == 0 {
@@ -195,6 +195,12 @@ func TestDemoFoldersAndTimes(t *testing.T) {
 	for _, k := range graph.ExcludedWellKnownFolders {
 		if _, ok := byWK[k]; !ok {
 			t.Errorf("no folder with well-known name %q", k)
+		}
+	}
+	older := map[string]bool{}
+	for _, l := range w.Late {
+		for _, id := range l.Older {
+			older[id] = true
 		}
 	}
 	for _, it := range w.Messages {

@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -36,6 +35,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
@@ -117,7 +117,18 @@ func shots() []shot {
 	syncing = derived(syncing)
 	reconnect := connectedIdle()
 	reconnect.Reconnect = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	// Refused since Saturday: connecting again continues from its last sync.
+	reconnect.ConnectedAt, reconnect.LastSuccess = now.AddDate(0, -2, 0), now.Add(-50*time.Hour)
 	reconnect = derived(reconnect)
+	// Disconnected on Friday: connecting the same mailbox again continues.
+	again := signedOut
+	again.Previous, again.ConnectedAt, again.LastSuccess = alex, now.AddDate(0, -2, 0), now.Add(-74*time.Hour)
+	again = derived(again)
+	// A sync that copied nothing after one that did.
+	quiet := connectedIdle()
+	quiet.LastCopy = &engine.PassRecord{End: quiet.LastPass, Counts: quiet.LastCounts}
+	quiet.LastPass = at(15, 2)
+	quiet.LastCounts = engine.PassCounts{Listed: 38, Already: 14, Skipped: quiet.LastCounts.Skipped}
 	crmOut := connectedIdle()
 	crmOut.CRMUser = ""
 	crmOut = derived(crmOut)
@@ -164,7 +175,8 @@ func shots() []shot {
 	bf.Clients = []storage.BackfillClient{{ID: 1001, Name: "Northwind Traders", Emails: 5}, {ID: 1003, Name: "Adatum Corp", Emails: 3}, {ID: 1002, Name: "Fabrikam Inc", Emails: 1}}
 	backfilling.Backfill = &bf
 	yes, no := true, false
-	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}}
+	days := 30
+	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}, HistoryDays: &days}
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -176,13 +188,15 @@ func shots() []shot {
 		{file: "settings-syncing.png", section: settings.SectionSync, status: syncing},
 		{file: "settings-syncing-dark.png", section: settings.SectionSync, status: syncing, dark: true},
 		{file: "settings-needs-reconnect.png", section: settings.SectionOffice, status: reconnect},
+		{file: "settings-connect-again.png", section: settings.SectionOffice, status: again},
+		{file: "settings-sync-quiet.png", section: settings.SectionSync, status: quiet},
 		{file: "settings-clientsuccess.png", section: settings.SectionCRM, status: crmOut},
 		{file: "settings-sync-clientsuccess-signed-out.png", section: settings.SectionSync, status: crmOut},
 		{file: "settings-sync-failed.png", section: settings.SectionSync, status: failed},
 		{file: "settings-sync-recovered.png", section: settings.SectionSync, status: recovered.Get()},
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
-		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
+		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
 		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
 		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
 		{file: "settings-check-connection-fresh.png", section: settings.SectionSync, status: fresh, check: true, report: &freshReport},
@@ -306,15 +320,7 @@ func render(a fyne.App, s shot, path string) error {
 	if s.dark {
 		variant = theme.VariantDark
 	}
-	api := newMemAgent(s.status)
-	api.report = s.report
-	api.setup = *setupOf(false, nil, [3]string{setup.KeyClientID, appID, string(setup.FromPerson)},
-		[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
-		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
-	if s.setup != nil {
-		api.setup = *s.setup
-	}
-	api.policy = s.policy
+	api := newMemAgent(s)
 	title := "Mail Sync Settings " + s.file
 	var w *settings.Window
 	fyne.DoAndWait(func() {
@@ -338,7 +344,7 @@ func render(a fyne.App, s shot, path string) error {
 
 	// The window asks for the status, settings and decisions when it
 	// subscribes; wait for all three answers before looking.
-	if err := api.waitLoaded(10 * time.Second); err != nil {
+	if err := waitLoaded(api, 10*time.Second); err != nil {
 		return err
 	}
 	if len(s.typed) > 0 {
@@ -353,7 +359,7 @@ func render(a fyne.App, s shot, path string) error {
 	if s.check {
 		fyne.DoAndWait(w.CheckConnection)
 		select {
-		case <-api.checked:
+		case <-api.Answered("Doctor"):
 		case <-time.After(10 * time.Second):
 			return errors.New("the window did not ask for the connection checks")
 		}
@@ -365,7 +371,7 @@ func render(a fyne.App, s shot, path string) error {
 	if s.preview > 0 {
 		fyne.DoAndWait(func() { w.PreviewBackfill(s.preview) })
 		select {
-		case <-api.previewed:
+		case <-api.Answered("PreviewBackfill"):
 		case <-time.After(10 * time.Second):
 			return errors.New("the window did not ask for the preview")
 		}
@@ -525,99 +531,76 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 	return p.Theme.Color(n, p.variant)
 }
 
-// memAgent is an in-memory agentapi.API holding one status, the pictures'
-// decisions and default settings. Commands succeed and change nothing, and
-// Decisions ignores the search: nobody clicks or types while a picture is
-// taken.
-type memAgent struct {
-	status engine.Status
-	report *doctor.Report // what Doctor answers, when set
-	setup  agentapi.Setup
-	policy *agentapi.PolicyRules
-
-	mu         sync.Mutex
-	answered   map[string]bool
-	loadedOnce bool
-	answeredC  chan struct{} // closed when Watch, Settings and Decisions were answered
-	checked    chan struct{} // closed when Doctor returned
-	previewed  chan struct{} // closed when PreviewBackfill returned
-}
-
-func newMemAgent(st engine.Status) *memAgent {
-	return &memAgent{status: st, answered: map[string]bool{}, answeredC: make(chan struct{}), checked: make(chan struct{}), previewed: make(chan struct{})}
-}
-
-func (m *memAgent) answer(what string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.answered[what] {
-		return
+// newMemAgent is the agent of one picture: its status, the pictures'
+// decisions, default settings (with what the organisation's policy sets)
+// and the report of the connected picture's checks unless the shot has
+// its own. Nobody clicks or types while a picture is taken.
+func newMemAgent(s shot) *agentapitest.Fake {
+	rules := match.DefaultSettings()
+	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
+	rules.HistoryDays = 30
+	start := true
+	if s.policy != nil && s.policy.IgnoreInternal != nil {
+		rules.IgnoreInternal = *s.policy.IgnoreInternal // the agent answers with the rules in force
 	}
-	m.answered[what] = true
-	if what == "Doctor" {
-		close(m.checked)
+	if s.policy != nil && s.policy.StartAtLogin != nil {
+		start = *s.policy.StartAtLogin
 	}
-	if what == "PreviewBackfill" {
-		close(m.previewed)
+	if s.policy != nil && s.policy.HistoryDays != nil {
+		rules.HistoryDays = *s.policy.HistoryDays
 	}
-	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] && m.answered["Setup"] && !m.loadedOnce {
-		m.loadedOnce = true
-		close(m.answeredC)
+	st := agentapitest.State{
+		Status:    s.status,
+		SignInURL: s.status.SignInURL,
+		Settings:  agentapi.Settings{Rules: rules, StartAtLogin: start, Policy: s.policy},
+		Setup: *setupOf(false, nil, [3]string{setup.KeyClientID, appID, string(setup.FromPerson)},
+			[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
+			[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)}),
+		Decisions: decisions(),
+		Report:    connectedReport(),
 	}
-}
-
-func (m *memAgent) waitLoaded(limit time.Duration) error {
-	select {
-	case <-m.answeredC:
-		return nil
-	case <-time.After(limit):
-		return errors.New("the window did not ask for its status, settings, setup and decisions")
+	preview := shotBackfill(s.status, 90)
+	preview.State = storage.BackfillDone
+	st.Preview = preview
+	if s.setup != nil {
+		st.Setup = *s.setup
 	}
+	if s.report != nil {
+		st.Report = *s.report
+	}
+	return agentapitest.NewWith(st)
 }
 
-func (m *memAgent) Status(context.Context) (engine.Status, error) { return m.status, nil }
-
-func (m *memAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
-	ch := make(chan engine.Status, 1)
-	ch <- m.status
-	go func() {
-		<-ctx.Done()
-		close(ch)
-	}()
-	m.answer("Watch")
-	return ch, nil
+// waitLoaded waits until the window has its status, settings, setup and
+// decisions.
+func waitLoaded(api *agentapitest.Fake, limit time.Duration) error {
+	deadline := time.After(limit)
+	for _, m := range []string{"Watch", "Settings", "Decisions", "Setup"} {
+		select {
+		case <-api.Answered(m):
+		case <-deadline:
+			return errors.New("the window did not ask for its status, settings, setup and decisions")
+		}
+	}
+	return nil
 }
 
-func (m *memAgent) SyncNow(context.Context) error { return nil }
-
-func (m *memAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) { return nil, nil }
-
-func (m *memAgent) DecideUnsure(context.Context, string, bool) error { return nil }
-func (m *memAgent) Sync(context.Context) (agentapi.PassResult, error) {
-	return agentapi.PassResult{}, nil
+// connectedReport is what the checks find in the pictures: every check
+// passed but the v2 contact search, which this ClientSuccess account may
+// not use.
+func connectedReport() doctor.Report {
+	return doctor.Report{Results: []doctor.Result{
+		{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed},
+		{Check: doctor.CheckMe, Outcome: doctor.Passed, Detail: "2 addresses of the user"},
+		{Check: doctor.CheckFolders, Outcome: doctor.Passed, Detail: "9 folders"},
+		{Check: doctor.CheckMail, Outcome: doctor.Passed, Detail: "38 messages in the last 24 hours on the first page"},
+		{Check: doctor.CheckCRMSignIn, Outcome: doctor.Passed},
+		{Check: doctor.CheckContactSearch, Outcome: doctor.Failed,
+			Detail: "answered HTTP 404, object{status:number,userMessage:string}: this ClientSuccess account cannot use the v2 contact search, so Mail Sync cannot keep a local list of contacts and looks each address up instead (many more requests)."},
+		{Check: doctor.CheckContactLookup, Outcome: doctor.Passed, Detail: "found a contact"},
+		{Check: doctor.CheckInteractions, Outcome: doctor.Passed, Detail: "27 interactions on the first page of one client"},
+	}}
 }
-func (m *memAgent) Pause(context.Context) error                    { return nil }
-func (m *memAgent) Resume(context.Context) error                   { return nil }
-func (m *memAgent) Connect(context.Context, bool) (string, error)  { return m.status.SignInURL, nil }
-func (m *memAgent) CancelConnect(context.Context) error            { return nil }
-func (m *memAgent) Disconnect(context.Context) error               { return nil }
-func (m *memAgent) CRMLogin(context.Context, string, string) error { return nil }
-func (m *memAgent) CRMLogout(context.Context) error                { return nil }
-func (m *memAgent) ShowWindow(context.Context) error               { return nil }
-
-// PreviewBackfill answers the pictures' preview: what the sandbox's older
-// mail holds for 90 days.
-func (m *memAgent) PreviewBackfill(_ context.Context, days int) (engine.Backfill, error) {
-	defer m.answer("PreviewBackfill")
-	b := shotBackfill(m.status, days)
-	b.State = storage.BackfillDone
-	return b, nil
-}
-func (m *memAgent) StartBackfill(context.Context, int) error { return nil }
-func (m *memAgent) Backfill(_ context.Context, days int) (engine.Backfill, error) {
-	return shotBackfill(m.status, days), nil
-}
-func (m *memAgent) CancelBackfill(context.Context) error { return nil }
 
 // shotBackfill is the backfill of the pictures: the demo's older mail.
 func shotBackfill(st engine.Status, days int) engine.Backfill {
@@ -629,52 +612,4 @@ func shotBackfill(st engine.Status, days int) engine.Backfill {
 			{ID: 1002, Name: "Fabrikam Inc", Emails: 3},
 			{ID: 1004, Name: "Tailspin Toys", Emails: 2},
 		}}
-}
-
-// Doctor answers the pictures' check: every check passed but the v2
-// contact search, which this ClientSuccess account may not use.
-func (m *memAgent) Doctor(context.Context) (doctor.Report, error) {
-	defer m.answer("Doctor")
-	if m.report != nil {
-		return *m.report, nil
-	}
-	return doctor.Report{Results: []doctor.Result{
-		{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed},
-		{Check: doctor.CheckMe, Outcome: doctor.Passed, Detail: "2 addresses of the user"},
-		{Check: doctor.CheckFolders, Outcome: doctor.Passed, Detail: "9 folders"},
-		{Check: doctor.CheckMail, Outcome: doctor.Passed, Detail: "38 messages in the last 24 hours on the first page"},
-		{Check: doctor.CheckCRMSignIn, Outcome: doctor.Passed},
-		{Check: doctor.CheckContactSearch, Outcome: doctor.Failed,
-			Detail: "answered HTTP 404, object{status:number,userMessage:string}: this ClientSuccess account cannot use the v2 contact search, so Mail Sync cannot keep a local list of contacts and looks each address up instead (many more requests)."},
-		{Check: doctor.CheckContactLookup, Outcome: doctor.Passed, Detail: "found a contact"},
-		{Check: doctor.CheckInteractions, Outcome: doctor.Passed, Detail: "27 interactions on the first page of one client"},
-	}}, nil
-}
-
-func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
-	defer m.answer("Settings")
-	rules := match.DefaultSettings()
-	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
-	start := true
-	if m.policy != nil && m.policy.IgnoreInternal != nil {
-		rules.IgnoreInternal = *m.policy.IgnoreInternal // the agent answers with the rules in force
-	}
-	if m.policy != nil && m.policy.StartAtLogin != nil {
-		start = *m.policy.StartAtLogin
-	}
-	return agentapi.Settings{Rules: rules, StartAtLogin: start, Policy: m.policy}, nil
-}
-
-func (m *memAgent) SetSettings(context.Context, agentapi.Settings) error { return nil }
-
-func (m *memAgent) Setup(context.Context) (agentapi.Setup, error) {
-	defer m.answer("Setup")
-	return m.setup, nil
-}
-
-func (m *memAgent) SetSetup(context.Context, map[string]string) error { return nil }
-
-func (m *memAgent) Decisions(context.Context, string, int) ([]agentapi.Decision, error) {
-	defer m.answer("Decisions")
-	return decisions(), nil
 }
