@@ -128,7 +128,7 @@ func (p *backfillPanel) render() {
 	}
 	hideAll(p.chooser, p.busy, p.bar, p.text, p.clients, p.openBtn, p.previewBtn, p.copyBtn, p.cancelBtn, p.closeBtn)
 	p.busy.Stop()
-	online := p.w.online && p.w.status.Actions().SyncNow
+	online := p.w.online && (p.w.status.Actions().SyncNow || p.w.status.State == engine.Syncing)
 	b := p.w.status.Backfill
 	switch {
 	case p.running():
