@@ -254,16 +254,13 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 		t.Fatalf("Doctor = %+v, %v; want %+v", rep, err, doctorReport)
 	}
 
-	record := engine.Backfill{Read: 412, Emails: 9,
-		From: time.Date(2026, 10, 21, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC),
-		Clients: []storage.BackfillClient{{ID: 7, Name: "ACME", Emails: 6}, {ID: 9, Name: "Globex", Emails: 3}}}
-	f.Do(func(s *agentapitest.State) { s.Preview = record })
-	wantBackfill := record
+	f.Do(func(s *agentapitest.State) { s.Backfill = backfillRecord })
+	wantBackfill := backfillRecord
 	wantBackfill.Days = 90
 	if b, err := c.PreviewBackfill(ctx, 90); err != nil || !reflect.DeepEqual(b, wantBackfill) {
 		t.Fatalf("PreviewBackfill = %+v, %v; want %+v", b, err, wantBackfill)
 	}
-	wantBackfill.Days, wantBackfill.State = 7, storage.BackfillDone
+	wantBackfill.Days = 7
 	if b, err := c.Backfill(ctx, 7); err != nil || !reflect.DeepEqual(b, wantBackfill) {
 		t.Fatalf("Backfill = %+v, %v; want %+v", b, err, wantBackfill)
 	}
@@ -273,10 +270,19 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	if err := c.CancelBackfill(ctx); err != nil {
 		t.Fatalf("CancelBackfill: %v", err)
 	}
-	if days := f.Snapshot().Backfills; !slices.Equal(days, []int{90, 7, 30}) || !f.Called("CancelBackfill") {
-		t.Fatalf("backfill commands reached the agent as %v, cancel %v", days, f.Called("CancelBackfill"))
+	calls := f.Calls()
+	if got := calls[len(calls)-4:]; !slices.Equal(got, []string{"PreviewBackfill", "Backfill", "StartBackfill", "CancelBackfill"}) {
+		t.Fatalf("backfill commands reached the agent as %q", got)
+	}
+	if got := f.Snapshot().Backfills; !slices.Equal(got, []int{30}) {
+		t.Fatalf("StartBackfill reached the agent with days %v, want [30]", got)
 	}
 }
+
+// backfillRecord is what the fake's backfill commands answer.
+var backfillRecord = engine.Backfill{Days: 30, Read: 412, Emails: 9, State: storage.BackfillDone,
+	From: time.Date(2026, 10, 21, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC),
+	Clients: []storage.BackfillClient{{ID: 7, Name: "ACME", Emails: 6}, {ID: 9, Name: "Globex", Emails: 3}}}
 
 func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
 	a := startAgent(t)

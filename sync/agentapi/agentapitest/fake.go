@@ -31,9 +31,9 @@ type State struct {
 	Report    doctor.Report       // what Doctor answers
 	SignInURL string              // what Connect answers
 	Pass      agentapi.PassResult // what Sync answers
-	// Preview is what PreviewBackfill and Backfill answer (with the days
-	// asked); StartBackfill shows it running in the status.
-	Preview engine.Backfill
+	// Backfill is what PreviewBackfill and Backfill answer (with the days
+	// asked) and what StartBackfill shows running.
+	Backfill engine.Backfill
 
 	// Down is an agent that is not running: every call fails with
 	// agentapi.ErrNoAgent (GoAway, ComeBack).
@@ -58,7 +58,7 @@ type State struct {
 	SetupSaved  []map[string]string // the changes of each SetSetup that was taken
 	Queries     []Query             // each Decisions
 	UnsureTaken []string            // "id copy" or "id leave", each DecideUnsure
-	Backfills   []int               // the days of each PreviewBackfill, StartBackfill and Backfill
+	Backfills   []int               // the days of each StartBackfill
 }
 
 // Query is one Decisions call.
@@ -118,7 +118,6 @@ func (f *Fake) Snapshot() State {
 	s.SetupSaved = slices.Clone(s.SetupSaved)
 	s.Queries = slices.Clone(s.Queries)
 	s.UnsureTaken = slices.Clone(s.UnsureTaken)
-	s.Backfills = slices.Clone(s.Backfills)
 	return s
 }
 
@@ -486,61 +485,65 @@ func (f *Fake) Doctor(ctx context.Context) (doctor.Report, error) {
 	return f.st.Report, nil
 }
 
-// backfillCall records a backfill command of days and answers State.Preview
-// for those days.
-func (f *Fake) backfillCall(ctx context.Context, method string, days int) (engine.Backfill, error) {
-	f.mu.Lock()
-	f.st.Backfills = append(f.st.Backfills, days)
-	f.mu.Unlock()
-	if err := f.command(ctx, method); err != nil {
+// PreviewBackfill answers State.Backfill for the days asked.
+func (f *Fake) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error) {
+	defer f.done("PreviewBackfill")
+	if err := f.command(ctx, "PreviewBackfill"); err != nil {
 		return engine.Backfill{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b := f.st.Preview
+	b := f.st.Backfill
 	b.Days = days
 	return b, nil
 }
 
-// PreviewBackfill records the days and answers State.Preview.
-func (f *Fake) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error) {
-	defer f.done("PreviewBackfill")
-	return f.backfillCall(ctx, "PreviewBackfill", days)
-}
-
-// Backfill records the days and answers State.Preview, done.
-func (f *Fake) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
-	defer f.done("Backfill")
-	b, err := f.backfillCall(ctx, "Backfill", days)
-	b.State = storage.BackfillDone
-	return b, err
-}
-
-// StartBackfill records the days and shows State.Preview's range running
-// in the status, nothing copied yet, as the agent does.
+// StartBackfill records the days and shows the backfill running, as the
+// agent does.
 func (f *Fake) StartBackfill(ctx context.Context, days int) error {
 	defer f.done("StartBackfill")
-	b, err := f.backfillCall(ctx, "StartBackfill", days)
-	if err != nil {
+	if err := f.command(ctx, "StartBackfill"); err != nil {
 		return err
 	}
-	b.State, b.Emails, b.Clients, b.Reached = storage.BackfillRunning, 0, nil, b.To
-	f.Update(func(s *engine.Status) { s.Backfill = &b })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.Backfills = append(f.st.Backfills, days)
+	b := f.st.Backfill
+	b.Days, b.State, b.Emails, b.Clients, b.Reached = days, storage.BackfillRunning, 0, nil, b.To
+	st := f.st.Status
+	st.Backfill = &b
+	f.publishLocked(st)
 	return nil
 }
 
-// CancelBackfill records the call and shows the backfill cancelled.
+// Backfill answers State.Backfill for the days asked, as a backfill run
+// to its end.
+func (f *Fake) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
+	defer f.done("Backfill")
+	if err := f.command(ctx, "Backfill"); err != nil {
+		return engine.Backfill{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.st.Backfill
+	b.Days = days
+	return b, nil
+}
+
+// CancelBackfill shows the backfill in the status cancelled.
 func (f *Fake) CancelBackfill(ctx context.Context) error {
 	defer f.done("CancelBackfill")
 	if err := f.command(ctx, "CancelBackfill"); err != nil {
 		return err
 	}
-	f.Update(func(s *engine.Status) {
-		if s.Backfill != nil {
-			b := *s.Backfill
-			b.State = storage.BackfillCancelled
-			s.Backfill = &b
-		}
-	})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.st.Status
+	if st.Backfill != nil {
+		b := *st.Backfill
+		b.State = storage.BackfillCancelled
+		st.Backfill = &b
+		f.publishLocked(st)
+	}
 	return nil
 }

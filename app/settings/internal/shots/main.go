@@ -168,7 +168,7 @@ func shots() []shot {
 		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
 	// Copying 90 days of older mail, a third of the way back.
 	backfilling := connectedIdle()
-	bf := shotBackfill(backfilling, 90)
+	bf := shotBackfill(backfilling)
 	bf.State = storage.BackfillRunning
 	bf.Reached = bf.To.Add(-31 * 24 * time.Hour)
 	bf.Read, bf.Emails = 652, 9
@@ -558,10 +558,8 @@ func newMemAgent(s shot) *agentapitest.Fake {
 			[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)}),
 		Decisions: decisions(),
 		Report:    connectedReport(),
+		Backfill:  shotBackfill(s.status),
 	}
-	preview := shotBackfill(s.status, 90)
-	preview.State = storage.BackfillDone
-	st.Preview = preview
 	if s.setup != nil {
 		st.Setup = *s.setup
 	}
@@ -602,10 +600,12 @@ func connectedReport() doctor.Report {
 	}}
 }
 
-// shotBackfill is the backfill of the pictures: the demo's older mail.
-func shotBackfill(st engine.Status, days int) engine.Backfill {
+// shotBackfill is the backfill of the pictures: what the demo's older
+// mail holds.
+func shotBackfill(st engine.Status) engine.Backfill {
+	const days = 90
 	to := st.LastPass.Add(-24 * time.Hour)
-	return engine.Backfill{Days: days, From: to.Add(-time.Duration(days-1) * 24 * time.Hour), To: to, Reached: to,
+	return engine.Backfill{Days: days, State: storage.BackfillDone, From: to.Add(-time.Duration(days-1) * 24 * time.Hour), To: to, Reached: to,
 		Read: 1874, Emails: 23, Clients: []storage.BackfillClient{
 			{ID: 1001, Name: "Northwind Traders", Emails: 11},
 			{ID: 1003, Name: "Adatum Corp", Emails: 7},
