@@ -49,7 +49,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.skipPrivate = widget.NewCheck("Never sync private or confidential messages", func(bool) { p.checked() })
 	p.history = widget.NewSelect(historyChoices(0), func(string) { p.checked() })
 	historyTitle := widget.NewLabel("When a contact is added in ClientSuccess, also copy their mail from the last")
-	historyHelp := dimText("ClientSuccess itself copies only mail less than 24 hours old when the contact is added.")
+	historyHelp := dimText(historyHelpText)
 	historyHelp.Wrapping = fyne.TextWrapWord
 
 	p.blocklist = newMultiLineEntry(w.win)
