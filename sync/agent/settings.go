@@ -264,7 +264,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	}
 	s.Rules.Blocklist = list
 	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
-		return words.New(fmt.Sprintf(historyDaysRange, match.MaxHistoryDays))
+		return words.New(fmt.Sprintf(historyTooLong, match.MaxHistoryDays))
 	}
 	// An op, so that changes come one after the other; the login item is
 	// changed on the op's goroutine, never on the loop.

@@ -193,6 +193,11 @@ func Report(st engine.Status, agentRunning bool) StatusReport {
 		// Scripts read an empty table, never null.
 		st.LastCounts.Skipped = map[string]int{}
 	}
+	if c := st.LastCopy; c != nil && c.Counts.Skipped == nil {
+		cp := *c
+		cp.Counts.Skipped = map[string]int{}
+		st.LastCopy = &cp
+	}
 	return StatusReport{Status: st, SetUp: true, StateName: st.State.String(), Problem: st.Problem(),
 		Actions: st.Actions(), AgentRunning: agentRunning}
 }

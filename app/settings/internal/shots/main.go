@@ -74,6 +74,8 @@ type shot struct {
 	tall bool
 	// typed is typed into the setup fields (key to text) once loaded.
 	typed map[string]string
+	// blocklist is typed into the Options page's blocklist and saved.
+	blocklist string
 }
 
 // setupOf is a setup answer: fields given as key, value, source.
@@ -187,6 +189,11 @@ func shots() []shot {
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
+		// Lines that are not entries, one of them long: the fix is one
+		// click away and Save stays in the window.
+		{file: "settings-options-blocklist-fix.png", section: settings.SectionOptions, status: idle,
+			blocklist: "press@contoso.example\nevil.example\n*@spam.example\n" +
+				"rival-partners-and-resellers-of-the-northwind-traders-group-in-emea-and-apac.example"},
 		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
 		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
 		{file: "settings-check-connection-fresh.png", section: settings.SectionSync, status: fresh, check: true, report: &freshReport},
@@ -343,6 +350,9 @@ func render(a fyne.App, s shot, path string) error {
 				}
 			}
 		})
+	}
+	if s.blocklist != "" {
+		fyne.DoAndWait(func() { w.TypeBlocklist(s.blocklist) })
 	}
 	if s.check {
 		fyne.DoAndWait(w.CheckConnection)
