@@ -292,9 +292,6 @@ func (p *optionsPage) save(s agentapi.Settings) {
 	})
 }
 
-// rulesSaved is what saving a change of the rules says: Activity shows at
-// once what they decide, and nothing is copied before the next sync.
-const rulesSaved = savedNote
 
 // blockHint suggests the entry a person probably meant for a line that is
 // not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.
