@@ -77,10 +77,11 @@ import (
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/remote"
+	"mailsync/sync/words"
 )
 
 // errClosed is the answer to a command that reaches the agent after Close.
-var errClosed = errors.New("Mail Sync is closing.")
+var errClosed = words.New(closing)
 
 // loopState is what the loop owns. Only the loop goroutine touches it: in
 // the functions given to do, in op begins, and in the outcomes of the
