@@ -292,10 +292,6 @@ func (p *optionsPage) save(s agentapi.Settings) {
 	})
 }
 
-// rulesSaved is what saving a change of the rules says: Activity shows at
-// once what they decide, and nothing is copied before the next sync.
-const rulesSaved = "Saved. Activity is updated; copying waits for the next sync."
-
 // blockHint suggests the entry a person probably meant for a line that is
 // not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.
 func blockHint(line string) string {

@@ -63,3 +63,14 @@ const (
 
 // errEmptyClientID is what the setup page says of an empty app ID.
 var errEmptyClientID = words.New("Enter the application (client) ID.")
+
+// rulesSaved is what saving a change of the rules says: Activity shows at
+// once what they decide, and nothing is copied before the next sync.
+const rulesSaved = "Saved. Activity is updated; copying waits for the next sync."
+
+// useFix is the blocklist's one-click fix: the entry meant by the first
+// line it rewrites, and how many more lines it rewrites.
+const (
+	useFix     = "Use %s"
+	useFixMore = "Use %s and %d more"
+)
