@@ -13,6 +13,7 @@ const (
 	agentStopped         = "Mail Sync stopped"
 	signInInBrowser      = "Sign in to Office 365 in your browser. If it did not open, open this address:"
 	connectedAs          = "Connected as %s <%s>\n"
+	continuesFrom        = "Connecting again as %s continues from %s; another account starts with the last 24 hours."
 	disconnected         = "Disconnected. Emails already copied stay in ClientSuccess."
 	syncingPaused        = "Syncing paused."
 	syncingResumed       = "Syncing resumed."

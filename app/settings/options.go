@@ -292,7 +292,6 @@ func (p *optionsPage) save(s agentapi.Settings) {
 	})
 }
 
-
 // blockHint suggests the entry a person probably meant for a line that is
 // not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.
 func blockHint(line string) string {

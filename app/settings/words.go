@@ -67,3 +67,10 @@ const (
 
 // errEmptyClientID is what the setup page says of an empty app ID.
 var errEmptyClientID = words.New("Enter the application (client) ID.")
+
+// useFix is the blocklist's one-click fix: the entry meant by the first
+// line it rewrites, and how many more lines it rewrites.
+const (
+	useFix     = "Use %s"
+	useFixMore = "Use %s and %d more"
+)
