@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -79,12 +80,12 @@ func newBackfillPanel(w *Window) *backfillPanel {
 	p.busy.Stop()
 	p.errText = errorText()
 	p.chooser = container.NewVBox(
-		widget.NewLabel("How far back?"),
+		widget.NewLabel(backfillHowFar),
 		container.NewHBox(p.choose, container.New(fixedWidth{150}, p.other)),
 	)
 	p.box = container.NewVBox(
 		widget.NewSeparator(),
-		wrapped("Copy older mail: the email with your ClientSuccess contacts from before the last 24 hours, by the same rules. Nothing is copied twice."),
+		wrapped(backfillIntro),
 		p.chooser,
 		p.busy,
 		p.bar,
@@ -136,7 +137,7 @@ func (p *backfillPanel) render() {
 		p.cancelBtn.Show()
 		enable(p.cancelBtn, p.w.online)
 	case p.previewing:
-		p.text.SetText("Reading the email of the last " + itoa(p.days()) + " days… nothing is copied yet.")
+		p.text.SetText(fmt.Sprintf(backfillReading, p.days()))
 		p.text.Show()
 		p.busy.Show()
 		p.busy.Start()
@@ -179,18 +180,18 @@ func (p *backfillPanel) showProgress(b engine.Backfill) {
 	}
 	p.bar.SetValue(engine.BackfillShare(b))
 	p.bar.Show()
-	p.text.SetText("Copying older mail: " + itoa(b.Read) + " emails read, " + emailCount(b.Emails) + " copied" + clientsSuffix(b) + ".")
+	p.text.SetText(fmt.Sprintf(backfillCopying, b.Read, emailCount(b.Emails), clientsSuffix(b)))
 	p.text.Show()
 	p.fillClients(b.Clients, "copied")
 }
 
 // showPreview says what a copy would do, before anything is uploaded.
 func (p *backfillPanel) showPreview(b engine.Backfill) {
-	span := "received " + day(b.From) + " to " + day(b.To)
+	span := fmt.Sprintf(backfillSpan, day(b.From), day(b.To))
 	if b.Emails == 0 {
-		p.text.SetText("Nothing to copy: of the " + itoa(b.Read) + " emails " + span + ", none is left to copy to ClientSuccess.")
+		p.text.SetText(fmt.Sprintf(backfillNothing, b.Read, span))
 	} else {
-		p.text.SetText("Copy would upload " + emailCount(b.Emails) + " of the " + itoa(b.Read) + " emails " + span + ", to these clients:")
+		p.text.SetText(fmt.Sprintf(backfillWould, emailCount(b.Emails), b.Read, span))
 	}
 	p.text.Show()
 	p.fillClients(b.Clients, "")
@@ -201,11 +202,11 @@ func (p *backfillPanel) showEnded(b engine.Backfill) {
 	var s string
 	switch b.State {
 	case storage.BackfillDone:
-		s = "Older mail copied: " + emailCount(b.Emails) + " from the last " + itoa(b.Days) + " days."
+		s = fmt.Sprintf(backfillDone, emailCount(b.Emails), b.Days)
 	case storage.BackfillCancelled:
-		s = "Copying older mail was cancelled after " + emailCount(b.Emails) + "; what was copied stays."
+		s = fmt.Sprintf(backfillCancelled, emailCount(b.Emails))
 	case storage.BackfillFailed:
-		s = "Copying older mail stopped: " + b.Error
+		s = backfillStopped + b.Error
 	default:
 		return
 	}

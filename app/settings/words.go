@@ -74,3 +74,19 @@ const (
 	useFix     = "Use %s"
 	useFixMore = "Use %s and %d more"
 )
+
+// Sentences of Copy older mail (the Sync page's backfill panel).
+const (
+	backfillHowFar  = "How far back?"
+	backfillIntro   = "Copy older mail: the email with your ClientSuccess contacts from before the last 24 hours, by the same rules. Nothing is copied twice."
+	backfillReading = "Reading the email of the last %d days… nothing is copied yet."
+	// backfillCopying: emails read, emails copied, then the clients.
+	backfillCopying   = "Copying older mail: %d emails read, %s copied%s."
+	backfillSpan      = "received %s to %s"
+	backfillNothing   = "Nothing to copy: of the %d emails %s, none is left to copy to ClientSuccess."
+	backfillWould     = "Copy would upload %s of the %d emails %s, to these clients:"
+	backfillDone      = "Older mail copied: %s from the last %d days."
+	backfillCancelled = "Copying older mail was cancelled after %s; what was copied stays."
+	// backfillStopped is followed by why, in the agent's words.
+	backfillStopped = "Copying older mail stopped: "
+)
