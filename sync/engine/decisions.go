@@ -24,16 +24,38 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 		}
 	}
 	p.clientNames(ctx, ids)
+	var syncedKeys []string
+	for i := range items {
+		if items[i].key != "" && items[i].d.Taken() {
+			syncedKeys = append(syncedKeys, items[i].key)
+		}
+	}
+	uploads, err := p.e.Store.LedgerUploads(p.account, syncedKeys)
+	if err != nil {
+		return fmt.Errorf("engine: record decisions: %w", err)
+	}
 	recs := make([]Decision, len(items))
 	for i := range items {
 		it := &items[i]
 		m := it.msg
 		d := Decision{
-			Time:        now,
-			Received:    m.ReceivedDateTime,
-			MessageID:   m.InternetMessageID,
-			Subject:     m.Subject,
-			Counterpart: it.d.Counterpart,
+			Time:         now,
+			Received:     m.ReceivedDateTime,
+			MessageID:    m.InternetMessageID,
+			Subject:      m.Subject,
+			Counterpart:  it.d.Counterpart,
+			Key:          it.key,
+			Participants: it.parts,
+			Folder:       it.folder,
+			Verdicts:     it.verdicts,
+		}
+		if d.Key == "" {
+			d.Key = "graph:" + m.ID
+		}
+		if it.rules != nil {
+			for _, r := range it.rules.Lifted {
+				d.Lifted = append(d.Lifted, string(r))
+			}
 		}
 		switch {
 		case !it.d.Taken():
@@ -51,7 +73,15 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 		}
 		if d.Synced {
 			for _, id := range it.d.ClientIDs() {
-				d.Clients = append(d.Clients, p.clientName(ctx, id))
+				name := p.clientName(ctx, id)
+				d.Clients = append(d.Clients, name)
+				c := Copy{ClientID: id, Client: name}
+				for _, u := range uploads[it.key] {
+					if u.ClientID == id {
+						c.InteractionID = u.InteractionID
+					}
+				}
+				d.Copies = append(d.Copies, c)
 			}
 		}
 		d.printableText()
@@ -61,7 +91,7 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 	for i, d := range recs {
 		id := items[i].key
 		if id == "" {
-			id = "graph:" + items[i].msg.ID
+			id = d.Key
 		}
 		raw, err := json.Marshal(d)
 		if err != nil {
@@ -136,5 +166,11 @@ func (d *Decision) printableText() {
 	d.Reason = printable.Text(d.Reason)
 	for i, c := range d.Clients {
 		d.Clients[i] = printable.Text(c)
+	}
+	for i := range d.Copies {
+		d.Copies[i].Client = printable.Text(d.Copies[i].Client)
+	}
+	for i := range d.Participants {
+		d.Participants[i].Name = printable.Text(d.Participants[i].Name)
 	}
 }
