@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"mailsync/sync/engine"
+	"mailsync/sync/engine/clocktest"
 )
 
 // safety bounds real waits in these tests; nothing waits for it unless the
@@ -20,9 +23,9 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // start time and shows Syncing/Idle on the board as the real pass does.
 type schedHarness struct {
 	t       *testing.T
-	clock   *FakeClock
-	board   *Board
-	s       *Scheduler
+	clock   *clocktest.FakeClock
+	board   *engine.Board
+	s       *engine.Scheduler
 	started chan time.Time // one value per pass start
 	release chan struct{}  // when blocking, each pass waits for one value
 	block   bool
@@ -39,14 +42,14 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	t.Helper()
 	h := &schedHarness{
 		t:       t,
-		clock:   NewFakeClock(t0),
-		board:   NewBoard(Status{Account: &Account{Email: "ann@example.com"}, CRMUser: "ann"}),
+		clock:   clocktest.NewFakeClock(t0),
+		board:   engine.NewBoard(engine.Status{Account: &engine.Account{Email: "ann@example.com"}, CRMUser: "ann"}),
 		started: make(chan time.Time, 100),
 		release: make(chan struct{}),
 		block:   block,
 		done:    make(chan error, 1),
 	}
-	h.s = &Scheduler{
+	h.s = &engine.Scheduler{
 		Interval:   time.Hour,
 		StartDelay: 5 * time.Second,
 		Clock:      h.clock,
@@ -57,12 +60,12 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	return h
 }
 
-func (h *schedHarness) pass(ctx context.Context) (Summary, error) {
+func (h *schedHarness) pass(ctx context.Context) (engine.Summary, error) {
 	now := h.clock.Now()
 	h.mu.Lock()
 	h.passes = append(h.passes, now)
 	h.mu.Unlock()
-	h.board.Update(func(s *Status) { s.Running = true })
+	h.board.Update(func(s *engine.Status) { s.Running = true })
 	h.started <- now
 	if h.block {
 		select {
@@ -70,8 +73,8 @@ func (h *schedHarness) pass(ctx context.Context) (Summary, error) {
 		case <-ctx.Done():
 		}
 	}
-	h.board.Update(func(s *Status) { s.Running = false; s.LastPass = now })
-	return Summary{Start: now}, h.passErr
+	h.board.Update(func(s *engine.Status) { s.Running = false; s.LastPass = now })
+	return engine.Summary{Start: now}, h.passErr
 }
 
 // start runs the scheduler and waits until it waits for its first pass.
@@ -259,7 +262,7 @@ func TestSchedulerSyncNowMergesWhileRunning(t *testing.T) {
 	if got := h.count(); got != 2 {
 		t.Fatalf("%d passes, want 2: three kicks during a pass merge into one", got)
 	}
-	if st := h.board.Get().State; st != Idle {
+	if st := h.board.Get().State; st != engine.Idle {
 		t.Fatalf("state %v after the passes, want Idle", st)
 	}
 }
@@ -273,7 +276,7 @@ func TestSchedulerPauseAndResume(t *testing.T) {
 		t.Fatal("Paused() = false after Pause")
 	}
 	st := h.board.Get()
-	if st.State != Paused || !st.NextPass.IsZero() {
+	if st.State != engine.Paused || !st.NextPass.IsZero() {
 		t.Fatalf("board after Pause: state %v, NextPass %v; want Paused, none", st.State, st.NextPass)
 	}
 	h.advance(3 * time.Hour)
@@ -292,7 +295,7 @@ func TestSchedulerPauseAndResume(t *testing.T) {
 	if !at.Equal(h.clock.Now()) {
 		t.Fatalf("pass after resume at %v, want at once (%v)", at, h.clock.Now())
 	}
-	if st := h.board.Get(); st.State != Idle || !inJitter(st.NextPass.Sub(at)) {
+	if st := h.board.Get(); st.State != engine.Idle || !inJitter(st.NextPass.Sub(at)) {
 		t.Fatalf("board after resume: state %v, NextPass %v; want Idle, 1 h after %v", st.State, st.NextPass, at)
 	}
 	h.advance(time.Hour + 10*time.Minute)
@@ -309,16 +312,16 @@ func TestSchedulerPauseKeepsOtherFacts(t *testing.T) {
 	if got := h.count(); got != 0 {
 		t.Fatalf("%d passes when started paused, want 0", got)
 	}
-	if st := h.board.Get().State; st != Paused {
+	if st := h.board.Get().State; st != engine.Paused {
 		t.Fatalf("state %v, want Paused", st)
 	}
 	// A refused sign-in while paused is what the person must act on first.
-	h.board.Update(func(s *Status) { s.Reconnect = "revoked" })
-	if st := h.board.Get(); st.State != NeedsReconnect || !st.Paused {
+	h.board.Update(func(s *engine.Status) { s.Reconnect = "revoked" })
+	if st := h.board.Get(); st.State != engine.NeedsReconnect || !st.Paused {
 		t.Fatalf("state %v paused %v, want NeedsReconnect and still paused", st.State, st.Paused)
 	}
 	h.s.Resume()
-	if st := h.board.Get(); st.State != NeedsReconnect || st.Paused {
+	if st := h.board.Get(); st.State != engine.NeedsReconnect || st.Paused {
 		t.Fatalf("state after resume %v paused %v, want NeedsReconnect, not paused", st.State, st.Paused)
 	}
 }
@@ -330,17 +333,17 @@ func TestSchedulerPauseLetsPassFinish(t *testing.T) {
 	h.waitPass()
 
 	h.s.Pause()
-	if st := h.board.Get().State; st != Syncing {
+	if st := h.board.Get().State; st != engine.Syncing {
 		t.Fatalf("state %v during the pass in flight, want Syncing until it ends", st)
 	}
 	n := h.clock.TimersMade()
 	h.release <- struct{}{}
 	h.waitWaiting(n)
-	if st := h.board.Get(); st.State != Paused || !st.NextPass.IsZero() {
+	if st := h.board.Get(); st.State != engine.Paused || !st.NextPass.IsZero() {
 		t.Fatalf("after the pass: state %v, NextPass %v; want Paused, none", st.State, st.NextPass)
 	}
 	h.s.Resume()
-	if st := h.board.Get().State; st != Idle {
+	if st := h.board.Get().State; st != engine.Idle {
 		t.Fatalf("state after resume %v, want Idle (what the pass left)", st)
 	}
 }
