@@ -48,6 +48,12 @@ type fakeAgent struct {
 	loginHold  chan struct{} // holds CRMLogin until closed, when set
 	unsure     []engine.UnsureUpload
 	decided    []string // "id copy" or "id leave"
+	// Activity's fixes: the suggestion given, and what was asked.
+	suggestion agentapi.ContactSuggestion
+	added      []agentapi.NewContact
+	blocked    []string
+	copied     []string
+	shows      []string
 }
 
 func (f *fakeAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) {

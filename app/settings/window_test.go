@@ -335,8 +335,8 @@ func TestActivity(t *testing.T) {
 	h.publish(st)
 	h.pump("list filled", func() bool { return len(h.w.activity.items) == 5 })
 	h.w.activity.list.Refresh()
-	h.wantText("Renewal quote for 2027", "Synced to ACME Corp", "Ann Lee <ann@acme.com>", "10:31",
-		"Skipped: you are only in Bcc", "Synced to Globex, Initech", "17:40 yesterday")
+	h.wantText("Renewal quote for 2027", "Copied to ACME Corp", "Ann Lee <ann@acme.com>", "10:31",
+		"Skipped: you are only in Bcc", "Copied to Globex, Initech", "17:40 yesterday")
 	h.wantNoText(emptyActivityText)
 
 	test.Type(h.w.activity.search, "bcc")

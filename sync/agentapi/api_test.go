@@ -40,6 +40,7 @@ type fakeAPI struct {
 	failWith  string
 	unsure    []engine.UnsureUpload
 	decided   []string // "id copy" or "id leave"
+	fixes     *activityCalls
 }
 
 func (f *fakeAPI) fake() *fakeAPI { return f }

@@ -143,6 +143,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("GET /v1/window/requests", h.windowRequests)
 	m.HandleFunc("GET /v1/doctor", reply(h, h.api.Doctor))
 	m.HandleFunc("POST /v1/quit", h.quit)
+	h.activityRoutes()
 	return h
 }
 
