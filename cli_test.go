@@ -68,13 +68,13 @@ func TestStatusJSONForScripts(t *testing.T) {
 	c := newCLI(t, "")
 	read := func(when string) map[string]any {
 		t.Helper()
-		r := c.want(t, 0, "", "", "status", "--json")
-		if strings.Contains(r.stdout, "null") {
-			t.Errorf("status --json %s has a null:\n%s", when, r.stdout)
+		r := c.Want(t, 0, "", "", "status", "--json")
+		if strings.Contains(r.Stdout, "null") {
+			t.Errorf("status --json %s has a null:\n%s", when, r.Stdout)
 		}
 		var rep map[string]any
-		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-			t.Fatalf("status --json %s printed %q: %v", when, r.stdout, err)
+		if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+			t.Fatalf("status --json %s printed %q: %v", when, r.Stdout, err)
 		}
 		return rep
 	}
@@ -83,7 +83,7 @@ func TestStatusJSONForScripts(t *testing.T) {
 		t.Errorf("status --json before set-up: state %v, setUp %v, actions %v; want signed-out, false and the actions",
 			rep["state"], rep["setUp"], rep["actions"])
 	}
-	c.want(t, 0, "tenant saved.", "", "config", "set", "tenant", "contoso.com")
+	c.Want(t, 0, "tenant saved.", "", "config", "set", "tenant", "contoso.com")
 	rep = read("after set-up")
 	counts, _ := rep["lastCounts"].(map[string]any)
 	if rep["state"] != "signed-out" || rep["setUp"] != true || counts == nil || counts["skipped"] == nil {
@@ -165,18 +165,18 @@ func TestNothingToDoSaysSo(t *testing.T) {
 		{"resume", agent.NothingToResume},
 	}
 	for _, n := range nothing {
-		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
-			t.Errorf("%s on a fresh install: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
+		if r := c.Run(t, nil, strings.Fields(n[0])...); r.Code != 0 || r.Stdout != n[1]+"\n" {
+			t.Errorf("%s on a fresh install: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.Code, r.Stdout, r.Stderr, n[1])
 		}
 	}
-	if r := c.want(t, 0, "", "", "status", "--json"); !strings.Contains(r.stdout, `"resume": false`) || strings.Contains(r.stdout, `"paused": true`) {
-		t.Errorf("a pause with nothing to pause was kept:\n%s", r.stdout)
+	if r := c.Want(t, 0, "", "", "status", "--json"); !strings.Contains(r.Stdout, `"resume": false`) || strings.Contains(r.Stdout, `"paused": true`) {
+		t.Errorf("a pause with nothing to pause was kept:\n%s", r.Stdout)
 	}
 
 	ag := serveAgent(t, c.home)
 	for _, n := range nothing {
-		if r := c.run(t, nil, strings.Fields(n[0])...); r.code != 0 || r.stdout != n[1]+"\n" {
-			t.Errorf("%s through the running agent: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.code, r.stdout, r.stderr, n[1])
+		if r := c.Run(t, nil, strings.Fields(n[0])...); r.Code != 0 || r.Stdout != n[1]+"\n" {
+			t.Errorf("%s through the running agent: exit %d, stdout %q, stderr %q; want exit 0 and %q", n[0], r.Code, r.Stdout, r.Stderr, n[1])
 		}
 	}
 	// Paused (as an earlier version could leave it before connecting):
@@ -184,7 +184,7 @@ func TestNothingToDoSaysSo(t *testing.T) {
 	if err := ag.Pause(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c.want(t, 0, agent.AlreadyPaused+"\n", "", "pause")
-	c.want(t, 0, "Syncing resumed.\n", "", "resume")
-	c.want(t, 0, agent.NothingToResume+"\n", "", "resume")
+	c.Want(t, 0, agent.AlreadyPaused+"\n", "", "pause")
+	c.Want(t, 0, "Syncing resumed.\n", "", "resume")
+	c.Want(t, 0, agent.NothingToResume+"\n", "", "resume")
 }

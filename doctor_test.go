@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"mailsync/app/clitest"
 	"mailsync/sync/doctor"
 	"mailsync/sync/sandbox"
 )
@@ -32,10 +33,10 @@ func doctorLines(t *testing.T, out string) map[string]string {
 // line ok, and that the exit status says so.
 func wantOnlyFailed(t *testing.T, r result, check string) string {
 	t.Helper()
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1 with a failed check\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	if r.Code != 1 {
+		t.Errorf("exit %d, want 1 with a failed check\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
-	lines := doctorLines(t, r.stdout)
+	lines := doctorLines(t, r.Stdout)
 	for c, l := range lines {
 		want := "ok "
 		if c == check {
@@ -53,26 +54,26 @@ func TestDoctorCommand(t *testing.T) {
 	e := newE2E(t)
 	e.crmLogin(t)
 	e.svc.Identity.AutoApprove(true)
-	if r := e.connect(t, autoApproveGet); r.code != 0 {
-		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	if r := e.connect(t, clitest.AutoApprove); r.Code != 0 {
+		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
 
-	r := e.mustRun(t, nil, "doctor")
-	t.Logf("mailsync doctor against the sandbox:\n%s", r.stdout)
-	for _, l := range doctorLines(t, r.stdout) {
+	r := e.MustRun(t, nil, "doctor")
+	t.Logf("mailsync doctor against the sandbox:\n%s", r.Stdout)
+	for _, l := range doctorLines(t, r.Stdout) {
 		if !strings.HasPrefix(l, "ok ") {
 			t.Errorf("against the sandbox: %q", l)
 		}
 	}
 
 	e.svc.CRM.SetV2Unavailable(true)
-	r = e.run(t, nil, "doctor")
-	t.Logf("with the v2 search answering 404:\n%s%s", r.stdout, r.stderr)
+	r = e.Run(t, nil, "doctor")
+	t.Logf("with the v2 search answering 404:\n%s%s", r.Stdout, r.Stderr)
 	wantOnlyFailed(t, r, doctor.CheckContactSearch)
 	e.svc.CRM.SetV2Unavailable(false)
 
 	e.svc.CRM.SetLookupAnswersArray(true)
-	if l := wantOnlyFailed(t, e.run(t, nil, "doctor"), doctor.CheckContactLookup); !strings.Contains(l, "array") {
+	if l := wantOnlyFailed(t, e.Run(t, nil, "doctor"), doctor.CheckContactLookup); !strings.Contains(l, "array") {
 		t.Errorf("the look-up line %q does not say an array came back", l)
 	}
 	e.svc.CRM.SetLookupAnswersArray(false)
@@ -83,16 +84,16 @@ func TestDoctorCommand(t *testing.T) {
 	}
 	closed := l.Addr().String()
 	l.Close()
-	r = e.run(t, []string{"MAILSYNC_CRM_URL=http://" + closed + "/v1"}, "doctor")
-	lines := doctorLines(t, r.stdout)
+	r = e.Run(t, []string{"MAILSYNC_CRM_URL=http://" + closed + "/v1"}, "doctor")
+	lines := doctorLines(t, r.Stdout)
 	if l := lines[doctor.CheckCRMSignIn]; !strings.HasPrefix(l, "FAILED ") || !strings.Contains(l, "unreachable: nothing answered at "+closed) {
 		t.Errorf("with ClientSuccess on a closed port: %q", l)
 	}
-	if r.code != 1 {
-		t.Errorf("exit %d with ClientSuccess unreachable, want 1", r.code)
+	if r.Code != 1 {
+		t.Errorf("exit %d with ClientSuccess unreachable, want 1", r.Code)
 	}
 	for _, s := range []string{sandbox.CRMPassword, e.svc.World.Me.Mail} {
-		if strings.Contains(r.stdout+r.stderr, s) {
+		if strings.Contains(r.Stdout+r.Stderr, s) {
 			t.Errorf("mailsync doctor printed a value of the account (%q)", s)
 		}
 	}

@@ -6,15 +6,12 @@ package main
 // are missing.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +22,9 @@ import (
 	"time"
 
 	"mailsync/app"
+	"mailsync/app/clitest"
 	"mailsync/storage"
 	"mailsync/sync/agent"
-	"mailsync/sync/agentapi"
 	"mailsync/sync/graph"
 	"mailsync/sync/graphtest"
 	"mailsync/sync/graphtest/chromium"
@@ -64,10 +61,10 @@ func needRealKeyring(t *testing.T) {
 // e2e is one installation of Mail Sync on the sandbox services: its own
 // data directory, keyring service and config home.
 type e2e struct {
+	clitest.Program
 	svc     *sandbox.Services
 	home    string // MAILSYNC_HOME
 	service string // MAILSYNC_KEYRING_SERVICE
-	env     []string
 }
 
 func newE2E(t *testing.T) *e2e {
@@ -79,17 +76,16 @@ func newE2E(t *testing.T) *e2e {
 	svc := sandbox.Start(w)
 	t.Cleanup(svc.Close)
 	e := &e2e{
+		Program: clitest.Program{Argv: []string{binary}},
 		svc:     svc,
 		home:    filepath.Join(t.TempDir(), "data"),
 		service: fmt.Sprintf("mailsync-e2e-%s-%d", t.Name(), time.Now().UnixNano()),
 	}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MAILSYNC_") || strings.HasPrefix(kv, "MAILSYNC_REAL_KEYRING=") {
-			e.env = append(e.env, kv)
-		}
-	}
-	e.env = append(e.env, svc.Env()...)
-	e.env = append(e.env,
+	e.Env = clitest.Environ(func(kv string) bool {
+		return !strings.HasPrefix(kv, "MAILSYNC_") || strings.HasPrefix(kv, "MAILSYNC_REAL_KEYRING=")
+	})
+	e.Env = append(e.Env, svc.Env()...)
+	e.Env = append(e.Env,
 		"MAILSYNC_HOME="+e.home,
 		"MAILSYNC_KEYRING_SERVICE="+e.service,
 		"MAILSYNC_BROWSER=none",
@@ -107,127 +103,32 @@ func newE2E(t *testing.T) *e2e {
 
 func (e *e2e) secrets() storage.Secrets { return storage.Secrets{Service: e.service} }
 
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// run runs mailsync with args to its end.
-func (e *e2e) run(t *testing.T, extraEnv []string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(slices.Clone(e.env), extraEnv...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("mailsync %s: %v", strings.Join(args, " "), err)
-		}
-		r.code = ee.ExitCode()
-	}
-	return r
-}
-
-func (e *e2e) mustRun(t *testing.T, extraEnv []string, args ...string) result {
-	t.Helper()
-	r := e.run(t, extraEnv, args...)
-	if r.code != 0 {
-		t.Fatalf("mailsync %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-	}
-	return r
-}
+type result = clitest.Result
 
 // crmLogin signs in to the sandbox ClientSuccess with the command line.
 func (e *e2e) crmLogin(t *testing.T) {
 	t.Helper()
-	r := e.mustRun(t, []string{"MAILSYNC_CRM_PASSWORD=" + sandbox.CRMPassword}, "crm", "login", "--username", sandbox.CRMUser)
-	if want := "Signed in to ClientSuccess as " + sandbox.CRMUser; !strings.Contains(r.stdout, want) {
-		t.Fatalf("crm login printed %q, want %q", r.stdout, want)
+	r := e.MustRun(t, []string{"MAILSYNC_CRM_PASSWORD=" + sandbox.CRMPassword}, "crm", "login", "--username", sandbox.CRMUser)
+	if want := "Signed in to ClientSuccess as " + sandbox.CRMUser; !strings.Contains(r.Stdout, want) {
+		t.Fatalf("crm login printed %q, want %q", r.Stdout, want)
 	}
 }
 
-// setBlocklist sets the blocklist the sandbox labels assume. There is no
-// command for settings (the window edits them), so the test opens the
-// state itself between commands, as the window's agent would.
+// setBlocklist sets the blocklist the sandbox labels assume.
 func (e *e2e) setBlocklist(t *testing.T) {
 	t.Helper()
-	ag, err := agent.Open(agent.Config{DataDir: e.home, KeyringService: e.service}, agent.Hooks{}, nil)
-	if err != nil {
-		t.Fatalf("open the state to set the blocklist: %v", err)
-	}
-	defer ag.Close()
-	if err := ag.SetSettings(context.Background(), agentapi.Settings{Rules: sandbox.Settings()}); err != nil {
-		t.Fatalf("set the blocklist: %v", err)
-	}
+	clitest.SetBlocklist(t, agent.Config{DataDir: e.home, KeyringService: e.service})
 }
 
 // connect runs `mailsync connect --no-browser`, hands the sign-in URL it
 // prints to answer, and returns the command's outcome.
 func (e *e2e) connect(t *testing.T, answer func(url string) error) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "connect", "--no-browser")
-	cmd.Env = e.env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailsync connect: %v", err)
-	}
-	var out strings.Builder
-	sc := bufio.NewScanner(stdout)
-	url := ""
-	for url == "" && sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
-		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
-			url = l
-		}
-	}
-	if url == "" {
-		_ = cmd.Wait()
-		t.Fatalf("mailsync connect printed no sign-in URL\nstdout: %s\nstderr: %s", out.String(), errb.String())
-	}
+	r, url := e.Connect(t, answer)
 	if !strings.HasPrefix(url, e.svc.Identity.Authority()+"/oauth2/v2.0/authorize?") {
 		t.Errorf("sign-in URL %q is not the identity platform's authorize endpoint", url)
 	}
-	if err := answer(url); err != nil {
-		t.Errorf("answering the sign-in page: %v", err)
-	}
-	rest, _ := io.ReadAll(stdout)
-	out.Write(rest)
-	r := result{stdout: out.String()}
-	if err := cmd.Wait(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("mailsync connect: %v", err)
-		}
-		r.code = ee.ExitCode()
-	}
-	r.stderr = errb.String()
 	return r
-}
-
-// autoApproveGet answers the sign-in like a browser would under the
-// identity fake's AutoApprove: a GET that follows the identity platform's
-// self-posting form to the loopback callback.
-func autoApproveGet(u string) error {
-	status, _, err := graphtest.Browse(u)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusOK {
-		return fmt.Errorf("loopback answered %d %s", status, http.StatusText(status))
-	}
-	return nil
 }
 
 // assertNoSecretsInFiles fails if any file under dir holds a token the
@@ -274,14 +175,14 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 		page, err = chromium.ClickInBrowser(context.Background(), u, "accept")
 		return err
 	})
-	if r.code != 0 {
-		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
 	if !strings.Contains(page, "Connected") {
 		t.Errorf("the browser showed %q after Accept, want the Connected page", page)
 	}
-	if want := fmt.Sprintf("Connected as %s <%s>\n", w.Me.DisplayName, w.Me.Mail); !strings.Contains(r.stdout, want) {
-		t.Errorf("connect printed %q, want %q", r.stdout, want)
+	if want := fmt.Sprintf("Connected as %s <%s>\n", w.Me.DisplayName, w.Me.Mail); !strings.Contains(r.Stdout, want) {
+		t.Errorf("connect printed %q, want %q", r.Stdout, want)
 	}
 
 	// The refresh token is in the Secret Service (read back both through
@@ -300,10 +201,10 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 		}
 	}
 
-	r = e.mustRun(t, nil, "sync", "--json")
+	r = e.MustRun(t, nil, "sync", "--json")
 	var sum app.SyncSummary
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
-		t.Fatalf("sync --json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &sum); err != nil {
+		t.Fatalf("sync --json printed %q: %v", r.Stdout, err)
 	}
 	want := w.Expected()
 	if sum.Synced == 0 {
@@ -313,7 +214,7 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 		t.Errorf("ClientSuccess after sync:\n got %v\nwant %v", got, want)
 	}
 
-	r = e.mustRun(t, nil, "status", "--json")
+	r = e.MustRun(t, nil, "status", "--json")
 	var st struct {
 		State     string `json:"state"`
 		StateName string `json:"stateName"`
@@ -323,11 +224,11 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 		} `json:"account"`
 		CRMUser string `json:"crmUser"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		t.Fatalf("status --json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
+		t.Fatalf("status --json printed %q: %v", r.Stdout, err)
 	}
 	if st.Account == nil || st.Account.Email != w.Me.Mail || st.CRMUser != sandbox.CRMUser || st.State != "idle" || st.StateName != "Up to date" {
-		t.Errorf("status --json = %s", r.stdout)
+		t.Errorf("status --json = %s", r.Stdout)
 	}
 
 	// Cancel: a second sign-in declined in the browser changes nothing.
@@ -337,14 +238,14 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 		_, err := chromium.ClickInBrowser(context.Background(), u, "cancel")
 		return err
 	})
-	if r.code == 0 {
-		t.Errorf("connect declined in the browser exited 0\nstdout: %s", r.stdout)
+	if r.Code == 0 {
+		t.Errorf("connect declined in the browser exited 0\nstdout: %s", r.Stdout)
 	}
-	if !strings.Contains(r.stderr, "Sign-in was cancelled in the browser") {
-		t.Errorf("declined connect: stderr %q, want it to say the sign-in was cancelled", r.stderr)
+	if !strings.Contains(r.Stderr, "Sign-in was cancelled in the browser") {
+		t.Errorf("declined connect: stderr %q, want it to say the sign-in was cancelled", r.Stderr)
 	}
-	if strings.Contains(r.stdout, "Connected as") {
-		t.Errorf("declined connect printed %q", r.stdout)
+	if strings.Contains(r.Stdout, "Connected as") {
+		t.Errorf("declined connect printed %q", r.Stdout)
 	}
 	if n := len(e.svc.Identity.Issued()); n != issued {
 		t.Errorf("the declined sign-in got %d new tokens issued", n-issued)
@@ -352,9 +253,9 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	if after, err := e.secrets().Get(storage.MicrosoftKey(w.Me.Mail)); err != nil || after != before {
 		t.Errorf("the keyring entry changed with a declined sign-in (err %v)", err)
 	}
-	r = e.mustRun(t, nil, "status", "--json")
-	if !strings.Contains(r.stdout, w.Me.Mail) {
-		t.Errorf("status after a declined sign-in lost the account: %s", r.stdout)
+	r = e.MustRun(t, nil, "status", "--json")
+	if !strings.Contains(r.Stdout, w.Me.Mail) {
+		t.Errorf("status after a declined sign-in lost the account: %s", r.Stdout)
 	}
 
 	assertNoSecretsInFiles(t, e.home, append(e.svc.Identity.Issued(), sandbox.CRMPassword))
@@ -385,8 +286,8 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		e.crmLogin(t)
 		e.setBlocklist(t)
 		e.svc.Identity.AutoApprove(true)
-		if r := e.connect(t, autoApproveGet); r.code != 0 {
-			t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		if r := e.connect(t, clitest.AutoApprove); r.Code != 0 {
+			t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 		}
 		e.svc.Graph.SetLatency(latency)
 		e.svc.CRM.SetLatency(latency)
@@ -396,7 +297,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	// How long one whole pass takes, on a twin installation.
 	twin, _ := setup()
 	start := time.Now()
-	twin.mustRun(t, nil, "sync")
+	twin.MustRun(t, nil, "sync")
 	full := time.Since(start)
 	t.Logf("one whole pass takes %v (%d interactions)", full.Round(time.Millisecond), len(twin.svc.CRM.AllInteractions()))
 
@@ -420,7 +321,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		}
 		delay := time.Duration(rng.Int64N(int64(span)))
 		cmd := exec.Command(binary, "sync")
-		cmd.Env = e.env
+		cmd.Env = e.Env
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		began := time.Now()
@@ -456,7 +357,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("only %d runs were killed mid-pass", kills)
 	}
 
-	r := e.mustRun(t, nil, "sync", "--json")
+	r := e.MustRun(t, nil, "sync", "--json")
 	got := e.svc.CRM.MessageIDs()
 	if !maps.EqualFunc(got, want, slices.Equal) {
 		for c := range maps.Keys(want) {
@@ -473,12 +374,12 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 				}
 			}
 		}
-		t.Fatalf("ClientSuccess after %d kills differs from the expected state (final sync: %s)", kills, r.stdout)
+		t.Fatalf("ClientSuccess after %d kills differs from the expected state (final sync: %s)", kills, r.Stdout)
 	}
-	r = e.mustRun(t, nil, "sync", "--json")
+	r = e.MustRun(t, nil, "sync", "--json")
 	var sum app.SyncSummary
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
-		t.Fatalf("sync --json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &sum); err != nil {
+		t.Fatalf("sync --json printed %q: %v", r.Stdout, err)
 	}
 	if sum.Uploads != 0 {
 		t.Errorf("a pass after everything was synced uploaded %d interactions", sum.Uploads)
@@ -503,20 +404,20 @@ func TestConnectNeedsApprovalPrintsLink(t *testing.T) {
 	e := newE2E(t)
 	e.svc.Identity.AutoApprove(true)
 	e.svc.Identity.RequireApproval(&graphtest.ApprovalRefusal{Code: "AADSTS90094"})
-	r := e.connect(t, autoApproveGet)
-	if r.code == 0 {
-		t.Fatalf("connect exited 0\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+	r := e.connect(t, clitest.AutoApprove)
+	if r.Code == 0 {
+		t.Fatalf("connect exited 0\nstdout: %s\nstderr: %s", r.Stdout, r.Stderr)
 	}
 	want, ok := graph.AdminConsentURL(e.svc.Identity.Authority(), e.svc.Identity.ClientID(), e.svc.Graph.URL, "")
-	if !ok || !slices.Contains(strings.Split(r.stdout, "\n"), want) {
-		t.Errorf("stdout lacks the approval link %q:\n%s", want, r.stdout)
+	if !ok || !slices.Contains(strings.Split(r.Stdout, "\n"), want) {
+		t.Errorf("stdout lacks the approval link %q:\n%s", want, r.Stdout)
 	}
 	for _, w := range []string{"allows only administrators to approve apps like Mail Sync", "Copy the approval link for your IT admin:"} {
-		if !strings.Contains(r.stderr, w) {
-			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		if !strings.Contains(r.Stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, r.Stderr)
 		}
 	}
-	if strings.Contains(r.stderr, "AADSTS") {
-		t.Errorf("stderr shows Microsoft's code:\n%s", r.stderr)
+	if strings.Contains(r.Stderr, "AADSTS") {
+		t.Errorf("stderr shows Microsoft's code:\n%s", r.Stderr)
 	}
 }

@@ -22,13 +22,20 @@ import (
 // instead the answers of per-address look-ups (AddressCheck), hits and
 // misses, each with the time it was asked.
 //
-// Layout: bucket "directory" holds the state record and three nested
-// buckets: contacts by id, contact ids by address, and address checks.
+// Contacts that appear in a directory already filled (added in
+// ClientSuccess since, or given another address or client) are also kept
+// as newcomers until a pass has looked for their recent mail (see
+// Newcomers).
+//
+// Layout: bucket "directory" holds the state record and four nested
+// buckets: contacts by id, contact ids by address, address checks and
+// newcomers.
 var (
 	bucketDirectory = []byte("directory")
 	dirByID         = []byte("byId")
 	dirByAddr       = []byte("byAddress")
 	dirChecks       = []byte("checks")
+	dirNewcomers    = []byte("newcomers")
 	keyDirState     = []byte("state")
 )
 
@@ -259,10 +266,23 @@ func (s *Store) RemoveDirectoryContacts(ids []int64) error {
 
 // putContacts stores cs and then st as the directory's state, and returns
 // how many of cs counted is true for; when any, st.AddedAt is st.LookedAt.
+// When the directory was filled from the search before, the counted
+// contacts are newcomers too; the first fill (or the switch from address
+// checks) has none: every contact would be one.
 func putContacts(tx *bolt.Tx, cs []DirectoryContact, counted func(DirectoryContact) bool, st DirectoryState) (int, error) {
 	byID, byAddr, err := indexes(tx)
 	if err != nil {
 		return 0, err
+	}
+	var prev DirectoryState
+	if _, err := dirGet(tx.Bucket(bucketDirectory), keyDirState, &prev); err != nil {
+		return 0, err
+	}
+	var newcomers *bolt.Bucket
+	if prev.Source == DirectorySearch && !prev.FullAt.IsZero() {
+		if newcomers, err = directory(tx, dirNewcomers); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	for _, c := range cs {
@@ -285,6 +305,11 @@ func putContacts(tx *bolt.Tx, cs []DirectoryContact, counted func(DirectoryConta
 		}
 		if counted(c) {
 			n++
+			if newcomers != nil {
+				if err := dirPut(newcomers, idKey(c.ID), Newcomer{Contact: c, AddedAt: st.LookedAt}); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	if n > 0 {
@@ -500,6 +525,65 @@ func (s *Store) PruneAddressChecks(cutoff time.Time) error {
 		for _, k := range old {
 			if err := b.Delete(k); err != nil {
 				return fmt.Errorf("storage: prune address checks: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Newcomer is a contact that appeared in the directory after its first
+// fill: added in ClientSuccess, or given another address or client. AddedAt
+// is when the directory learnt of it (DirectoryState.LookedAt).
+type Newcomer struct {
+	Contact DirectoryContact `json:"contact"`
+	AddedAt time.Time        `json:"addedAt"`
+}
+
+// Newcomers returns the contacts that appeared in the directory and that
+// no pass has dropped yet (DropNewcomers), in the order of their ids. They
+// are kept in the same transaction as the directory change that added
+// them, so a pass that fails after reading the directory leaves them for
+// the next.
+func (s *Store) Newcomers() ([]Newcomer, error) {
+	var out []Newcomer
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b, _ := directory(tx, dirNewcomers)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var n Newcomer
+			if err := json.Unmarshal(v, &n); err != nil {
+				return fmt.Errorf("storage: read newcomer: %w", err)
+			}
+			out = append(out, n)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DropNewcomers forgets the newcomers in ns, unless one came again since
+// (a later AddedAt: its address or client changed once more).
+func (s *Store) DropNewcomers(ns []Newcomer) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := directory(tx, dirNewcomers)
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			var now Newcomer
+			ok, err := dirGet(b, idKey(n.Contact.ID), &now)
+			if err != nil {
+				return err
+			}
+			if ok && !now.AddedAt.After(n.AddedAt) {
+				if err := b.Delete(idKey(n.Contact.ID)); err != nil {
+					return fmt.Errorf("storage: drop newcomer: %w", err)
+				}
 			}
 		}
 		return nil

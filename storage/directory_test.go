@@ -123,3 +123,54 @@ func TestDirectoryAddressChecks(t *testing.T) {
 		t.Errorf("DirectoryState = %+v, want %+v", gs, st)
 	}
 }
+
+// TestDirectoryNewcomers: the first fill of the directory has no
+// newcomers; contacts added or changed afterwards are kept until dropped,
+// and a newcomer that changed again after it was read is not dropped.
+func TestDirectoryNewcomers(t *testing.T) {
+	s := openTest(t)
+	t0 := time.Date(2026, 3, 9, 15, 0, 0, 0, time.UTC)
+	ann := DirectoryContact{ID: 1, ClientID: 10, Email: "ann@a.example"}
+	bob := DirectoryContact{ID: 2, ClientID: 10, Email: "bob@a.example"}
+	cy := DirectoryContact{ID: 3, ClientID: 20, Email: "cy@c.example"}
+	st := DirectoryState{Source: DirectorySearch, FullAt: t0, LookedAt: t0}
+	if _, err := s.ReplaceDirectory([]DirectoryContact{ann, bob}, st); err != nil {
+		t.Fatal(err)
+	}
+	if ns, err := s.Newcomers(); err != nil || len(ns) != 0 {
+		t.Fatalf("Newcomers after the first fill = %v, %v; want none", ns, err)
+	}
+
+	t1 := t0.Add(time.Hour)
+	st.LookedAt = t1
+	if _, err := s.ApplyDirectoryChanges([]DirectoryContact{ann, cy}, st); err != nil {
+		t.Fatal(err)
+	}
+	t2 := t1.Add(time.Hour)
+	st.LookedAt, st.FullAt = t2, t2
+	bobMoved := DirectoryContact{ID: 2, ClientID: 30, Email: "bob@a.example"}
+	if _, err := s.ReplaceDirectory([]DirectoryContact{ann, bobMoved, cy}, st); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := s.Newcomers()
+	want := []Newcomer{{Contact: bobMoved, AddedAt: t2}, {Contact: cy, AddedAt: t1}}
+	if err != nil || !slices.EqualFunc(ns, want, func(a, b Newcomer) bool { return a.Contact == b.Contact && a.AddedAt.Equal(b.AddedAt) }) {
+		t.Fatalf("Newcomers = %v, %v; want %v", ns, err, want)
+	}
+
+	// Bob changes again after the newcomers were read: dropping what was
+	// read keeps his newer entry.
+	t3 := t2.Add(time.Hour)
+	st.LookedAt = t3
+	bobAgain := DirectoryContact{ID: 2, ClientID: 30, Email: "robert@a.example"}
+	if _, err := s.ApplyDirectoryChanges([]DirectoryContact{bobAgain}, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropNewcomers(ns); err != nil {
+		t.Fatal(err)
+	}
+	ns, err = s.Newcomers()
+	if err != nil || len(ns) != 1 || ns[0].Contact != bobAgain || !ns[0].AddedAt.Equal(t3) {
+		t.Fatalf("Newcomers after the drop = %v, %v; want only %v at %v", ns, err, bobAgain, t3)
+	}
+}

@@ -219,12 +219,15 @@ func (s *Store) MessagesUploadedSince(t time.Time) (int, error) {
 
 // FinishPass records the end of a successful pass in one transaction, after
 // every upload of it was recorded: the ledger forgets messages received
-// before ledgerCutoff, the contact look-ups expired at now and this pass's
+// before ledgerCutoff (and remembers it did, see LedgerForgotBefore), the contact look-ups expired at now and this pass's
 // misses go, and update moves the meta record (the last success). update
 // must not call the Store.
 func (s *Store) FinishPass(ledgerCutoff, now time.Time, update func(*Meta)) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if _, err := pruneLedger(tx, ledgerCutoff); err != nil {
+			return err
+		}
+		if err := noteLedgerForgot(tx, ledgerCutoff); err != nil {
 			return err
 		}
 		if err := pruneContacts(tx, now); err != nil {
@@ -236,4 +239,44 @@ func (s *Store) FinishPass(ledgerCutoff, now time.Time, update func(*Meta)) erro
 		return fmt.Errorf("storage: record the pass: %w", err)
 	}
 	return nil
+}
+
+// keyLedgerForgot (bucket meta) is the latest cutoff the ledger was pruned
+// at: uploads of messages received before it may be forgotten.
+const keyLedgerForgot = "ledgerForgotBefore"
+
+// LedgerForgotBefore returns the received time before which the ledger
+// may have forgotten uploads, and false when it never recorded one (a new
+// state file, or one from a version that pruned without recording it).
+// Nothing older may be listed for copying: it could be copied twice.
+func (s *Store) LedgerForgotBefore() (time.Time, bool, error) {
+	var t time.Time
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketMeta, keyLedgerForgot, &t) })
+	if errors.Is(err, ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return t, true, nil
+}
+
+// NoteLedgerForgot records that the ledger may have forgotten uploads of
+// messages received before t, unless a later time is recorded.
+func (s *Store) NoteLedgerForgot(t time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return noteLedgerForgot(tx, t) })
+}
+
+func noteLedgerForgot(tx *bolt.Tx, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	var old time.Time
+	if err := getJSON(tx, bucketMeta, keyLedgerForgot, &old); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if !t.After(old) {
+		return nil
+	}
+	return putJSON(tx, bucketMeta, keyLedgerForgot, t)
 }

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/doctor"
 )
 
@@ -34,12 +35,12 @@ func (h *harness) icons() map[fyne.ThemeColorName]int {
 }
 
 // waitCalled polls until the agent received cmd.
-func waitCalled(t *testing.T, f *fakeAgent, cmd string) {
+func waitCalled(t *testing.T, f *agentapitest.Fake, cmd string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	for !f.called(cmd) {
+	for !f.Called(cmd) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the agent never received %s; calls %v", cmd, f.callList())
+			t.Fatalf("the agent never received %s; calls %v", cmd, f.Calls())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -47,10 +48,11 @@ func waitCalled(t *testing.T, f *fakeAgent, cmd string) {
 
 func TestCheckConnectionShowsEveryCheck(t *testing.T) {
 	h := newHarness(t, connectedIdle())
-	h.api.mu.Lock()
-	h.api.report = sampleReport
-	h.api.release = make(chan struct{})
-	h.api.mu.Unlock()
+	release := make(chan struct{})
+	h.api.Do(func(s *agentapitest.State) {
+		s.Report = sampleReport
+		s.Hold["Doctor"] = release
+	})
 	h.w.Select(SectionSync)
 
 	test.Tap(h.button("Check connection"))
@@ -61,7 +63,7 @@ func TestCheckConnectionShowsEveryCheck(t *testing.T) {
 	if !h.button("Check connection").Disabled() {
 		t.Error("Check connection is enabled while the checks run")
 	}
-	close(h.api.release)
+	close(release)
 	h.pump("the report shown", func() bool { return h.w.sync.checks.report != nil })
 
 	h.wantText("1 check failed, and 1 more could not run until they pass. Start with "+doctor.CheckContactSearch+".",
@@ -78,10 +80,10 @@ func TestCheckConnectionShowsEveryCheck(t *testing.T) {
 	}
 
 	// A second run that passes replaces the rows.
-	h.api.mu.Lock()
-	h.api.report = doctor.Report{Results: []doctor.Result{{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed}}}
-	h.api.release = nil
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Report = doctor.Report{Results: []doctor.Result{{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed}}}
+		delete(s.Hold, "Doctor")
+	})
 	h.w.sync.checks.report = nil
 	h.tap("Check connection", "Doctor")
 	h.pump("the second report shown", func() bool { return h.w.sync.checks.report != nil })
@@ -94,9 +96,9 @@ func TestCheckConnectionShowsEveryCheck(t *testing.T) {
 
 func TestCheckConnectionSaysWhenTheAgentCannotRunIt(t *testing.T) {
 	h := newHarness(t, connectedIdle())
-	h.api.mu.Lock()
-	h.api.doctorErr = errors.New("Mail Sync is not running")
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Errs["Doctor"] = errors.New("Mail Sync is not running")
+	})
 	h.w.Select(SectionSync)
 	h.tap("Check connection", "Doctor")
 	h.pump("the error shown", func() bool { return h.w.sync.checks.errText.Visible() })
@@ -109,7 +111,7 @@ func TestCheckConnectionSaysWhenTheAgentCannotRunIt(t *testing.T) {
 func TestCheckConnectionDisabledWhileAgentAway(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	h.w.Select(SectionSync)
-	h.api.goAway()
+	h.api.GoAway()
 	h.pump("offline", func() bool { return !h.w.online })
 	if !h.button("Check connection").Disabled() {
 		t.Error("Check connection is enabled while the agent is not running")
@@ -133,9 +135,9 @@ func TestCheckConnectionFreshInstall(t *testing.T) {
 		rep.Results = append(rep.Results, r)
 	}
 	h := newHarness(t, signedOut())
-	h.api.mu.Lock()
-	h.api.report = rep
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Report = rep
+	})
 	h.w.Select(SectionSync)
 	h.tap("Check connection", "Doctor")
 	h.pump("the report shown", func() bool { return h.w.sync.checks.report != nil })

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 )
@@ -37,9 +38,7 @@ func fixableDecisions() []agentapi.Decision {
 
 func TestActivityFiltersNewestFirst(t *testing.T) {
 	h := newHarness(t, connectedIdle())
-	h.api.mu.Lock()
-	h.api.decisions = fixableDecisions()
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) { s.Decisions = fixableDecisions() })
 	h.w.Select(SectionActivity)
 	h.w.activity.refresh()
 	h.pump("list filled", func() bool { return len(h.w.activity.items) == 4 })
@@ -52,7 +51,7 @@ func TestActivityFiltersNewestFirst(t *testing.T) {
 	}
 	h.w.activity.filter.SetSelected(filterSkipped)
 	h.pump("skipped listed", func() bool { return h.w.activity.shown == filterSkipped && len(h.w.activity.items) == 3 })
-	if s := h.api.shows; s[len(s)-1] != agentapi.ShowSkipped {
+	if s := h.api.Snapshot().Shows; s[len(s)-1] != agentapi.ShowSkipped {
 		t.Errorf("the agent was asked for %q", s[len(s)-1])
 	}
 	h.w.activity.filter.SetSelected(filterCopied)
@@ -69,12 +68,12 @@ func TestActivityFiltersNewestFirst(t *testing.T) {
 // asks the agent.
 func TestActivityDetailsAndFixes(t *testing.T) {
 	h := newHarness(t, connectedIdle())
-	h.api.mu.Lock()
-	h.api.decisions = fixableDecisions()
-	h.api.suggestion = agentapi.ContactSuggestion{FirstName: "Olivia", LastName: "Park",
-		Suggested: []agentapi.ClientChoice{{ID: 4, Name: "Tailspin Toys", Contacts: 2}},
-		Clients:   []agentapi.ClientChoice{{ID: 3, Name: "Adatum Corp"}, {ID: 4, Name: "Tailspin Toys"}, {ID: 5, Name: "Tailwind"}}}
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Decisions = fixableDecisions()
+		s.Suggestion = agentapi.ContactSuggestion{FirstName: "Olivia", LastName: "Park",
+			Suggested: []agentapi.ClientChoice{{ID: 4, Name: "Tailspin Toys", Contacts: 2}},
+			Clients:   []agentapi.ClientChoice{{ID: 3, Name: "Adatum Corp"}, {ID: 4, Name: "Tailspin Toys"}, {ID: 5, Name: "Tailwind"}}}
+	})
 	h.w.Select(SectionActivity)
 	h.w.activity.refresh()
 	h.pump("list filled", func() bool { return len(h.w.activity.items) == 4 })
@@ -98,9 +97,9 @@ func TestActivityDetailsAndFixes(t *testing.T) {
 	h.tap(blockAddressText, "BlockAddress")
 	h.pump("blocked said", func() bool { return h.w.activity.details.note.Visible() })
 	h.tap("…with @tailspin.example", "BlockAddress")
-	h.pump("domain blocked", func() bool { return len(h.api.blocked) == 2 })
-	if !slices.Equal(h.api.blocked, []string{"olivia.park@tailspin.example", "@tailspin.example"}) {
-		t.Errorf("blocked %q", h.api.blocked)
+	h.pump("domain blocked", func() bool { return len(h.api.Snapshot().Blocked) == 2 })
+	if b := h.api.Snapshot().Blocked; !slices.Equal(b, []string{"olivia.park@tailspin.example", "@tailspin.example"}) {
+		t.Errorf("blocked %q", b)
 	}
 	h.settle()
 	h.wantText("@tailspin.example is on your blocklist")
@@ -122,7 +121,7 @@ func TestActivityDetailsAndFixes(t *testing.T) {
 	f.last.SetText("Park-Lee")
 	h.tap(addText, "AddContact")
 	h.pump("added said", func() bool { return h.w.activity.details.form == nil })
-	if got := h.api.added[0]; got != (agentapi.NewContact{Address: "olivia.park@tailspin.example", FirstName: "Olivia", LastName: "Park-Lee", ClientID: 5}) {
+	if got := h.api.Snapshot().Added[0]; got != (agentapi.NewContact{Address: "olivia.park@tailspin.example", FirstName: "Olivia", LastName: "Park-Lee", ClientID: 5}) {
 		t.Errorf("AddContact asked %+v", got)
 	}
 	h.settle()
@@ -136,8 +135,8 @@ func TestActivityDetailsAndFixes(t *testing.T) {
 	test.Tap(h.button(backText))
 	h.w.activity.list.Select(2)
 	h.tap(copyAnywayText, "CopyAnyway")
-	if h.api.copied[0] != "<dinner@adatum.example>" {
-		t.Errorf("copied %q", h.api.copied)
+	if c := h.api.Snapshot().Copied; len(c) != 1 || c[0] != "<dinner@adatum.example>" {
+		t.Errorf("copied %q", c)
 	}
 	h.settle()
 	h.wantText("Mail Sync copies this email now")

@@ -1,12 +1,8 @@
 package settings
 
 import (
-	"context"
-	"errors"
 	"image/color"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,314 +13,38 @@ import (
 
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
-	"mailsync/sync/doctor"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 	"mailsync/sync/setup"
 )
 
-// fakeAgent is an agentapi.API that behaves like the agent as far as the
-// window can tell: Watch sends the current status first and then every
-// change, and closes when the agent goes away; Decisions filters and limits
-// like the real store. It records every command.
-type fakeAgent struct {
-	mu         sync.Mutex
-	status     engine.Status
-	watchers   []chan engine.Status
-	down       bool // the agent is not running: Watch fails
-	calls      []string
-	logins     [][2]string
-	settings   agentapi.Settings
-	setup      agentapi.Setup
-	setupSaved []map[string]string
-	saved      []agentapi.Settings
-	decisions  []agentapi.Decision
-	queries    []string
-	loginErr   error
-	signInURL  string
-	report     doctor.Report
-	doctorErr  error
-	release    chan struct{} // holds Doctor until closed, when set
-	loginHold  chan struct{} // holds CRMLogin until closed, when set
-	unsure     []engine.UnsureUpload
-	decided    []string // "id copy" or "id leave"
-	// Activity's fixes: the suggestion given, and what was asked.
-	suggestion agentapi.ContactSuggestion
-	added      []agentapi.NewContact
-	blocked    []string
-	copied     []string
-	shows      []string
-}
-
-func (f *fakeAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.unsure), nil
-}
-
-// DecideUnsure records the choice and forgets the upload, as the agent
-// does.
-func (f *fakeAgent) DecideUnsure(_ context.Context, id string, copyAgain bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	what := "leave"
-	if copyAgain {
-		what = "copy"
-	}
-	f.decided = append(f.decided, id+" "+what)
-	f.unsure = slices.DeleteFunc(f.unsure, func(u engine.UnsureUpload) bool { return u.ID == id })
-	return nil
-}
-
-func (f *fakeAgent) decisionsMade() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.decided)
-}
-
-var errNotRunning = errors.New("mail sync is not running")
-
 // testAppID is the app (client) ID the fake agent is set up with.
 const testAppID = "0d2a6c6e-4b1f-4e5b-9a55-1f7c3b8a9e21"
 
-func newFakeAgent(st engine.Status) *fakeAgent {
-	return &fakeAgent{
-		status:   st,
-		settings: agentapi.Settings{Rules: match.DefaultSettings(), StartAtLogin: true},
-		setup: agentapi.Setup{Version: "1.2.3", Fields: []setup.Field{
+// newFakeAgent returns the agent the window's tests talk to: showing st,
+// set up with an app ID the person set, checking setup changes as the
+// agent does (agent.CheckSetup).
+func newFakeAgent(st engine.Status) *agentapitest.Fake {
+	return agentapitest.NewWith(agentapitest.State{
+		Status:   st,
+		Settings: agentapi.Settings{Rules: match.DefaultSettings(), StartAtLogin: true},
+		Setup: agentapi.Setup{Version: "1.2.3", Fields: []setup.Field{
 			{Key: setup.KeyClientID, Value: testAppID, Source: setup.FromPerson},
 			{Key: setup.KeyTenant, Value: setup.DefaultTenant, Source: setup.FromDefault},
 			{Key: setup.KeyCRMURL, Value: setup.DefaultCRMAddress, Source: setup.FromDefault},
 		}},
-		signInURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo",
-	}
+		SignInURL:  "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=demo",
+		CheckSetup: agent.CheckSetup,
+	})
 }
 
-func (f *fakeAgent) record(name string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, name)
-}
-
-// called reports whether the command was received.
-func (f *fakeAgent) called(name string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Contains(f.calls, name)
-}
-
-func (f *fakeAgent) callList() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.calls)
-}
-
-// publish changes the status and sends it to every subscriber.
-func (f *fakeAgent) publish(st engine.Status) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.status = st
-	for _, ch := range f.watchers {
-		ch <- st
-	}
-}
-
-// goAway stops the agent: open subscriptions close, new ones fail.
-func (f *fakeAgent) goAway() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down = true
-	for _, ch := range f.watchers {
-		close(ch)
-	}
-	f.watchers = nil
-}
-
-func (f *fakeAgent) comeBack(st engine.Status) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.down, f.status = false, st
-}
-
-func (f *fakeAgent) Status(context.Context) (engine.Status, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return engine.Status{}, errNotRunning
-	}
-	return f.status, nil
-}
-
-func (f *fakeAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "Watch")
-	if f.down {
-		return nil, errNotRunning
-	}
-	ch := make(chan engine.Status, 64)
-	ch <- f.status
-	f.watchers = append(f.watchers, ch)
-	go func() {
-		<-ctx.Done()
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if i := slices.Index(f.watchers, ch); i >= 0 {
-			f.watchers = slices.Delete(f.watchers, i, i+1)
-			close(ch)
-		}
-	}()
-	return ch, nil
-}
-
-func (f *fakeAgent) SyncNow(context.Context) error { f.record("SyncNow"); return nil }
-func (f *fakeAgent) Sync(context.Context) (agentapi.PassResult, error) {
-	f.record("Sync")
-	return agentapi.PassResult{}, nil
-}
-func (f *fakeAgent) Pause(context.Context) error  { f.record("Pause"); return nil }
-func (f *fakeAgent) Resume(context.Context) error { f.record("Resume"); return nil }
-
-func (f *fakeAgent) Connect(context.Context, bool) (string, error) {
-	f.record("Connect")
-	return f.signInURL, nil
-}
-
-func (f *fakeAgent) CancelConnect(context.Context) error { f.record("CancelConnect"); return nil }
-func (f *fakeAgent) Disconnect(context.Context) error    { f.record("Disconnect"); return nil }
-
-func (f *fakeAgent) CRMLogin(_ context.Context, user, pass string) error {
-	f.mu.Lock()
-	hold := f.loginHold
-	f.mu.Unlock()
-	if hold != nil {
-		<-hold
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "CRMLogin")
-	f.logins = append(f.logins, [2]string{user, pass})
-	return f.loginErr
-}
-
-func (f *fakeAgent) CRMLogout(context.Context) error { f.record("CRMLogout"); return nil }
-
-func (f *fakeAgent) Settings(context.Context) (agentapi.Settings, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return agentapi.Settings{}, errNotRunning
-	}
-	return f.settings, nil
-}
-
-func (f *fakeAgent) SetSettings(_ context.Context, s agentapi.Settings) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "SetSettings")
-	f.settings = s
-	f.saved = append(f.saved, s)
-	return nil
-}
-
-func (f *fakeAgent) Setup(context.Context) (agentapi.Setup, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down {
-		return agentapi.Setup{}, errNotRunning
-	}
-	return f.setup, nil
-}
-
-// SetSetup checks and applies changes as the agent does (agent.CheckSetup
-// against the fields the fake's policy locks).
-func (f *fakeAgent) SetSetup(_ context.Context, values map[string]string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "SetSetup")
-	var locked setup.Values
-	for _, fl := range f.setup.Fields {
-		if fl.Locked() {
-			locked = locked.With(fl.Key, fl.Value)
-		}
-	}
-	changes, err := agent.CheckSetup(locked, values)
-	if err != nil {
-		return err
-	}
-	f.setupSaved = append(f.setupSaved, changes)
-	for k, v := range changes {
-		fields := f.setup.Fields
-		for i := range fields {
-			if fields[i].Key == k {
-				fields[i].Value, fields[i].Source = v, setup.FromPerson
-			}
-		}
-	}
-	return nil
-}
-
-func (f *fakeAgent) setupSaves() []map[string]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.setupSaved)
-}
-
-func (f *fakeAgent) savedSettings() []agentapi.Settings {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.saved)
-}
-
-func (f *fakeAgent) Decisions(_ context.Context, query string, limit int) ([]agentapi.Decision, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.queries = append(f.queries, query)
-	q := strings.ToLower(query)
-	var out []agentapi.Decision
-	for _, d := range f.decisions {
-		hay := strings.ToLower(d.Subject + "\x00" + d.Counterpart + "\x00" + strings.Join(d.Clients, "\x00") + "\x00" + d.Reason)
-		if strings.Contains(hay, q) {
-			out = append(out, d)
-		}
-		if len(out) == limit {
-			break
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeAgent) queryList() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.queries)
-}
-
-func (f *fakeAgent) ShowWindow(context.Context) error { f.record("ShowWindow"); return nil }
-
-// Doctor answers f.report once f.release lets it (at once when release is
-// nil), or f.doctorErr.
-func (f *fakeAgent) Doctor(ctx context.Context) (doctor.Report, error) {
-	f.mu.Lock()
-	f.calls = append(f.calls, "Doctor")
-	release, rep, err := f.release, f.report, f.doctorErr
-	f.mu.Unlock()
-	if release != nil {
-		select {
-		case <-release:
-		case <-ctx.Done():
-			return doctor.Report{}, ctx.Err()
-		}
-	}
-	return rep, err
-}
-
-// harness runs a Window against a fakeAgent. Functions the window hands to
+// harness runs a Window against a fake agent. Functions the window hands to
 // the UI goroutine are queued and run by pump on the test goroutine, which
 // plays the part of Fyne's main goroutine.
 type harness struct {
 	t     *testing.T
-	api   *fakeAgent
+	api   *agentapitest.Fake
 	w     *Window
 	queue chan func()
 	done  chan struct{}
@@ -377,7 +97,7 @@ func (h *harness) pump(what string, cond func() bool) {
 		case f := <-h.queue:
 			f()
 		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s; calls so far %v; visible text:\n%s", what, h.api.callList(), h.texts())
+			h.t.Fatalf("timed out waiting for %s; calls so far %v; visible text:\n%s", what, h.api.Calls(), h.texts())
 		}
 	}
 }
@@ -397,7 +117,7 @@ func (h *harness) settle() {
 // publish sends st from the agent and waits until the window shows it.
 func (h *harness) publish(st engine.Status) {
 	h.t.Helper()
-	h.api.publish(st)
+	h.api.Publish(st)
 	h.pump("status applied", func() bool { return statusEqual(h.w.status, st) })
 }
 
@@ -501,7 +221,7 @@ func (h *harness) tap(button, cmd string) {
 		h.t.Fatalf("button %q is disabled", button)
 	}
 	test.Tap(b)
-	h.pump(cmd+" sent", func() bool { return h.api.called(cmd) })
+	h.pump(cmd+" sent", func() bool { return h.api.Called(cmd) })
 }
 
 // shortcut delivers s as the desktop driver does: to the focused widget if it

@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -21,14 +22,18 @@ type optionsPage struct {
 	root *sectionPage
 
 	startAtLogin, ignoreInternal, skipPrivate *widget.Check
-	blocklist                                 *entry
-	saveBtn                                   *widget.Button
-	feedback                                  *widget.Label
-	blockErr                                  *widget.Label
+	// history is how many days of mail a contact added later gets.
+	history   *widget.Select
+	blocklist *entry
+	saveBtn   *widget.Button
+	feedback  *widget.Label
+	blockErr  *widget.Label
 	// startLocked and internalLocked say an option is set by the
 	// organisation; orgBlocklist lists the entries the policy adds.
 	startLocked, internalLocked *widget.RichText
-	orgBlocklist                *widget.Label
+	// historyLocked says the organisation sets the days of history.
+	historyLocked *widget.RichText
+	orgBlocklist  *widget.Label
 
 	saved    agentapi.Settings // the settings as the agent last confirmed them
 	loaded   bool              // saved came from the agent
@@ -42,6 +47,10 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.startAtLogin = widget.NewCheck("Start Mail Sync when I log in", func(bool) { p.checked() })
 	p.ignoreInternal = widget.NewCheck("Ignore mail within my organization", func(bool) { p.checked() })
 	p.skipPrivate = widget.NewCheck("Never sync private or confidential messages", func(bool) { p.checked() })
+	p.history = widget.NewSelect(historyChoices(0), func(string) { p.checked() })
+	historyTitle := widget.NewLabel("When a contact is added in ClientSuccess, also copy their mail from the last")
+	historyHelp := dimText("ClientSuccess itself copies only mail less than 24 hours old when the contact is added.")
+	historyHelp.Wrapping = fyne.TextWrapWord
 
 	p.blocklist = newMultiLineEntry(w.win)
 	p.blocklist.SetMinRowsVisible(5)
@@ -60,8 +69,10 @@ func newOptionsPage(w *Window) *optionsPage {
 	blockHelp.Wrapping = fyne.TextWrapWord
 
 	p.startLocked, p.internalLocked = dimText(lockedNote), dimText(lockedNote)
+	p.historyLocked = dimText(lockedNote)
 	p.startLocked.Hide()
 	p.internalLocked.Hide()
+	p.historyLocked.Hide()
 	p.orgBlocklist = wrapped("")
 	p.orgBlocklist.Hide()
 
@@ -69,6 +80,9 @@ func newOptionsPage(w *Window) *optionsPage {
 		container.NewHBox(p.startAtLogin, container.NewCenter(p.startLocked)),
 		container.NewHBox(p.ignoreInternal, container.NewCenter(p.internalLocked)),
 		p.skipPrivate,
+		historyTitle,
+		container.NewHBox(container.NewGridWrap(fyne.NewSize(160, p.history.MinSize().Height), p.history), container.NewCenter(p.historyLocked)),
+		historyHelp,
 		widget.NewSeparator(),
 		blockTitle, blockHelp, p.blocklist, p.blockErr, p.orgBlocklist,
 		buttons(p.saveBtn, p.feedback),
@@ -102,6 +116,8 @@ func (p *optionsPage) set(s agentapi.Settings) {
 	p.startAtLogin.SetChecked(s.StartAtLogin)
 	p.ignoreInternal.SetChecked(s.Rules.IgnoreInternal)
 	p.skipPrivate.SetChecked(s.Rules.SkipPrivate)
+	p.history.Options = historyChoices(s.Rules.HistoryDays)
+	p.history.SetSelected(historyChoice(s.Rules.HistoryDays))
 	if !p.dirty {
 		p.blocklist.SetText(strings.Join(s.Rules.Blocklist, "\n"))
 		p.dirty = false
@@ -114,7 +130,7 @@ func (p *optionsPage) set(s agentapi.Settings) {
 	for _, x := range []struct {
 		locked bool
 		note   *widget.RichText
-	}{{pol.StartAtLogin != nil, p.startLocked}, {pol.IgnoreInternal != nil, p.internalLocked}} {
+	}{{pol.StartAtLogin != nil, p.startLocked}, {pol.IgnoreInternal != nil, p.internalLocked}, {pol.HistoryDays != nil, p.historyLocked}} {
 		if x.locked {
 			x.note.Show()
 		} else {
@@ -141,6 +157,11 @@ func (p *optionsPage) render() {
 			c.Disable()
 		}
 	}
+	if ok && !p.historyLocked.Visible() {
+		p.history.Enable()
+	} else {
+		p.history.Disable()
+	}
 	if ok && p.dirty {
 		p.saveBtn.Enable()
 	} else {
@@ -156,7 +177,50 @@ func (p *optionsPage) checked() {
 	s.StartAtLogin = p.startAtLogin.Checked
 	s.Rules.IgnoreInternal = p.ignoreInternal.Checked
 	s.Rules.SkipPrivate = p.skipPrivate.Checked
+	if d, ok := historyDays(p.history.Selected); ok {
+		s.Rules.HistoryDays = d
+	}
 	p.save(s)
+}
+
+// historyPresets are the days of history offered for a contact added
+// later; 0 is ClientSuccess's own 24-hour rule.
+var historyPresets = []int{0, 7, 14, 30, 60, match.MaxHistoryDays}
+
+// historyChoice words a number of days of history.
+func historyChoice(days int) string {
+	switch days {
+	case 0:
+		return "24 hours"
+	case 1:
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", days)
+}
+
+// historyChoices are the presets, with days among them when it is another
+// number (set from the command line or an older version).
+func historyChoices(days int) []string {
+	ds := slices.Clone(historyPresets)
+	if !slices.Contains(ds, days) && days > 0 && days <= match.MaxHistoryDays {
+		ds = append(ds, days)
+		slices.Sort(ds)
+	}
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = historyChoice(d)
+	}
+	return out
+}
+
+// historyDays reads a choice back into days.
+func historyDays(choice string) (int, bool) {
+	for d := 0; d <= match.MaxHistoryDays; d++ {
+		if historyChoice(d) == choice {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 func (p *optionsPage) saveBlocklist() {

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/setup"
 )
 
@@ -15,12 +16,12 @@ import (
 func setupHarness(t *testing.T, s agentapi.Setup, settings *agentapi.Settings) *harness {
 	t.Helper()
 	h := newHarness(t, signedOut())
-	h.api.mu.Lock()
-	h.api.setup = s
-	if settings != nil {
-		h.api.settings = *settings
-	}
-	h.api.mu.Unlock()
+	h.api.Do(func(st *agentapitest.State) {
+		st.Setup = s
+		if settings != nil {
+			st.Settings = *settings
+		}
+	})
 	// The harness loaded the fake's defaults; load again as the agent's
 	// return would.
 	h.w.loadSetup()
@@ -75,7 +76,7 @@ func TestFirstRunPageUntilAppIDSaved(t *testing.T) {
 	f.tenantTyped(h, "contoso")
 	h.wantText(`"contoso" is not a directory`)
 	h.settle()
-	if n := len(h.api.setupSaves()); n != 0 {
+	if n := len(h.api.Snapshot().SetupSaved); n != 0 {
 		t.Fatalf("a wrong value was saved (%d saves)", n)
 	}
 
@@ -87,9 +88,9 @@ func TestFirstRunPageUntilAppIDSaved(t *testing.T) {
 		t.Fatal("Continue is disabled with a good app ID and directory")
 	}
 	test.Tap(f.save)
-	h.pump("saved", func() bool { return len(h.api.setupSaves()) == 1 })
+	h.pump("saved", func() bool { return len(h.api.Snapshot().SetupSaved) == 1 })
 	want := map[string]string{setup.KeyClientID: testAppID, setup.KeyTenant: "contoso.com"}
-	if got := h.api.setupSaves()[0]; !maps.Equal(got, want) {
+	if got := h.api.Snapshot().SetupSaved[0]; !maps.Equal(got, want) {
 		t.Errorf("saved %v, want %v (the changed fields, in their usual form)", got, want)
 	}
 	h.pump("sections back", func() bool { return !h.w.first.Visible() && h.w.body.Visible() })
@@ -137,9 +138,9 @@ func TestAdvancedShowsPolicyLocks(t *testing.T) {
 	crm.entry.SetText("http://127.0.0.1:8080/v1/")
 	h.settle()
 	test.Tap(a.save)
-	h.pump("saved", func() bool { return len(h.api.setupSaves()) == 1 })
+	h.pump("saved", func() bool { return len(h.api.Snapshot().SetupSaved) == 1 })
 	want := map[string]string{setup.KeyCRMURL: "http://127.0.0.1:8080"}
-	if got := h.api.setupSaves()[0]; !maps.Equal(got, want) {
+	if got := h.api.Snapshot().SetupSaved[0]; !maps.Equal(got, want) {
 		t.Errorf("saved %v, want %v", got, want)
 	}
 	h.w.Select(SectionAbout)
@@ -152,9 +153,10 @@ func TestAdvancedShowsPolicyLocks(t *testing.T) {
 // beside the person's own.
 func TestOptionsShowPolicyLocks(t *testing.T) {
 	on := true
-	settings := newFakeAgent(signedOut()).settings
+	fake := newFakeAgent(signedOut()).Snapshot()
+	settings := fake.Settings
 	settings.Policy = &agentapi.PolicyRules{StartAtLogin: &on, Blocklist: []string{"@rival.example"}}
-	h := setupHarness(t, newFakeAgent(signedOut()).setup, &settings)
+	h := setupHarness(t, fake.Setup, &settings)
 	h.pump("policy shown", func() bool { return h.w.options.startLocked.Visible() })
 	h.w.Select(SectionOptions)
 	h.settle()
@@ -181,6 +183,6 @@ func TestSetupChangedElsewhereIsShown(t *testing.T) {
 	}
 	st := h.w.status
 	st.SetupSaves++
-	h.api.publish(st)
+	h.api.Publish(st)
 	h.pump("sections back", func() bool { return !h.w.first.Visible() && h.w.body.Visible() })
 }

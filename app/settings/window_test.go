@@ -20,6 +20,7 @@ import (
 
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/engine"
 )
 
@@ -124,7 +125,7 @@ func (h *harness) asksFirst(button, message, dismiss, call string) {
 	h.wantText(message, "["+dismiss+"]")
 	test.Tap(h.button(dismiss))
 	h.settle()
-	if h.api.called(call) {
+	if h.api.Called(call) {
 		h.t.Fatalf("%s was sent although the person chose %q", call, dismiss)
 	}
 	test.Tap(h.button(button))
@@ -140,7 +141,7 @@ func (h *harness) asksFirst(button, message, dismiss, call string) {
 	if buttons != 2 {
 		h.t.Fatalf("found %d %s buttons, want the page's and the dialog's", buttons, button)
 	}
-	h.pump(call+" sent", func() bool { return h.api.called(call) })
+	h.pump(call+" sent", func() bool { return h.api.Called(call) })
 }
 
 func TestNeedsReconnect(t *testing.T) {
@@ -173,9 +174,9 @@ func TestCRMSignIn(t *testing.T) {
 		t.Fatal("Sign in stays disabled with both fields filled")
 	}
 
-	h.api.mu.Lock()
-	h.api.loginErr = errors.New("ClientSuccess rejected the username or password")
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Errs["CRMLogin"] = errors.New("ClientSuccess rejected the username or password")
+	})
 	test.Tap(signIn)
 	if h.w.crm.password.Text != "" {
 		t.Error("the password field was not cleared after the attempt")
@@ -184,21 +185,17 @@ func TestCRMSignIn(t *testing.T) {
 	h.wantText("ClientSuccess rejected the username or password")
 
 	// Enter in the password field submits too.
-	h.api.mu.Lock()
-	h.api.loginErr = nil
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Errs["CRMLogin"] = nil
+	})
 	test.Type(h.w.crm.password, "s3cret")
 	h.w.crm.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.pump("second login", func() bool {
-		h.api.mu.Lock()
-		defer h.api.mu.Unlock()
-		return len(h.api.logins) == 2
+		return len(h.api.Snapshot().Logins) == 2
 	})
 	h.settle()
 	want := [][2]string{{"dana@contoso.com", "wrong"}, {"dana@contoso.com", "s3cret"}}
-	h.api.mu.Lock()
-	got := slices.Clone(h.api.logins)
-	h.api.mu.Unlock()
+	got := h.api.Snapshot().Logins
 	if !slices.Equal(got, want) {
 		t.Errorf("logins = %q, want %q", got, want)
 	}
@@ -278,13 +275,13 @@ func TestOptionsSave(t *testing.T) {
 	}
 
 	test.Tap(o.ignoreInternal)
-	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 1 })
+	h.pump("saved", func() bool { return len(h.api.Snapshot().Saved) == 1 })
 	test.Tap(o.startAtLogin)
-	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 2 })
+	h.pump("saved", func() bool { return len(h.api.Snapshot().Saved) == 2 })
 	test.Tap(o.skipPrivate)
-	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 3 })
+	h.pump("saved", func() bool { return len(h.api.Snapshot().Saved) == 3 })
 	h.settle()
-	got := h.api.savedSettings()[2]
+	got := h.api.Snapshot().Saved[2]
 	if got.StartAtLogin || got.Rules.IgnoreInternal || got.Rules.SkipPrivate {
 		t.Errorf("after unticking all three, saved %+v", got)
 	}
@@ -302,7 +299,7 @@ func TestBlocklistInvalidNotSaved(t *testing.T) {
 	o.blocklist.SetText(typed)
 	test.Tap(h.button("Save blocklist"))
 	h.settle()
-	if n := len(h.api.savedSettings()); n != 0 {
+	if n := len(h.api.Snapshot().Saved); n != 0 {
 		t.Fatalf("an invalid blocklist was saved (%d saves)", n)
 	}
 	h.wantText(`line 2 ("not an address") is not an email address or @domain`)
@@ -312,9 +309,9 @@ func TestBlocklistInvalidNotSaved(t *testing.T) {
 
 	o.blocklist.SetText("Ann@Acme.com\n\n@globex.com\nann@acme.com")
 	test.Tap(h.button("Save blocklist"))
-	h.pump("saved", func() bool { return len(h.api.savedSettings()) == 1 })
+	h.pump("saved", func() bool { return len(h.api.Snapshot().Saved) == 1 })
 	h.settle()
-	if got, want := h.api.savedSettings()[0].Rules.Blocklist, []string{"ann@acme.com", "@globex.com"}; !slices.Equal(got, want) {
+	if got, want := h.api.Snapshot().Saved[0].Rules.Blocklist, []string{"ann@acme.com", "@globex.com"}; !slices.Equal(got, want) {
 		t.Errorf("saved blocklist %q, want %q", got, want)
 	}
 	h.wantNoText("not an email address")
@@ -327,9 +324,9 @@ func TestActivity(t *testing.T) {
 	h.wantText(emptyActivityText)
 
 	// A pass ends: the list is fetched again.
-	h.api.mu.Lock()
-	h.api.decisions = sampleDecisions()
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Decisions = sampleDecisions()
+	})
 	st := connectedIdle()
 	st.LastPass = st.LastPass.Add(time.Minute)
 	h.publish(st)
@@ -341,8 +338,8 @@ func TestActivity(t *testing.T) {
 
 	test.Type(h.w.activity.search, "bcc")
 	h.pump("search answered", func() bool { return h.w.activity.query == "bcc" })
-	if q := h.api.queryList(); q[len(q)-1] != "bcc" {
-		t.Errorf("last query %q, want %q", q[len(q)-1], "bcc")
+	if q := h.api.Snapshot().Queries; q[len(q)-1].Text != "bcc" {
+		t.Errorf("last query %q, want %q", q[len(q)-1].Text, "bcc")
 	}
 	if n := len(h.w.activity.items); n != 1 {
 		t.Errorf("search for bcc lists %d emails, want 1", n)
@@ -417,7 +414,7 @@ func TestEscapeClosesDialogOnly(t *testing.T) {
 	if h.closed() {
 		t.Error("Escape closed the window")
 	}
-	if h.api.called("Disconnect") {
+	if h.api.Called("Disconnect") {
 		t.Error("Escape on the Disconnect question disconnected")
 	}
 	if h.w.dialog != nil {
@@ -439,11 +436,11 @@ func TestSandboxLabelled(t *testing.T) {
 	}
 	// The badge stays while the agent is away: the window still shows the
 	// sandbox's data.
-	h.api.goAway()
+	h.api.GoAway()
 	h.pump("offline shown", func() bool { return !h.w.online })
 	h.wantText("(Sandbox)", notRunningText)
 
-	h.api.comeBack(connectedIdle())
+	h.api.ComeBack(connectedIdle())
 	h.pump("back online", func() bool { return h.w.online })
 	h.wantNoText("(Sandbox)", sandboxNote)
 	if got := h.w.win.Title(); got != Title {
@@ -453,7 +450,7 @@ func TestSandboxLabelled(t *testing.T) {
 
 func TestAgentGoesAwayAndComesBack(t *testing.T) {
 	h := newHarness(t, connectedIdle())
-	h.api.goAway()
+	h.api.GoAway()
 	h.pump("offline shown", func() bool { return !h.w.online })
 	h.wantText(notRunningText)
 	test.AssertImageMatches(t, "agent_not_running.png", h.w.win.Canvas().Capture())
@@ -462,7 +459,7 @@ func TestAgentGoesAwayAndComesBack(t *testing.T) {
 	}
 
 	st := paused()
-	h.api.comeBack(st)
+	h.api.ComeBack(st)
 	h.pump("back online", func() bool { return h.w.online && h.w.status.State == engine.Paused })
 	h.wantNoText(notRunningText)
 	h.wantText("Paused")
@@ -568,9 +565,9 @@ func TestGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarnessTheme(t, tc.st, tc.variant)
 			if tc.fill {
-				h.api.mu.Lock()
-				h.api.decisions = sampleDecisions()
-				h.api.mu.Unlock()
+				h.api.Do(func(s *agentapitest.State) {
+					s.Decisions = sampleDecisions()
+				})
 				h.w.activity.refresh()
 				h.pump("list filled", func() bool { return len(h.w.activity.items) == 5 })
 			}
@@ -625,9 +622,9 @@ func TestActivityUnsureUpload(t *testing.T) {
 		h := newHarness(t, connectedIdle())
 		u := engine.UnsureUpload{ID: "abc-7", Subject: "Renewal quote", Client: "ACME Corp",
 			Why: "ClientSuccess did not give the whole list (the same page came twice)"}
-		h.api.mu.Lock()
-		h.api.unsure = []engine.UnsureUpload{u}
-		h.api.mu.Unlock()
+		h.api.Do(func(s *agentapitest.State) {
+			s.Unsure = []engine.UnsureUpload{u}
+		})
 		h.w.Select(SectionActivity)
 		h.w.activity.refresh()
 		h.pump("question shown", func() bool { return len(h.w.activity.unsure.Objects) == 1 })
@@ -637,8 +634,8 @@ func TestActivityUnsureUpload(t *testing.T) {
 			button, want = copyAgainText, "abc-7 copy"
 		}
 		test.Tap(h.button(button))
-		h.pump("choice sent", func() bool { return len(h.api.decisionsMade()) == 1 })
-		if got := h.api.decisionsMade(); got[0] != want {
+		h.pump("choice sent", func() bool { return len(h.api.Snapshot().UnsureTaken) == 1 })
+		if got := h.api.Snapshot().UnsureTaken; got[0] != want {
 			t.Errorf("decided %q, want %q", got[0], want)
 		}
 		h.pump("question gone", func() bool { return len(h.w.activity.unsure.Objects) == 0 })
@@ -703,10 +700,10 @@ func TestCRMSignInShowsProgressAtOnce(t *testing.T) {
 	h.w.Select(SectionCRM)
 	h.wantNoText(agent.SigningInCRM)
 	hold := make(chan struct{})
-	h.api.mu.Lock()
-	h.api.loginHold = hold
-	h.api.loginErr = context.DeadlineExceeded
-	h.api.mu.Unlock()
+	h.api.Do(func(s *agentapitest.State) {
+		s.Hold["CRMLogin"] = hold
+		s.Errs["CRMLogin"] = context.DeadlineExceeded
+	})
 	test.Type(h.w.crm.username, "dana@contoso.com")
 	test.Type(h.w.crm.password, "pw")
 	test.Tap(h.button("Sign in"))

@@ -1,14 +1,10 @@
 package winetest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -19,18 +15,17 @@ import (
 	"time"
 
 	"mailsync/app"
+	"mailsync/app/clitest"
 	"mailsync/app/logs"
 	"mailsync/storage"
 	"mailsync/sync/agent"
-	"mailsync/sync/agentapi"
-	"mailsync/sync/graphtest"
 	"mailsync/sync/sandbox"
 )
 
 // wine is one Windows user of Mail Sync in the session's Wine prefix.
 type wine struct {
+	clitest.Program
 	exe string
-	env []string
 }
 
 func newWine(t *testing.T, svc *sandbox.Services) *wine {
@@ -42,50 +37,12 @@ func newWine(t *testing.T, svc *sandbox.Services) *wine {
 	if _, err := exec.LookPath("wine"); err != nil {
 		t.Fatalf("wine: %v", err)
 	}
-	w := &wine{exe: exe}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "MAILSYNC_") {
-			w.env = append(w.env, kv)
-		}
-	}
+	w := &wine{Program: clitest.Program{Argv: []string{"wine", exe}, Timeout: 3 * time.Minute}, exe: exe}
+	w.Env = clitest.Environ(func(kv string) bool { return !strings.HasPrefix(kv, "MAILSYNC_") })
 	// No MAILSYNC_HOME: the state goes where a real installation's does.
-	w.env = append(w.env, svc.Env()...)
-	w.env = append(w.env, "MAILSYNC_BROWSER=none")
+	w.Env = append(w.Env, svc.Env()...)
+	w.Env = append(w.Env, "MAILSYNC_BROWSER=none")
 	return w
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func (w *wine) run(t *testing.T, extraEnv []string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "wine", append([]string{w.exe}, args...)...)
-	cmd.Env = append(slices.Clone(w.env), extraEnv...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("wine mailsync.exe %s: %v", strings.Join(args, " "), err)
-		}
-		r.code = ee.ExitCode()
-	}
-	return r
-}
-
-func (w *wine) mustRun(t *testing.T, extraEnv []string, args ...string) result {
-	t.Helper()
-	r := w.run(t, extraEnv, args...)
-	if r.code != 0 {
-		t.Fatalf("mailsync.exe %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-	}
-	return r
 }
 
 // localAppData is %LOCALAPPDATA% of the prefix's user, as a Linux path.
@@ -123,9 +80,9 @@ func TestAgentUnderWine(t *testing.T) {
 	w := newWine(t, svc)
 	home := filepath.Join(localAppData(t), "Mail Sync")
 
-	r := w.mustRun(t, []string{"MAILSYNC_CRM_PASSWORD=" + sandbox.CRMPassword}, "crm", "login", "--username", sandbox.CRMUser)
-	if want := "Signed in to ClientSuccess as " + sandbox.CRMUser; !strings.Contains(r.stdout, want) {
-		t.Fatalf("crm login printed %q, want %q", r.stdout, want)
+	r := w.MustRun(t, []string{"MAILSYNC_CRM_PASSWORD=" + sandbox.CRMPassword}, "crm", "login", "--username", sandbox.CRMUser)
+	if want := "Signed in to ClientSuccess as " + sandbox.CRMUser; !strings.Contains(r.Stdout, want) {
+		t.Fatalf("crm login printed %q, want %q", r.Stdout, want)
 	}
 	if _, err := os.Stat(filepath.Join(home, storage.FileName)); err != nil {
 		t.Fatalf("the state is not under %%LOCALAPPDATA%%\\Mail Sync: %v", err)
@@ -133,7 +90,7 @@ func TestAgentUnderWine(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(localAppData(t)), "Roaming", "Mail Sync")); err == nil {
 		t.Error("a Mail Sync directory appeared under the roaming %APPDATA%")
 	}
-	setBlocklist(t, home)
+	clitest.SetBlocklist(t, agent.Config{DataDir: home, KeyringService: "mailsync-winetest-unused"})
 
 	connect(t, w)
 
@@ -142,7 +99,7 @@ func TestAgentUnderWine(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ag := exec.CommandContext(ctx, "wine", w.exe)
-	ag.Env = append(slices.Clone(w.env), "MAILSYNC_NO_WINDOW=1")
+	ag.Env = append(slices.Clone(w.Env), "MAILSYNC_NO_WINDOW=1")
 	var agOut bytes.Buffer
 	ag.Stdout, ag.Stderr = &agOut, &agOut
 	if err := ag.Start(); err != nil {
@@ -167,10 +124,10 @@ func TestAgentUnderWine(t *testing.T) {
 
 	// The agent holds the state's lock, so these can only succeed by
 	// asking it over the pipe.
-	r = w.mustRun(t, nil, "sync", "--json")
+	r = w.MustRun(t, nil, "sync", "--json")
 	var sum app.SyncSummary
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
-		t.Fatalf("sync --json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &sum); err != nil {
+		t.Fatalf("sync --json printed %q: %v", r.Stdout, err)
 	}
 	if sum.Synced == 0 {
 		t.Errorf("sync reported nothing synced: %+v", sum)
@@ -178,18 +135,18 @@ func TestAgentUnderWine(t *testing.T) {
 	if got, want := svc.CRM.MessageIDs(), world.Expected(); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("ClientSuccess after one pass:\n got %v\nwant %v", got, want)
 	}
-	r = w.mustRun(t, nil, "status", "--json")
+	r = w.MustRun(t, nil, "status", "--json")
 	var st struct {
 		StateName string `json:"stateName"`
 		Account   *struct {
 			Email string `json:"email"`
 		} `json:"account"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		t.Fatalf("status --json printed %q: %v", r.stdout, err)
+	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
+		t.Fatalf("status --json printed %q: %v", r.Stdout, err)
 	}
 	if st.Account == nil || st.Account.Email != world.Me.Mail || st.StateName != "Up to date" {
-		t.Errorf("status --json = %s", r.stdout)
+		t.Errorf("status --json = %s", r.Stdout)
 	}
 
 	// The tray shows the state's icon, loaded from ICO data.
@@ -205,7 +162,7 @@ func TestAgentUnderWine(t *testing.T) {
 	// The settings window follows the agent over the pipe: starting Mail
 	// Sync again asks it forward, and it closes when the agent goes.
 	win := exec.CommandContext(ctx, "wine", w.exe, "settings")
-	win.Env = w.env
+	win.Env = w.Env
 	var winOut bytes.Buffer
 	win.Stdout, win.Stderr = &winOut, &winOut
 	if err := win.Start(); err != nil {
@@ -216,9 +173,9 @@ func TestAgentUnderWine(t *testing.T) {
 	waitFor(t, "the settings window to follow the agent", func() bool {
 		return strings.Contains(readLog(), "a settings window follows the agent")
 	})
-	r = w.mustRun(t, nil)
-	if !strings.Contains(r.stdout, "already running") {
-		t.Errorf("a second start printed %q, want that Mail Sync is already running", r.stdout)
+	r = w.MustRun(t, nil)
+	if !strings.Contains(r.Stdout, "already running") {
+		t.Errorf("a second start printed %q, want that Mail Sync is already running", r.Stdout)
 	}
 	waitFor(t, "the agent to ask its window forward", func() bool {
 		return strings.Contains(readLog(), "asked the settings window to come forward")
@@ -239,73 +196,15 @@ func TestAgentUnderWine(t *testing.T) {
 	t.Logf("agent log:\n%s", readLog())
 }
 
-// setBlocklist sets the blocklist the sandbox's expectations assume, in
-// the state file itself (bbolt files are the same on Linux and Windows):
-// there is no command for settings.
-func setBlocklist(t *testing.T, home string) {
-	t.Helper()
-	ag, err := agent.Open(agent.Config{DataDir: home, KeyringService: "mailsync-winetest-unused"}, agent.Hooks{}, nil)
-	if err != nil {
-		t.Fatalf("open the state to set the blocklist: %v", err)
-	}
-	defer ag.Close()
-	if err := ag.SetSettings(context.Background(), agentapi.Settings{Rules: sandbox.Settings()}); err != nil {
-		t.Fatalf("set the blocklist: %v", err)
-	}
-}
-
 // connect runs `mailsync.exe connect --no-browser` and answers the sign-in
 // URL it prints as a browser would under the identity fake's AutoApprove.
 func connect(t *testing.T, w *wine) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "wine", w.exe, "connect", "--no-browser")
-	cmd.Env = w.env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	r, _ := w.Connect(t, clitest.AutoApprove)
+	if r.Code != 0 {
+		t.Fatalf("connect: exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(r.Stdout, "Connected as") {
+		t.Fatalf("connect printed %q", r.Stdout)
 	}
-	sc := bufio.NewScanner(stdout)
-	url := ""
-	var out strings.Builder
-	for url == "" && sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
-		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
-			url = l
-		}
-	}
-	if url == "" {
-		_ = cmd.Wait()
-		t.Fatalf("connect printed no sign-in URL\nstdout: %s\nstderr: %s", out.String(), errb.String())
-	}
-	if err := approve(url); err != nil {
-		t.Errorf("answering the sign-in: %v", err)
-	}
-	rest, _ := io.ReadAll(stdout)
-	out.Write(rest)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("connect: %v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
-	}
-	if !strings.Contains(out.String(), "Connected as") {
-		t.Fatalf("connect printed %q", out.String())
-	}
-}
-
-// approve answers the sign-in page as a browser would under AutoApprove,
-// posting the form back to the loopback address.
-func approve(u string) error {
-	status, _, err := graphtest.Browse(u)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusOK {
-		return fmt.Errorf("loopback answered %d %s", status, http.StatusText(status))
-	}
-	return nil
 }

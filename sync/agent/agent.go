@@ -772,6 +772,9 @@ func (a *Agent) Settings(context.Context) (agentapi.Settings, error) {
 	if p.IgnoreInternal != nil {
 		rules.IgnoreInternal = *p.IgnoreInternal
 	}
+	if p.HistoryDays != nil {
+		rules.HistoryDays = *p.HistoryDays
+	}
 	if p.StartAtLogin != nil {
 		app.StartAtLogin = *p.StartAtLogin
 	}
@@ -813,6 +816,9 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 		return err
 	}
 	s.Rules.Blocklist = list
+	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
+		return problem(fmt.Sprintf("The mail of a contact added later can be copied from up to %d days back.", match.MaxHistoryDays), nil)
+	}
 	if strings.TrimSpace(s.Rules.PrivateCategory) == "" {
 		s.Rules.PrivateCategory = match.DefaultSettings().PrivateCategory
 	}
@@ -821,7 +827,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 		return err
 	}
 	p := a.cfg.Policy
-	if p.IgnoreInternal != nil || p.StartAtLogin != nil {
+	if p.IgnoreInternal != nil || p.StartAtLogin != nil || p.HistoryDays != nil {
 		own := match.DefaultSettings()
 		if err := a.store.Rules(&own); err != nil {
 			return err
@@ -832,6 +838,9 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 		}
 		if p.IgnoreInternal != nil {
 			s.Rules.IgnoreInternal = own.IgnoreInternal
+		}
+		if p.HistoryDays != nil {
+			s.Rules.HistoryDays = own.HistoryDays
 		}
 		if p.StartAtLogin != nil {
 			s.StartAtLogin, before.StartAtLogin = app.StartAtLogin, app.StartAtLogin

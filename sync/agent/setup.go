@@ -124,6 +124,9 @@ func (a *Agent) applyPolicy(s *match.Settings) {
 	if p.IgnoreInternal != nil {
 		s.IgnoreInternal = *p.IgnoreInternal
 	}
+	if p.HistoryDays != nil {
+		s.HistoryDays = *p.HistoryDays
+	}
 	for _, e := range p.Blocklist {
 		if !slices.Contains(s.Blocklist, e) {
 			s.Blocklist = append(s.Blocklist, e)
@@ -134,10 +137,10 @@ func (a *Agent) applyPolicy(s *match.Settings) {
 // policyRules is what the policy sets of the options, or nil.
 func (a *Agent) policyRules() *agentapi.PolicyRules {
 	p := a.cfg.Policy
-	if p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 {
+	if p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 && p.HistoryDays == nil {
 		return nil
 	}
-	return &agentapi.PolicyRules{IgnoreInternal: p.IgnoreInternal, StartAtLogin: p.StartAtLogin, Blocklist: slices.Clone(p.Blocklist)}
+	return &agentapi.PolicyRules{IgnoreInternal: p.IgnoreInternal, StartAtLogin: p.StartAtLogin, Blocklist: slices.Clone(p.Blocklist), HistoryDays: p.HistoryDays}
 }
 
 // reportPolicy logs the organisation's policy: what it sets and what of it
@@ -161,6 +164,9 @@ func (a *Agent) reportPolicy() {
 	}
 	if len(p.Blocklist) > 0 {
 		set = append(set, "blocklist")
+	}
+	if p.HistoryDays != nil {
+		set = append(set, "historyDays")
 	}
 	a.log.Info("organization policy", "source", p.Source, "sets", strings.Join(set, ","))
 	for _, pr := range p.Problems {

@@ -1,4 +1,4 @@
-package agentapi
+package agentapi_test
 
 import (
 	"bytes"
@@ -16,120 +16,30 @@ import (
 	"testing"
 	"time"
 
+	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/match"
 	"mailsync/sync/setup"
 )
 
-// fakeAPI is an agent backend in memory: it records each call, serves its
-// status from a Board, and fails every command with failWith when set.
-type fakeAPI struct {
-	board *engine.Board
-
-	mu        sync.Mutex
-	calls     []string
-	username  string
-	password  string
-	settings  Settings
-	setup     Setup
-	setupSet  map[string]string
-	decisions []Decision
-	query     string
-	limit     int
-	failWith  string
-	unsure    []engine.UnsureUpload
-	decided   []string // "id copy" or "id leave"
-	fixes     *activityCalls
-}
-
-func (f *fakeAPI) fake() *fakeAPI { return f }
-
-func (f *fakeAPI) Unsure(context.Context) ([]engine.UnsureUpload, error) {
-	if err := f.record("unsure"); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.unsure), nil
-}
-
-func (f *fakeAPI) DecideUnsure(_ context.Context, id string, copyAgain bool) error {
-	if err := f.record("decide unsure"); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	what := "leave"
-	if copyAgain {
-		what = "copy"
-	}
-	f.decided = append(f.decided, id+" "+what)
-	return nil
-}
-
-func newFakeAPI() *fakeAPI {
-	return &fakeAPI{
-		board:    engine.NewBoard(engine.Status{Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}, CRMUser: "ann"}),
-		settings: Settings{Rules: match.DefaultSettings()},
-		decisions: []Decision{
+// newFake returns the fake agent these tests serve: signed in to both
+// services, with two decisions, a pass result and a doctor report.
+func newFake() *agentapitest.Fake {
+	st := engine.Status{Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}, CRMUser: "ann"}
+	st.State = engine.Derive(st)
+	return agentapitest.NewWith(agentapitest.State{
+		Status:   st,
+		Settings: agentapi.Settings{Rules: match.DefaultSettings()},
+		Decisions: []agentapi.Decision{
 			{MessageID: "<1@x>", Subject: "Renewal", Counterpart: "Bob <bob@acme.com>", Synced: true, Clients: []string{"Acme"}},
 			{MessageID: "<2@x>", Subject: "Lunch", Counterpart: "Eve <eve@other.com>", Reason: "no contact"},
 		},
-	}
-}
-
-func (f *fakeAPI) record(call string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, call)
-	if f.failWith != "" {
-		return errors.New(f.failWith)
-	}
-	return nil
-}
-
-func (f *fakeAPI) called() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.calls)
-}
-
-func (f *fakeAPI) Status(context.Context) (engine.Status, error) {
-	if err := f.record("status"); err != nil {
-		return engine.Status{}, err
-	}
-	return f.board.Get(), nil
-}
-
-func (f *fakeAPI) Watch(ctx context.Context) (<-chan engine.Status, error) {
-	if err := f.record("watch"); err != nil {
-		return nil, err
-	}
-	ch, stop := f.board.Subscribe()
-	context.AfterFunc(ctx, stop)
-	return ch, nil
-}
-
-func (f *fakeAPI) SyncNow(context.Context) error { return f.record("sync") }
-func (f *fakeAPI) Sync(context.Context) (PassResult, error) {
-	return PassResult{Counts: engine.PassCounts{Synced: 3}}, f.record("pass")
-}
-func (f *fakeAPI) Pause(context.Context) error         { return f.record("pause") }
-func (f *fakeAPI) Resume(context.Context) error        { return f.record("resume") }
-func (f *fakeAPI) CancelConnect(context.Context) error { return f.record("cancel connect") }
-func (f *fakeAPI) Disconnect(context.Context) error    { return f.record("disconnect") }
-func (f *fakeAPI) CRMLogout(context.Context) error     { return f.record("crm logout") }
-func (f *fakeAPI) ShowWindow(context.Context) error    { return f.record("window") }
-
-func (f *fakeAPI) Connect(_ context.Context, openBrowser bool) (string, error) {
-	if !openBrowser {
-		return "", errors.New("this fake only takes sign-ins that open the browser")
-	}
-	if err := f.record("connect"); err != nil {
-		return "", err
-	}
-	return "https://login.example/authorize?state=abc&code_challenge=xyz", nil
+		SignInURL: "https://login.example/authorize?state=abc&code_challenge=xyz",
+		Pass:      agentapi.PassResult{Counts: engine.PassCounts{Synced: 3}},
+		Report:    doctorReport,
+	})
 }
 
 // doctorReport is what the fake's Doctor answers: one of each outcome.
@@ -138,80 +48,6 @@ var doctorReport = doctor.Report{Results: []doctor.Result{
 	{Check: doctor.CheckContactSearch, Outcome: doctor.Failed, Detail: "answered HTTP 404, object{userMessage:string}: not available to this account"},
 	{Check: doctor.CheckInteractions, Outcome: doctor.Skipped, Detail: "no contact found to take a client from"},
 }}
-
-func (f *fakeAPI) Doctor(context.Context) (doctor.Report, error) {
-	if err := f.record("doctor"); err != nil {
-		return doctor.Report{}, err
-	}
-	return doctorReport, nil
-}
-
-func (f *fakeAPI) CRMLogin(_ context.Context, username, password string) error {
-	if err := f.record("crm login"); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.username, f.password = username, password
-	return nil
-}
-
-func (f *fakeAPI) Settings(context.Context) (Settings, error) {
-	if err := f.record("settings"); err != nil {
-		return Settings{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.settings, nil
-}
-
-func (f *fakeAPI) SetSettings(_ context.Context, s Settings) error {
-	if err := f.record("set settings"); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.settings = s
-	return nil
-}
-
-func (f *fakeAPI) Setup(context.Context) (Setup, error) {
-	if err := f.record("setup"); err != nil {
-		return Setup{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.setup, nil
-}
-
-func (f *fakeAPI) SetSetup(_ context.Context, values map[string]string) error {
-	if err := f.record("set setup"); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.setupSet = values
-	return nil
-}
-
-func (f *fakeAPI) Decisions(_ context.Context, query string, limit int) ([]Decision, error) {
-	if err := f.record("decisions"); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.query, f.limit = query, limit
-	var out []Decision
-	for _, d := range f.decisions {
-		if strings.Contains(strings.ToLower(d.Subject+" "+d.Counterpart), strings.ToLower(query)) {
-			out = append(out, d)
-		}
-	}
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
 
 // shortDir returns a fresh directory with a short path: socket paths are
 // limited to about 104–108 bytes and t.TempDir paths can exceed that.
@@ -246,32 +82,30 @@ func (b *logBuffer) String() string {
 // agent is a served fake API.
 type agent struct {
 	dir    string
-	api    *fakeAPI
+	api    *agentapitest.Fake
 	logs   *logBuffer
 	stop   func() // stops the server and waits for Serve to return
-	client *Client
+	client *agentapi.Client
 }
 
 func startAgent(t *testing.T) *agent {
 	t.Helper()
-	return startAgentWith(t, newFakeAPI())
+	f := newFake()
+	return startAgentWith(t, f, f)
 }
 
-// startAgentWith serves api, a fake API or one that embeds it.
-func startAgentWith(t *testing.T, api interface {
-	API
-	fake() *fakeAPI
-}) *agent {
+// startAgentWith serves api: fake, or an API that embeds it.
+func startAgentWith(t *testing.T, api agentapi.API, fake *agentapitest.Fake) *agent {
 	t.Helper()
-	a := &agent{dir: shortDir(t), api: api.fake(), logs: &logBuffer{}}
-	l, err := Listen(a.dir)
+	a := &agent{dir: shortDir(t), api: fake, logs: &logBuffer{}}
+	l, err := agentapi.Listen(a.dir)
 	if err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	go func() { done <- Serve(ctx, l, api, log) }()
+	go func() { done <- agentapi.Serve(ctx, l, api, log) }()
 	var once sync.Once
 	a.stop = func() {
 		once.Do(func() {
@@ -287,7 +121,7 @@ func startAgentWith(t *testing.T, api interface {
 		})
 	}
 	t.Cleanup(a.stop)
-	a.client, err = Dial(a.dir)
+	a.client, err = agentapi.Dial(a.dir)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -304,19 +138,19 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Status: %v", err)
 	}
-	if want := f.board.Get(); !reflect.DeepEqual(st, want) {
+	if want := f.Snapshot().Status; !reflect.DeepEqual(st, want) {
 		t.Fatalf("Status = %+v, want %+v", st, want)
 	}
 	for name, call := range map[string]func(context.Context) error{
-		"sync": c.SyncNow, "pause": c.Pause, "resume": c.Resume,
-		"cancel connect": c.CancelConnect, "disconnect": c.Disconnect,
-		"crm logout": c.CRMLogout, "window": c.ShowWindow,
+		"SyncNow": c.SyncNow, "Pause": c.Pause, "Resume": c.Resume,
+		"CancelConnect": c.CancelConnect, "Disconnect": c.Disconnect,
+		"CRMLogout": c.CRMLogout, "ShowWindow": c.ShowWindow,
 	} {
-		before := len(f.called())
+		before := len(f.Calls())
 		if err := call(ctx); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if got := f.called()[before:]; !slices.Equal(got, []string{name}) {
+		if got := f.Calls()[before:]; !slices.Equal(got, []string{name}) {
 			t.Fatalf("%s reached the agent as %v", name, got)
 		}
 	}
@@ -329,9 +163,11 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	if err := c.CRMLogin(ctx, "ann@contoso.com", "s3cret pass\"word"); err != nil {
 		t.Fatalf("CRMLogin: %v", err)
 	}
-	f.mu.Lock()
-	user, pass := f.username, f.password
-	f.mu.Unlock()
+	logins := f.Snapshot().Logins
+	if len(logins) != 1 {
+		t.Fatalf("CRMLogin reached the agent %d times", len(logins))
+	}
+	user, pass := logins[0][0], logins[0][1]
 	if user != "ann@contoso.com" || pass != "s3cret pass\"word" {
 		t.Fatalf("CRMLogin reached the agent as %q / %q", user, pass)
 	}
@@ -340,10 +176,10 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	}
 
 	s, err := c.Settings(ctx)
-	if err != nil || !reflect.DeepEqual(s, Settings{Rules: match.DefaultSettings()}) {
+	if err != nil || !reflect.DeepEqual(s, agentapi.Settings{Rules: match.DefaultSettings()}) {
 		t.Fatalf("Settings = %+v, %v", s, err)
 	}
-	want := Settings{
+	want := agentapi.Settings{
 		Rules:        match.Settings{IgnoreInternal: false, Blocklist: []string{"@spam.com", "x@y.com"}, SkipPrivate: true, PrivateCategory: "Privé"},
 		StartAtLogin: true,
 	}
@@ -355,7 +191,7 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	}
 
 	lock := true
-	withPolicy := Settings{Rules: match.DefaultSettings(), Policy: &PolicyRules{IgnoreInternal: &lock, Blocklist: []string{"@rival.com"}}}
+	withPolicy := agentapi.Settings{Rules: match.DefaultSettings(), Policy: &agentapi.PolicyRules{IgnoreInternal: &lock, Blocklist: []string{"@rival.com"}}}
 	if err := c.SetSettings(ctx, withPolicy); err != nil {
 		t.Fatalf("SetSettings: %v", err)
 	}
@@ -363,32 +199,27 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 		t.Fatalf("Settings with a policy = %+v, %v; want %+v", got, err, withPolicy)
 	}
 
-	f.mu.Lock()
-	f.setup = Setup{Fields: []setup.Field{{Key: setup.KeyClientID, Value: "0f0e0d0c-0b0a-0908-0706-050403020100", Source: setup.FromPolicy},
+	wantSetup := agentapi.Setup{Fields: []setup.Field{{Key: setup.KeyClientID, Value: "0f0e0d0c-0b0a-0908-0706-050403020100", Source: setup.FromPolicy},
 		{Key: setup.KeyTenant, Value: "contoso.com", Source: setup.FromPerson}}, ClientIDBuiltIn: true,
 		PolicyProblems: []string{"The policy's crmUrl is ignored."}, Version: "1.2.3"}
-	f.mu.Unlock()
-	if got, err := c.Setup(ctx); err != nil || !reflect.DeepEqual(got, f.setup) || !got.Ready() {
-		t.Fatalf("Setup = %+v, %v; want %+v", got, err, f.setup)
+	f.Do(func(s *agentapitest.State) { s.Setup = wantSetup })
+	if got, err := c.Setup(ctx); err != nil || !reflect.DeepEqual(got, wantSetup) || !got.Ready() {
+		t.Fatalf("Setup = %+v, %v; want %+v", got, err, wantSetup)
 	}
 	change := map[string]string{setup.KeyTenant: "fabrikam.com", setup.KeyCRMURL: ""}
 	if err := c.SetSetup(ctx, change); err != nil {
 		t.Fatalf("SetSetup: %v", err)
 	}
-	f.mu.Lock()
-	gotSet := f.setupSet
-	f.mu.Unlock()
-	if !reflect.DeepEqual(gotSet, change) {
-		t.Fatalf("SetSetup reached the agent as %v, want %v", gotSet, change)
+	if saved := f.Snapshot().SetupSaved; len(saved) != 1 || !reflect.DeepEqual(saved[0], change) {
+		t.Fatalf("SetSetup reached the agent as %v, want %v", saved, change)
 	}
 
 	ds, err := c.Decisions(ctx, "acme & co?", 7)
 	if err != nil {
 		t.Fatalf("Decisions: %v", err)
 	}
-	f.mu.Lock()
-	q, limit := f.query, f.limit
-	f.mu.Unlock()
+	queries := f.Snapshot().Queries
+	q, limit := queries[len(queries)-1].Text, queries[len(queries)-1].Limit
 	if q != "acme & co?" || limit != 7 {
 		t.Fatalf("Decisions reached the agent as q=%q limit=%d", q, limit)
 	}
@@ -396,16 +227,15 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 		t.Fatalf("Decisions(%q) = %v, want none", q, ds)
 	}
 	ds, err = c.Decisions(ctx, "BOB", 0)
-	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0], f.decisions[0]) {
+	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0], f.Snapshot().Decisions[0]) {
 		t.Fatalf("Decisions(BOB) = %+v, %v; want the Renewal decision", ds, err)
 	}
 
-	f.mu.Lock()
-	f.unsure = []engine.UnsureUpload{{ID: "0a1b-7", Subject: "Renewal", Client: "ACME", Why: "the same page came twice",
-		Since: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}}
-	f.mu.Unlock()
+	unsure := engine.UnsureUpload{ID: "0a1b-7", Subject: "Renewal", Client: "ACME", Why: "the same page came twice",
+		Since: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	f.Do(func(s *agentapitest.State) { s.Unsure = []engine.UnsureUpload{unsure} })
 	us, err := c.Unsure(ctx)
-	if err != nil || len(us) != 1 || !reflect.DeepEqual(us[0], f.unsure[0]) {
+	if err != nil || len(us) != 1 || !reflect.DeepEqual(us[0], unsure) {
 		t.Fatalf("Unsure = %+v, %v", us, err)
 	}
 	if err := c.DecideUnsure(ctx, "0a1b-7", true); err != nil {
@@ -414,10 +244,7 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	if err := c.DecideUnsure(ctx, "0a1b-7", false); err != nil {
 		t.Fatalf("DecideUnsure: %v", err)
 	}
-	f.mu.Lock()
-	decided := slices.Clone(f.decided)
-	f.mu.Unlock()
-	if !slices.Equal(decided, []string{"0a1b-7 copy", "0a1b-7 leave"}) {
+	if decided := f.Snapshot().UnsureTaken; !slices.Equal(decided, []string{"0a1b-7 copy", "0a1b-7 leave"}) {
 		t.Fatalf("DecideUnsure reached the agent as %q", decided)
 	}
 
@@ -430,9 +257,7 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
 	a := startAgent(t)
 	const words = `ClientSuccess refused the user name or password ("ann")`
-	a.api.mu.Lock()
-	a.api.failWith = words
-	a.api.mu.Unlock()
+	a.api.Do(func(s *agentapitest.State) { s.Err = errors.New(words) })
 	ctx := context.Background()
 	calls := map[string]func() error{
 		"status":     func() error { _, err := a.client.Status(ctx); return err },
@@ -441,7 +266,7 @@ func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
 		"connect":    func() error { _, err := a.client.Connect(ctx, true); return err },
 		"crm login":  func() error { return a.client.CRMLogin(ctx, "ann", "pw") },
 		"settings":   func() error { _, err := a.client.Settings(ctx); return err },
-		"set":        func() error { return a.client.SetSettings(ctx, Settings{}) },
+		"set":        func() error { return a.client.SetSettings(ctx, agentapi.Settings{}) },
 		"decisions":  func() error { _, err := a.client.Decisions(ctx, "", 0); return err },
 		"disconnect": func() error { return a.client.Disconnect(ctx) },
 	}
@@ -450,7 +275,7 @@ func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
 		if err == nil || err.Error() != words {
 			t.Errorf("%s: error %v, want %q", name, err, words)
 		}
-		if errors.Is(err, ErrNoAgent) {
+		if errors.Is(err, agentapi.ErrNoAgent) {
 			t.Errorf("%s: an agent's refusal matches ErrNoAgent", name)
 		}
 	}
@@ -480,14 +305,14 @@ func TestWatchStreamsChangesAndEndsWithServer(t *testing.T) {
 	if st := next(); st.State != engine.Idle || st.Account == nil || st.Account.Email != "ann@contoso.com" {
 		t.Fatalf("first status %+v, want the current one", st)
 	}
-	a.api.board.Update(func(s *engine.Status) {
+	a.api.Update(func(s *engine.Status) {
 		s.Running = true
 		s.Progress = &engine.Progress{Done: 120, Total: 400}
 	})
 	if st := next(); st.State != engine.Syncing || st.Progress == nil || st.Progress.Done != 120 {
 		t.Fatalf("status after the change %+v, want Syncing 120 of 400", st)
 	}
-	a.api.board.Update(func(s *engine.Status) { s.Running = false; s.Progress = nil; s.SyncedToday = 3 })
+	a.api.Update(func(s *engine.Status) { s.Running = false; s.Progress = nil; s.SyncedToday = 3 })
 	if st := next(); st.State != engine.Idle || st.SyncedToday != 3 {
 		t.Fatalf("status after the pass %+v, want Idle with 3 today", st)
 	}
@@ -550,8 +375,8 @@ func drained(ch <-chan engine.Status) <-chan struct{} {
 
 func TestListenRefusesWhenAgentRuns(t *testing.T) {
 	a := startAgent(t)
-	l, err := Listen(a.dir)
-	if !errors.Is(err, ErrAgentRunning) {
+	l, err := agentapi.Listen(a.dir)
+	if !errors.Is(err, agentapi.ErrAgentRunning) {
 		if l != nil {
 			l.Close()
 		}
@@ -565,8 +390,8 @@ func TestListenRefusesWhenAgentRuns(t *testing.T) {
 func TestDialWithoutAgentFailsFast(t *testing.T) {
 	dir := shortDir(t)
 	start := time.Now()
-	c, err := Dial(dir)
-	if !errors.Is(err, ErrNoAgent) {
+	c, err := agentapi.Dial(dir)
+	if !errors.Is(err, agentapi.ErrNoAgent) {
 		if c != nil {
 			c.Close()
 		}
@@ -584,14 +409,14 @@ func TestCallsAfterAgentStopsSayNotRunning(t *testing.T) {
 	a := startAgent(t)
 	a.stop()
 	_, err := a.client.Status(context.Background())
-	if !errors.Is(err, ErrNoAgent) || err.Error() != "Mail Sync is not running" {
-		t.Fatalf("Status after the agent stopped = %v, want %q", err, ErrNoAgent)
+	if !errors.Is(err, agentapi.ErrNoAgent) || err.Error() != "Mail Sync is not running" {
+		t.Fatalf("Status after the agent stopped = %v, want %q", err, agentapi.ErrNoAgent)
 	}
-	if _, err := a.client.Watch(context.Background()); !errors.Is(err, ErrNoAgent) {
-		t.Fatalf("Watch after the agent stopped = %v, want %q", err, ErrNoAgent)
+	if _, err := a.client.Watch(context.Background()); !errors.Is(err, agentapi.ErrNoAgent) {
+		t.Fatalf("Watch after the agent stopped = %v, want %q", err, agentapi.ErrNoAgent)
 	}
-	if err := a.client.SyncNow(context.Background()); !errors.Is(err, ErrNoAgent) {
-		t.Fatalf("SyncNow after the agent stopped = %v, want %q", err, ErrNoAgent)
+	if err := a.client.SyncNow(context.Background()); !errors.Is(err, agentapi.ErrNoAgent) {
+		t.Fatalf("SyncNow after the agent stopped = %v, want %q", err, agentapi.ErrNoAgent)
 	}
 }
 
@@ -600,10 +425,10 @@ func TestRefusesRequestsNotOnSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := newFakeAPI()
+	api := newFake()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, l, api, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() { done <- agentapi.Serve(ctx, l, api, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 	defer func() { cancel(); <-done }()
 
 	resp, err := http.Post("http://"+l.Addr().String()+"/v1/sync", "application/json", nil)
@@ -614,17 +439,22 @@ func TestRefusesRequestsNotOnSocket(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status %d for a TCP request, want 403", resp.StatusCode)
 	}
-	if calls := api.called(); len(calls) != 0 {
+	if calls := api.Calls(); len(calls) != 0 {
 		t.Fatalf("a TCP request reached the API: %v", calls)
 	}
 }
 
-// TestConnectCarriesTheBrowserChoice: "do not open the browser" reaches the
-// agent (the fake refuses it, and its words come back).
+// TestConnectCarriesTheBrowserChoice: "open the browser" and "do not"
+// both reach the agent as asked.
 func TestConnectCarriesTheBrowserChoice(t *testing.T) {
 	a := startAgent(t)
 	ctx := context.Background()
-	if _, err := a.client.Connect(ctx, false); err == nil || !strings.Contains(err.Error(), "only takes sign-ins that open the browser") {
-		t.Fatalf("Connect(openBrowser=false) = %v; the choice did not reach the agent", err)
+	for _, open := range []bool{false, true} {
+		if _, err := a.client.Connect(ctx, open); err != nil {
+			t.Fatalf("Connect(openBrowser=%v): %v", open, err)
+		}
+	}
+	if got := a.api.Snapshot().Connects; !slices.Equal(got, []bool{false, true}) {
+		t.Fatalf("the agent was asked to open the browser %v, want [false true]", got)
 	}
 }

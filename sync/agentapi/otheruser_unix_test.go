@@ -1,14 +1,13 @@
 //go:build unix
 
-package agentapi
+package agentapi_test
 
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
+	"mailsync/sync/agentapi"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,16 +32,15 @@ func TestOtherUserClient(t *testing.T) {
 	// The client's own checks refuse another user's agent before a byte
 	// is sent; the agent's defences are then tried with a client that
 	// skips them.
-	if _, err := Dial(dir); err != nil {
+	if _, err := agentapi.Dial(dir); err != nil {
 		fmt.Printf("client refused: %v\n", err)
 	} else {
 		fmt.Println("CLIENT DIALLED")
 	}
-	c, err := dialUnchecked(dir)
+	c, err := agentapi.DialUnchecked(dir)
 	if err != nil {
-		var te *transportError
-		if errors.As(err, &te) {
-			err = fmt.Errorf("%w: %v", err, te.err)
+		if cause := agentapi.TransportCause(err); cause != nil {
+			err = fmt.Errorf("%w: %v", err, cause)
 		}
 		fmt.Printf("refused at dial: %v\n", err)
 		return
@@ -53,21 +51,6 @@ func TestOtherUserClient(t *testing.T) {
 		return
 	}
 	fmt.Println("CONNECTED")
-}
-
-// dialUnchecked is Dial without the client's checks of the folder, the
-// socket and the peer: what another user's own program could do.
-func dialUnchecked(dir string) (*Client, error) {
-	d := net.Dialer{Timeout: dialTimeout}
-	conn, err := d.Dial("unix", SocketPath(dir))
-	if err != nil {
-		return nil, &transportError{words: "dial", err: err}
-	}
-	conn.Close()
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return d.DialContext(ctx, "unix", SocketPath(dir))
-	}}
-	return &Client{hc: &http.Client{Transport: tr}, done: make(chan struct{})}, nil
 }
 
 func TestOtherUserCannotConnect(t *testing.T) {
@@ -129,15 +112,15 @@ func TestOtherUserCannotConnect(t *testing.T) {
 	})
 	t.Run("uid check", func(t *testing.T) {
 		// Were the socket's mode loosened, the peer's uid still refuses it.
-		if err := os.Chmod(SocketPath(a.dir), 0o666); err != nil {
+		if err := os.Chmod(agentapi.SocketPath(a.dir), 0o666); err != nil {
 			t.Fatal(err)
 		}
-		defer os.Chmod(SocketPath(a.dir), 0o600)
+		defer os.Chmod(agentapi.SocketPath(a.dir), 0o600)
 		out := runChild(t)
 		if !strings.Contains(out, "refused at request: the local API answers only its own user") {
 			t.Fatalf("another user's request was not refused by the uid check:\n%s", out)
 		}
-		if calls := a.api.called(); len(calls) != 0 {
+		if calls := a.api.Calls(); len(calls) != 0 {
 			t.Fatalf("another user's request reached the API: %v", calls)
 		}
 	})
@@ -154,7 +137,7 @@ func TestSquatter(t *testing.T) {
 	if dir == "" {
 		t.Skip("runs only as the child of TestClientRefusesAnotherUsersListener")
 	}
-	l, err := net.Listen("unix", SocketPath(dir))
+	l, err := net.Listen("unix", agentapi.SocketPath(dir))
 	if err != nil {
 		fmt.Printf("listen: %v\n", err)
 		return
@@ -230,20 +213,20 @@ func TestClientRefusesAnotherUsersListener(t *testing.T) {
 		t.Fatalf("the listener did not start:\n%s", out.String())
 	}
 	// Make the place look like the user's own.
-	if err := os.Lchown(SocketPath(dir), 0, 0); err != nil {
+	if err := os.Lchown(agentapi.SocketPath(dir), 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, dialErr := Dial(dir)
+	_, dialErr := agentapi.Dial(dir)
 
 	cmd.Process.Kill()
 	for lines.Scan() {
 		out.WriteString(lines.Text() + "\n")
 	}
 	cmd.Wait()
-	assertRefused(t, dialErr, "the program listening on "+SocketPath(dir)+" does not run as you")
+	assertRefused(t, dialErr, "the program listening on "+agentapi.SocketPath(dir)+" does not run as you")
 	if strings.Contains(out.String(), "RECEIVED") {
 		t.Fatalf("the listener received bytes:\n%s", out.String())
 	}

@@ -1,8 +1,9 @@
-package agentapi
+package agentapi_test
 
 import (
 	"context"
 	"errors"
+	"mailsync/sync/agentapi"
 	"runtime"
 	"strings"
 	"testing"
@@ -13,18 +14,18 @@ import (
 )
 
 func TestPipeNameIsPerUserAndPerDataDir(t *testing.T) {
-	user, err := currentUser()
+	user, err := agentapi.CurrentUser()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := Address(`C:\Users\ann\AppData\Local\Mail Sync`), Address(`C:\Users\ann\AppData\Local\Mail Sync Demo`)
+	a, b := agentapi.Address(`C:\Users\ann\AppData\Local\Mail Sync`), agentapi.Address(`C:\Users\ann\AppData\Local\Mail Sync Demo`)
 	if !strings.HasPrefix(a, `\\.\pipe\`) || !strings.Contains(a, user.String()) {
 		t.Fatalf("pipe name %q is not a pipe named after the user %s", a, user)
 	}
 	if a == b {
 		t.Fatalf("two data directories share the pipe %q", a)
 	}
-	if c := Address(`c:\users\ann\appdata\local\mail sync\`); c != a {
+	if c := agentapi.Address(`c:\users\ann\appdata\local\mail sync\`); c != a {
 		t.Fatalf("the same directory spelt differently names another pipe: %q, %q", c, a)
 	}
 }
@@ -33,7 +34,7 @@ func TestPipeNameIsPerUserAndPerDataDir(t *testing.T) {
 // descriptor through a client handle.
 func TestPipeAdmitsOnlyTheUser(t *testing.T) {
 	a := startAgent(t)
-	c, err := winio.DialPipeContext(context.Background(), Address(a.dir))
+	c, err := winio.DialPipeContext(context.Background(), agentapi.Address(a.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +44,13 @@ func TestPipeAdmitsOnlyTheUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, _ := currentUser()
+	user, _ := agentapi.CurrentUser()
 	// Windows reports generic-all (GA) as the pipe's full access (FA).
 	got := strings.Replace(sd.String(), "(A;;FA;;;", "(A;;GA;;;", 1)
 	if want := "O:" + user.String() + "D:P(A;;GA;;;" + user.String() + ")"; got != want {
 		t.Fatalf("pipe security %s, want %s", sd, want)
 	}
-	if err := checkPipeSecurity(sd, user); err != nil {
+	if err := agentapi.CheckPipeSecurity(sd, user); err != nil {
 		t.Fatalf("the agent's own pipe was refused: %v", err)
 	}
 }
@@ -59,7 +60,7 @@ func TestPipeAdmitsOnlyTheUser(t *testing.T) {
 // served over (Listen fails) nor talked to (Dial refuses it, without
 // saying "not running").
 func TestPipeTakenFirstIsRefused(t *testing.T) {
-	user, err := currentUser()
+	user, err := agentapi.CurrentUser()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestPipeTakenFirstIsRefused(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := shortDir(t)
-			squat, err := winio.ListenPipe(Address(dir), &winio.PipeConfig{SecurityDescriptor: tc.sddl})
+			squat, err := winio.ListenPipe(agentapi.Address(dir), &winio.PipeConfig{SecurityDescriptor: tc.sddl})
 			if err != nil {
 				t.Fatalf("create the squatting pipe: %v", err)
 			}
@@ -88,7 +89,7 @@ func TestPipeTakenFirstIsRefused(t *testing.T) {
 				}
 			}()
 
-			if l, err := Listen(dir); err == nil || errors.Is(err, ErrAgentRunning) {
+			if l, err := agentapi.Listen(dir); err == nil || errors.Is(err, agentapi.ErrAgentRunning) {
 				if l != nil {
 					l.Close()
 				}
@@ -96,12 +97,12 @@ func TestPipeTakenFirstIsRefused(t *testing.T) {
 			} else if !saysOneOf(err, tc.want) {
 				t.Fatalf("Listen error %q does not say %q", err, tc.want)
 			}
-			c, err := Dial(dir)
+			c, err := agentapi.Dial(dir)
 			if err == nil {
 				c.Close()
 				t.Fatal("Dial talked to a pipe someone else created")
 			}
-			if errors.Is(err, ErrNoAgent) || !saysOneOf(err, tc.want) {
+			if errors.Is(err, agentapi.ErrNoAgent) || !saysOneOf(err, tc.want) {
 				t.Fatalf("Dial error %q, want a refusal saying %q", err, tc.want)
 			}
 		})
@@ -117,8 +118,8 @@ func TestOtherIdentityCannotOpenThePipe(t *testing.T) {
 		t.Skip("Wine grants deny-only SIDs in access checks; this check needs a real Windows PC")
 	}
 	a := startAgent(t)
-	name := Address(a.dir)
-	user, _ := currentUser()
+	name := agentapi.Address(a.dir)
+	user, _ := agentapi.CurrentUser()
 	var tok windows.Token
 	disable := []windows.SIDAndAttributes{{Sid: user}}
 	if err := createRestrictedToken(windows.GetCurrentProcessToken(), disable, &tok); err != nil {
@@ -148,7 +149,7 @@ func TestOtherIdentityCannotOpenThePipe(t *testing.T) {
 	if !errors.Is(err, windows.ERROR_ACCESS_DENIED) {
 		t.Fatalf("opening the pipe as another identity = %v, want access denied", err)
 	}
-	if calls := a.api.called(); len(calls) != 0 {
+	if calls := a.api.Calls(); len(calls) != 0 {
 		t.Fatalf("the other identity reached the API: %v", calls)
 	}
 	// The user itself still gets in.

@@ -1,16 +1,19 @@
-package agentapi
+package agentapi_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 )
 
 // quitAgent is a fake API that can be asked to quit: Quit only records the
 // request, as the agent's cancels its context; the test then stops it.
 type quitAgent struct {
-	*fakeAPI
+	*agentapitest.Fake
 	asked chan struct{}
 }
 
@@ -20,8 +23,8 @@ func (q *quitAgent) Quit(context.Context) error {
 }
 
 func TestQuitStopsTheAgentAndWaitsForIt(t *testing.T) {
-	q := &quitAgent{fakeAPI: newFakeAPI(), asked: make(chan struct{})}
-	a := startAgentWith(t, q)
+	q := &quitAgent{Fake: newFake(), asked: make(chan struct{})}
+	a := startAgentWith(t, q, q.Fake)
 	stopped := make(chan struct{})
 	go func() {
 		<-q.asked
@@ -41,7 +44,7 @@ func TestQuitStopsTheAgentAndWaitsForIt(t *testing.T) {
 		t.Fatal("Quit returned without asking the agent")
 	}
 	<-stopped
-	if _, err := Dial(a.dir); err == nil {
+	if _, err := agentapi.Dial(a.dir); err == nil {
 		t.Fatal("the agent still answers after Quit returned")
 	}
 	if !strings.Contains(a.logs.String(), "asked to quit") {

@@ -1,10 +1,11 @@
-package agentapi
+package agentapi_test
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 )
 
@@ -16,7 +17,7 @@ func TestReportJSONNamesTheStateAndHasNoNull(t *testing.T) {
 		{State: engine.SignedOut},
 		{State: engine.Paused, Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}, Paused: true},
 	} {
-		b, err := json.Marshal(Report(st, false))
+		b, err := json.Marshal(agentapi.Report(st, false))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,7 +27,7 @@ func TestReportJSONNamesTheStateAndHasNoNull(t *testing.T) {
 		if strings.Contains(string(b), "null") {
 			t.Errorf("report of %v has a null: %s", st.State, b)
 		}
-		var back StatusReport
+		var back agentapi.StatusReport
 		if err := json.Unmarshal(b, &back); err != nil || back.State != st.State || back.StateName != st.State.String() {
 			t.Errorf("report %s read back as state %v %q (%v)", b, back.State, back.StateName, err)
 		}

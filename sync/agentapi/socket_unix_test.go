@@ -1,10 +1,11 @@
 //go:build !windows
 
-package agentapi
+package agentapi_test
 
 import (
 	"context"
 	"errors"
+	"mailsync/sync/agentapi"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 
 func TestSocketIsOwnerOnly(t *testing.T) {
 	a := startAgent(t)
-	fi, err := os.Stat(SocketPath(a.dir))
+	fi, err := os.Stat(agentapi.SocketPath(a.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,22 +27,22 @@ func TestSocketIsOwnerOnly(t *testing.T) {
 func TestListenReplacesStaleSocket(t *testing.T) {
 	dir := shortDir(t)
 	// A crashed agent leaves its socket file behind, with nobody listening.
-	l, err := net.Listen("unix", SocketPath(dir))
+	l, err := net.Listen("unix", agentapi.SocketPath(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.(*net.UnixListener).SetUnlinkOnClose(false)
 	l.Close()
-	if _, err := os.Stat(SocketPath(dir)); err != nil {
+	if _, err := os.Stat(agentapi.SocketPath(dir)); err != nil {
 		t.Fatalf("stale socket file missing: %v", err)
 	}
 
-	l, err = Listen(dir)
+	l, err = agentapi.Listen(dir)
 	if err != nil {
 		t.Fatalf("Listen over a stale socket: %v", err)
 	}
 	defer l.Close()
-	c, err := net.Dial("unix", SocketPath(dir))
+	c, err := net.Dial("unix", agentapi.SocketPath(dir))
 	if err != nil {
 		t.Fatalf("dial the new socket: %v", err)
 	}
@@ -50,14 +51,14 @@ func TestListenReplacesStaleSocket(t *testing.T) {
 
 func TestListenKeepsOtherFiles(t *testing.T) {
 	dir := shortDir(t)
-	if err := os.WriteFile(SocketPath(dir), []byte("not a socket"), 0o600); err != nil {
+	if err := os.WriteFile(agentapi.SocketPath(dir), []byte("not a socket"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := Listen(dir); err == nil {
+	if l, err := agentapi.Listen(dir); err == nil {
 		l.Close()
 		t.Fatal("Listen replaced a regular file")
 	}
-	if b, err := os.ReadFile(SocketPath(dir)); err != nil || string(b) != "not a socket" {
+	if b, err := os.ReadFile(agentapi.SocketPath(dir)); err != nil || string(b) != "not a socket" {
 		t.Fatalf("the file was changed: %q, %v", b, err)
 	}
 }
@@ -71,16 +72,16 @@ func TestClientRefusesAFolderOthersCanChange(t *testing.T) {
 			if err := os.Chmod(a.dir, mode); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Dial(a.dir)
+			_, err := agentapi.Dial(a.dir)
 			assertRefused(t, err, "other users can change the data folder "+a.dir, "chmod 700")
 
 			// A client made earlier opens no new connection either.
 			c := a.client
-			c.hc.CloseIdleConnections()
+			c.CloseIdleConnections()
 			if err := c.CRMLogin(context.Background(), "ann@example.com", "pässwörd"); err == nil {
 				t.Fatal("CRMLogin went through a folder others can change")
 			}
-			if calls := a.api.called(); len(calls) != 0 {
+			if calls := a.api.Calls(); len(calls) != 0 {
 				t.Fatalf("the agent received %v", calls)
 			}
 		})
@@ -89,11 +90,11 @@ func TestClientRefusesAFolderOthersCanChange(t *testing.T) {
 
 func TestClientRefusesWhatIsNotASocket(t *testing.T) {
 	dir := shortDir(t)
-	if err := os.WriteFile(SocketPath(dir), nil, 0o600); err != nil {
+	if err := os.WriteFile(agentapi.SocketPath(dir), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Dial(dir)
-	assertRefused(t, err, SocketPath(dir)+" is not a socket")
+	_, err := agentapi.Dial(dir)
+	assertRefused(t, err, agentapi.SocketPath(dir)+" is not a socket")
 }
 
 func TestClientWithoutFolderOrSocketFindsNoAgent(t *testing.T) {
@@ -101,7 +102,7 @@ func TestClientWithoutFolderOrSocketFindsNoAgent(t *testing.T) {
 		"no folder": filepath.Join(shortDir(t), "missing"),
 		"no socket": shortDir(t),
 	} {
-		if _, err := Dial(dir); !errors.Is(err, ErrNoAgent) {
+		if _, err := agentapi.Dial(dir); !errors.Is(err, agentapi.ErrNoAgent) {
 			t.Errorf("%s: Dial = %v, want ErrNoAgent", name, err)
 		}
 	}
@@ -116,12 +117,12 @@ func TestClientRefusesAnotherUsersSocketOrFolder(t *testing.T) {
 	const other = 65534
 	t.Run("socket", func(t *testing.T) {
 		a := startAgent(t)
-		if err := os.Lchown(SocketPath(a.dir), other, other); err != nil {
+		if err := os.Lchown(agentapi.SocketPath(a.dir), other, other); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Dial(a.dir)
-		assertRefused(t, err, "the socket "+SocketPath(a.dir)+" belongs to another user (uid 65534")
-		if calls := a.api.called(); len(calls) != 0 {
+		_, err := agentapi.Dial(a.dir)
+		assertRefused(t, err, "the socket "+agentapi.SocketPath(a.dir)+" belongs to another user (uid 65534")
+		if calls := a.api.Calls(); len(calls) != 0 {
 			t.Fatalf("the agent received %v", calls)
 		}
 	})
@@ -130,7 +131,7 @@ func TestClientRefusesAnotherUsersSocketOrFolder(t *testing.T) {
 		if err := os.Chown(a.dir, other, other); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Dial(a.dir)
+		_, err := agentapi.Dial(a.dir)
 		assertRefused(t, err, "the data folder "+a.dir+" belongs to another user (uid 65534")
 	})
 }
@@ -142,7 +143,7 @@ func assertRefused(t *testing.T, err error, want ...string) {
 	if err == nil {
 		t.Fatal("Dial succeeded")
 	}
-	if errors.Is(err, ErrNoAgent) {
+	if errors.Is(err, agentapi.ErrNoAgent) {
 		t.Fatalf("refusal reported as no agent: %v", err)
 	}
 	if !strings.HasPrefix(err.Error(), "the local API was refused: ") {

@@ -38,6 +38,7 @@ type PolicyRules struct {
 	IgnoreInternal *bool    `json:"ignoreInternal,omitempty"`
 	StartAtLogin   *bool    `json:"startAtLogin,omitempty"`
 	Blocklist      []string `json:"blocklist,omitempty"`
+	HistoryDays    *int     `json:"historyDays,omitempty"`
 }
 
 // Setup is what Mail Sync needs before it can sign in (the Microsoft app,

@@ -1,20 +1,23 @@
-package agentapi
+package agentapi_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 )
 
 // windowAgent is a fake API that also opens a window.
 type windowAgent struct {
-	*fakeAPI
-	WindowHub
+	*agentapitest.Fake
+	agentapi.WindowHub
 }
 
 func TestWindowRequestsReachTheWindowAndEndWithTheAgent(t *testing.T) {
-	host := &windowAgent{fakeAPI: newFakeAPI()}
-	a := startAgentWith(t, host)
+	host := &windowAgent{Fake: newFake()}
+	a := startAgentWith(t, host, host.Fake)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch, err := a.client.WindowRequests(ctx)
@@ -23,17 +26,17 @@ func TestWindowRequestsReachTheWindowAndEndWithTheAgent(t *testing.T) {
 	}
 	// The stream is open once the agent counts a follower.
 	deadline := time.Now().Add(60 * time.Second)
-	for host.Send(WindowRaise) == 0 {
+	for host.Send(agentapi.WindowRaise) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the window never followed the agent's requests")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if r := <-ch; r != WindowRaise {
+	if r := <-ch; r != agentapi.WindowRaise {
 		t.Fatalf("first request %q, want raise", r)
 	}
-	host.Send(WindowClose)
-	if r := <-ch; r != WindowClose {
+	host.Send(agentapi.WindowClose)
+	if r := <-ch; r != agentapi.WindowClose {
 		t.Fatalf("second request %q, want close", r)
 	}
 	// Quitting the agent ends the stream, which the window takes as close.

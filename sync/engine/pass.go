@@ -199,6 +199,8 @@ type pass struct {
 	names          map[int64]string
 	// clientList is every client's name, once listed this pass.
 	clientList map[int64]string
+	// hist is the recent mail of contacts added since the last pass.
+	hist history
 
 	// mu guards progress, and the uploads' outcomes on the pages' items,
 	// counts and ambiguous list: a page's uploads finish behind the next
@@ -314,6 +316,9 @@ func (p *pass) run(ctx context.Context) error {
 	if err := p.prepare(ctx); err != nil {
 		return err
 	}
+	if err := p.loadHistory(m); err != nil {
+		return err
+	}
 	if err := p.resolvePending(ctx); err != nil {
 		return err
 	}
@@ -323,7 +328,9 @@ func (p *pass) run(ctx context.Context) error {
 	// whether its lastModifiedDateTime moves is not documented (see
 	// graph.Client.ListMessages). A message already copied is found in the
 	// ledger; one whose body could not be read is tried again.
-	err = p.mb.ListMessages(ctx, p.window, func(page []graph.Message) error {
+	// When contacts were added and the person wants their recent mail,
+	// the one listing reaches back to it (see history).
+	err = p.mb.ListMessages(ctx, p.listSince(), func(page []graph.Message) error {
 		return p.page(ctx, page)
 	})
 	p.poster.close()
@@ -451,9 +458,11 @@ func (p *pass) cached(ctx context.Context, c storage.Cache, v any, fetch func(co
 
 // page handles one page of listed messages: look-ups, decisions, bodies,
 // uploads, then the decisions are recorded.
-func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
-	p.counts.Listed += len(msgs)
-	p.advance(len(msgs), 0)
+func (p *pass) page(ctx context.Context, listed []graph.Message) error {
+	msgs, older := p.splitHistory(listed)
+	n := len(msgs) + len(older)
+	p.counts.Listed += n
+	p.advance(n, 0)
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	rules := make([]match.Message, len(msgs))
@@ -524,6 +533,13 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 	if err := p.unknownFacts(ctx, in, items); err != nil {
 		return err
 	}
+	if len(older) > 0 {
+		hitems, err := p.decideOlder(ctx, older)
+		if err != nil {
+			return err
+		}
+		items = append(items, hitems...)
+	}
 	for i := range items {
 		for _, t := range items[i].d.Take {
 			targets = append(targets, storage.Target{Key: items[i].key, ClientID: t.ClientID})
@@ -579,7 +595,7 @@ func (p *pass) page(ctx context.Context, msgs []graph.Message) error {
 			finished <- err
 			return
 		}
-		p.advance(0, len(msgs))
+		p.advance(0, n)
 		finished <- nil
 	}()
 	return nil
@@ -637,7 +653,14 @@ func (p *pass) finish() error {
 	if err := p.e.Store.PruneAddressChecks(p.start.Add(-ContactTTL)); err != nil {
 		p.log.Warn("prune contact look-ups", "err", err)
 	}
-	err := p.e.Store.FinishPass(p.window.Add(-LedgerKept), p.start, func(m *storage.Meta) {
+	// The ledger keeps what a newcomer's history may reach back to, so
+	// that a message copied for one contact is not copied again for
+	// another of the same client added later (see history).
+	cutoff := p.window.Add(-LedgerKept)
+	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
+		cutoff = h
+	}
+	err := p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
 		// Every pass lists the whole window: nothing to compare with.
 		m.ListedWith = ""
@@ -649,6 +672,7 @@ func (p *pass) finish() error {
 	if err != nil {
 		return fmt.Errorf("engine: record the pass: %w", err)
 	}
+	p.dropNewcomers()
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"mailsync/sync/remote"
+	"mailsync/sync/words"
 )
 
 // Scopes are the delegated permissions Mail Sync asks for, exactly: sign-in
@@ -69,16 +70,10 @@ type Result struct {
 	Account Account
 }
 
-// personError is an error whose text is a whole sentence for a person, shown
-// as it is.
-type personError string
-
-func (e personError) Error() string { return string(e) }
-
 // ErrDeclined is returned by SignIn.Run when the person pressed Cancel or
 // refused consent on Microsoft's page (Entra answers access_denied for
 // both); a person who did either reads that the sign-in was cancelled.
-var ErrDeclined error = personError("Sign-in was cancelled in the browser, so Mail Sync is not connected.")
+var ErrDeclined = words.New(declined)
 
 // ErrTimedOut is returned by SignIn.Run when nobody finished signing in in
 // time. The error returned names the actual timeout; errors.Is(err,
@@ -88,7 +83,7 @@ var ErrTimedOut error = &timedOutError{after: DefaultSignInTimeout}
 type timedOutError struct{ after time.Duration }
 
 func (e *timedOutError) Error() string {
-	return "Sign-in timed out after " + durationWords(e.after) + "; nothing was changed."
+	return fmt.Sprintf(timedOut, durationWords(e.after))
 }
 
 func (e *timedOutError) Is(target error) bool { return target == ErrTimedOut }
@@ -304,13 +299,13 @@ type callback struct {
 func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The listeners are bound to loopback only; this is a second line.
 	if !isLoopbackAddr(r.RemoteAddr) {
-		writePage(w, http.StatusForbidden, pageRejected, "This address only answers the computer it runs on.")
+		writePage(w, http.StatusForbidden, pageRejected, pageNotLoopback)
 		return
 	}
 	// A foreign Host header means a page on another site made the browser
 	// call us (DNS rebinding): refuse it.
 	if !c.hostOK(r.Host) {
-		writePage(w, http.StatusBadRequest, pageRejected, "This request was not sent to Mail Sync's sign-in address.")
+		writePage(w, http.StatusBadRequest, pageRejected, pageWrongHost)
 		return
 	}
 	if r.URL.Path != "/" {
@@ -320,29 +315,29 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		q := r.URL.Query()
 		if q.Has("code") || q.Has("error") || q.Has("state") {
-			writePage(w, http.StatusBadRequest, pageRejected, "Mail Sync takes the sign-in answer only as a form Microsoft's page sends; an answer in a link is refused. Finish signing in from the page Mail Sync opened.")
+			writePage(w, http.StatusBadRequest, pageRejected, pageAnswerInLink)
 			return
 		}
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writePage(w, http.StatusMethodNotAllowed, pageRejected, "Mail Sync's sign-in address only answers the sign-in page's form.")
+		writePage(w, http.StatusMethodNotAllowed, pageRejected, pageOnlyTheForm)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackForm)
 	if err := r.ParseForm(); err != nil {
-		writePage(w, http.StatusBadRequest, pageRejected, "The sign-in answer could not be read.")
+		writePage(w, http.StatusBadRequest, pageRejected, pageUnreadable)
 		return
 	}
 	q := r.PostForm
 	if st := q.Get("state"); st == "" || subtle.ConstantTimeCompare([]byte(st), []byte(c.state)) != 1 {
-		writePage(w, http.StatusBadRequest, pageRejected, "This link does not belong to the sign-in Mail Sync is waiting for. Finish signing in from the page Mail Sync opened.")
+		writePage(w, http.StatusBadRequest, pageRejected, pageOtherSignIn)
 		return
 	}
 	c.mu.Lock()
 	if c.finished {
 		c.mu.Unlock()
-		writePage(w, http.StatusBadRequest, pageRejected, "This sign-in has already finished.")
+		writePage(w, http.StatusBadRequest, pageRejected, pageFinished)
 		return
 	}
 	c.finished = true
@@ -369,7 +364,7 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res.err = providerError(e, q.Get("error_description"))
 		writePage(w, http.StatusOK, pageFailed, res.err.Error())
 	case q.Get("code") == "":
-		res.err = personError("Microsoft answered the sign-in without a code; Mail Sync is not connected.")
+		res.err = words.New(noCode)
 		writePage(w, http.StatusBadRequest, pageFailed, res.err.Error())
 	default:
 		// scope on redemption, as MSAL sends it: the token is for exactly
@@ -394,7 +389,7 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				res.res.Account = acct
 			}
 		}
-		writePage(w, http.StatusOK, pageConnected, "Mail Sync can now read your mailbox. You can close this tab.")
+		writePage(w, http.StatusOK, pageConnected, pageCanClose)
 	}
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
@@ -447,13 +442,6 @@ func bareCancel(q url.Values) bool {
 	return q.Get("error_subcode") == "cancel" && strings.TrimSpace(q.Get("error_description")) == ""
 }
 
-// What the browser's tab says when the sign-in ended in a consent problem;
-// the window and `mailsync connect` say the rest, with the approval link.
-const (
-	pageNeedsApproval = "Your organization needs an administrator to approve Mail Sync before you can connect. Mail Sync has the approval link for your IT admin."
-	pageMaybeApproval = "Mail Sync is not connected: either you cancelled the sign-in, or your organization needs an administrator to approve Mail Sync. Mail Sync has the approval link for your IT admin."
-)
-
 func providerError(code, description string) error {
 	desc, _, _ := strings.Cut(strings.TrimSpace(description), "\n")
 	desc = strings.TrimSpace(desc)
@@ -463,7 +451,7 @@ func providerError(code, description string) error {
 	if desc == "" {
 		desc = code
 	}
-	return personError("Microsoft did not complete the sign-in: " + desc)
+	return words.New(providerRefused + desc)
 }
 
 func messageOf(err error) string {

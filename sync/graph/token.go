@@ -100,7 +100,7 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 	}
 	if ts.refresh == "" {
 		ts.reconnectEr = &remote.Error{Service: "graph", Op: "renew sign-in", Kind: remote.NeedsReconnect,
-			Message: "Mail Sync is not connected to Microsoft 365; connect first."}
+			Message: notConnected}
 		return nil, ts.reconnectEr
 	}
 	tok, err := ts.renew(ctx)
@@ -209,26 +209,6 @@ func (ts *TokenSource) renew(ctx context.Context) (*oauth2.Token, error) {
 
 var aadstsPattern = regexp.MustCompile(`AADSTS(\d+)`)
 
-// reconnectReasons says in words why Microsoft refused a grant, by AADSTS
-// code.
-var reconnectReasons = map[string]string{
-	"50173":  "Access was revoked or your password changed; connect again.",
-	"50133":  "Your password changed; connect again.",
-	"50132":  "Your password changed; connect again.",
-	"700082": "Your Microsoft sign-in expired; connect again.",
-	"70008":  "Your Microsoft sign-in expired; connect again.",
-	"700084": "Your Microsoft sign-in expired; connect again.",
-	"65001":  "Mail Sync no longer has your consent to read your mail; connect again to grant it.",
-	"50076":  "Your organization now asks for multi-factor authentication; connect again to complete it.",
-	"50079":  "Your organization now asks for multi-factor authentication; connect again to complete it.",
-	"50078":  "Your multi-factor authentication expired; connect again.",
-	"50057":  "Your Microsoft account is disabled; ask your administrator, then connect again.",
-	"50053":  "Your Microsoft account is locked; connect again once it is unlocked.",
-	"53003":  "Your organization's access policy blocked Mail Sync; connect again or ask your administrator.",
-	"54005":  "This sign-in was already used; connect again.",
-	"501481": "The sign-in could not be verified; connect again.",
-}
-
 // classifyTokenError turns a token endpoint failure into a *remote.Error:
 // invalid_grant and the interaction errors need a new sign-in; 5xx, 429,
 // timeouts and unreachable endpoints are transient; the rest is permanent.
@@ -239,9 +219,9 @@ func classifyTokenError(op string, err error) *remote.Error {
 	if !errors.As(err, &re) {
 		e.Kind = remote.KindOf(err)
 		if e.Kind == remote.Transient {
-			e.Message = "Could not reach the Microsoft sign-in service; Mail Sync will try again later."
+			e.Message = signInUnreachable
 		} else {
-			e.Message = "The Microsoft sign-in service gave an answer Mail Sync does not understand."
+			e.Message = signInUnreadable
 		}
 		return e
 	}
@@ -261,21 +241,21 @@ func classifyTokenError(op string, err error) *remote.Error {
 		e.Kind = remote.NeedsReconnect
 		e.Message = reconnectReasons[aad]
 		if e.Message == "" {
-			e.Message = "Microsoft no longer accepts Mail Sync's sign-in; connect again."
+			e.Message = signInRefused
 		}
 		return e
 	case "invalid_client", "unauthorized_client":
 		e.Kind = remote.Permanent
-		e.Message = "Microsoft does not accept Mail Sync's app registration (check MAILSYNC_CLIENT_ID)."
+		e.Message = appRefused
 		return e
 	case "temporarily_unavailable":
 		e.Kind = remote.Transient
-		e.Message = "The Microsoft sign-in service is unavailable; Mail Sync will try again later."
+		e.Message = signInUnavailable
 		return e
 	}
 	if e.Status >= 500 || e.Status == http.StatusTooManyRequests || e.Status == http.StatusRequestTimeout {
 		e.Kind = remote.Transient
-		e.Message = "The Microsoft sign-in service is unavailable; Mail Sync will try again later."
+		e.Message = signInUnavailable
 		return e
 	}
 	e.Kind = remote.Permanent

@@ -32,6 +32,7 @@ import (
 
 	"mailsync/sync/match"
 	"mailsync/sync/setup"
+	"mailsync/sync/words"
 )
 
 // Key names of the policy.
@@ -42,10 +43,11 @@ const (
 	KeyIgnoreInternal = "ignoreInternal"
 	KeyStartAtLogin   = "startAtLogin"
 	KeyBlocklist      = "blocklist"
+	KeyHistoryDays    = "historyDays"
 )
 
 // Keys lists the policy's keys.
-var Keys = []string{KeyClientID, KeyTenant, KeyCRMURL, KeyIgnoreInternal, KeyStartAtLogin, KeyBlocklist}
+var Keys = []string{KeyClientID, KeyTenant, KeyCRMURL, KeyIgnoreInternal, KeyStartAtLogin, KeyBlocklist, KeyHistoryDays}
 
 // EnvFile names the variable that points at a JSON policy file to read
 // instead of the OS's.
@@ -62,6 +64,9 @@ type Policy struct {
 	IgnoreInternal *bool    `json:"ignoreInternal,omitempty"`
 	StartAtLogin   *bool    `json:"startAtLogin,omitempty"`
 	Blocklist      []string `json:"blocklist,omitempty"` // added to the person's own
+	// HistoryDays locks how many days of mail a contact added later gets
+	// (match.Settings.HistoryDays).
+	HistoryDays *int `json:"historyDays,omitempty"`
 	// Problems says, one sentence each, which values were ignored and why.
 	Problems []string `json:"problems,omitempty"`
 	// Source says where the policy was read ("" when there is none).
@@ -70,7 +75,7 @@ type Policy struct {
 
 // Empty reports whether p manages nothing.
 func (p Policy) Empty() bool {
-	return p.Values == (setup.Values{}) && p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0
+	return p.Values == (setup.Values{}) && p.IgnoreInternal == nil && p.StartAtLogin == nil && len(p.Blocklist) == 0 && p.HistoryDays == nil
 }
 
 // Load reads the policy: the file named by MAILSYNC_POLICY when set, else
@@ -90,7 +95,7 @@ func LoadFile(name string) Policy {
 		return Policy{}
 	}
 	if err != nil {
-		return Policy{Source: name, Problems: []string{fmt.Sprintf("The policy file %s could not be read, so none of it applies: %v.", name, err)}}
+		return Policy{Source: name, Problems: []string{fmt.Sprintf(fileUnreadable, name, err)}}
 	}
 	p := ParseJSON(b, name)
 	return p
@@ -100,14 +105,14 @@ func LoadFile(name string) Policy {
 func ParseJSON(b []byte, source string) Policy {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return Policy{Source: source, Problems: []string{fmt.Sprintf("The policy %s is not a JSON object, so none of it applies: %v.", source, err)}}
+		return Policy{Source: source, Problems: []string{fmt.Sprintf(notAnObject, source, err)}}
 	}
 	vals := map[string]any{}
 	var problems []string
 	for k, r := range raw {
 		var v any
 		if err := json.Unmarshal(r, &v); err != nil {
-			problems = append(problems, fmt.Sprintf("The policy's %s could not be read; it is ignored.", k))
+			problems = append(problems, fmt.Sprintf(valueUnreadable, k))
 			continue
 		}
 		vals[k] = v
@@ -123,7 +128,7 @@ func ParseJSON(b []byte, source string) Policy {
 func FromValues(vals map[string]any, source string) Policy {
 	p := Policy{Source: source}
 	bad := func(key, why string) {
-		p.Problems = append(p.Problems, fmt.Sprintf("The policy's %s is ignored: %s", key, why))
+		p.Problems = append(p.Problems, fmt.Sprintf(valueIgnored, key, why))
 	}
 	for _, key := range slices.Sorted(maps.Keys(vals)) {
 		v := vals[key]
@@ -131,7 +136,7 @@ func FromValues(vals map[string]any, source string) Policy {
 		case KeyClientID, KeyTenant, KeyCRMURL:
 			s, ok := v.(string)
 			if !ok {
-				bad(key, "it must be a string.")
+				bad(key, mustBeString)
 				continue
 			}
 			ckey := map[string]string{KeyClientID: setup.KeyClientID, KeyTenant: setup.KeyTenant, KeyCRMURL: setup.KeyCRMURL}[key]
@@ -152,6 +157,13 @@ func FromValues(vals map[string]any, source string) Policy {
 			} else {
 				p.StartAtLogin = &b
 			}
+		case KeyHistoryDays:
+			n, err := toDays(v)
+			if err != nil {
+				bad(key, err.Error())
+				continue
+			}
+			p.HistoryDays = &n
 		case KeyBlocklist:
 			list, err := toBlocklist(v)
 			if err != nil {
@@ -160,7 +172,7 @@ func FromValues(vals map[string]any, source string) Policy {
 			}
 			p.Blocklist = list
 		default:
-			p.Problems = append(p.Problems, fmt.Sprintf("The policy names %q, which Mail Sync does not know; it is ignored (the keys are %s).", key, strings.Join(Keys, ", ")))
+			p.Problems = append(p.Problems, fmt.Sprintf(unknownKey, key, strings.Join(Keys, ", ")))
 		}
 	}
 	return p
@@ -184,7 +196,31 @@ func toBool(v any) (bool, error) {
 			return b, nil
 		}
 	}
-	return false, fmt.Errorf("it must be true or false (1 or 0), not %v.", describe(v))
+	return false, words.New(fmt.Sprintf(mustBeBool, describe(v)))
+}
+
+// toDays reads a whole number of days from 0 to match.MaxHistoryDays: a
+// JSON number, a REG_DWORD or its digits as text.
+func toDays(v any) (int, error) {
+	n := -1
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int(x)) {
+			n = int(x)
+		}
+	case uint64:
+		if x <= match.MaxHistoryDays {
+			n = int(x)
+		}
+	case string:
+		if d, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
+			n = d
+		}
+	}
+	if n < 0 || n > match.MaxHistoryDays {
+		return 0, fmt.Errorf("it must be a number of days from 0 to %d, not %v.", match.MaxHistoryDays, describe(v))
+	}
+	return n, nil
 }
 
 // toBlocklist reads a list of addresses and @domains: a list of strings, or
@@ -201,12 +237,12 @@ func toBlocklist(v any) ([]string, error) {
 		for _, e := range x {
 			s, ok := e.(string)
 			if !ok {
-				return nil, fmt.Errorf("every entry must be a string, not %v.", describe(e))
+				return nil, words.New(fmt.Sprintf(entryMustBeString, describe(e)))
 			}
 			lines = append(lines, s)
 		}
 	default:
-		return nil, fmt.Errorf("it must be a list of addresses and @domains, not %v.", describe(v))
+		return nil, words.New(fmt.Sprintf(mustBeList, describe(v)))
 	}
 	var out, bad []string
 	for _, l := range lines {
@@ -224,7 +260,7 @@ func toBlocklist(v any) ([]string, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("these entries are not an email address or @domain: %s.", strings.Join(bad, ", "))
+		return nil, words.New(fmt.Sprintf(notEntries, strings.Join(bad, ", ")))
 	}
 	return out, nil
 }
@@ -260,6 +296,9 @@ func merge(first, second Policy) Policy {
 	}
 	if out.Blocklist == nil {
 		out.Blocklist = second.Blocklist
+	}
+	if out.HistoryDays == nil {
+		out.HistoryDays = second.HistoryDays
 	}
 	out.Problems = append(slices.Clone(first.Problems), second.Problems...)
 	switch {

@@ -41,7 +41,7 @@ func readPlist(name string) Policy {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "/usr/bin/plutil", "-convert", "json", "-o", "-", name).Output()
 	if err != nil {
-		return Policy{Source: name, Problems: []string{fmt.Sprintf("The managed preferences %s could not be read, so none of them apply: %v.", name, err)}}
+		return Policy{Source: name, Problems: []string{fmt.Sprintf(preferencesUnreadable, name, err)}}
 	}
 	return ParseJSON(out, name)
 }

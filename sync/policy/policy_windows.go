@@ -40,19 +40,19 @@ func readKey(root registry.Key, path, name string) Policy {
 		return Policy{}
 	}
 	if err != nil {
-		return Policy{Source: name, Problems: []string{fmt.Sprintf("The policy in %s could not be read, so none of it applies: %v.", name, err)}}
+		return Policy{Source: name, Problems: []string{fmt.Sprintf(registryUnreadable, name, err)}}
 	}
 	defer k.Close()
 	names, err := k.ReadValueNames(0)
 	if err != nil {
-		return Policy{Source: name, Problems: []string{fmt.Sprintf("The policy in %s could not be read, so none of it applies: %v.", name, err)}}
+		return Policy{Source: name, Problems: []string{fmt.Sprintf(registryUnreadable, name, err)}}
 	}
 	vals := map[string]any{}
 	var problems []string
 	for _, n := range names {
 		v, err := readValue(k, n)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("The policy's %s in %s is ignored: %v.", n, name, err))
+			problems = append(problems, fmt.Sprintf(registryValueIgnored, n, name, err))
 			continue
 		}
 		vals[n] = v

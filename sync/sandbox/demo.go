@@ -291,8 +291,13 @@ func Demo(now time.Time) *World {
 		"Hi Alex, I have taken over the Tailspin account from Kenji.\n\nOlivia")
 	l25 := b.add(WhyLate, nil, 1*h, FolderInbox, ben, ws(alex), nil, "Tailspin: invoice question",
 		"Alex, a question about last month's invoice.\n\nBen")
+	// Olivia wrote before, days ago: copied only when the person asked for
+	// the recent mail of contacts added later (Settings.HistoryDays).
+	o4 := b.add(WhyOld, nil, 4*24*h, FolderInbox, olivia, ws(alex), nil, "Tailspin: who I am",
+		"Hi Alex, I am joining Tailspin's account team next week.\n\nOlivia")
 	w.Late = []Late{
-		{Contact: contact(2032, ClientTailspin, olivia), MessageID: l23.Msg.InternetMessageID, Received: l23.Msg.ReceivedDateTime, After: 23 * h, Expect: ts},
+		{Contact: contact(2032, ClientTailspin, olivia), MessageID: l23.Msg.InternetMessageID, Received: l23.Msg.ReceivedDateTime, After: 23 * h, Expect: ts,
+			Older: []string{o4.Msg.InternetMessageID}},
 		{Contact: contact(2033, ClientTailspin, ben), MessageID: l25.Msg.InternetMessageID, Received: l25.Msg.ReceivedDateTime, After: 25 * h},
 	}
 

@@ -73,6 +73,11 @@ type Late struct {
 	// Expect is the client the message lands on once the contact is added
 	// in time; empty when After is over 24 hours.
 	Expect []int64
+	// Older are the internetMessageIds of the contact's mail from days
+	// before MessageID (labelled WhyOld): with the history option
+	// (match.Settings.HistoryDays) they land on the contact's client too
+	// once the contact is added.
+	Older []string
 }
 
 // World is a seeded mailbox and ClientSuccess account.

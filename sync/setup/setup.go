@@ -7,8 +7,8 @@
 package setup
 
 import (
-	"errors"
 	"fmt"
+	"mailsync/sync/words"
 	"net"
 	"net/url"
 	"regexp"
@@ -50,23 +50,6 @@ const (
 	Unset       Source = ""
 )
 
-// Words says where a value comes from, for the command line.
-func (s Source) Words() string {
-	switch s {
-	case FromPolicy:
-		return "set by your organization"
-	case FromEnv:
-		return "from the environment"
-	case FromPerson:
-		return "set on this computer"
-	case FromBuild:
-		return "built into this copy of Mail Sync"
-	case FromDefault:
-		return "default"
-	}
-	return "not set"
-}
-
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // IsGUID reports whether s is a GUID as Entra writes them
@@ -80,10 +63,10 @@ func IsGUID(s string) bool {
 func CheckClientID(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", errors.New("Enter the application (client) ID of the Microsoft app registration.")
+		return "", words.New(enterClientID)
 	}
 	if !IsGUID(s) {
-		return "", errors.New("The application (client) ID is a GUID like 00000000-0000-0000-0000-000000000000; copy it from the app registration's Overview page.")
+		return "", words.New(clientIDNotGUID)
 	}
 	return strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")), nil
 }
@@ -97,11 +80,11 @@ func CheckTenant(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	switch {
 	case s == "":
-		return "", errors.New("Enter the directory: organizations, your company's domain (contoso.com) or its directory (tenant) ID.")
+		return "", words.New(enterTenant)
 	case s == "organizations" || s == "common":
 		return s, nil
 	case s == "consumers":
-		return "", errors.New("Mail Sync reads work or school mailboxes; a personal Microsoft account (consumers) cannot be used.")
+		return "", words.New(noConsumers)
 	case IsGUID(s):
 		return strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"), nil
 	}
@@ -111,7 +94,7 @@ func CheckTenant(s string) (string, error) {
 		ok = ok && domainLabelRE.MatchString(l)
 	}
 	if !ok {
-		return "", fmt.Errorf("%q is not a directory: enter organizations, your company's domain (contoso.com) or its directory (tenant) ID.", s)
+		return "", words.New(fmt.Sprintf(notATenant, s))
 	}
 	return s, nil
 }
@@ -122,23 +105,23 @@ func CheckTenant(s string) (string, error) {
 func CheckCRMURL(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", errors.New("Enter the ClientSuccess address, e.g. " + DefaultCRMAddress + ".")
+		return "", words.New(fmt.Sprintf(enterCRMURL, DefaultCRMAddress))
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", fmt.Errorf("%q is not a web address: enter it as %s.", s, DefaultCRMAddress)
+		return "", words.New(fmt.Sprintf(notAWebAddress, s, DefaultCRMAddress))
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
 		if !loopback(u.Hostname()) {
-			return "", errors.New("The ClientSuccess address must start with https:// (plain http is only allowed to this computer).")
+			return "", words.New(httpsOnly)
 		}
 	default:
-		return "", fmt.Errorf("The ClientSuccess address must start with https://, not %s.", u.Scheme+":")
+		return "", words.New(fmt.Sprintf(notHTTPS, u.Scheme+":"))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("Enter only the ClientSuccess address, without a name, password, ? or #: for example %s.", DefaultCRMAddress)
+		return "", words.New(fmt.Sprintf(onlyTheAddress, DefaultCRMAddress))
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)

@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -35,6 +34,7 @@ import (
 	"mailsync/app/settings"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
@@ -156,7 +156,8 @@ func shots() []shot {
 		[3]string{setup.KeyTenant, "contoso.example", string(setup.FromPolicy)},
 		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
 	yes, no := true, false
-	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}}
+	days := 30
+	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}, HistoryDays: &days}
 
 	return []shot{
 		{file: "settings-signed-out.png", section: settings.SectionOffice, status: signedOut},
@@ -174,7 +175,7 @@ func shots() []shot {
 		{file: "settings-sync-recovered.png", section: settings.SectionSync, status: recovered.Get()},
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
-		{file: "settings-options.png", section: settings.SectionOptions, status: idle},
+		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
 		{file: "settings-activity-details.png", section: settings.SectionActivity, status: idle, open: oliviaKey, tall: true},
 		{file: "settings-activity-add-contact.png", section: settings.SectionActivity, status: idle, open: oliviaKey,
 			addContact: "olivia.park@tailspin.example", tall: true},
@@ -301,15 +302,7 @@ func render(a fyne.App, s shot, path string) error {
 	if s.dark {
 		variant = theme.VariantDark
 	}
-	api := newMemAgent(s.status)
-	api.report = s.report
-	api.setup = *setupOf(false, nil, [3]string{setup.KeyClientID, appID, string(setup.FromPerson)},
-		[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
-		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
-	if s.setup != nil {
-		api.setup = *s.setup
-	}
-	api.policy = s.policy
+	api := newMemAgent(s)
 	title := "Mail Sync Settings " + s.file
 	var w *settings.Window
 	fyne.DoAndWait(func() {
@@ -333,7 +326,7 @@ func render(a fyne.App, s shot, path string) error {
 
 	// The window asks for the status, settings and decisions when it
 	// subscribes; wait for all three answers before looking.
-	if err := api.waitLoaded(10 * time.Second); err != nil {
+	if err := waitLoaded(api, 10*time.Second); err != nil {
 		return err
 	}
 	if s.open != "" {
@@ -350,8 +343,10 @@ func render(a fyne.App, s shot, path string) error {
 			return errors.New("Activity does not list " + s.open)
 		}
 		if s.addContact != "" {
-			if err := api.waitFor("SuggestContact", 10*time.Second); err != nil {
-				return err
+			select {
+			case <-api.Answered("SuggestContact"):
+			case <-time.After(10 * time.Second):
+				return errors.New("the window did not ask for the suggestion")
 			}
 		}
 		fyne.DoAndWait(func() {})
@@ -368,7 +363,7 @@ func render(a fyne.App, s shot, path string) error {
 	if s.check {
 		fyne.DoAndWait(w.CheckConnection)
 		select {
-		case <-api.checked:
+		case <-api.Answered("Doctor"):
 		case <-time.After(10 * time.Second):
 			return errors.New("the window did not ask for the connection checks")
 		}
@@ -530,89 +525,62 @@ func (p pinnedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Col
 	return p.Theme.Color(n, p.variant)
 }
 
-// memAgent is an in-memory agentapi.API holding one status, the pictures'
-// decisions and default settings. Commands succeed and change nothing, and
-// Decisions ignores the search: nobody clicks or types while a picture is
-// taken.
-type memAgent struct {
-	status engine.Status
-	report *doctor.Report // what Doctor answers, when set
-	setup  agentapi.Setup
-	policy *agentapi.PolicyRules
-
-	mu         sync.Mutex
-	answered   map[string]bool
-	loadedOnce bool
-	answeredC  chan struct{} // closed when Watch, Settings and Decisions were answered
-	checked    chan struct{} // closed when Doctor returned
-}
-
-func newMemAgent(st engine.Status) *memAgent {
-	return &memAgent{status: st, answered: map[string]bool{}, answeredC: make(chan struct{}), checked: make(chan struct{})}
-}
-
-func (m *memAgent) answer(what string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.answered[what] {
-		return
+// newMemAgent is the agent of one picture: its status, the pictures'
+// decisions, default settings (with what the organisation's policy sets)
+// and the report of the connected picture's checks unless the shot has
+// its own. Nobody clicks or types while a picture is taken.
+func newMemAgent(s shot) *agentapitest.Fake {
+	rules := match.DefaultSettings()
+	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
+	rules.HistoryDays = 30
+	start := true
+	if s.policy != nil && s.policy.IgnoreInternal != nil {
+		rules.IgnoreInternal = *s.policy.IgnoreInternal // the agent answers with the rules in force
 	}
-	m.answered[what] = true
-	if what == "Doctor" {
-		close(m.checked)
+	if s.policy != nil && s.policy.StartAtLogin != nil {
+		start = *s.policy.StartAtLogin
 	}
-	if m.answered["Watch"] && m.answered["Settings"] && m.answered["Decisions"] && m.answered["Setup"] && !m.loadedOnce {
-		m.loadedOnce = true
-		close(m.answeredC)
+	if s.policy != nil && s.policy.HistoryDays != nil {
+		rules.HistoryDays = *s.policy.HistoryDays
 	}
+	st := agentapitest.State{
+		Status:    s.status,
+		SignInURL: s.status.SignInURL,
+		Settings:  agentapi.Settings{Rules: rules, StartAtLogin: start, Policy: s.policy},
+		Setup: *setupOf(false, nil, [3]string{setup.KeyClientID, appID, string(setup.FromPerson)},
+			[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
+			[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)}),
+		Decisions:  decisions(),
+		Report:     connectedReport(),
+		Suggestion: suggestion(),
+	}
+	if s.setup != nil {
+		st.Setup = *s.setup
+	}
+	if s.report != nil {
+		st.Report = *s.report
+	}
+	return agentapitest.NewWith(st)
 }
 
-func (m *memAgent) waitLoaded(limit time.Duration) error {
-	select {
-	case <-m.answeredC:
-		return nil
-	case <-time.After(limit):
-		return errors.New("the window did not ask for its status, settings, setup and decisions")
+// waitLoaded waits until the window has its status, settings, setup and
+// decisions.
+func waitLoaded(api *agentapitest.Fake, limit time.Duration) error {
+	deadline := time.After(limit)
+	for _, m := range []string{"Watch", "Settings", "Activity", "Setup"} {
+		select {
+		case <-api.Answered(m):
+		case <-deadline:
+			return errors.New("the window did not ask for its status, settings, setup and decisions")
+		}
 	}
+	return nil
 }
 
-func (m *memAgent) Status(context.Context) (engine.Status, error) { return m.status, nil }
-
-func (m *memAgent) Watch(ctx context.Context) (<-chan engine.Status, error) {
-	ch := make(chan engine.Status, 1)
-	ch <- m.status
-	go func() {
-		<-ctx.Done()
-		close(ch)
-	}()
-	m.answer("Watch")
-	return ch, nil
-}
-
-func (m *memAgent) SyncNow(context.Context) error { return nil }
-
-func (m *memAgent) Unsure(context.Context) ([]engine.UnsureUpload, error) { return nil, nil }
-
-func (m *memAgent) DecideUnsure(context.Context, string, bool) error { return nil }
-func (m *memAgent) Sync(context.Context) (agentapi.PassResult, error) {
-	return agentapi.PassResult{}, nil
-}
-func (m *memAgent) Pause(context.Context) error                    { return nil }
-func (m *memAgent) Resume(context.Context) error                   { return nil }
-func (m *memAgent) Connect(context.Context, bool) (string, error)  { return m.status.SignInURL, nil }
-func (m *memAgent) CancelConnect(context.Context) error            { return nil }
-func (m *memAgent) Disconnect(context.Context) error               { return nil }
-func (m *memAgent) CRMLogin(context.Context, string, string) error { return nil }
-func (m *memAgent) CRMLogout(context.Context) error                { return nil }
-func (m *memAgent) ShowWindow(context.Context) error               { return nil }
-
-// Doctor answers the pictures' check: every check passed but the v2
-// contact search, which this ClientSuccess account may not use.
-func (m *memAgent) Doctor(context.Context) (doctor.Report, error) {
-	defer m.answer("Doctor")
-	if m.report != nil {
-		return *m.report, nil
-	}
+// connectedReport is what the checks find in the pictures: every check
+// passed but the v2 contact search, which this ClientSuccess account may
+// not use.
+func connectedReport() doctor.Report {
 	return doctor.Report{Results: []doctor.Result{
 		{Check: doctor.CheckMicrosoftSignIn, Outcome: doctor.Passed},
 		{Check: doctor.CheckMe, Outcome: doctor.Passed, Detail: "2 addresses of the user"},
@@ -623,33 +591,5 @@ func (m *memAgent) Doctor(context.Context) (doctor.Report, error) {
 			Detail: "answered HTTP 404, object{status:number,userMessage:string}: this ClientSuccess account cannot use the v2 contact search, so Mail Sync cannot keep a local list of contacts and looks each address up instead (many more requests)."},
 		{Check: doctor.CheckContactLookup, Outcome: doctor.Passed, Detail: "found a contact"},
 		{Check: doctor.CheckInteractions, Outcome: doctor.Passed, Detail: "27 interactions on the first page of one client"},
-	}}, nil
-}
-
-func (m *memAgent) Settings(context.Context) (agentapi.Settings, error) {
-	defer m.answer("Settings")
-	rules := match.DefaultSettings()
-	rules.Blocklist = []string{"@blocked.example", "newsletter@news.litware.example"}
-	start := true
-	if m.policy != nil && m.policy.IgnoreInternal != nil {
-		rules.IgnoreInternal = *m.policy.IgnoreInternal // the agent answers with the rules in force
-	}
-	if m.policy != nil && m.policy.StartAtLogin != nil {
-		start = *m.policy.StartAtLogin
-	}
-	return agentapi.Settings{Rules: rules, StartAtLogin: start, Policy: m.policy}, nil
-}
-
-func (m *memAgent) SetSettings(context.Context, agentapi.Settings) error { return nil }
-
-func (m *memAgent) Setup(context.Context) (agentapi.Setup, error) {
-	defer m.answer("Setup")
-	return m.setup, nil
-}
-
-func (m *memAgent) SetSetup(context.Context, map[string]string) error { return nil }
-
-func (m *memAgent) Decisions(context.Context, string, int) ([]agentapi.Decision, error) {
-	defer m.answer("Decisions")
-	return decisions(), nil
+	}}
 }

@@ -1,0 +1,8 @@
+package agentapi
+
+// CurrentUser and CheckPipeSecurity lend the pipe's checks to the external
+// tests.
+var (
+	CurrentUser       = currentUser
+	CheckPipeSecurity = checkPipeSecurity
+)
