@@ -117,7 +117,8 @@ func splitName(name string) (first, last string) {
 	return strings.Join(fields[:len(fields)-1], " "), fields[len(fields)-1]
 }
 
-// AddContact implements agentapi.API. The address is looked up in
+// AddContact implements agentapi.API. Without names, those the address's
+// emails give it are used. The address is looked up in
 // ClientSuccess first: a contact the client already has is not created
 // again (the service is not known to refuse a duplicate). When
 // ClientSuccess does not confirm the create, the address is looked up
@@ -148,6 +149,10 @@ func (a *Agent) AddContact(ctx context.Context, in agentapi.NewContact) (agentap
 		out.ContactID, out.Existed = c.ID, true
 	} else {
 		first, last := strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
+		if first == "" && last == "" {
+			// None given: the names its emails give it.
+			first, last = splitName(a.displayName(addr))
+		}
 		c, err := api.CreateContact(ctx, client.ID, crm.Contact{Email: addr, FirstName: first, LastName: last})
 		if err != nil && crm.IsAmbiguous(err) {
 			// Posted, but not confirmed: look before anything else.
