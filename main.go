@@ -54,6 +54,9 @@ Usage:
                                     list the emails looked at and what became of each
   mailsync contacts add ADDRESS [--client ID|NAME] [--first F] [--last L]
                                     add a ClientSuccess contact and copy its recent emails
+  mailsync backfill --days N [--dry-run] [--json]
+                                    copy older mail: the N days (1 to 365) before the
+                                    hourly sync's window (--dry-run: only say what)
   mailsync pause | resume           pause or resume syncing
   mailsync quit                     quit the running Mail Sync (as the tray's Quit does)
   mailsync doctor [--json]          check, read-only, that Office 365 and ClientSuccess
@@ -91,7 +94,7 @@ type command struct {
 	// interspersed takes flags after the arguments too
 	// ("contacts add ADDRESS --client X").
 	interspersed bool
-	flags    func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
+	flags        func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
 }
 
 // flagSet is the flag set of cmd: errors and -h print to w, naming the
@@ -221,13 +224,27 @@ func commands() []command {
 			}},
 		{name: "contacts add", args: "ADDRESS [--client ID|NAME] [--first F] [--last L]", minArgs: 1, maxArgs: 1, interspersed: true,
 			summary: "Add ADDRESS as a ClientSuccess contact and copy its emails still inside the window.",
-			detail: "Without --client the client is the one whose contacts share the address's domain; when none or\nseveral do, the command lists the candidates and exits 1.",
+			detail:  "Without --client the client is the one whose contacts share the address's domain; when none or\nseveral do, the command lists the candidates and exits 1.",
 			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
 				client := fs.String("client", "", "the client: its ID or name")
 				first := fs.String("first", "", "first name")
 				last := fs.String("last", "", "last name")
 				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
 					return app.ContactsAdd(ctx, cfg, env, app.ContactAdd{Address: fs.Arg(0), Client: *client, First: *first, Last: *last})
+				}
+			}},
+		{name: "backfill", args: "--days N [--dry-run] [--json]",
+			summary: "Copy older mail: the emails of the N days (1 to 365) before the hourly sync's window, by the same rules.",
+			detail:  "With --dry-run it only says how many emails it would copy, and to which clients. Copying again copies nothing twice.",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				days := fs.Int("days", 0, "how many days back to copy, 1 to 365")
+				dryRun := fs.Bool("dry-run", false, "say what would be copied, copy nothing")
+				asJSON := fs.Bool("json", false, "print JSON")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					if *days < 1 || *days > 365 {
+						return commandLineError("give --days, a number of days from 1 to 365")
+					}
+					return app.Backfill(ctx, cfg, env, *days, *dryRun, *asJSON)
 				}
 			}},
 		{name: "pause", summary: "Pause syncing.", flags: none(app.Pause)},
@@ -367,6 +384,11 @@ func run(args []string, env app.Env) int {
 		return fail(env.Stderr, err)
 	}
 	if err := do(ctx, cfg, env); err != nil {
+		var cl commandLineError
+		if errors.As(err, &cl) {
+			fmt.Fprintf(env.Stderr, "mailsync %s: %s\nusage: %s\n", c.name, cl, usageLine(c))
+			return 2
+		}
 		return fail(env.Stderr, err)
 	}
 	return 0
@@ -403,6 +425,12 @@ func flagsFirst(fs *flag.FlagSet, args []string) []string {
 	}
 	return append(flags, rest...)
 }
+
+// commandLineError is a command's own check of its flags failing: the
+// command line was wrong (exit status 2).
+type commandLineError string
+
+func (e commandLineError) Error() string { return string(e) }
 
 func fail(w io.Writer, err error) int {
 	fmt.Fprintf(w, "mailsync: %v\n", err)

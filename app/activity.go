@@ -131,7 +131,7 @@ func Activity(ctx context.Context, cfg agent.Config, env Env, skipped, asJSON bo
 		if subject == "" {
 			subject = "(no subject)"
 		}
-		fmt.Fprintf(env.Stdout, "%s  %s\n    %s · %s\n", when.Local().Format("2006-01-02 15:04"), subject, agent.Outcome(d), d.Counterpart)
+		fmt.Fprintf(env.Stdout, "%s  %s\n    %s · %s\n", when.Local().Format("2006-01-02 15:04"), subject, d.Result(), d.Counterpart)
 	}
 	return nil
 }

@@ -149,7 +149,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 		t.Errorf("connected as %q, want %q", st.Account.Email, w.Me.Mail)
 	}
 
-	m := item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Synced ") })
+	m := item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Last sync ") })
 	wantLabels := []string{m[0].Label, tray.LabelSyncNow, tray.LabelPause, tray.LabelSettings, tray.LabelOpenLog, tray.LabelQuit}
 	if got := m.Labels(); !slices.Equal(got, wantLabels) {
 		t.Errorf("menu labels = %q, want %q", got, wantLabels)
@@ -168,7 +168,7 @@ func TestAgentProcessTrayAndSingleInstance(t *testing.T) {
 	if n := svc.Graph.Stats().ByRoute["GET /me/messages"]; n <= listed {
 		t.Errorf("Sync now: Graph saw %d message listings, before %d", n, listed)
 	}
-	item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Synced ") })
+	item.WaitStatusLine(t, func(l string) bool { return strings.HasPrefix(l, "Last sync ") })
 
 	// A second mailsync exits 0 and makes the first open its window: the
 	// agent starts `mailsync settings` as its child.

@@ -194,28 +194,18 @@ func report(log *slog.Logger, what string, err error) {
 }
 
 // followNotifications shows a desktop notification when the notify policy
-// says so: once when a reconnect is needed, once after hours of failures.
+// says so: when a reconnect is needed (and daily while it is), once after
+// hours of failures.
 func followNotifications(ctx context.Context, b *engine.Board, log *slog.Logger) {
 	n := notify.New(log)
 	defer n.Close()
-	var p notify.Policy
 	ch, stop := b.Subscribe()
 	defer stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case s, ok := <-ch:
-			if !ok {
-				return
-			}
-			if nt, ok := p.Next(s, time.Now()); ok {
-				if err := n.Notify(nt.Title, nt.Body); err != nil {
-					log.Info("notification not shown", "err", err)
-				}
-			}
+	notify.Follow(ctx, ch, engine.RealClock{}, func(nt notify.Notice) {
+		if err := n.Notify(nt.Title, nt.Body); err != nil {
+			log.Info("notification not shown", "err", err)
 		}
-	}
+	})
 }
 
 // captureStdLog sends what libraries print with the standard log package

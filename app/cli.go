@@ -124,8 +124,13 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 	} else {
 		fmt.Fprintf(w, "ClientSuccess:  not signed in\n")
 	}
-	if !st.LastPass.IsZero() {
-		fmt.Fprintf(w, "Last sync:      %s (%s)\n", st.LastPass.Local().Format("2006-01-02 15:04"), st.LastCounts.Words())
+	// A pass that copied nothing does not hide the last one that did.
+	for i, l := range st.PassLines(func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") }) {
+		if i == 0 {
+			fmt.Fprintf(w, "Last sync:      %s\n", l)
+		} else {
+			fmt.Fprintf(w, "                %s\n", l)
+		}
 	}
 	if next := st.NextSync(); !next.IsZero() {
 		fmt.Fprintf(w, "Next sync:      %s\n", next.Local().Format("2006-01-02 15:04"))

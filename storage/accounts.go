@@ -18,28 +18,36 @@ type Account struct {
 }
 
 // ConnectMailbox records acct as the connected mailbox, in one transaction.
-// A mailbox other than the one recorded, or any mailbox after a disconnect,
-// starts fresh: its window starts at now (mail up to 24 h old is taken) and
-// its cached profile and excluded folder ids are forgotten, since folder ids
-// belong to one mailbox and the person's addresses may have changed. The
-// same mailbox signing in again after its sign-in was refused keeps its
-// connect time, so the gap is caught up. A fresh start drops the uploads
-// left pending, which came from another mailbox (or one disconnected). Either way the reconnect reason
-// and the last error are cleared. fresh reports which it was. The ledger
-// stays: a message is never uploaded twice, whatever mailbox lists it.
+// The mailbox connected last (still connected, refused by Microsoft, or
+// disconnected since: Meta.Disconnected) connecting again continues: its
+// connect time and last successful pass stay, so the next pass lists from
+// where the last one ended (engine.WindowStart, at most MaxCatchUp back) and
+// the gap is caught up; its uploads left pending stay, to be looked up
+// before anything is posted again. Another mailbox starts fresh: its window
+// starts at now (mail up to 24 h old is taken) and the uploads left pending
+// by the other mailbox are forgotten. The cached profile and excluded
+// folder ids are forgotten except when a refused sign-in is redone, since
+// folder ids belong to one mailbox and the person's addresses may have
+// changed. Either way the reconnect reason and the last
+// error are cleared. fresh reports which it was. The ledger stays: a
+// message is never uploaded twice, whatever mailbox lists it.
 func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		old, err := readMeta(tx)
 		if err != nil {
 			return err
 		}
-		fresh = old.Account == nil || !strings.EqualFold(old.Account.Email, acct.Email) || old.ConnectedAt.IsZero()
+		fresh = !old.Continues(acct.Email)
 		if fresh {
 			// Uploads left pending came from a mailbox no longer
 			// connected: their messages are not this mailbox's.
 			if err := resetBucket(tx, bucketPending); err != nil {
 				return err
 			}
+		}
+		if fresh || old.Account == nil {
+			// The profile and folders are read anew after a disconnect
+			// too: the addresses may have changed meanwhile.
 			if err := tx.Bucket(bucketMeta).Delete([]byte(keyMe)); err != nil {
 				return err
 			}
@@ -51,9 +59,12 @@ func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err err
 			if fresh {
 				m.ConnectedAt = now
 				m.LastSuccessStart = time.Time{}
+				// The passes of another mailbox are not this one's.
+				m.LastPassEnd, m.LastCounts, m.LastCopyEnd, m.LastCopyCounts = time.Time{}, nil, time.Time{}, nil
 			}
 			a := acct
 			m.Account = &a
+			m.Disconnected = nil
 			m.NeedsReconnect = ""
 			m.LastError = ""
 		})
@@ -64,18 +75,40 @@ func (s *Store) ConnectMailbox(acct Account, now time.Time) (fresh bool, err err
 	return fresh, nil
 }
 
+// Continues reports whether connecting the mailbox email continues where
+// the mailbox connected last left off (ConnectMailbox): it is that mailbox
+// (compared case-insensitively), connected now or disconnected since, and
+// it was connected once.
+func (m Meta) Continues(email string) bool {
+	last := m.LastMailbox()
+	return last != nil && email != "" && strings.EqualFold(last.Email, email) && !m.ConnectedAt.IsZero()
+}
+
+// LastMailbox is the mailbox connected last: the connected one, or the one
+// disconnected since; nil when none ever was (or the file predates the
+// record of a disconnected one).
+func (m Meta) LastMailbox() *Account {
+	if m.Account != nil {
+		return m.Account
+	}
+	return m.Disconnected
+}
+
 // ForgetMailbox records that no mailbox is connected: the account, the
-// reconnect reason, the last error and the uploads left pending go. The
-// ledger, the settings and the ClientSuccess sign-in stay, so connecting
-// again never uploads a message twice.
+// reconnect reason and the last error go. The mailbox is remembered as
+// Meta.Disconnected with its connect time and last successful pass, and
+// its uploads left pending stay, so that connecting it again continues
+// without a gap and never uploads a message twice; nothing is read or
+// copied while no mailbox is connected. The ledger, the settings and the
+// ClientSuccess sign-in stay.
 func (s *Store) ForgetMailbox() error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		// Uploads left pending go with the mailbox: after a disconnect,
-		// nothing of it is copied any more.
-		if err := resetBucket(tx, bucketPending); err != nil {
-			return err
-		}
-		return updateMeta(tx, func(m *Meta) { m.Account, m.NeedsReconnect, m.LastError = nil, "", "" })
+		return updateMeta(tx, func(m *Meta) {
+			if m.Account != nil {
+				m.Disconnected = m.Account
+			}
+			m.Account, m.NeedsReconnect, m.LastError = nil, "", ""
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("storage: forget the mailbox: %w", err)

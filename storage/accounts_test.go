@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,25 +39,52 @@ func TestConnectMailbox(t *testing.T) {
 		t.Errorf("profile lost on reconnect: %v", err)
 	}
 
-	// After a disconnect, or with another mailbox, it starts fresh.
+	// After a disconnect the same mailbox continues where it left off; its
+	// profile and folders are read anew.
 	if err := s.ForgetMailbox(); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := s.Meta(); m.Account != nil {
-		t.Fatalf("account after ForgetMailbox = %+v", m.Account)
+	m, _ = s.Meta()
+	if m.Account != nil || m.Disconnected == nil || !strings.EqualFold(m.Disconnected.Email, alex.Email) {
+		t.Fatalf("after ForgetMailbox: account %+v, disconnected %+v", m.Account, m.Disconnected)
+	}
+	if !m.Continues("Alex@Contoso.example") || m.Continues("dana@contoso.example") || m.Continues("") {
+		t.Errorf("Continues after a disconnect: alex %v, dana %v, none %v",
+			m.Continues("Alex@Contoso.example"), m.Continues("dana@contoso.example"), m.Continues(""))
+	}
+	if fresh, err := s.ConnectMailbox(alex, t0.Add(60*time.Hour)); err != nil || fresh {
+		t.Fatalf("same mailbox after a disconnect: fresh %v, %v", fresh, err)
+	}
+	m, _ = s.Meta()
+	if !m.ConnectedAt.Equal(t0) || !m.LastSuccessStart.Equal(t0.Add(time.Hour)) || m.Disconnected != nil {
+		t.Errorf("meta after connecting again = %+v", m)
+	}
+	for _, c := range []Cache{Profile, ExcludedFolders} {
+		if _, err := s.GetCached(c, &v); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%v kept across a disconnect: %v", c, err)
+		}
+	}
+
+	// Another mailbox, after a disconnect or not, starts fresh.
+	if err := s.ForgetMailbox(); err != nil {
+		t.Fatal(err)
 	}
 	later := t0.Add(72 * time.Hour)
 	if fresh, err := s.ConnectMailbox(Account{Name: "Dana", Email: "dana@contoso.example"}, later); err != nil || !fresh {
-		t.Fatalf("connect after disconnect: fresh %v, %v", fresh, err)
+		t.Fatalf("another mailbox after a disconnect: fresh %v, %v", fresh, err)
 	}
 	m, _ = s.Meta()
-	if !m.ConnectedAt.Equal(later) || !m.LastSuccessStart.IsZero() || m.Account == nil || m.Account.Email != "dana@contoso.example" {
+	if !m.ConnectedAt.Equal(later) || !m.LastSuccessStart.IsZero() || m.Account == nil || m.Account.Email != "dana@contoso.example" || m.Disconnected != nil {
 		t.Errorf("meta after a fresh connect = %+v", m)
 	}
 	for _, c := range []Cache{Profile, ExcludedFolders} {
 		if _, err := s.GetCached(c, &v); !errors.Is(err, ErrNotFound) {
 			t.Errorf("%v kept across mailboxes: %v", c, err)
 		}
+	}
+	// Alex, no longer the mailbox connected last, starts fresh too.
+	if fresh, err := s.ConnectMailbox(alex, later.Add(time.Hour)); err != nil || !fresh {
+		t.Fatalf("the mailbox before the last: fresh %v, %v", fresh, err)
 	}
 }
 
@@ -112,9 +140,10 @@ func TestSwitchCRMUserForgetsWhatAnotherAccountTaught(t *testing.T) {
 	}
 }
 
-// Uploads left pending belong to the mailbox they came from: a disconnect
-// drops them, and so does connecting another mailbox; the same mailbox
-// signing in again keeps them.
+// Uploads left pending belong to the mailbox they came from: connecting
+// another mailbox drops them; the same mailbox signing in again, after a
+// refusal or a disconnect, keeps them, to be looked up before anything is
+// posted again.
 func TestPendingUploadsGoWithTheMailbox(t *testing.T) {
 	s := openTest(t)
 	alex := Account{Name: "Alex", Email: "alex@contoso.example"}
@@ -145,7 +174,16 @@ func TestPendingUploadsGoWithTheMailbox(t *testing.T) {
 	if err := s.StartUploads([]PendingJob{job}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ForgetMailbox(); err != nil || pending() != 0 {
-		t.Fatalf("disconnect: %d pending, %v; want 0", pending(), err)
+	if err := s.ForgetMailbox(); err != nil || pending() != 1 {
+		t.Fatalf("disconnect: %d pending, %v; want 1", pending(), err)
+	}
+	if _, err := s.ConnectMailbox(Account{Email: "sam@fabrikam.example"}, t0.Add(3*time.Hour)); err != nil || pending() != 1 {
+		t.Fatalf("same mailbox after a disconnect: %d pending, %v; want 1", pending(), err)
+	}
+	if err := s.ForgetMailbox(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConnectMailbox(alex, t0.Add(4*time.Hour)); err != nil || pending() != 0 {
+		t.Fatalf("another mailbox after a disconnect: %d pending, %v; want 0", pending(), err)
 	}
 }

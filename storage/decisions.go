@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -86,4 +87,50 @@ func (s *Store) Decisions(fn func(raw []byte) bool) error {
 		}
 		return nil
 	})
+}
+
+// DecisionsSince calls fn with each recorded decision of a message
+// received at or after t, newest first, until fn returns false. key
+// names the record for ReplaceDecisions; key and raw are only valid during
+// the call.
+func (s *Store) DecisionsSince(t time.Time, fn func(key, raw []byte) bool) error {
+	from := decisionKey(t, "")[:8]
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDecisions).Cursor()
+		for k, v := c.Last(); k != nil && bytes.Compare(k, from) >= 0; k, v = c.Prev() {
+			if !fn(k, v) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// DecisionChange replaces the record under Key by New, provided it still
+// holds Old (no pass decided the message again meanwhile).
+type DecisionChange struct {
+	Key, Old, New []byte
+}
+
+// ReplaceDecisions applies changes in one transaction and returns how
+// many it made: a record changed since it was read is left as it is.
+func (s *Store) ReplaceDecisions(changes []DecisionChange) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDecisions)
+		for _, c := range changes {
+			if cur := b.Get(c.Key); cur == nil || !bytes.Equal(cur, c.Old) {
+				continue
+			}
+			if err := b.Put(bytes.Clone(c.Key), c.New); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("storage: replace decisions: %w", err)
+	}
+	return n, nil
 }

@@ -183,10 +183,21 @@ func putJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
 
 // Meta is the small record of where syncing stands.
 type Meta struct {
-	Account          *Account  `json:"account,omitempty"`
+	Account *Account `json:"account,omitempty"`
+	// Disconnected is the mailbox disconnected last, until a mailbox
+	// connects: connecting it again continues where it left off
+	// (ConnectMailbox).
+	Disconnected     *Account  `json:"disconnected,omitempty"`
 	ConnectedAt      time.Time `json:"connectedAt,omitzero"`      // first successful connect: the window starts 24 h before
 	LastSuccessStart time.Time `json:"lastSuccessStart,omitzero"` // start of the last pass that finished its work
 	LastPassEnd      time.Time `json:"lastPassEnd,omitzero"`
+	// LastCounts is what the last successful pass counted, and
+	// LastCopyEnd and LastCopyCounts are the end and the counts of the
+	// last one that copied an email: the engine's records, as JSON, so
+	// that the views show them again after a restart.
+	LastCounts     json.RawMessage `json:"lastCounts,omitempty"`
+	LastCopyEnd    time.Time       `json:"lastCopyEnd,omitzero"`
+	LastCopyCounts json.RawMessage `json:"lastCopyCounts,omitempty"`
 	// ListedWith is no longer used: every pass lists the whole window.
 	// Kept so that older state files read the same; the engine clears it.
 	ListedWith     string    `json:"listedWith,omitempty"`

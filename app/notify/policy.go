@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"time"
 
 	"mailsync/sync/engine"
@@ -12,6 +13,10 @@ import (
 // without bothering anyone.
 const FailureGrace = 3 * time.Hour
 
+// ReconnectRepeat is how often the reconnect notice is shown again while
+// Microsoft keeps refusing the sign-in: mail waits meanwhile.
+const ReconnectRepeat = 24 * time.Hour
+
 // Notice is one notification to show.
 type Notice struct {
 	Title, Body string
@@ -19,8 +24,9 @@ type Notice struct {
 
 // Policy decides which statuses deserve a notification, so the person hears
 // about a problem once rather than once per pass:
-//   - when the state becomes NeedsReconnect, once, and again only after it
-//     has left that state and come back;
+//   - when the state becomes NeedsReconnect, at once, and again every
+//     ReconnectRepeat while it stays (Wake says when), with since when mail
+//     is waiting;
 //   - when passes have been failing for more than FailureGrace, once, and
 //     again only after a pass has succeeded (state Idle).
 //
@@ -28,6 +34,7 @@ type Notice struct {
 // Policy is ready to use; it is not safe for concurrent use.
 type Policy struct {
 	inReconnect     bool
+	reconnectShown  time.Time // when the reconnect notice was last shown
 	failingSince    time.Time // zero while passes succeed
 	failureNotified bool      // the failure notice was shown for this run of failures
 }
@@ -40,14 +47,11 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 	}
 	switch s.State {
 	case engine.NeedsReconnect:
-		if p.inReconnect {
+		if p.inReconnect && now.Sub(p.reconnectShown) < ReconnectRepeat {
 			return Notice{}, false
 		}
-		p.inReconnect = true
-		return Notice{
-			Title: "Mail Sync: reconnect needed",
-			Body:  "Microsoft 365 no longer accepts Mail Sync's sign-in. Open Settings and connect again to resume syncing.",
-		}, true
+		p.inReconnect, p.reconnectShown = true, now
+		return reconnectNotice(s, now), true
 	case engine.Idle, engine.SignedOut, engine.CRMSignedOut:
 		p.failingSince, p.failureNotified = time.Time{}, false
 	case engine.Paused:
@@ -69,4 +73,73 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 		return Notice{Title: "Mail Sync has not synced for over 3 hours", Body: body}, true
 	}
 	return Notice{}, false
+}
+
+// Wake is when Next should be asked again with the last status, even if no
+// new one comes: when the reconnect notice is due again; the zero time
+// when nothing is due.
+func (p *Policy) Wake() time.Time {
+	if !p.inReconnect {
+		return time.Time{}
+	}
+	return p.reconnectShown.Add(ReconnectRepeat)
+}
+
+// reconnectNotice says that Microsoft refused the sign-in, and since when
+// mail is waiting: since the start of the last sync that finished, from
+// which connecting the same mailbox again continues.
+func reconnectNotice(s engine.Status, now time.Time) Notice {
+	body := "Microsoft 365 no longer accepts Mail Sync's sign-in, so no email is being copied."
+	if since := s.LastSuccess; !since.IsZero() {
+		body += " Email received since " + since.In(now.Location()).Format("Mon 2 Jan 15:04") + " is waiting."
+	}
+	body += " Open Settings and connect again: Mail Sync continues from where it stopped."
+	return Notice{Title: "Mail Sync: reconnect needed", Body: body}
+}
+
+// Follow shows, through show, the notices Policy gives for each status
+// received on statuses, and the daily reconnect notice when it is due
+// although no status came (Policy.Wake, timed on clock), until ctx ends
+// or statuses is closed.
+func Follow(ctx context.Context, statuses <-chan engine.Status, clock engine.Clock, show func(Notice)) {
+	var (
+		p     Policy
+		last  engine.Status
+		timer engine.Timer
+		armed time.Time
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		var wake <-chan time.Time
+		if timer != nil {
+			wake = timer.C()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case s, ok := <-statuses:
+			if !ok {
+				return
+			}
+			last = s
+		case <-wake:
+			timer, armed = nil, time.Time{}
+		}
+		if n, ok := p.Next(last, clock.Now()); ok {
+			show(n)
+		}
+		if at := p.Wake(); !at.Equal(armed) {
+			if timer != nil {
+				timer.Stop()
+				timer = nil
+			}
+			if armed = at; !at.IsZero() {
+				timer = clock.NewTimer(at.Sub(clock.Now()))
+			}
+		}
+	}
 }

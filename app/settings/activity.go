@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 )
@@ -238,12 +237,12 @@ func updateDecisionRow(o fyne.CanvasObject, d agentapi.Decision, now time.Time) 
 	setRich(r.counterpart, d.Counterpart, theme.ColorNamePlaceHolder)
 	if d.Synced {
 		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
-		setRich(r.outcome, agent.Outcome(d), theme.ColorNameSuccess)
+		setRich(r.outcome, d.Result(), theme.ColorNameSuccess)
 	} else {
 		// The colour of the quieter text beside it: a disabled icon is
 		// too faint to make out, above all in the dark theme.
 		r.icon.SetResource(theme.NewColoredResource(theme.CancelIcon(), theme.ColorNamePlaceHolder))
-		setRich(r.outcome, agent.Outcome(d), theme.ColorNamePlaceHolder)
+		setRich(r.outcome, d.Result(), theme.ColorNamePlaceHolder)
 	}
 	// The outcome's width changed: lay the row out again.
 	o.(*rowBox).content.Refresh()

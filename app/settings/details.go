@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/match"
 )
@@ -117,7 +116,7 @@ func (v *detailsView) render() {
 		color = theme.ColorNameSuccess
 	}
 	outcome := dimText("")
-	setRich(outcome, agent.Outcome(d), color)
+	setRich(outcome, d.Result(), color)
 	when := d.Received
 	if when.IsZero() {
 		when = d.Time

@@ -125,7 +125,9 @@ func statusEqual(a, b engine.Status) bool {
 	return a.State == b.State && a.Paused == b.Paused && a.Reconnect == b.Reconnect && a.SignInError == b.SignInError && a.ApprovalURL == b.ApprovalURL && a.Connecting == b.Connecting && a.CRMUser == b.CRMUser && a.Sandbox == b.Sandbox &&
 		a.LastError == b.LastError && a.LastPass.Equal(b.LastPass) &&
 		(a.Account == nil) == (b.Account == nil) && (a.Progress == nil) == (b.Progress == nil) &&
-		(a.Progress == nil || *a.Progress == *b.Progress)
+		(a.Progress == nil || *a.Progress == *b.Progress) &&
+		(a.Previous == nil) == (b.Previous == nil) && a.ConnectedAt.Equal(b.ConnectedAt) && a.LastSuccess.Equal(b.LastSuccess) &&
+		(a.LastCopy == nil) == (b.LastCopy == nil)
 }
 
 // visible walks the visible objects of the window, overlays included.

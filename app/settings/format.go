@@ -3,8 +3,6 @@ package settings
 import (
 	"strconv"
 	"time"
-
-	"mailsync/sync/engine"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -42,9 +40,4 @@ func shortWhen(t, now time.Time) string {
 		return s[:5]
 	}
 	return s
-}
-
-// counts summarises a pass in emails (engine.PassCounts.Words).
-func counts(c engine.PassCounts) string {
-	return c.Words()
 }

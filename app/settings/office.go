@@ -3,6 +3,7 @@ package settings
 import (
 	"context"
 	"net/url"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -37,7 +38,8 @@ const connectPromise = "Connect your Office 365 mailbox. Your browser opens Micr
 	"Older emails are not copied."
 
 // disconnectMessage is the question the Disconnect confirmation asks.
-const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess."
+const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess. " +
+	"Connecting this mailbox again later continues from where it stopped, up to 30 days back."
 
 // officePage is the Office 365 section: connect, wait for the browser
 // sign-in, connected account, reconnect.
@@ -54,6 +56,7 @@ type officePage struct {
 	linkRow                                            *fyne.Container
 	copyBtn                                            *widget.Button
 	accountName, accountEmail, reason                  *widget.Label
+	continues                                          *widget.Label // what connecting again continues
 	errText                                            *widget.Label
 	outcome                                            *widget.Label // why the last browser sign-in did not connect
 	approvalBtn                                        *widget.Button
@@ -124,6 +127,7 @@ func newOfficePage(w *Window) *officePage {
 		buttons(p.reconnectBtn),
 	)
 
+	p.continues = wrapped("")
 	p.errText = errorText()
 
 	perms := container.New(layout.NewFormLayout())
@@ -134,7 +138,7 @@ func newOfficePage(w *Window) *officePage {
 	permTitle := widget.NewLabelWithStyle("What Mail Sync may do, and why", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 
 	p.root = page(SectionOffice,
-		p.notice, p.signedOut, p.waiting, p.connected, p.reconnect, p.errText,
+		p.notice, p.signedOut, p.waiting, p.connected, p.reconnect, p.continues, p.errText,
 		widget.NewSeparator(),
 		permTitle, perms, wrapped(notAsked),
 	)
@@ -190,6 +194,14 @@ func (p *officePage) render() {
 		p.accountEmail.SetText(st.Account.Email)
 	default:
 		only(p.signedOut)
+	}
+	// Before connecting: whether the mailbox connected last continues
+	// where it stopped (engine.Status.Continues) or another starts fresh.
+	if words := continuesWords(st, p.w.opt.now()); words != "" && !st.Connecting && (st.Account == nil || st.State == engine.NeedsReconnect) {
+		p.continues.SetText(words)
+		p.continues.Show()
+	} else {
+		p.continues.Hide()
 	}
 	// The agent's words for a sign-in that ended without connecting
 	// (cancelled in the browser or here, timed out, refused, waiting for
@@ -250,4 +262,17 @@ func (p *officePage) confirmDisconnect() {
 	// "Stay connected", not "Keep syncing": nothing may be syncing (paused,
 	// or signed out of ClientSuccess) when the person is asked.
 	p.w.confirmDanger("Disconnect Office 365?", disconnectMessage, "Disconnect", "Stay connected", p.w.api.Disconnect, p.showErr)
+}
+
+// continuesWords says, before the person connects, what connecting does
+// to the window: the mailbox connected last continues from where its last
+// sync stopped (up to 30 days back); another account starts with the last
+// 24 hours. "" when no mailbox was connected before.
+func continuesWords(st engine.Status, now time.Time) string {
+	acct, from := st.Continues(now)
+	if acct == nil {
+		return ""
+	}
+	return "Connecting again as " + acct.Email + " continues from " + when(from, now) +
+		", so no email of the time in between is missed; another account starts with the last 24 hours."
 }

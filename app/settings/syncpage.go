@@ -1,6 +1,9 @@
 package settings
 
 import (
+	"strings"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -58,10 +61,11 @@ func (p *syncPage) render() {
 	defer p.root.relayout()
 	st, now := p.w.status, p.w.opt.now()
 	p.state.SetText(st.State.String())
-	if st.LastPass.IsZero() {
+	// A pass that copied nothing does not hide the last one that did.
+	if lines := st.PassLines(func(t time.Time) string { return when(t, now) }); len(lines) == 0 {
 		p.last.SetText("Not yet")
 	} else {
-		p.last.SetText(when(st.LastPass, now) + " · " + counts(st.LastCounts))
+		p.last.SetText(strings.Join(lines, "\n"))
 	}
 	switch st.State {
 	case engine.Paused:

@@ -223,6 +223,46 @@ func TestSandboxShowsItsClientSuccessAccount(t *testing.T) {
 	h.wantText(sandboxSignIn)
 }
 
+// TestOfficePageSaysWhatConnectingAgainDoes: before the person connects,
+// the Office 365 page says that the mailbox connected last continues where
+// it stopped, and that another account starts with the last 24 hours.
+func TestOfficePageSaysWhatConnectingAgainDoes(t *testing.T) {
+	h := newHarness(t, signedOut())
+	h.w.Select(SectionOffice)
+	h.wantNoText("Connecting again")
+
+	gone := signedOut()
+	gone.Previous = dana
+	gone.ConnectedAt = testNow.Add(-30 * 24 * time.Hour)
+	gone.LastSuccess = testNow.Add(-3*24*time.Hour - 2*time.Hour)
+	h.publish(derived(gone))
+	h.wantText("Connecting again as "+dana.Email+" continues from Mon 08:05", "another account starts with the last 24 hours", "[Connect Office 365]")
+
+	refused := needsReconnect()
+	refused.ConnectedAt, refused.LastSuccess = gone.ConnectedAt, testNow.Add(-50*24*time.Hour)
+	h.publish(derived(refused))
+	h.wantText("[Reconnect]", "Connecting again as "+dana.Email+" continues from 27 Oct 11:05")
+
+	h.publish(connectedIdle())
+	h.wantNoText("Connecting again")
+}
+
+// TestSyncPageAfterAQuietPass: a pass that copied nothing does not replace
+// the last one that did ("0 emails copied · 0 skipped" reads like a
+// failure); it shows as checked, nothing new.
+func TestSyncPageAfterAQuietPass(t *testing.T) {
+	busy := connectedIdle()
+	h := newHarness(t, busy)
+	h.w.Select(SectionSync)
+	quiet := busy
+	quiet.LastCopy = &engine.PassRecord{End: busy.LastPass, Counts: busy.LastCounts}
+	quiet.LastPass = busy.LastPass.Add(time.Hour)
+	quiet.LastCounts = engine.PassCounts{Listed: 52, Already: 12, Skipped: map[string]int{"no contact": 30, "internal only": 10}}
+	h.publish(derived(quiet))
+	h.wantText("10:42 today · 12 emails copied · 40 skipped", "Checked 11:42 today, nothing new to copy")
+	h.wantNoText("0 emails copied")
+}
+
 func TestSyncCommands(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	h.w.Select(SectionSync)

@@ -9,7 +9,7 @@ import (
 )
 
 // StatusLine is the first, disabled line of the tray menu: the state in a
-// few words, e.g. "Synced 10:42 · 3 emails today", "Syncing… 120 of 400",
+// few words, e.g. "Last sync 10:42 · 3 emails copied today", "Syncing… 120 of 400",
 // "Reconnect needed", "Not connected — open Settings to connect", "Paused",
 // "Sync failed: <LastError>". Times are shown in now's location. When the
 // agent runs against the built-in sandbox (mailsync demo) the line ends in
@@ -30,7 +30,7 @@ func stateLine(s engine.Status, now time.Time) string {
 		if s.LastPass.IsZero() {
 			return "Waiting for the first sync"
 		}
-		return "Synced " + when(s.LastPass, now) + " · " + emailsToday(s.SyncedToday)
+		return "Last sync " + when(s.LastPass, now) + " · " + emailsToday(s.SyncedToday)
 	case engine.Syncing:
 		if p := s.Progress; p != nil && p.Total > 0 {
 			return fmt.Sprintf("Syncing… %d of %d", p.Done, p.Total)
@@ -140,9 +140,9 @@ func when(t, now time.Time) string {
 func emailsToday(n int) string {
 	switch n {
 	case 0:
-		return "no emails today"
+		return "no emails copied today"
 	case 1:
-		return "1 email today"
+		return "1 email copied today"
 	}
-	return fmt.Sprintf("%d emails today", n)
+	return fmt.Sprintf("%d emails copied today", n)
 }

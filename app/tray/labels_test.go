@@ -17,12 +17,12 @@ func TestStatusLine(t *testing.T) {
 		want string
 	}{
 		{"signed out", engine.Status{State: engine.SignedOut}, "Not connected — open Settings to connect"},
-		{"idle today", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 3}, "Synced 10:42 · 3 emails today"},
-		{"idle one email", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 1}, "Synced 10:42 · 1 email today"},
-		{"idle none", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc)}, "Synced 10:42 · no emails today"},
-		{"idle shown in local time", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 9, 42, 0, 0, time.UTC), SyncedToday: 2}, "Synced 10:42 · 2 emails today"},
-		{"idle yesterday", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 13, 23, 5, 0, 0, loc)}, "Synced yesterday 23:05 · no emails today"},
-		{"idle long ago", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 2, 8, 0, 0, 0, loc)}, "Synced 2 Mar 08:00 · no emails today"},
+		{"idle today", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 3}, "Last sync 10:42 · 3 emails copied today"},
+		{"idle one email", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 1}, "Last sync 10:42 · 1 email copied today"},
+		{"idle none", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc)}, "Last sync 10:42 · no emails copied today"},
+		{"idle shown in local time", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 14, 9, 42, 0, 0, time.UTC), SyncedToday: 2}, "Last sync 10:42 · 2 emails copied today"},
+		{"idle yesterday", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 13, 23, 5, 0, 0, loc)}, "Last sync yesterday 23:05 · no emails copied today"},
+		{"idle long ago", engine.Status{State: engine.Idle, LastPass: time.Date(2025, 3, 2, 8, 0, 0, 0, loc)}, "Last sync 2 Mar 08:00 · no emails copied today"},
 		{"idle never synced", engine.Status{State: engine.Idle}, "Waiting for the first sync"},
 		{"syncing with progress", engine.Status{State: engine.Syncing, Progress: &engine.Progress{Done: 120, Total: 400}}, "Syncing… 120 of 400"},
 		{"syncing without total", engine.Status{State: engine.Syncing, Progress: &engine.Progress{}}, "Syncing…"},
@@ -32,7 +32,7 @@ func TestStatusLine(t *testing.T) {
 		{"error without words", engine.Status{State: engine.Error}, "Sync failed"},
 		{"paused", engine.Status{State: engine.Paused}, "Paused"},
 		{"unknown state", engine.Status{State: 42}, "Unknown"},
-		{"sandbox idle", engine.Status{State: engine.Idle, Sandbox: true, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 3}, "Synced 10:42 · 3 emails today (sandbox)"},
+		{"sandbox idle", engine.Status{State: engine.Idle, Sandbox: true, LastPass: time.Date(2025, 3, 14, 10, 42, 0, 0, loc), SyncedToday: 3}, "Last sync 10:42 · 3 emails copied today (sandbox)"},
 		{"sandbox signed out", engine.Status{State: engine.SignedOut, Sandbox: true}, "Not connected — open Settings to connect (sandbox)"},
 	}
 	for _, tt := range tests {
@@ -54,12 +54,12 @@ func TestTooltip(t *testing.T) {
 	}{
 		{"signed out", engine.Status{State: engine.SignedOut}, "Mail Sync\nNot connected — open Settings to connect"},
 		{"idle with next pass", engine.Status{State: engine.Idle, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute)},
-			"Mail Sync — ann@example.com\nSynced 15:00 · 4 emails today\nNext sync 16:00"},
+			"Mail Sync — ann@example.com\nLast sync 15:00 · 4 emails copied today\nNext sync 16:00"},
 		{"error retries tomorrow", engine.Status{State: engine.Error, Account: acct, LastError: "no network", NextPass: time.Date(2025, 3, 15, 0, 10, 0, 0, time.UTC)},
 			"Mail Sync — ann@example.com\nSync failed: no network\nNext sync tomorrow 00:10"},
 		{"paused hides next pass", engine.Status{State: engine.Paused, Account: acct, NextPass: now.Add(time.Hour)}, "Mail Sync — ann@example.com\nPaused"},
 		{"sandbox", engine.Status{State: engine.Idle, Sandbox: true, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute)},
-			"Mail Sync (sandbox) — ann@example.com\nSynced 15:00 · 4 emails today\nNext sync 16:00"},
+			"Mail Sync (sandbox) — ann@example.com\nLast sync 15:00 · 4 emails copied today\nNext sync 16:00"},
 		{"sandbox signed out", engine.Status{State: engine.SignedOut, Sandbox: true}, "Mail Sync (sandbox)\nNot connected — open Settings to connect"},
 	}
 	for _, tt := range tests {

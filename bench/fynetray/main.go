@@ -23,7 +23,7 @@ func main() {
 	}
 	// The same entries as the agent's menu, so both processes keep the same
 	// state in the tray host.
-	status := fyne.NewMenuItem("Synced 10:42 · 3 emails today", nil)
+	status := fyne.NewMenuItem("Last sync 10:42 · 3 emails copied today", nil)
 	status.Disabled = true
 	desk.SetSystemTrayMenu(fyne.NewMenu("Mail Sync",
 		status,

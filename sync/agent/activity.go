@@ -12,8 +12,8 @@ import (
 
 // Activity implements agentapi.API: the recorded decisions, newest email
 // first whatever became of it, copied or skipped or both, those whose
-// subject, people, clients, reason or outcome ("copied", "skipped")
-// contain the text.
+// text (engine.Decisions: subject, people, clients, reason, result)
+// contains the text.
 func (a *Agent) Activity(_ context.Context, q agentapi.ActivityQuery) ([]engine.Decision, error) {
 	show := strings.ToLower(strings.TrimSpace(q.Show))
 	switch show {
@@ -23,17 +23,13 @@ func (a *Agent) Activity(_ context.Context, q agentapi.ActivityQuery) ([]engine.
 	default:
 		return nil, problem(wordsUnknownFilter(q.Show), nil)
 	}
-	all, err := a.eng.Decisions("", 0)
+	all, err := a.eng.Decisions(q.Text, 0)
 	if err != nil {
 		return nil, problem(wordsStateUnreadable, err)
 	}
-	text := strings.ToLower(strings.TrimSpace(q.Text))
 	out := []engine.Decision{}
 	for _, d := range all {
-		switch {
-		case show == agentapi.ShowCopied && !d.Synced, show == agentapi.ShowSkipped && d.Synced:
-			continue
-		case text != "" && !strings.Contains(rowText(d), text):
+		if show == agentapi.ShowCopied && !d.Synced || show == agentapi.ShowSkipped && d.Synced {
 			continue
 		}
 		out = append(out, d)
@@ -42,15 +38,6 @@ func (a *Agent) Activity(_ context.Context, q agentapi.ActivityQuery) ([]engine.
 		}
 	}
 	return out, nil
-}
-
-// rowText is everything of d a search looks in, lower-case.
-func rowText(d engine.Decision) string {
-	parts := []string{d.Subject, d.Counterpart, d.Reason, strings.Join(d.Clients, " "), Outcome(d)}
-	for _, p := range d.Participants {
-		parts = append(parts, p.Name, p.Address)
-	}
-	return strings.ToLower(strings.Join(parts, "\n"))
 }
 
 // BlockAddress implements agentapi.API: the entry goes through the rule
@@ -102,10 +89,31 @@ func (a *Agent) CopyAnyway(ctx context.Context, key string) error {
 	if err := a.store.LiftRule(d.Key, d.Reason, a.now()); err != nil {
 		return problem(wordsStateUnwritable, err)
 	}
-	if err := a.SyncNow(ctx); err != nil {
-		a.log.Debug("no pass asked for after copy anyway", "err", err)
+	if !a.passAfterNow() {
+		a.log.Debug("no pass asked for after copy anyway: syncing cannot run or is paused")
 	}
 	return nil
+}
+
+// passAfterNow asks for a pass that starts after this moment, so that it
+// reads what was just recorded: a pass in flight started before and may
+// not have, so another is asked for once it ends. It reports false when
+// no pass can run (not set up, paused).
+func (a *Agent) passAfterNow() bool {
+	if a.canSync() != nil {
+		return false
+	}
+	r, joined := a.sched.Request()
+	if r == nil {
+		return false
+	}
+	if joined {
+		go func() {
+			<-r.Done()
+			a.sched.Request()
+		}()
+	}
+	return true
 }
 
 // decision is the recorded decision with Key key.
@@ -120,21 +128,4 @@ func (a *Agent) decision(key string) (engine.Decision, error) {
 		}
 	}
 	return engine.Decision{}, problem(wordsNoSuchEmail, errors.New("agent: no decision with that key"))
-}
-
-// Outcome is a decision's outcome in the words Activity, the tray and the
-// command line use: "Copied to Acme" or "Skipped: no ClientSuccess
-// contact".
-func Outcome(d engine.Decision) string {
-	if d.Synced {
-		if len(d.Clients) == 0 {
-			return "Copied"
-		}
-		return "Copied to " + strings.Join(d.Clients, ", ")
-	}
-	r := d.Reason
-	if r == "" {
-		r = "no reason recorded"
-	}
-	return "Skipped: " + r
 }

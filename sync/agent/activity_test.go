@@ -83,13 +83,15 @@ func TestAddContactCopiesTheEmailAtOnce(t *testing.T) {
 	if len(made) != 1 || made[0].FirstName != "Olivia" || made[0].LastName != "Park" {
 		t.Fatalf("contacts in ClientSuccess = %+v", made)
 	}
-	// The pass AddContact started (joined, or one after it).
-	if _, err := f.ag.Sync(ctx); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
-	got := f.svc.CRM.MessageIDs()[sandbox.ClientTailspin]
-	if !slices.Contains(got, row.Key) {
-		t.Fatalf("Tailspin's timeline %q lacks %s", got, row.Key)
+	// The pass AddContact started; a pass in flight when it was added
+	// ends first, and Sync may join that one.
+	for try := 0; !slices.Contains(f.svc.CRM.MessageIDs()[sandbox.ClientTailspin], row.Key); try++ {
+		if try == 3 {
+			t.Fatalf("Tailspin's timeline %q lacks %s after three passes", f.svc.CRM.MessageIDs()[sandbox.ClientTailspin], row.Key)
+		}
+		if _, err := f.ag.Sync(ctx); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
 	}
 	after := rowOf(t, f, agentapi.ShowCopied, sandbox.WhyLate)
 	if len(after.Copies) != 1 || after.Copies[0].InteractionID == 0 || after.Copies[0].Client != "Tailspin Toys" {
@@ -128,7 +130,7 @@ func TestCopyAnyway(t *testing.T) {
 	if err := f.ag.CopyAnyway(ctx, priv.Key); err != nil {
 		t.Fatalf("CopyAnyway: %v", err)
 	}
-	for range 2 {
+	for range 3 {
 		if _, err := f.ag.Sync(ctx); err != nil {
 			t.Fatalf("Sync: %v", err)
 		}

@@ -72,6 +72,9 @@ type Agent struct {
 	// signinNumber is the Status.SignIns the sign-in in flight (or the
 	// last one) ends with.
 	signinNumber int
+
+	// bf is the copy of older mail in flight (backfill.go).
+	bf backfills
 }
 
 var _ agentapi.API = (*Agent)(nil)
@@ -126,18 +129,22 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 // initialStatus is the facts the stored meta holds; the board derives the
 // state from them.
 func initialStatus(m storage.Meta) engine.Status {
-	return engine.Status{
+	s := engine.Status{
 		Account:   m.Account,
 		CRMUser:   m.CRMUser,
 		Paused:    m.Paused,
 		Reconnect: m.NeedsReconnect,
 		LastError: m.LastError,
-		LastPass:  m.LastPassEnd,
 	}
+	s.RestorePasses(m)
+	return s
 }
 
 // Run runs the scheduler until ctx ends.
-func (a *Agent) Run(ctx context.Context) error { return a.sched.Run(ctx) }
+func (a *Agent) Run(ctx context.Context) error {
+	a.resumeBackfill()
+	return a.sched.Run(ctx)
+}
 
 // Close cancels a sign-in in flight and waits for it to end, stops the
 // pass in flight (PassNow) and holds off new ones, and then releases the
@@ -224,6 +231,8 @@ var errHeldOff = fmt.Errorf("agent: pass held off by an account change: %w", con
 // the returned function is called. Passes asked for meanwhile return at
 // once (errHeldOff), so a stream of passes cannot starve the change.
 func (a *Agent) stopPass() (resume func()) {
+	// A backfill goes with the accounts it was started for.
+	a.stopBackfill()
 	a.mu.Lock()
 	a.holds++
 	if a.passCancel != nil {
@@ -283,6 +292,7 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 		return nil, nil, err
 	}
 	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
+	gc.ShareBudget(a.mailboxBudget())
 	gc.SetInvalidate(ts.Invalidate)
 	return gc, a.crmClient(m.CRMUser), nil
 }
@@ -509,14 +519,19 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 	if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 		_ = a.keys.Delete(context.Background(), storage.MicrosoftKey(old.Account.Email))
 	}
-	// Another mailbox, or the same one after a disconnect, starts fresh
-	// (mail up to 24 h old); a reconnect after the token was refused keeps
-	// the connect time so the gap is caught up.
+	// Another mailbox starts fresh (mail up to 24 h old); the mailbox
+	// connected last, after its sign-in was refused or a disconnect, keeps
+	// its connect time and last pass so the gap is caught up.
 	if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
+		return problem("Mail Sync could not record the connection.", err)
+	}
+	m, err := a.store.Meta()
+	if err != nil {
 		return problem("Mail Sync could not record the connection.", err)
 	}
 	a.askPassHeld()
 	a.board.Update(func(s *engine.Status) {
+		s.RestorePasses(m)
 		s.Connecting, s.SignInURL, s.SignInError, s.ApprovalURL = false, "", "", ""
 		s.SignIns++
 		s.Account = &engine.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}
@@ -633,7 +648,11 @@ func (a *Agent) Disconnect(ctx context.Context) error {
 	if err := a.store.ForgetMailbox(); err != nil {
 		return err
 	}
+	if m, err = a.store.Meta(); err != nil {
+		return err
+	}
 	a.board.Update(func(s *engine.Status) {
+		s.RestorePasses(m)
 		s.Account, s.Reconnect, s.LastError, s.Progress = nil, "", "", nil
 	})
 	a.log.Info("disconnected")
@@ -851,7 +870,11 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 			return problem("Mail Sync could not change start at login.", err)
 		}
 	}
-	return a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin})
+	if err := a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin}); err != nil {
+		return err
+	}
+	a.redecide()
+	return nil
 }
 
 // CleanBlocklist reads blocklist entries with match.CleanBlocklist,

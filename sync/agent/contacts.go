@@ -176,7 +176,7 @@ func (a *Agent) AddContact(ctx context.Context, in agentapi.NewContact) (agentap
 	if err := a.store.AddDirectoryContact(storage.DirectoryContact{ID: out.ContactID, ClientID: client.ID, Email: addr}, a.now()); err != nil {
 		return agentapi.AddedContact{}, problem(wordsStateUnwritable, err)
 	}
-	out.Syncing = a.SyncNow(ctx) == nil
+	out.Syncing = a.passAfterNow()
 	return out, nil
 }
 

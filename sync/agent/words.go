@@ -75,6 +75,27 @@ func words(err error) string {
 	return msg
 }
 
+// The words of copying older mail (a backfill).
+const (
+	backfillDaysWords    = "Choose how far back to copy: 1 to 365 days."
+	backfillRunningWords = "Older mail is being copied already; wait for it to finish or cancel it first."
+	// NoBackfillRunning: there is no copy of older mail to cancel.
+	NoBackfillRunning = "No copy of older mail is running; there is nothing to cancel."
+)
+
+// backfillWords says why a backfill could not start or go on, in words.
+func backfillWords(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrBackfillDays):
+		return problem(backfillDaysWords, err)
+	case errors.Is(err, engine.ErrNoMailbox):
+		return ErrNotConnected
+	case errors.Is(err, engine.ErrNoBackfill):
+		return problem(NoBackfillRunning, err)
+	}
+	return problem(Words(err), err)
+}
+
 // What the command line says when a command would change nothing, where
 // the window and the tray grey the same action out (engine.Actions). The
 // command then succeeds: there was nothing to do.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"mailsync/storage"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/agentapi/agentapitest"
 	"mailsync/sync/doctor"
@@ -252,7 +253,36 @@ func TestEveryMethodRoundTrips(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(rep, doctorReport) {
 		t.Fatalf("Doctor = %+v, %v; want %+v", rep, err, doctorReport)
 	}
+
+	f.Do(func(s *agentapitest.State) { s.Backfill = backfillRecord })
+	wantBackfill := backfillRecord
+	wantBackfill.Days = 90
+	if b, err := c.PreviewBackfill(ctx, 90); err != nil || !reflect.DeepEqual(b, wantBackfill) {
+		t.Fatalf("PreviewBackfill = %+v, %v; want %+v", b, err, wantBackfill)
+	}
+	wantBackfill.Days = 7
+	if b, err := c.Backfill(ctx, 7); err != nil || !reflect.DeepEqual(b, wantBackfill) {
+		t.Fatalf("Backfill = %+v, %v; want %+v", b, err, wantBackfill)
+	}
+	if err := c.StartBackfill(ctx, 30); err != nil {
+		t.Fatalf("StartBackfill: %v", err)
+	}
+	if err := c.CancelBackfill(ctx); err != nil {
+		t.Fatalf("CancelBackfill: %v", err)
+	}
+	calls := f.Calls()
+	if got := calls[len(calls)-4:]; !slices.Equal(got, []string{"PreviewBackfill", "Backfill", "StartBackfill", "CancelBackfill"}) {
+		t.Fatalf("backfill commands reached the agent as %q", got)
+	}
+	if got := f.Snapshot().Backfills; !slices.Equal(got, []int{30}) {
+		t.Fatalf("StartBackfill reached the agent with days %v, want [30]", got)
+	}
 }
+
+// backfillRecord is what the fake's backfill commands answer.
+var backfillRecord = engine.Backfill{Days: 30, Read: 412, Emails: 9, State: storage.BackfillDone,
+	From: time.Date(2026, 10, 21, 9, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 19, 9, 0, 0, 0, time.UTC),
+	Clients: []storage.BackfillClient{{ID: 7, Name: "ACME", Emails: 6}, {ID: 9, Name: "Globex", Emails: 3}}}
 
 func TestAgentErrorWordsComeThroughUnchanged(t *testing.T) {
 	a := startAgent(t)

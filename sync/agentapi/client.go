@@ -296,6 +296,32 @@ func (c *Client) Doctor(ctx context.Context) (doctor.Report, error) {
 	return rep, err
 }
 
+// PreviewBackfill asks what a backfill of days would copy. It reads that
+// mail, so it waits as long as a pass may.
+func (c *Client) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error) {
+	var out engine.Backfill
+	err := c.call(ctx, passTimeout, http.MethodPost, "backfill/preview", BackfillRequest{Days: days}, &out)
+	return out, err
+}
+
+// StartBackfill starts copying the mail of the days before the window.
+func (c *Client) StartBackfill(ctx context.Context, days int) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "backfill/start", BackfillRequest{Days: days}, nil)
+}
+
+// Backfill copies the mail of the days before the window and returns once
+// that has ended.
+func (c *Client) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
+	var out engine.Backfill
+	err := c.call(ctx, passTimeout, http.MethodPost, "backfill/run", BackfillRequest{Days: days}, &out)
+	return out, err
+}
+
+// CancelBackfill stops the copy of older mail in flight.
+func (c *Client) CancelBackfill(ctx context.Context) error {
+	return c.call(ctx, callTimeout, http.MethodPost, "backfill/cancel", nil, nil)
+}
+
 // call makes one request with a timeout, sending in and decoding the reply
 // into out when they are not nil.
 func (c *Client) call(ctx context.Context, timeout time.Duration, method, path string, in, out any) error {

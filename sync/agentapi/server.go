@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"mailsync/sync/engine"
 )
 
 // The agent's answers when the socket is taken or free.
@@ -106,6 +108,8 @@ func Serve(ctx context.Context, l net.Listener, api API, log *slog.Logger) error
 //	GET  /v1/decisions?q=&limit=  []Decision, newest first
 //	GET  /v1/unsure            []engine.UnsureUpload; POST /v1/unsure/{id} with {"copyAgain"}
 //	GET  /v1/window/requests   NDJSON, one WindowRequest per line (when the API is a WindowHost)
+//	POST /v1/backfill/preview | run  {"days"}: engine.Backfill (run waits for the end)
+//	POST /v1/backfill/start    {"days"}; POST /v1/backfill/cancel
 //	POST /v1/quit              ends the agent (when the API is a Quitter)
 //
 // Commands answer 204; failures answer {"error": words for a person}.
@@ -142,6 +146,10 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("POST /v1/window", h.command(h.api.ShowWindow))
 	m.HandleFunc("GET /v1/window/requests", h.windowRequests)
 	m.HandleFunc("GET /v1/doctor", reply(h, h.api.Doctor))
+	m.HandleFunc("POST /v1/backfill/preview", h.backfill(h.api.PreviewBackfill))
+	m.HandleFunc("POST /v1/backfill/run", h.backfill(h.api.Backfill))
+	m.HandleFunc("POST /v1/backfill/start", h.startBackfill)
+	m.HandleFunc("POST /v1/backfill/cancel", h.command(h.api.CancelBackfill))
 	m.HandleFunc("POST /v1/quit", h.quit)
 	h.activityRoutes()
 	return h
@@ -185,6 +193,35 @@ func reply[T any](h *handler, f func(context.Context) (T, error)) http.HandlerFu
 		}
 		writeJSON(w, v)
 	}
+}
+
+// backfill answers a backfill command that takes {"days"} with the
+// record f gives.
+func (h *handler) backfill(f func(context.Context, int) (engine.Backfill, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req BackfillRequest
+		if !readJSON(w, r, &req) {
+			return
+		}
+		b, err := f(r.Context(), req.Days)
+		if err != nil {
+			h.writeAPIError(w, err)
+			return
+		}
+		writeJSON(w, b)
+	}
+}
+
+func (h *handler) startBackfill(w http.ResponseWriter, r *http.Request) {
+	var req BackfillRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := h.api.StartBackfill(r.Context(), req.Days); err != nil {
+		h.writeAPIError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // watch streams one NDJSON line per status, flushed as it comes, until the

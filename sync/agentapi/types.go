@@ -137,6 +137,24 @@ type API interface {
 	// the person chose that skipped it (internal, blocklist, private),
 	// keeps that choice for later passes and starts a pass.
 	CopyAnyway(ctx context.Context, key string) error
+	// PreviewBackfill reads the mail of the days (1 to 365) before the
+	// sync window and returns what a backfill would copy (Emails,
+	// Clients), uploading nothing. It takes as long as that reading.
+	PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error)
+	// StartBackfill starts copying the mail of the days before the sync
+	// window and returns at once; Status.Backfill shows its progress.
+	StartBackfill(ctx context.Context, days int) error
+	// Backfill starts copying as StartBackfill does and returns once it
+	// has ended, with what it copied.
+	Backfill(ctx context.Context, days int) (engine.Backfill, error)
+	// CancelBackfill stops the copy of older mail in flight; what it
+	// copied stays.
+	CancelBackfill(ctx context.Context) error
+}
+
+// BackfillRequest is the body of the backfill commands.
+type BackfillRequest struct {
+	Days int `json:"days"`
 }
 
 // PassResult is the outcome of one pass as Sync returns it.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"maps"
+	"slices"
 	"sync"
 
 	"mailsync/sync/printable"
@@ -101,7 +102,21 @@ func (s Status) clone() Status {
 		p := *s.Progress
 		c.Progress = &p
 	}
+	if s.Previous != nil {
+		a := *s.Previous
+		c.Previous = &a
+	}
+	if s.LastCopy != nil {
+		r := *s.LastCopy
+		r.Counts.Skipped = maps.Clone(r.Counts.Skipped)
+		c.LastCopy = &r
+	}
 	c.LastCounts.Skipped = maps.Clone(s.LastCounts.Skipped)
+	if s.Backfill != nil {
+		b := *s.Backfill
+		b.Clients = slices.Clone(b.Clients)
+		c.Backfill = &b
+	}
 	return c
 }
 
@@ -115,6 +130,16 @@ func (s *Status) printableText() {
 	s.LastError = printable.Text(s.LastError)
 	s.SignInError = printable.Text(s.SignInError)
 	s.CRMUser = printable.Text(s.CRMUser)
+	if b := s.Backfill; b != nil {
+		// Client names come from ClientSuccess.
+		c := *b
+		c.Clients = slices.Clone(b.Clients)
+		for i := range c.Clients {
+			c.Clients[i].Name = printable.Text(c.Clients[i].Name)
+		}
+		c.Error = printable.Text(c.Error)
+		s.Backfill = &c
+	}
 	if a := s.Account; a != nil {
 		if name, email := printable.Text(a.Name), printable.Text(a.Email); name != a.Name || email != a.Email {
 			c := *a
@@ -122,14 +147,36 @@ func (s *Status) printableText() {
 			s.Account = &c
 		}
 	}
-	for reason := range s.LastCounts.Skipped {
-		if printable.Text(reason) != reason {
-			skipped := make(map[string]int, len(s.LastCounts.Skipped))
-			for r, n := range s.LastCounts.Skipped {
-				skipped[printable.Text(r)] += n
-			}
-			s.LastCounts.Skipped = skipped
-			break
+	if r, changed := printableReasons(s.LastCounts.Skipped); changed {
+		s.LastCounts.Skipped = r
+	}
+	if c := s.LastCopy; c != nil {
+		if r, changed := printableReasons(c.Counts.Skipped); changed {
+			cp := *c
+			cp.Counts.Skipped = r
+			s.LastCopy = &cp
 		}
 	}
+	if a := s.Previous; a != nil {
+		if name, email := printable.Text(a.Name), printable.Text(a.Email); name != a.Name || email != a.Email {
+			c := *a
+			c.Name, c.Email = name, email
+			s.Previous = &c
+		}
+	}
+}
+
+// printableReasons is skipped with its reasons printable, in a new map
+// when one was not (changed).
+func printableReasons(skipped map[string]int) (out map[string]int, changed bool) {
+	for reason := range skipped {
+		if printable.Text(reason) != reason {
+			out = make(map[string]int, len(skipped))
+			for r, n := range skipped {
+				out[printable.Text(r)] += n
+			}
+			return out, true
+		}
+	}
+	return skipped, false
 }

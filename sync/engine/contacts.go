@@ -295,6 +295,11 @@ func (p *pass) missFresh(at, received time.Time) bool {
 	if !p.fresh(at, MissRecheck) {
 		return false
 	}
+	if p.backfill {
+		// Past the window a contact that exists now counts, whenever it
+		// was added: no last chance to give.
+		return true
+	}
 	return p.start.Before(received.Add(WindowOverlap - FinalCheck))
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"mailsync/storage"
+	"mailsync/sync/match"
 	"mailsync/sync/printable"
 )
 
@@ -34,7 +35,7 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 	if err != nil {
 		return fmt.Errorf("engine: record decisions: %w", err)
 	}
-	recs := make([]Decision, len(items))
+	recs := make([]decisionRecord, len(items))
 	for i := range items {
 		it := &items[i]
 		m := it.msg
@@ -85,7 +86,13 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 			}
 		}
 		d.printableText()
-		recs[i] = d
+		// The facts the rules read, so that a change of the options can
+		// decide again at once without asking Microsoft (Redecide).
+		facts := MatchMessage(m)
+		if it.rules != nil {
+			facts.Lifted = it.rules.Lifted
+		}
+		recs[i] = decisionRecord{Decision: d, Facts: &facts}
 	}
 	out := make([]storage.DecisionRecord, len(recs))
 	for i, d := range recs {
@@ -109,20 +116,22 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 }
 
 // Decisions returns the recorded decisions, newest message first, keeping
-// those whose subject, counterpart, client names or reason contain query
-// (case-insensitive; "" keeps all), at most limit of them (0: all kept).
+// those whose subject, counterpart, client names, reason or result
+// (Result: "Copied to …", "Skipped: …") contain query (case-insensitive;
+// "" keeps all), at most limit of them (0: all kept).
 func (e *Engine) Decisions(query string, limit int) ([]Decision, error) {
 	q := strings.ToLower(strings.TrimSpace(query))
 	var out []Decision
 	var derr error
 	err := e.Store.Decisions(func(raw []byte) bool {
-		var d Decision
-		if err := json.Unmarshal(raw, &d); err != nil {
+		var r decisionRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
 			derr = fmt.Errorf("engine: read decision: %w", err)
 			return false
 		}
 		// Records written before their text was made printable are
 		// shown printable too.
+		d := r.Decision
 		d.printableText()
 		if q == "" || d.matches(q) {
 			out = append(out, d)
@@ -135,7 +144,45 @@ func (e *Engine) Decisions(query string, limit int) ([]Decision, error) {
 	return out, err
 }
 
+// decisionRecord is a Decision as the state file keeps it: with the facts
+// of the message the rules read (none in records of earlier versions).
+type decisionRecord struct {
+	Decision
+	Facts *match.Message `json:"facts,omitempty"`
+}
+
+// Result words of a decision: one word for what became of a message,
+// everywhere a person reads it (the Activity list, the tray, the command
+// line, notifications).
+const (
+	ResultCopied  = "Copied"
+	ResultSkipped = "Skipped"
+	// ResultWaiting is a message the options, changed since the last
+	// sync, no longer skip: copying it needs a sync (Redecide).
+	ResultWaiting = "Waiting: the next sync copies it"
+)
+
+// Result is what became of the message, as the Activity list says it:
+// "Copied to ACME Corp, Globex" or "Skipped: no contact".
+func (d Decision) Result() string {
+	switch {
+	case d.Synced && len(d.Clients) == 0:
+		return ResultCopied
+	case d.Synced:
+		return ResultCopied + " to " + strings.Join(d.Clients, ", ")
+	case d.Waiting:
+		return ResultWaiting
+	case d.Reason == "":
+		return ResultSkipped + ": no reason recorded"
+	}
+	return ResultSkipped + ": " + d.Reason
+}
+
 func (d Decision) matches(q string) bool {
+	// "synced" is what a person may call it: the product is Mail Sync.
+	if strings.Contains(strings.ToLower(d.Result()), q) || d.Synced && strings.Contains("synced", q) {
+		return true
+	}
 	if strings.Contains(strings.ToLower(d.Subject), q) ||
 		strings.Contains(strings.ToLower(d.Counterpart), q) ||
 		strings.Contains(strings.ToLower(d.Reason), q) {
@@ -143,6 +190,11 @@ func (d Decision) matches(q string) bool {
 	}
 	for _, c := range d.Clients {
 		if strings.Contains(strings.ToLower(c), q) {
+			return true
+		}
+	}
+	for _, p := range d.Participants {
+		if strings.Contains(strings.ToLower(p.Name), q) || strings.Contains(p.Address, q) {
 			return true
 		}
 	}

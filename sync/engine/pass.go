@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -64,14 +65,21 @@ const (
 	// SkewMargin is how far before the last successful pass a catch-up
 	// pass lists, for a local clock ahead of the server's.
 	SkewMargin = time.Hour
+	// MaxCatchUp is how far back a catch-up pass lists at most: after a
+	// long time off, or the same mailbox connected again after a
+	// disconnect or a refused sign-in, mail of the last 30 days is caught
+	// up and older mail is not.
+	MaxCatchUp = 30 * 24 * time.Hour
 	// ProfileTTL is how long the user's profile and the excluded folder
 	// ids are trusted before they are asked for again.
 	ProfileTTL = 24 * time.Hour
 	// DecisionsKept is how many decisions the Activity list can show.
 	DecisionsKept = 2000
-	// LedgerKept is how long past the window start a ledger entry is kept.
-	// A message older than the window is never listed, so its entry can go.
-	LedgerKept = 30 * 24 * time.Hour
+	// LedgerKept is how long past the window start a ledger entry is kept:
+	// as far back as a backfill may list (MaxBackfillDays), and a day
+	// more, so that a backfill never meets a message whose upload was
+	// forgotten.
+	LedgerKept = (MaxBackfillDays + 1) * 24 * time.Hour
 	// UploadsInFlight is how many interactions are posted at once.
 	UploadsInFlight = 4
 	// maxAmbiguous is how many uploads with an unknown outcome a pass
@@ -123,8 +131,8 @@ type Engine struct {
 	// blocklist).
 	Rules func(*match.Settings)
 
-	semOnce sync.Once
-	sem     chan struct{}
+	// turn orders passes and backfill days: one at a time, passes first.
+	turn turn
 
 	// memory is what passes remember of single messages between them.
 	memory memory
@@ -212,6 +220,14 @@ type pass struct {
 	// posting is the outcome of the page whose uploads are being posted
 	// while the next page is read; nil when none is.
 	posting chan error
+
+	// backfill: this is one day of a backfill, not a pass (see
+	// backfill.go); dry: a backfill's preview, which uploads nothing and
+	// counts what it would copy. copiedTo counts the emails uploaded per
+	// client (guarded by mu).
+	backfill bool
+	dry      *dryCount
+	copiedTo map[int64]int
 }
 
 // Pass runs one pass: it resolves uploads left pending by an earlier pass,
@@ -222,13 +238,10 @@ type pass struct {
 // goes to e.Board; the person-readable failure also goes to Meta.LastError.
 // A second call waits for the first to finish (or for its ctx).
 func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
-	e.semOnce.Do(func() { e.sem = make(chan struct{}, 1) })
-	select {
-	case e.sem <- struct{}{}:
-	case <-ctx.Done():
-		return Summary{}, fmt.Errorf("engine: wait for the pass in flight: %w", ctx.Err())
+	if err := e.turn.acquire(ctx, true); err != nil {
+		return Summary{}, fmt.Errorf("engine: wait for the pass in flight: %w", err)
 	}
-	defer func() { <-e.sem }()
+	defer e.turn.release()
 
 	limit := e.NoteLimit
 	if limit == 0 {
@@ -270,6 +283,11 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 		s.LastPass = sum.End
 		s.LastCounts = sum.Counts
 		s.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
+		if !sum.Counts.Quiet() {
+			s.LastCopy = &PassRecord{End: sum.End, Counts: s.LastCounts}
+			s.LastCopy.Counts.Skipped = maps.Clone(sum.Counts.Skipped)
+		}
+		s.LastSuccess = sum.Start
 		s.SyncedToday = today
 		s.LastError = ""
 		s.Progress = nil
@@ -409,10 +427,21 @@ func excludedFolders(fs []graph.ExcludedFolder) match.Folders {
 //   - regular passes: now − 24 h, so a message is reconsidered until it is
 //     24 hours old and no longer (W alone would keep it for 24 h after the
 //     previous pass, up to 25 h with hourly passes);
-//   - after days off: the last successful start less SkewMargin, so the
-//     catch-up pass covers the whole gap, plus a margin for a local clock
-//     running ahead of Microsoft's.
+//   - after days off, or the same mailbox connected again after a
+//     disconnect or a refused sign-in: the last successful start less
+//     SkewMargin, so the catch-up pass covers the whole gap, plus a margin
+//     for a local clock running ahead of Microsoft's;
+//
+// and never more than MaxCatchUp before now.
 func WindowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
+	w := windowStart(connectedAt, lastSuccessStart, now)
+	if floor := now.Add(-MaxCatchUp); w.Before(floor) {
+		return floor
+	}
+	return w
+}
+
+func windowStart(connectedAt, lastSuccessStart, now time.Time) time.Time {
 	w := connectedAt.Add(-WindowOverlap)
 	if lastSuccessStart.IsZero() {
 		return w
@@ -570,6 +599,12 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		}
 	}
 
+	if p.dry != nil {
+		// A preview: what would be copied, and nothing more.
+		p.dry.add(items, jobs)
+		p.advance(0, len(msgs))
+		return nil
+	}
 	var done sync.WaitGroup
 	if len(jobs) > 0 {
 		if err := p.stage(ctx, items, jobs, bodyIDs, &done); err != nil {
@@ -619,6 +654,10 @@ func (p *pass) advance(total, done int) {
 	p.progress.Done += done
 	pr := p.progress
 	p.mu.Unlock()
+	if p.backfill {
+		// A backfill reports its own progress (RunBackfill).
+		return
+	}
 	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: pr.Done, Total: pr.Total} })
 }
 
@@ -653,6 +692,10 @@ func (p *pass) finish() error {
 	if err := p.e.Store.PruneAddressChecks(p.start.Add(-ContactTTL)); err != nil {
 		p.log.Warn("prune contact look-ups", "err", err)
 	}
+	counts, err := json.Marshal(p.counts)
+	if err != nil {
+		return fmt.Errorf("engine: record the pass: %w", err)
+	}
 	// The ledger keeps what a newcomer's history may reach back to, so
 	// that a message copied for one contact is not copied again for
 	// another of the same client added later (see history).
@@ -660,8 +703,12 @@ func (p *pass) finish() error {
 	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
 		cutoff = h
 	}
-	err := p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
+	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
+		m.LastCounts = counts
+		if !p.counts.Quiet() {
+			m.LastCopyEnd, m.LastCopyCounts = end, counts
+		}
 		// Every pass lists the whole window: nothing to compare with.
 		m.ListedWith = ""
 		m.LastPassEnd = end

@@ -35,6 +35,9 @@ func TestWindowStart(t *testing.T) {
 		{"hourly pass soon after connect", c, c.Add(h), c.Add(-23 * h)},
 		{"catch-up after 3 days: the gap", c, c.Add(72 * h), c.Add(-SkewMargin)},
 		{"never before connect - 24 h", c.Add(-30 * h), c.Add(-29 * h), c.Add(-24 * h)},
+		{"catch-up after 29 days: the gap", c, c.Add(29 * 24 * h), c.Add(-SkewMargin)},
+		{"catch-up after 40 days: 30 days", c, c.Add(40 * 24 * h), c.Add(10 * 24 * h)},
+		{"first pass 40 days after connect: 30 days", time.Time{}, c.Add(40 * 24 * h), c.Add(10 * 24 * h)},
 	}
 	for _, tt := range tests {
 		if got := WindowStart(c, tt.last, tt.now); !got.Equal(tt.want) {

@@ -179,6 +179,9 @@ func (p *pass) outcome(ctx context.Context, items []item, j *job, err error) err
 	case err == nil:
 		it.uploaded++
 		p.counts.Uploads++
+		if p.copiedTo != nil {
+			p.copiedTo[j.clientID]++
+		}
 		return nil
 	case crm.IsAmbiguous(err) && ctx.Err() == nil:
 		p.ambiguous = append(p.ambiguous, err)

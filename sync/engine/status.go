@@ -190,6 +190,77 @@ func (c PassCounts) Words() string {
 	return s + " · " + strconv.Itoa(c.SkippedTotal()) + " skipped"
 }
 
+// Quiet reports whether the pass copied no email: the views then keep
+// showing the last pass that did (Status.PassLines).
+func (c PassCounts) Quiet() bool { return c.Synced == 0 }
+
+// PassRecord is one finished pass: when it ended and what it counted.
+type PassRecord struct {
+	End    time.Time  `json:"end"`
+	Counts PassCounts `json:"counts"`
+}
+
+// PassLines says what the passes did, in the words the Sync page and
+// `mailsync status` show, with times as when formats them. A pass that
+// copied nothing does not hide the last one that did: "14:02 · 14 emails
+// copied · 3 skipped", then "Checked 15:02, nothing new to copy". Before
+// any pass copied something, a pass that skipped emails says so. No line
+// before the first pass.
+func (s Status) PassLines(when func(time.Time) string) []string {
+	if s.LastPass.IsZero() {
+		return nil
+	}
+	c := s.LastCounts
+	if !c.Quiet() || s.LastCopy == nil && c.SkippedTotal() > 0 {
+		return []string{when(s.LastPass) + " · " + c.Words()}
+	}
+	var out []string
+	if lc := s.LastCopy; lc != nil && lc.End.Before(s.LastPass) {
+		out = append(out, when(lc.End)+" · "+lc.Counts.Words())
+	}
+	return append(out, "Checked "+when(s.LastPass)+", nothing new to copy")
+}
+
+// Continues is the mailbox whose connecting again continues where it left
+// off (storage.Meta.Continues) — the connected one, or the one
+// disconnected last — and the oldest receive time its next pass lists
+// from at now (WindowStart, at most MaxCatchUp back); nil when another
+// mailbox would start fresh anyway.
+func (s Status) Continues(now time.Time) (*Account, time.Time) {
+	a := s.Account
+	if a == nil {
+		a = s.Previous
+	}
+	if a == nil || s.ConnectedAt.IsZero() {
+		return nil, time.Time{}
+	}
+	return a, WindowStart(s.ConnectedAt, s.LastSuccess, now)
+}
+
+// RestorePasses sets the facts of s that the state file keeps about the
+// mailbox and its passes (m), so that the views show them again after a
+// restart: the last pass and what it counted, the last one that copied an
+// email, the mailbox disconnected last, and where its next pass lists from.
+// Counts that do not read are left out.
+func (s *Status) RestorePasses(m storage.Meta) {
+	s.LastPass = m.LastPassEnd
+	s.LastCounts = PassCounts{}
+	if len(m.LastCounts) > 0 && json.Unmarshal(m.LastCounts, &s.LastCounts) != nil {
+		s.LastCounts = PassCounts{}
+	}
+	s.LastCopy = nil
+	var c PassCounts
+	if !m.LastCopyEnd.IsZero() && json.Unmarshal(m.LastCopyCounts, &c) == nil {
+		s.LastCopy = &PassRecord{End: m.LastCopyEnd, Counts: c}
+	}
+	s.Previous = nil
+	if m.Account == nil && m.Disconnected != nil {
+		a := *m.Disconnected
+		s.Previous = &a
+	}
+	s.ConnectedAt, s.LastSuccess = m.ConnectedAt, m.LastSuccessStart
+}
+
 // Emails is n with its unit: "1 email", "3 emails".
 func Emails(n int) string {
 	if n == 1 {
@@ -219,29 +290,43 @@ type Progress struct {
 // State is derived (Derive) from the facts beside it each time the Board
 // changes; writers set facts only.
 type Status struct {
-	State       State      `json:"state"`
-	Account     *Account   `json:"account,omitempty"`
-	CRMUser     string     `json:"crmUser,omitempty"`   // ClientSuccess username, "" when signed out
-	Paused      bool       `json:"paused,omitempty"`    // the person paused syncing
-	Running     bool       `json:"running,omitempty"`   // a pass is in flight
-	Reconnect   string     `json:"reconnect,omitempty"` // why Microsoft refused the sign-in, "" when it did not
-	LastPass    time.Time  `json:"lastPass,omitzero"`
-	LastCounts  PassCounts `json:"lastCounts"`
-	SyncedToday int        `json:"syncedToday"`
-	NextPass    time.Time  `json:"nextPass,omitzero"`
-	LastError   string     `json:"lastError,omitempty"` // why the last pass failed, in words; "" after a good or cancelled one
-	Keyring     string     `json:"keyring,omitempty"`   // what to do about a system keyring that did not answer, in words; "" once it answers
-	Progress    *Progress  `json:"progress,omitempty"`
-	Connecting  bool       `json:"connecting,omitempty"`  // a browser sign-in is waiting
-	SignInURL   string     `json:"signInUrl,omitempty"`   // the URL of the sign-in in flight
-	Passes      int        `json:"passes"`                // passes attempted since the agent started, done or failed
-	SignIns     int        `json:"signIns"`               // browser sign-ins finished since the agent started
-	SetupSaves  int        `json:"setupSaves,omitempty"`  // changes of the setup (agentapi.Setup) since the agent started: a window reads it again
-	SignInError string     `json:"signInError,omitempty"` // why the last browser sign-in did not connect
+	State      State      `json:"state"`
+	Account    *Account   `json:"account,omitempty"`
+	CRMUser    string     `json:"crmUser,omitempty"`   // ClientSuccess username, "" when signed out
+	Paused     bool       `json:"paused,omitempty"`    // the person paused syncing
+	Running    bool       `json:"running,omitempty"`   // a pass is in flight
+	Reconnect  string     `json:"reconnect,omitempty"` // why Microsoft refused the sign-in, "" when it did not
+	LastPass   time.Time  `json:"lastPass,omitzero"`
+	LastCounts PassCounts `json:"lastCounts"`
+	// LastCopy is the last pass that copied an email (it may be LastPass);
+	// nil when none did that this state file remembers.
+	LastCopy *PassRecord `json:"lastCopy,omitempty"`
+	// Previous is the mailbox disconnected last, while none is connected:
+	// connecting it again continues where it left off (Continues).
+	Previous *Account `json:"previous,omitempty"`
+	// ConnectedAt is when the mailbox (connected, or Previous) was first
+	// connected, and LastSuccess the start of its last pass that finished
+	// its work: where its next pass lists from (Continues).
+	ConnectedAt time.Time `json:"connectedAt,omitzero"`
+	LastSuccess time.Time `json:"lastSuccess,omitzero"`
+	SyncedToday int       `json:"syncedToday"`
+	NextPass    time.Time `json:"nextPass,omitzero"`
+	LastError   string    `json:"lastError,omitempty"` // why the last pass failed, in words; "" after a good or cancelled one
+	Keyring     string    `json:"keyring,omitempty"`   // what to do about a system keyring that did not answer, in words; "" once it answers
+	Progress    *Progress `json:"progress,omitempty"`
+	Connecting  bool      `json:"connecting,omitempty"`  // a browser sign-in is waiting
+	SignInURL   string    `json:"signInUrl,omitempty"`   // the URL of the sign-in in flight
+	Passes      int       `json:"passes"`                // passes attempted since the agent started, done or failed
+	SignIns     int       `json:"signIns"`               // browser sign-ins finished since the agent started
+	SetupSaves  int       `json:"setupSaves,omitempty"`  // changes of the setup (agentapi.Setup) since the agent started: a window reads it again
+	SignInError string    `json:"signInError,omitempty"` // why the last browser sign-in did not connect
 	// ApprovalURL is the admin-consent link for the person's IT admin when
 	// the last browser sign-in ended in a consent problem, "" otherwise.
 	ApprovalURL string `json:"approvalUrl,omitempty"`
 	Sandbox     bool   `json:"sandbox,omitempty"` // the agent runs against the built-in sandbox (mailsync demo)
+	// Backfill is the last copy of older mail asked for since the agent
+	// started (or the one it resumed): running or ended; nil when none.
+	Backfill *Backfill `json:"backfill,omitempty"`
 }
 
 // Decision is one recorded outcome of the rules for one message, as the
@@ -269,6 +354,9 @@ type Decision struct {
 	Lifted []string `json:"lifted,omitempty"`
 	// Copies are the interactions created for it, when Synced.
 	Copies []Copy `json:"copies,omitempty"`
+	// Waiting: the options changed since the last sync decided it, and
+	// no longer skip it; the next sync copies it (Result says so).
+	Waiting bool `json:"waiting,omitempty"`
 }
 
 // Copy is one interaction created for a message.

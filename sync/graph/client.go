@@ -91,6 +91,19 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 	}
 }
 
+// Budget is one mailbox's concurrency budget, MaxInFlight slots. Outlook
+// counts requests per app and mailbox (docs/evidence.md, "Mailbox
+// concurrency"), so every Client reading one mailbox (a pass's, a
+// backfill's) shares one Budget. Safe for concurrent use.
+type Budget struct{ w *semaphore.Weighted }
+
+// NewBudget returns a mailbox's budget, all of it free.
+func NewBudget() *Budget { return &Budget{w: semaphore.NewWeighted(MaxInFlight)} }
+
+// ShareBudget makes c count its requests against b instead of a budget of
+// its own. Call it before the first request.
+func (c *Client) ShareBudget(b *Budget) { c.budget = b.w }
+
 // SetInvalidate sets a function called on a 401 before one retry, so the
 // token source can drop a token Graph refused. A second 401 is
 // remote.NeedsReconnect.
@@ -130,9 +143,22 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 // (api-reference/v1.0/api/user-list-messages.md, "Using filter and
 // orderby in the same query").
 func (c *Client) ListMessages(ctx context.Context, since time.Time, fn func(page []Message) error) error {
+	return c.listMessages(ctx, "receivedDateTime ge "+since.UTC().Format(time.RFC3339), fn)
+}
+
+// ListMessagesBetween is ListMessages for the messages received at or after
+// since and before until: one range of receivedDateTime, the shape Graph's
+// documentation gives for "all emails received in April 2017"
+// (docs/evidence.md, "GET /me/messages").
+func (c *Client) ListMessagesBetween(ctx context.Context, since, until time.Time, fn func(page []Message) error) error {
+	return c.listMessages(ctx, "receivedDateTime ge "+since.UTC().Format(time.RFC3339)+
+		" and receivedDateTime lt "+until.UTC().Format(time.RFC3339), fn)
+}
+
+func (c *Client) listMessages(ctx context.Context, filter string, fn func(page []Message) error) error {
 	const op = "list messages"
 	u := c.base + "/me/messages?" + encodeQuery(
-		"$filter", "receivedDateTime ge "+since.UTC().Format(time.RFC3339),
+		"$filter", filter,
 		"$select", listSelect,
 		// The message resource has no sensitivity property (Graph's docs
 		// issue #8359: "not exposed via the Graph API"); it is read as

@@ -216,3 +216,28 @@ func TestClientCutsBodiesAsTheyArrive(t *testing.T) {
 		t.Errorf("a short body changed: %+v", small)
 	}
 }
+
+// Clients of one mailbox that share a Budget (a pass's and a backfill's)
+// stay within Outlook's four requests together: the batches that, each
+// with a budget of its own, went over it above.
+func TestSharedBudgetHoldsAcrossClients(t *testing.T) {
+	g := newFake(t)
+	ids := addMessages(g, 80)
+	g.SetLatency(20 * time.Millisecond)
+	budget := graph.NewBudget()
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			c := newClient(t, g)
+			c.ShareBudget(budget)
+			if _, err := bodiesOf(c, context.Background(), ids[i*20:(i+1)*20]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	st := g.Stats()
+	if st.PeakMailbox > graphtest.MailboxConcurrency || st.MailboxThrottled != 0 {
+		t.Errorf("peak %d, throttled %d with one shared budget", st.PeakMailbox, st.MailboxThrottled)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -86,6 +87,8 @@ func TestGraphRejectsWhatGraphRejects(t *testing.T) {
 		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z or lastModifiedDateTime ge 2026-05-04T09:00:00Z"), "ErrorInvalidUrlQueryFilter"},
 		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z AND lastModifiedDateTime ge 2026-05-04T09:00:00Z"), "ErrorInvalidUrlQueryFilter"},
 		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and lastModifiedDateTime ge soon"), "BadRequest"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and lastModifiedDateTime lt 2026-05-05T09:00:00Z"), "ErrorInvalidUrlQueryFilter"},
+		{"$filter=" + url.QueryEscape("receivedDateTime ge 2026-05-04T09:00:00Z and receivedDateTime lt later"), "BadRequest"},
 		{"$select=id,subjet", "RequestBroker--ParseUri"},
 		{"$expand=attachments", "BadRequest"},
 		{"$orderby=subject", "BadRequest"},
@@ -169,6 +172,30 @@ func TestGraphPagingAndFilter(t *testing.T) {
 	}
 	if !slices.Equal(sizes, []int{10, 10, 6}) || len(seen) != 26 || !seen["AAMkA"] || seen["AAMkB"] {
 		t.Errorf("pages %v, %d distinct ids", sizes, len(seen))
+	}
+}
+
+// A range of receive times, as a backfill lists one day: the start is in
+// it, the end is not.
+func TestGraphFilterRange(t *testing.T) {
+	g := newMailbox(t)
+	for i := range 10 {
+		g.AddMessage(graph.Message{Subject: fmt.Sprint(i), ReceivedDateTime: t0.Add(-time.Duration(i) * 24 * time.Hour), ParentFolderID: inboxID}, "")
+	}
+	from, to := t0.Add(-5*24*time.Hour), t0.Add(-2*24*time.Hour)
+	u := g.URL + "/me/messages?$top=1000&$select=subject&$filter=" + url.QueryEscape(
+		"receivedDateTime ge "+from.Format(time.RFC3339)+" and receivedDateTime lt "+to.Format(time.RFC3339))
+	status, _, body := call(t, "GET", u, nil, nil)
+	if status != 200 {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	var got []string
+	for _, v := range body["value"].([]any) {
+		got = append(got, v.(map[string]any)["subject"].(string))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"3", "4", "5"}) {
+		t.Errorf("listed %v, want the messages 3, 4 and 5 days old", got)
 	}
 }
 

@@ -144,23 +144,30 @@ func parseExpand(q url.Values) ([]string, graphReply, bool) {
 // The $filter the fake understands on /me/messages: one or more
 // "<property> ge <UTC date-time>" joined by "and", the property being
 // receivedDateTime or lastModifiedDateTime (both DateTimeOffset properties
-// of the message resource, resources/message.md). OData keywords are
-// lower case. Anything else is refused, as Graph refuses a query it cannot
-// run: 400 with an error code (user-list-messages.md shows the code
-// InefficientFilter; ErrorInvalidUrlQueryFilter is Outlook's code for an
-// unsupported filter).
+// of the message resource, resources/message.md), and
+// "receivedDateTime lt <UTC date-time>" to end a range, as Graph's own
+// example of a month's mail does (docs/evidence.md, "GET /me/messages").
+// OData keywords are lower case. Anything else is refused, as Graph refuses
+// a query it cannot run: 400 with an error code (user-list-messages.md
+// shows the code InefficientFilter; ErrorInvalidUrlQueryFilter is
+// Outlook's code for an unsupported filter).
 var (
 	filterAndRE    = regexp.MustCompile(`\s+and\s+`)
-	filterClauseRE = regexp.MustCompile(`^\s*(receivedDateTime|lastModifiedDateTime) ge (\S+)\s*$`)
+	filterClauseRE = regexp.MustCompile(`^\s*(receivedDateTime|lastModifiedDateTime) (ge|lt) (\S+)\s*$`)
 )
 
 // messageFilter is a parsed $filter: a message is listed when it was
-// received at or after received and last modified at or after modified.
+// received at or after received (and before before, when set) and last
+// modified at or after modified.
 type messageFilter struct {
 	received, modified time.Time
+	before             time.Time
 }
 
 func (f messageFilter) match(sm *storedMessage) bool {
+	if !f.before.IsZero() && !sm.msg.ReceivedDateTime.Before(f.before) {
+		return false
+	}
 	return !sm.msg.ReceivedDateTime.Before(f.received) && !sm.modified.Before(f.modified)
 }
 
@@ -174,9 +181,19 @@ func parseMessageFilter(v string) (messageFilter, graphReply, bool) {
 		if m == nil {
 			return f, badRequest("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."), false
 		}
-		t, err := time.Parse(time.RFC3339Nano, m[2])
+		t, err := time.Parse(time.RFC3339Nano, m[3])
 		if err != nil {
-			return f, badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: The DateTimeOffset text '%s' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range.", m[2])), false
+			return f, badRequest("BadRequest", fmt.Sprintf("Invalid filter clause: The DateTimeOffset text '%s' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zzzzzz)?' and each field value is within valid range.", m[3])), false
+		}
+		if m[2] == "lt" {
+			if m[1] != "receivedDateTime" {
+				// Only the range Graph documents is understood.
+				return f, badRequest("ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."), false
+			}
+			if f.before.IsZero() || t.Before(f.before) {
+				f.before = t
+			}
+			continue
 		}
 		bound := &f.received
 		if m[1] == "lastModifiedDateTime" {

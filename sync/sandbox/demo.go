@@ -282,9 +282,28 @@ func Demo(now time.Time) *World {
 	b.add(WhyBlocked, nil, 1*h+45*time.Minute, FolderInbox, blockedX, ws(alex), ws(nancy), "Exclusive offer for Northwind partners",
 		"Limited-time offer for you and your partners.")
 	b.add(WhyOld, nil, 26*h, FolderInbox, sofia, ws(alex), nil, "Adatum: kickoff notes",
-		"Alex, the notes from the kickoff are attached.\n\nSofia")
+		"Alex, the notes from the kickoff are attached.\n\nSofia").Older = ad
 	b.add(WhyOld, nil, 30*h, FolderSent, alex, ws(nancy), nil, "Northwind: case study",
-		"Nancy, would Northwind be open to a joint case study?\n\nAlex")
+		"Nancy, would Northwind be open to a joint case study?\n\nAlex").Older = nw
+	// Older mail, days to months before connecting: a backfill that
+	// reaches it copies what the rules take, and nothing else.
+	d := 24 * h
+	b.add(WhyOld, nil, 3*d, FolderInbox, dana, ws(alex), nil, "Fabrikam: renewal terms",
+		"Alex, attached are the renewal terms we discussed.\n\nDana").Older = fb
+	b.add(WhyOld, nil, 12*d, FolderSent, alex, ws(sofia), ws(liam), "Adatum: rollout plan",
+		"Sofia, Liam, here is the rollout plan for the spring.\n\nAlex").Older = ad
+	b.add(WhyOld, nil, 40*d, FolderArchive, kenji, ws(alex), ws(nancy), "Joint workshop: Tailspin and Northwind",
+		"Alex, Nancy, shall we hold the workshop in Seattle?\n\nKenji").Older = ids(ClientNorthwind, ClientTailspin)
+	b.add(WhyOld, nil, 75*d, FolderJunk, andrew, ws(alex), nil, "Re: your invoice",
+		"Please see the attached invoice.")
+	oldBcc := b.add(WhyOld, nil, 150*d, FolderInbox, nancy, ws(andrew), nil, "Internal: Contoso contract",
+		"Andrew, I am copying Alex so he knows the contract is signed.\n\nNancy")
+	oldBcc.Msg.BccRecipients = rcpts(alex)
+	oldPriv := b.add(WhyOld, nil, 170*d, FolderInbox, emma, ws(alex), nil, "Personal: thank you",
+		"Alex, thank you for the flowers.\n\nEmma")
+	oldPriv.Msg.Categories = []string{"Private"}
+	b.add(WhyOld, nil, 200*d, FolderInbox, janet, ws(alex), nil, "Northwind: first order",
+		"Alex, our first order is on its way.\n\nJanet").Older = nw
 
 	// Messages from Tailspin people who are not contacts yet.
 	l23 := b.add(WhyLate, nil, 1*h+30*time.Minute, FolderInbox, olivia, ws(alex), nil, "Tailspin: introduction",

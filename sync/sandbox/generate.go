@@ -15,8 +15,11 @@ import (
 // Options shape a generated world.
 type Options struct {
 	// Now is the time the first pass runs; every generated message is
-	// received in the 23 hours before it.
-	Now  time.Time
+	// received in the Span before it.
+	Now time.Time
+	// Span is how far back the messages go (default 23 hours: all in the
+	// first pass's window).
+	Span time.Duration
 	Seed int64
 	// Messages is the number of messages; 0 gives the hand-written Demo.
 	Messages int
@@ -50,6 +53,9 @@ const unknownSenders = 5000
 func (o Options) withDefaults() Options {
 	if o.Contacts <= 0 {
 		o.Contacts = 2000
+	}
+	if o.Span <= 0 {
+		o.Span = 23 * time.Hour
 	}
 	if o.MatchRate <= 0 {
 		o.MatchRate = 0.15
@@ -134,7 +140,7 @@ func (o Options) Items() iter.Seq[Item] {
 // be built without the ones before it.
 func (o Options) item(i int) Item {
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), uint64(i)))
-	at := o.Now.Add(-time.Minute - time.Duration(rng.Int64N(int64(23*time.Hour))))
+	at := o.Now.Add(-time.Minute - time.Duration(rng.Int64N(int64(o.Span))))
 	m := graph.Message{
 		ID:                            fmt.Sprintf("AAMkSbx-gen-%07d", i),
 		InternetMessageID:             fmt.Sprintf("<gen-%07d.%d@sandbox.example>", i, o.Seed),

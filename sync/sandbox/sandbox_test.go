@@ -32,7 +32,7 @@ var skippedWhys = []string{
 func TestDemoHasEveryCase(t *testing.T) {
 	w := Demo(now)
 	got := w.CountWhy()
-	want := map[string]int{WhyTwoFolders: 2, WhyOld: 3, WhyLate: 2, WhyTo: 2, WhyTwoContacts: 2}
+	want := map[string]int{WhyTwoFolders: 2, WhyOld: 10, WhyLate: 2, WhyTo: 2, WhyTwoContacts: 2}
 	for _, why := range append(slices.Clone(takenWhys), skippedWhys...) {
 		n := want[why]
 		if n == 0 {
@@ -209,7 +209,8 @@ func TestDemoFoldersAndTimes(t *testing.T) {
 			t.Errorf("%s in unknown folder %q", m.ID, m.ParentFolderID)
 		}
 		age := now.Sub(m.ReceivedDateTime)
-		if age < 0 || age > 30*time.Hour && !(older[m.InternetMessageID] && age <= 7*24*time.Hour) {
+		if age < 0 || (age > 30*time.Hour && it.Why != WhyOld) || age > 365*24*time.Hour ||
+			older[m.InternetMessageID] && age > 7*24*time.Hour {
 			t.Errorf("%s received %v before now", m.ID, age)
 		}
 		if (age > 24*time.Hour) != (it.Why == WhyOld) {

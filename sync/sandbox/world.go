@@ -56,6 +56,9 @@ type Item struct {
 	// Why is the label: the case this message stands for, e.g.
 	// "contact in Cc" or "user only in Bcc".
 	Why string
+	// Older holds, for a message older than the window (WhyOld), the
+	// client ids it lands on once a backfill reaches back to it, sorted.
+	Older []int64
 	// BodyStatus, when not 0, is the status every read of the message's
 	// body gets (graphtest.Graph.PoisonMessage).
 	BodyStatus int
@@ -104,6 +107,22 @@ func (w *World) Expected() map[int64][]string {
 // added in time (After under 24 hours).
 func (w *World) ExpectedAfterLate() map[int64][]string {
 	return expectedOf(slices.Values(w.Messages), w.Late)
+}
+
+// ExpectedAfterBackfill is Expected plus the older messages (Item.Older)
+// received at or after from: what has landed after a backfill back to
+// from.
+func (w *World) ExpectedAfterBackfill(from time.Time) map[int64][]string {
+	out := w.Expected()
+	for _, it := range w.Messages {
+		if it.Msg.ReceivedDateTime.Before(from) {
+			continue
+		}
+		for _, c := range it.Older {
+			out[c] = append(out[c], it.Msg.InternetMessageID)
+		}
+	}
+	return sortIDs(out)
 }
 
 // ExpectedFrom is Expected for a stream of items (see Options.Items).

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/match"
 )
@@ -30,7 +29,7 @@ func (f *Fake) Activity(ctx context.Context, q agentapi.ActivityQuery) ([]agenta
 		if q.Show == agentapi.ShowCopied && !d.Synced || q.Show == agentapi.ShowSkipped && d.Synced {
 			continue
 		}
-		hay := strings.ToLower(d.Subject + "\x00" + d.Counterpart + "\x00" + strings.Join(d.Clients, "\x00") + "\x00" + d.Reason + "\x00" + agent.Outcome(d))
+		hay := strings.ToLower(d.Subject + "\x00" + d.Counterpart + "\x00" + strings.Join(d.Clients, "\x00") + "\x00" + d.Reason + "\x00" + d.Result())
 		if strings.Contains(hay, text) {
 			out = append(out, d)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"mailsync/storage"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
@@ -30,6 +31,9 @@ type State struct {
 	Report    doctor.Report       // what Doctor answers
 	SignInURL string              // what Connect answers
 	Pass      agentapi.PassResult // what Sync answers
+	// Backfill is what PreviewBackfill and Backfill answer (with the days
+	// asked) and what StartBackfill shows running.
+	Backfill engine.Backfill
 
 	// Down is an agent that is not running: every call fails with
 	// agentapi.ErrNoAgent (GoAway, ComeBack).
@@ -62,6 +66,7 @@ type State struct {
 	Added      []agentapi.NewContact // each AddContact
 	Blocked    []string              // the entry of each BlockAddress
 	Copied     []string              // the key of each CopyAnyway
+	Backfills  []int                 // the days of each StartBackfill
 }
 
 // Query is one Decisions call.
@@ -490,4 +495,67 @@ func (f *Fake) Doctor(ctx context.Context) (doctor.Report, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.st.Report, nil
+}
+
+// PreviewBackfill answers State.Backfill for the days asked.
+func (f *Fake) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error) {
+	defer f.done("PreviewBackfill")
+	if err := f.command(ctx, "PreviewBackfill"); err != nil {
+		return engine.Backfill{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.st.Backfill
+	b.Days = days
+	return b, nil
+}
+
+// StartBackfill records the days and shows the backfill running, as the
+// agent does.
+func (f *Fake) StartBackfill(ctx context.Context, days int) error {
+	defer f.done("StartBackfill")
+	if err := f.command(ctx, "StartBackfill"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st.Backfills = append(f.st.Backfills, days)
+	b := f.st.Backfill
+	b.Days, b.State, b.Emails, b.Clients, b.Reached = days, storage.BackfillRunning, 0, nil, b.To
+	st := f.st.Status
+	st.Backfill = &b
+	f.publishLocked(st)
+	return nil
+}
+
+// Backfill answers State.Backfill for the days asked, as a backfill run
+// to its end.
+func (f *Fake) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
+	defer f.done("Backfill")
+	if err := f.command(ctx, "Backfill"); err != nil {
+		return engine.Backfill{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.st.Backfill
+	b.Days = days
+	return b, nil
+}
+
+// CancelBackfill shows the backfill in the status cancelled.
+func (f *Fake) CancelBackfill(ctx context.Context) error {
+	defer f.done("CancelBackfill")
+	if err := f.command(ctx, "CancelBackfill"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.st.Status
+	if st.Backfill != nil {
+		b := *st.Backfill
+		b.State = storage.BackfillCancelled
+		st.Backfill = &b
+		f.publishLocked(st)
+	}
+	return nil
 }

@@ -32,6 +32,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"mailsync/app/settings"
+	"mailsync/storage"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/agentapi/agentapitest"
@@ -117,7 +118,18 @@ func shots() []shot {
 	syncing = derived(syncing)
 	reconnect := connectedIdle()
 	reconnect.Reconnect = "Microsoft ended the sign-in (it was revoked or unused for 90 days). Reconnect to keep syncing."
+	// Refused since Saturday: connecting again continues from its last sync.
+	reconnect.ConnectedAt, reconnect.LastSuccess = now.AddDate(0, -2, 0), now.Add(-50*time.Hour)
 	reconnect = derived(reconnect)
+	// Disconnected on Friday: connecting the same mailbox again continues.
+	again := signedOut
+	again.Previous, again.ConnectedAt, again.LastSuccess = alex, now.AddDate(0, -2, 0), now.Add(-74*time.Hour)
+	again = derived(again)
+	// A sync that copied nothing after one that did.
+	quiet := connectedIdle()
+	quiet.LastCopy = &engine.PassRecord{End: quiet.LastPass, Counts: quiet.LastCounts}
+	quiet.LastPass = at(15, 2)
+	quiet.LastCounts = engine.PassCounts{Listed: 38, Already: 14, Skipped: quiet.LastCounts.Skipped}
 	crmOut := connectedIdle()
 	crmOut.CRMUser = ""
 	crmOut = derived(crmOut)
@@ -169,6 +181,8 @@ func shots() []shot {
 		{file: "settings-syncing.png", section: settings.SectionSync, status: syncing},
 		{file: "settings-syncing-dark.png", section: settings.SectionSync, status: syncing, dark: true},
 		{file: "settings-needs-reconnect.png", section: settings.SectionOffice, status: reconnect},
+		{file: "settings-connect-again.png", section: settings.SectionOffice, status: again},
+		{file: "settings-sync-quiet.png", section: settings.SectionSync, status: quiet},
 		{file: "settings-clientsuccess.png", section: settings.SectionCRM, status: crmOut},
 		{file: "settings-sync-clientsuccess-signed-out.png", section: settings.SectionSync, status: crmOut},
 		{file: "settings-sync-failed.png", section: settings.SectionSync, status: failed},
@@ -553,6 +567,7 @@ func newMemAgent(s shot) *agentapitest.Fake {
 		Decisions:  decisions(),
 		Report:     connectedReport(),
 		Suggestion: suggestion(),
+		Backfill:   shotBackfill(s.status),
 	}
 	if s.setup != nil {
 		st.Setup = *s.setup
@@ -592,4 +607,18 @@ func connectedReport() doctor.Report {
 		{Check: doctor.CheckContactLookup, Outcome: doctor.Passed, Detail: "found a contact"},
 		{Check: doctor.CheckInteractions, Outcome: doctor.Passed, Detail: "27 interactions on the first page of one client"},
 	}}
+}
+
+// shotBackfill is the backfill of the pictures: what the demo's older
+// mail holds.
+func shotBackfill(st engine.Status) engine.Backfill {
+	const days = 90
+	to := st.LastPass.Add(-24 * time.Hour)
+	return engine.Backfill{Days: days, State: storage.BackfillDone, From: to.Add(-time.Duration(days-1) * 24 * time.Hour), To: to, Reached: to,
+		Read: 1874, Emails: 23, Clients: []storage.BackfillClient{
+			{ID: 1001, Name: "Northwind Traders", Emails: 11},
+			{ID: 1003, Name: "Adatum Corp", Emails: 7},
+			{ID: 1002, Name: "Fabrikam Inc", Emails: 3},
+			{ID: 1004, Name: "Tailspin Toys", Emails: 2},
+		}}
 }
