@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"mailsync/sync/crm"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
+	"mailsync/sync/remote"
 )
 
 // keyringTimeout is how long the agent waits for the system keyring. The
@@ -147,49 +149,45 @@ func (k *keyring) work() {
 
 // keyringSilent shows that the keyring does not answer.
 func (a *Agent) keyringSilent() {
-	a.board.Update(func(s *engine.Status) { s.Keyring = keyringLocked })
+	a.post(func(s *loopState) {
+		s.mem.Keyring = keyringLocked
+		s.publish()
+	})
 }
 
 // keyringAnswered clears what keyringSilent showed once the keyring
 // answers again, and asks for the pass that could not run meanwhile.
 func (a *Agent) keyringAnswered(late bool) {
-	if a.board.Get().Keyring == "" {
-		return
-	}
-	a.board.Update(func(s *engine.Status) { s.Keyring = "" })
-	if late {
-		if m, err := a.store.Meta(); err == nil && readiness(m) == nil {
+	a.post(func(s *loopState) {
+		if s.mem.Keyring == "" {
+			return
+		}
+		s.mem.Keyring = ""
+		s.publish()
+		if late && readiness(s.meta) == nil {
 			a.sched.SyncNow() // ignored while paused
 		}
-	}
-}
-
-// dropTokens stops the token source in use: a renewal in flight ends, and
-// a refresh token it renews is not saved.
-func (a *Agent) dropTokens() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.gen++
-	if a.tokensEnd != nil {
-		a.tokensEnd()
-	}
-	a.tokens, a.tokensFor, a.tokensEnd = nil, "", nil
+	})
 }
 
 // tokenSource returns the token source of email, reading its refresh token
-// from the keyring (bounded by ctx and keyringTimeout, without a.mu) when
-// there is none yet. The source renews within a context of its own, which
-// dropTokens ends; its saves go to the keyring in order, so a disconnect's
-// delete lands after any save begun before it, and none begun after it.
+// from the keyring (bounded by ctx and keyringTimeout, off the loop) when
+// the loop keeps none yet. The source renews within the connection's life
+// (loopState.conn), which the loop ends on a change of account and at Quit;
+// its saves go to the keyring in order, so a disconnect's delete lands
+// after any save begun before it, and none begun after it.
 func (a *Agent) tokenSource(ctx context.Context, email string) (*graph.TokenSource, error) {
-	a.mu.Lock()
-	if a.tokens != nil && a.tokensFor == email {
-		ts := a.tokens
-		a.mu.Unlock()
-		return ts, nil
+	var ts *graph.TokenSource
+	var conn context.Context
+	if err := a.do(ctx, func(s *loopState) error {
+		if s.tokens != nil && s.tokensFor == email {
+			ts = s.tokens
+		}
+		conn = s.conn
+		return nil
+	}); err != nil || ts != nil {
+		return ts, err
 	}
-	gen := a.gen
-	a.mu.Unlock()
 
 	key := storage.MicrosoftKey(email)
 	rt, err := a.keys.Get(ctx, key)
@@ -203,28 +201,29 @@ func (a *Agent) tokenSource(ctx context.Context, email string) (*graph.TokenSour
 		return nil, problem("Mail Sync could not read its sign-in from the system keyring.", err)
 	}
 
-	r := a.resolved() // a read of the state: before the lock
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.gen != gen {
-		return nil, fmt.Errorf("agent: the account changed while its sign-in was read: %w", context.Canceled)
-	}
-	if a.tokens != nil && a.tokensFor == email {
-		return a.tokens, nil
-	}
-	life, end := context.WithCancel(context.Background())
-	save := func(refresh string) error {
-		if err := a.keys.Set(life, key, refresh); err != nil {
-			if life.Err() != nil {
-				return errors.New("Mail Sync was disconnected from this account")
-			}
-			return err
+	r := a.resolved()
+	err = a.do(ctx, func(s *loopState) error {
+		if s.conn != conn || conn.Err() != nil {
+			return fmt.Errorf("agent: the account changed while its sign-in was read: %w", context.Canceled)
 		}
+		if s.tokens != nil && s.tokensFor == email {
+			ts = s.tokens
+			return nil
+		}
+		save := func(refresh string) error {
+			if err := a.keys.Set(conn, key, refresh); err != nil {
+				if conn.Err() != nil {
+					return errors.New("Mail Sync was disconnected from this account")
+				}
+				return err
+			}
+			return nil
+		}
+		s.tokens = graph.NewTokenSource(conn, graph.OAuthConfig(r.Authority, r.ClientID), rt, save)
+		s.tokensFor, ts = email, s.tokens
 		return nil
-	}
-	a.tokens = graph.NewTokenSource(life, graph.OAuthConfig(r.Authority, r.ClientID), rt, save)
-	a.tokensFor, a.tokensEnd = email, end
-	return a.tokens, nil
+	})
+	return ts, err
 }
 
 // crmPassword reads the ClientSuccess password of user from the keyring.
@@ -236,29 +235,25 @@ func (a *Agent) crmPassword(ctx context.Context, user string) (string, error) {
 	return pw, err
 }
 
-// forgetCRMClient drops the kept ClientSuccess client and its token.
-func (a *Agent) forgetCRMClient() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.crmAPI, a.crmFor = nil, ""
-}
-
 // crmClient returns the ClientSuccess client of user, the same from one
 // pass to the next while the user stays. It reads the password from the
-// keyring whenever it signs in, so a changed password is picked up.
-func (a *Agent) crmClient(user string) *crm.API {
-	base := a.resolved().CRMBase // a read of the state: before the lock
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	key := user + "\x00" + base
-	if a.crmAPI != nil && a.crmFor == key {
-		return a.crmAPI
-	}
-	a.crmAPI = crm.NewClient(base, user, func() (string, error) {
-		return a.crmPassword(context.Background(), user)
-	}, nil)
-	a.crmFor = key
-	return a.crmAPI
+// keyring whenever it signs in (within the agent's life), so a changed
+// password is picked up.
+func (a *Agent) crmClient(ctx context.Context, user string) (*crm.API, error) {
+	base := a.resolved().CRMBase
+	var c *crm.API
+	err := a.do(ctx, func(s *loopState) error {
+		key := user + "\x00" + base
+		if s.crmAPI == nil || s.crmFor != key {
+			s.crmAPI = crm.NewClient(base, user, func() (string, error) {
+				return a.crmPassword(a.life, user)
+			}, nil)
+			s.crmFor = key
+		}
+		c = s.crmAPI
+		return nil
+	})
+	return c, err
 }
 
 // keyringProblem is words for a keyring call that failed: to unlock the
@@ -268,4 +263,395 @@ func keyringProblem(words string, err error) error {
 		return err
 	}
 	return problem(words, err)
+}
+
+// Connect implements agentapi.API: it starts the browser sign-in and
+// returns its URL; the outcome arrives through the status. A sign-in in
+// flight is shared: its URL is returned (and opened again when asked).
+func (a *Agent) Connect(ctx context.Context, openBrowser bool) (string, error) {
+	r := a.resolved()
+	if r.ClientID == "" {
+		return "", ErrNoClientID
+	}
+	open := a.hooks.OpenURL
+	if !openBrowser {
+		open = nil // the caller shows the URL
+	}
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	var inFlight string
+	var cancel context.CancelFunc
+	err := a.do(ctx, func(s *loopState) error {
+		if s.signin != nil {
+			inFlight = s.mem.SignInURL
+			return nil
+		}
+		if s.quitting {
+			return errClosed
+		}
+		var sctx context.Context
+		sctx, cancel = context.WithCancel(a.life)
+		s.signin = cancel
+		s.signinNumber = s.mem.SignIns + 1
+		sgn := &graph.SignIn{
+			Config: graph.OAuthConfig(r.Authority, r.ClientID),
+			Open:   open,
+			// On the sign-in's goroutine, so that the outcome (finishConnect,
+			// on the same goroutine) always comes after it on the board.
+			OnURL: func(u string) {
+				a.post(func(s *loopState) {
+					s.mem.Connecting, s.mem.SignInURL, s.mem.SignInError, s.mem.ApprovalURL = true, u, "", ""
+					s.publish()
+				})
+				urls <- u
+			},
+		}
+		s.spawn(func() func(*loopState) {
+			res, err := sgn.Run(sctx)
+			done <- a.finishConnect(res, err)
+			return nil
+		})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if cancel == nil {
+		if inFlight != "" && openBrowser && a.hooks.OpenURL != nil {
+			_ = a.hooks.OpenURL(inFlight)
+		}
+		return inFlight, nil
+	}
+	select {
+	case u := <-urls:
+		return u, nil
+	case err := <-done:
+		// A sign-in that ended at once (the browser came straight back
+		// with a refusal) still gave its URL first; its outcome is on the
+		// board, as every other's.
+		select {
+		case u := <-urls:
+			return u, nil
+		default:
+		}
+		return "", err
+	case <-ctx.Done():
+		cancel()
+		return "", ctx.Err()
+	}
+}
+
+// finishConnect records the outcome of the browser sign-in, on its
+// goroutine: the connection (saveConnection) or why there is none.
+func (a *Agent) finishConnect(res *graph.Result, err error) error {
+	msg, approval := "", ""
+	if err == nil {
+		err = a.saveConnection(res)
+		if err != nil {
+			msg = Words(err)
+		}
+	} else {
+		msg = err.Error()
+		var ae *graph.ApprovalError
+		if errors.As(err, &ae) {
+			approval = a.approvalURL()
+			msg = approvalWords(ae.Code, approval != "")
+		}
+		if errors.Is(err, context.Canceled) {
+			msg = ""
+		}
+		if msg == "" {
+			msg = "Sign-in was cancelled; nothing was changed."
+		}
+		a.log.Info("sign-in ended without connecting", "reason", msg)
+	}
+	a.post(func(s *loopState) {
+		s.cancelSignin()
+		s.signin = nil
+		if err != nil {
+			s.mem.Connecting, s.mem.SignInURL, s.mem.SignInError, s.mem.ApprovalURL = false, "", msg, approval
+			s.mem.SignIns++
+			s.publish()
+		}
+	})
+	return err
+}
+
+// saveConnection stores the new sign-in: the refresh token in the keyring,
+// the account in the state file. It is an exclusive op: whatever ran for
+// the previous connection stops first (its token source saves nothing
+// more, and its pass ends before the new one is recorded).
+func (a *Agent) saveConnection(res *graph.Result) error {
+	acct := res.Account
+	if acct.Email == "" {
+		return errors.New("Microsoft did not say which account signed in; try again.")
+	}
+	if res.Token == nil || res.Token.RefreshToken == "" {
+		return errors.New("Microsoft did not grant offline access, so Mail Sync could not stay connected; try again and accept all permissions.")
+	}
+	return a.runOp(context.Background(), op{
+		begin: func(s *loopState) bool {
+			s.dropTokens()
+			return true
+		},
+		run: func(ctx context.Context) error {
+			old, err := a.meta(ctx)
+			if err != nil {
+				return err
+			}
+			if err := a.keys.Set(ctx, storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
+				return keyringProblem("Mail Sync could not save its sign-in in the system keyring.", err)
+			}
+			if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
+				_ = a.keys.Delete(ctx, storage.MicrosoftKey(old.Account.Email))
+			}
+			if err := a.do(ctx, func(s *loopState) error {
+				// Another mailbox, or the same one after a disconnect,
+				// starts fresh (mail up to 24 h old); a reconnect after the
+				// token was refused keeps the connect time so the gap is
+				// caught up.
+				if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
+					return problem("Mail Sync could not record the connection.", err)
+				}
+				if err := s.reload(); err != nil {
+					return err
+				}
+				s.passAfterChange()
+				s.mem.Connecting, s.mem.SignInURL, s.mem.SignInError, s.mem.ApprovalURL = false, "", "", ""
+				s.mem.SignIns++
+				s.publish()
+				return nil
+			}); err != nil {
+				return err
+			}
+			// Off the loop: a log handler may take its time.
+			a.log.Info("connected", "account", acct.Email)
+			return nil
+		},
+	})
+}
+
+// CancelConnect implements agentapi.API.
+func (a *Agent) CancelConnect(ctx context.Context) error {
+	return a.do(ctx, func(s *loopState) error {
+		s.cancelSignin()
+		return nil
+	})
+}
+
+// WaitConnected blocks until the sign-in in flight ends and returns its
+// outcome: nil and the account when connected.
+func (a *Agent) WaitConnected(ctx context.Context) (*engine.Account, error) {
+	n := 0
+	ch, stop := a.board.Subscribe()
+	defer stop()
+	if err := a.do(ctx, func(s *loopState) error { n = s.signinNumber; return nil }); err != nil {
+		return nil, err
+	}
+	acct, err := WaitSignIn(ctx, ch, n)
+	if ctx.Err() != nil {
+		_ = a.CancelConnect(context.Background())
+	}
+	return acct, err
+}
+func (a *Agent) approvalURL() string {
+	hint := ""
+	if m, err := a.store.Meta(); err == nil && m.Account != nil {
+		hint = m.Account.TenantID
+	}
+	r := a.resolved()
+	u, _ := graph.AdminConsentURL(r.Authority, r.ClientID, a.cfg.GraphURL, hint)
+	return u
+}
+
+// ApprovalNeeded is what WaitSignIn returns when the sign-in ended in a
+// consent problem: the words for the person, and the admin-consent link for
+// their IT admin.
+type ApprovalNeeded struct {
+	Words string
+	URL   string
+}
+
+func (e *ApprovalNeeded) Error() string { return e.Words }
+
+// WaitSignIn follows statuses (from Board.Subscribe or agentapi's Watch)
+// until sign-in number n has finished (Status.SignIns reaches n): the
+// account when it connected, else the reason in words.
+func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Account, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("Sign-in was cancelled; nothing was changed.")
+		case s, ok := <-ch:
+			switch {
+			case !ok:
+				return nil, errors.New("Mail Sync stopped during the sign-in")
+			case s.SignIns < n || s.Connecting:
+				continue
+			case s.SignInError != "" && s.ApprovalURL != "":
+				return nil, &ApprovalNeeded{Words: s.SignInError, URL: s.ApprovalURL}
+			case s.SignInError != "":
+				return nil, errors.New(s.SignInError)
+			case s.Account != nil:
+				return s.Account, nil
+			}
+			return nil, errors.New("Sign-in was cancelled; nothing was changed.")
+		}
+	}
+}
+
+// Disconnect implements agentapi.API: it forgets the Microsoft sign-in. The
+// ledger stays, so connecting again never uploads a message twice. The
+// sign-in and the pass in flight are stopped first, and a token renewed
+// meanwhile is not saved.
+func (a *Agent) Disconnect(ctx context.Context) error {
+	return a.runOp(ctx, op{
+		begin: func(s *loopState) bool {
+			s.cancelSignin()
+			s.dropTokens()
+			return true
+		},
+		run: func(ctx context.Context) error {
+			m, err := a.meta(ctx)
+			if err != nil {
+				return err
+			}
+			if m.Account != nil {
+				if err := a.keys.Delete(ctx, storage.MicrosoftKey(m.Account.Email)); err != nil {
+					return keyringProblem("Mail Sync could not remove its sign-in from the system keyring.", err)
+				}
+			}
+			if err := a.do(ctx, func(s *loopState) error {
+				if err := a.store.ForgetMailbox(); err != nil {
+					return err
+				}
+				if err := s.reload(); err != nil {
+					return err
+				}
+				s.publish()
+				return nil
+			}); err != nil {
+				return err
+			}
+			a.log.Info("disconnected")
+			return nil
+		},
+	})
+}
+
+// CRMSignInTimeout bounds the check of a ClientSuccess sign-in; the
+// settings window waits longer for the agent's answer.
+const CRMSignInTimeout = 10 * time.Second
+
+// CRMSignInPolicy is how a ClientSuccess sign-in retries: once, briefly.
+var CRMSignInPolicy = remote.Policy{MaxAttempts: 2, BaseDelay: 300 * time.Millisecond, MaxDelay: 2 * time.Second}
+
+// CRMLogin implements agentapi.API: it checks the credentials against
+// ClientSuccess and stores the password in the keyring only. Signing in as
+// another ClientSuccess user stops the pass in flight (nothing more is sent
+// as the previous user) and forgets what was learnt from the previous one
+// (its contacts and client ids, and uploads not yet confirmed by it).
+func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
+	username = strings.TrimSpace(username)
+	if username == "" || password == "" {
+		return errors.New("Enter your ClientSuccess username and password.")
+	}
+	c := crm.NewClient(a.resolved().CRMBase, username, func() (string, error) { return password, nil }, nil)
+	// A person waits for this answer: one quick retry, and a bound shorter
+	// than the window's wait for the agent, so that no network ends in
+	// words rather than in the caller's own timeout.
+	c.Policy = CRMSignInPolicy
+	lctx, cancel := context.WithTimeout(ctx, CRMSignInTimeout)
+	err := c.Login(lctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+			return problem(CRMUnreachable, err)
+		}
+		return personWords(err)
+	}
+	switched := false
+	return a.runOp(ctx, op{
+		begin: func(s *loopState) bool {
+			switched = s.meta.CRMUser != "" && !strings.EqualFold(s.meta.CRMUser, username)
+			return switched
+		},
+		run: func(ctx context.Context) error {
+			old, err := a.meta(ctx)
+			if err != nil {
+				return err
+			}
+			if err := a.keys.Set(ctx, storage.CRMKey(username), password); err != nil {
+				return keyringProblem("Mail Sync could not save the password in the system keyring.", err)
+			}
+			if old.CRMUser != "" && !strings.EqualFold(old.CRMUser, username) {
+				_ = a.keys.Delete(ctx, storage.CRMKey(old.CRMUser))
+			}
+			if err := a.do(ctx, func(s *loopState) error { return s.signedInCRM(username, switched) }); err != nil {
+				return err
+			}
+			a.log.Info("signed in to ClientSuccess", "user", username)
+			return nil
+		},
+	})
+}
+
+// signedInCRM records a ClientSuccess sign-in whose password is saved.
+func (s *loopState) signedInCRM(username string, switched bool) error {
+	a := s.a
+	// A sign-in starts from the new password, not a token of the old one.
+	s.crmAPI, s.crmFor = nil, ""
+	dropped, err := a.store.SwitchCRMUser(username)
+	if err == nil {
+		// The last pass's error was met with the old sign-in; the pass
+		// that follows says whether there is still one.
+		err = s.updateMeta(func(m *storage.Meta) { m.LastError = "" })
+	}
+	if err != nil {
+		return problem("Mail Sync could not record the ClientSuccess sign-in.", err)
+	}
+	if dropped > 0 {
+		a.log.Warn("dropped uploads not confirmed by the previous ClientSuccess user", "count", dropped)
+	}
+	if readiness(s.meta) == nil {
+		if switched {
+			s.passAfterChange()
+		} else {
+			// Passes were not held off: one in flight may have started
+			// with the old password, so one more follows it.
+			a.sched.SyncNow() // ignored while paused
+		}
+	}
+	s.publish()
+	return nil
+}
+
+// CRMLogout implements agentapi.API. The pass in flight is stopped first:
+// nothing more is sent as the user signing out.
+func (a *Agent) CRMLogout(ctx context.Context) error {
+	return a.runOp(ctx, op{
+		begin: func(*loopState) bool { return true },
+		run: func(ctx context.Context) error {
+			m, err := a.meta(ctx)
+			if err != nil {
+				return err
+			}
+			if m.CRMUser != "" {
+				if err := a.keys.Delete(ctx, storage.CRMKey(m.CRMUser)); err != nil {
+					return keyringProblem("Mail Sync could not remove the password from the system keyring.", err)
+				}
+			}
+			return a.do(ctx, func(s *loopState) error {
+				if err := a.store.SignOutCRM(); err != nil {
+					return err
+				}
+				s.crmAPI, s.crmFor = nil, ""
+				if err := s.reload(); err != nil {
+					return err
+				}
+				s.publish()
+				return nil
+			})
+		},
+	})
 }

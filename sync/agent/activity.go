@@ -79,9 +79,9 @@ func (a *Agent) CopyAnyway(ctx context.Context, key string) error {
 		// Without a Message-ID nothing can be copied exactly once.
 		return problem(wordsNotLiftable(d.Reason), nil)
 	}
-	m, err := a.store.Meta()
+	m, err := a.meta(ctx)
 	if err != nil {
-		return problem(wordsStateUnreadable, err)
+		return err
 	}
 	if d.Received.Before(engine.WindowStart(m.ConnectedAt, m.LastSuccessStart, a.now())) {
 		return problem(wordsTooOldToCopy, nil)
@@ -89,7 +89,7 @@ func (a *Agent) CopyAnyway(ctx context.Context, key string) error {
 	if err := a.store.LiftRule(d.Key, d.Reason, a.now()); err != nil {
 		return problem(wordsStateUnwritable, err)
 	}
-	if !a.passAfterNow() {
+	if !a.passAfterNow(ctx) {
 		a.log.Debug("no pass asked for after copy anyway: syncing cannot run or is paused")
 	}
 	return nil
@@ -99,8 +99,8 @@ func (a *Agent) CopyAnyway(ctx context.Context, key string) error {
 // reads what was just recorded: a pass in flight started before and may
 // not have, so another is asked for once it ends. It reports false when
 // no pass can run (not set up, paused).
-func (a *Agent) passAfterNow() bool {
-	if a.canSync() != nil {
+func (a *Agent) passAfterNow(ctx context.Context) bool {
+	if a.canSync(ctx) != nil {
 		return false
 	}
 	r, joined := a.sched.Request()

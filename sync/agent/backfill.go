@@ -47,7 +47,7 @@ func (a *Agent) PreviewBackfill(ctx context.Context, days int) (engine.Backfill,
 	if days < 1 || days > engine.MaxBackfillDays {
 		return engine.Backfill{}, backfillWords(engine.ErrBackfillDays)
 	}
-	if err := a.canSync(); err != nil {
+	if err := a.canSync(ctx); err != nil {
 		return engine.Backfill{}, err
 	}
 	mb, c, err := a.backfillRemotes(ctx)
@@ -64,15 +64,15 @@ func (a *Agent) PreviewBackfill(ctx context.Context, days int) (engine.Backfill,
 // StartBackfill implements agentapi.API: it records a backfill of days and
 // starts it, returning at once; its progress is in Status.Backfill.
 func (a *Agent) StartBackfill(ctx context.Context, days int) error {
-	_, err := a.startBackfill(days)
+	_, err := a.startBackfill(ctx, days)
 	return err
 }
 
-func (a *Agent) startBackfill(days int) (<-chan struct{}, error) {
+func (a *Agent) startBackfill(ctx context.Context, days int) (<-chan struct{}, error) {
 	if days < 1 || days > engine.MaxBackfillDays {
 		return nil, backfillWords(engine.ErrBackfillDays)
 	}
-	if err := a.canSync(); err != nil {
+	if err := a.canSync(ctx); err != nil {
 		return nil, err
 	}
 	a.bf.mu.Lock()
@@ -95,7 +95,7 @@ func (a *Agent) startBackfill(days int) (<-chan struct{}, error) {
 // Backfill implements agentapi.API: StartBackfill, then it waits for the
 // backfill to end and returns its record.
 func (a *Agent) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
-	done, err := a.startBackfill(days)
+	done, err := a.startBackfill(ctx, days)
 	if err != nil {
 		return engine.Backfill{}, err
 	}
@@ -183,7 +183,11 @@ func (a *Agent) stopBackfill() {
 	<-done
 }
 
-// publishBackfill puts where the backfill stands on the board.
+// publishBackfill puts where the backfill stands on the board, through
+// the loop.
 func (a *Agent) publishBackfill(b engine.Backfill) {
-	a.board.Update(func(s *engine.Status) { s.Backfill = &b })
+	a.post(func(s *loopState) {
+		s.mem.Backfill = &b
+		s.publish()
+	})
 }

@@ -4,6 +4,13 @@
 // The tray, the settings window and the command line are its clients; it
 // asks them to open URLs and windows instead of doing so itself, so nothing
 // here links a GUI or a browser.
+//
+// One serve loop owns the agent's facts and is the only writer of them
+// (loop.go, whose doc says how to add a command). The files follow the
+// concerns: agent.go (opening, closing, passes, pause), accounts.go
+// (sign-ins, token sources, the keyring), settings.go (options, setup,
+// policy), doctor.go (the read-only checks), words.go (sentences for
+// people), config.go (where the state and the services are).
 package agent
 
 import (

@@ -26,7 +26,7 @@ func (a *Agent) SuggestContact(ctx context.Context, address string) (agentapi.Co
 	if !ok {
 		return agentapi.ContactSuggestion{}, errNotAnAddress(address)
 	}
-	api, err := a.contactsCRM()
+	api, err := a.contactsCRM(ctx)
 	if err != nil {
 		return agentapi.ContactSuggestion{}, err
 	}
@@ -124,11 +124,27 @@ func splitName(name string) (first, last string) {
 // ClientSuccess does not confirm the create, the address is looked up
 // again rather than posted twice.
 func (a *Agent) AddContact(ctx context.Context, in agentapi.NewContact) (agentapi.AddedContact, error) {
+	// An op of the loop: one at a time with the other commands that reach
+	// the services, and never across a change of account.
+	var out agentapi.AddedContact
+	err := a.runOp(ctx, op{run: func(ctx context.Context) (err error) {
+		out, err = a.addContact(ctx, in)
+		return err
+	}})
+	if err != nil {
+		return agentapi.AddedContact{}, err
+	}
+	out.Syncing = a.passAfterNow(ctx)
+	return out, nil
+}
+
+// addContact is AddContact's work, on the op's goroutine.
+func (a *Agent) addContact(ctx context.Context, in agentapi.NewContact) (agentapi.AddedContact, error) {
 	addr, ok := match.NormalizeAddress(in.Address)
 	if !ok {
 		return agentapi.AddedContact{}, errNotAnAddress(in.Address)
 	}
-	api, err := a.contactsCRM()
+	api, err := a.contactsCRM(ctx)
 	if err != nil {
 		return agentapi.AddedContact{}, err
 	}
@@ -176,7 +192,6 @@ func (a *Agent) AddContact(ctx context.Context, in agentapi.NewContact) (agentap
 	if err := a.store.AddDirectoryContact(storage.DirectoryContact{ID: out.ContactID, ClientID: client.ID, Email: addr}, a.now()); err != nil {
 		return agentapi.AddedContact{}, problem(wordsStateUnwritable, err)
 	}
-	out.Syncing = a.passAfterNow()
 	return out, nil
 }
 
@@ -240,15 +255,15 @@ func clientNamed(name string, all []crm.Client) (crm.Client, error) {
 }
 
 // contactsCRM is the ClientSuccess client of the account signed in.
-func (a *Agent) contactsCRM() (*crm.API, error) {
-	m, err := a.store.Meta()
+func (a *Agent) contactsCRM(ctx context.Context) (*crm.API, error) {
+	m, err := a.meta(ctx)
 	if err != nil {
-		return nil, problem(wordsStateUnreadable, err)
+		return nil, err
 	}
 	if m.CRMUser == "" {
 		return nil, ErrCRMSignedOut
 	}
-	return a.crmClient(m.CRMUser), nil
+	return a.crmClient(ctx, m.CRMUser)
 }
 
 // errNotAnAddress is the answer to an address that is not one.

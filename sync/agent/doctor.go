@@ -15,11 +15,16 @@ const DoctorTimeout = 2 * time.Minute
 // doctor with the connected account and the ClientSuccess sign-in, through
 // the same clients a pass uses. It does not touch the status: what a check
 // finds is reported to the caller, not shown as the sync's state.
+//
+// The checks run on the caller's goroutine with the loop's facts: they
+// change none, and their context ends at Quit as well.
 func (a *Agent) Doctor(ctx context.Context) (doctor.Report, error) {
-	m, err := a.store.Meta()
+	m, err := a.meta(ctx)
 	if err != nil {
 		return doctor.Report{}, err
 	}
+	ctx, stop := within(ctx, a.life)
+	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, DoctorTimeout)
 	defer cancel()
 	r := a.resolved()

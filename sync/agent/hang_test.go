@@ -389,9 +389,10 @@ func TestTokenSaveIntoASilentKeyringNeverHangsTheAgent(t *testing.T) {
 	if _, err := a.PassNow(ctx); err != nil {
 		t.Fatalf("first pass: %v", err)
 	}
-	a.mu.Lock()
-	ts := a.tokens
-	a.mu.Unlock()
+	var ts *graph.TokenSource
+	if err := a.do(ctx, func(s *loopState) error { ts = s.tokens; return nil }); err != nil || ts == nil {
+		t.Fatalf("no token source after a pass (%v)", err)
+	}
 	ts.Invalidate() // the next pass renews, and saves the rotated token
 	kr.lock()
 	passDone := make(chan error, 1)

@@ -53,7 +53,14 @@ func TestConcurrentAccountChangesNeverHang(t *testing.T) {
 	if err := a.secrets.Set(storage.CRMKey("ann"), "pw"); err != nil {
 		t.Fatal(err)
 	}
-	a.board.Update(func(s *engine.Status) { s.CRMUser = "ann" })
+	// Written behind the loop's back: the loop reads it again.
+	if err := a.do(context.Background(), func(s *loopState) error {
+		err := s.reload()
+		s.publish()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	a.sched.Interval, a.sched.StartDelay = time.Hour, time.Millisecond
 
 	ctx, cancel := context.WithCancel(context.Background())

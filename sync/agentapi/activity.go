@@ -229,3 +229,31 @@ func (c *Client) BlockAddress(ctx context.Context, address string, wholeDomain b
 func (c *Client) CopyAnyway(ctx context.Context, key string) error {
 	return c.call(ctx, callTimeout, http.MethodPost, "activity/"+url.PathEscape(key)+"/copy", nil, nil)
 }
+
+func (p inProcess) Activity(ctx context.Context, q ActivityQuery) ([]Decision, error) {
+	ds, err := p.api.Activity(ctx, q)
+	return ds, p.err(err)
+}
+
+func (p inProcess) SuggestContact(ctx context.Context, address string) (ContactSuggestion, error) {
+	s, err := p.api.SuggestContact(ctx, address)
+	return s, p.err(err)
+}
+
+func (p inProcess) AddContact(ctx context.Context, c NewContact) (AddedContact, error) {
+	out, err := p.api.AddContact(ctx, c)
+	var ce *ClientChoiceError
+	if errors.As(err, &ce) {
+		return out, ce // its words and candidates, as over the socket
+	}
+	return out, p.err(err)
+}
+
+func (p inProcess) BlockAddress(ctx context.Context, address string, wholeDomain bool) (string, error) {
+	e, err := p.api.BlockAddress(ctx, address, wholeDomain)
+	return e, p.err(err)
+}
+
+func (p inProcess) CopyAnyway(ctx context.Context, key string) error {
+	return p.err(p.api.CopyAnyway(ctx, key))
+}

@@ -34,7 +34,7 @@ func TestLedgerIsPerClientSuccessAccount(t *testing.T) {
 	api := crm.NewClient(other.URL, w2.CRMUser, func() (string, error) { return w2.CRMPassword, nil }, nil)
 	api.Policy = fastPolicy
 	e.clock.Set(testNow.Add(2 * time.Minute))
-	s, err := e.engine().Pass(context.Background(), e.mb, api)
+	s, err := e.engine().Pass(context.Background(), e.mb, api, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -292,7 +292,7 @@ func TestBackfillYieldsToPass(t *testing.T) {
 		// Asked while the backfill goes on: the pass waits for the turn.
 		askAt <- days.Load()
 		wg.Go(func() {
-			_, err := e.engine().Pass(context.Background(), watch, e.api)
+			_, err := e.engine().Pass(context.Background(), watch, e.api, nil)
 			passErr <- err
 		})
 	})

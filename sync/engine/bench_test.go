@@ -381,7 +381,7 @@ func (bs *benchSession) pass(tb testing.TB, at time.Time, timed func(bool)) benc
 	})
 	timed(true)
 	start := time.Now()
-	sum, err := eng.Pass(context.Background(), bs.mb, bs.api)
+	sum, err := eng.Pass(context.Background(), bs.mb, bs.api, nil)
 	wall := time.Since(start)
 	timed(false)
 	close(stop)

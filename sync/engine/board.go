@@ -50,13 +50,6 @@ func (b *Board) Update(f func(*Status)) {
 	}
 }
 
-// Paused reports whether the status says syncing is paused.
-func (b *Board) Paused() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.cur.Paused
-}
-
 // Subscribe returns a channel that receives the current status at once and
 // then every change (coalesced for slow readers), and a function that ends
 // the subscription and closes the channel.

@@ -136,7 +136,7 @@ func TestDirectoryContactRemovedWhilePending(t *testing.T) {
 	w := sandbox.Demo(testNow)
 	e := newEnv(t, w)
 	e.clock.Set(testNow)
-	if _, err := e.engine().Pass(context.Background(), e.mb, failCreates{e.api}); err == nil {
+	if _, err := e.engine().Pass(context.Background(), e.mb, failCreates{e.api}, nil); err == nil {
 		t.Fatal("the pass with failing creates succeeded")
 	}
 	jobs, err := e.store.PendingJobs()
@@ -230,7 +230,7 @@ func TestDirectoryAddedByAFailedPass(t *testing.T) {
 	e.clock.Set(testNow.Add(30 * time.Minute))
 	w.AddLate(e.c, l)
 	e.clock.Set(testNow.Add(time.Hour))
-	if _, err := e.engine().Pass(context.Background(), e.mb, failCreates{e.api}); err == nil {
+	if _, err := e.engine().Pass(context.Background(), e.mb, failCreates{e.api}, nil); err == nil {
 		t.Fatal("the pass with failing creates succeeded")
 	}
 	// Let the uploads that pass left pending go.
@@ -322,7 +322,7 @@ func TestDirectoryContactChangedDuringFullRead(t *testing.T) {
 				}
 			}
 			e.clock.Set(testNow)
-			if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+			if _, err := e.engine().Pass(context.Background(), e.mb, api, nil); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := e.store.DirectorySize(); err != nil || n != len(w.Contacts) {
@@ -378,7 +378,7 @@ func TestDirectoryOddSearchIsNotADayOfLookups(t *testing.T) {
 			e := newEnv(t, w)
 			api := &oddSearch{CRM: e.api, fn: fn}
 			e.clock.Set(testNow)
-			if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+			if _, err := e.engine().Pass(context.Background(), e.mb, api, nil); err != nil {
 				t.Fatalf("pass: %v", err)
 			}
 			if perAddress(e) == 0 {
@@ -392,7 +392,7 @@ func TestDirectoryOddSearchIsNotADayOfLookups(t *testing.T) {
 			api.fn, api.calls = nil, 0
 			api.mu.Unlock()
 			e.clock.Set(testNow.Add(time.Hour))
-			if _, err := e.engine().Pass(context.Background(), e.mb, api); err != nil {
+			if _, err := e.engine().Pass(context.Background(), e.mb, api, nil); err != nil {
 				t.Fatalf("second pass: %v", err)
 			}
 			if api.calls == 0 {

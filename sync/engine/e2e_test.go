@@ -73,7 +73,8 @@ type env struct {
 	dir   string
 	store *storage.Store
 	clock *clock
-	board *Board
+	// progress is every position the last pass reported.
+	progress []Progress
 	// eng is the one Engine of the agent, kept from pass to pass.
 	eng *Engine
 }
@@ -97,7 +98,6 @@ func newEnv(t *testing.T, w *sandbox.World) *env {
 	e.mb.Policy = fastPolicy
 	e.api = crm.NewClient(e.c.URL, w.CRMUser, func() (string, error) { return w.CRMPassword, nil }, nil)
 	e.api.Policy = fastPolicy
-	e.board = NewBoard(Status{Account: &Account{Email: "ann@example.com"}, CRMUser: "ann"})
 	e.open()
 	if err := e.store.SaveSettings(sandbox.Settings(), storage.AppSettings{StartAtLogin: true}); err != nil {
 		t.Fatal(err)
@@ -140,7 +140,7 @@ func (e *env) reopen() {
 // engine is the env's Engine, one for every pass, as the agent keeps one.
 func (e *env) engine() *Engine {
 	if e.eng == nil {
-		e.eng = &Engine{Store: e.store, Board: e.board, Now: e.clock.Now}
+		e.eng = &Engine{Store: e.store, Now: e.clock.Now}
 	}
 	return e.eng
 }
@@ -148,7 +148,8 @@ func (e *env) engine() *Engine {
 // pass runs one pass at time at with the real clients.
 func (e *env) pass(at time.Time) (Summary, error) {
 	e.clock.Set(at)
-	return e.engine().Pass(context.Background(), e.mb, e.api)
+	e.progress = nil
+	return e.engine().Pass(context.Background(), e.mb, e.api, func(p Progress) { e.progress = append(e.progress, p) })
 }
 
 func (e *env) mustPass(at time.Time) Summary {
@@ -205,8 +206,21 @@ func TestPassDemoLandsWhereLabelsSay(t *testing.T) {
 	if !s.WindowStart.Equal(testNow.Add(-24 * time.Hour)) {
 		t.Errorf("WindowStart = %v, want connect - 24 h", s.WindowStart)
 	}
-	if st := e.board.Get(); st.State != Idle || st.Progress != nil || st.LastCounts.Uploads != s.Counts.Uploads || st.LastError != "" {
-		t.Errorf("status after pass = %+v", st)
+	// The progress starts at nothing, never goes down, and ends with
+	// every listed message done.
+	if len(e.progress) < 2 || e.progress[0] != (Progress{}) {
+		t.Errorf("progress = %v, want a start at zero and more", e.progress)
+	}
+	for i := 1; i < len(e.progress); i++ {
+		if p, q := e.progress[i-1], e.progress[i]; q.Done < p.Done || q.Total < p.Total {
+			t.Errorf("progress went down: %v then %v", p, q)
+		}
+	}
+	if last := e.progress[len(e.progress)-1]; last.Done != s.Counts.Listed || last.Total != s.Counts.Listed {
+		t.Errorf("last progress %v, want %d of %d", last, s.Counts.Listed, s.Counts.Listed)
+	}
+	if s.SyncedToday != s.Counts.Synced {
+		t.Errorf("SyncedToday = %d, want the %d copied by the day's only pass", s.SyncedToday, s.Counts.Synced)
 	}
 	m, err := e.store.Meta()
 	if err != nil {

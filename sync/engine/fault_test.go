@@ -66,10 +66,10 @@ func TestPassMaintenance(t *testing.T) {
 		t.Fatal("pass succeeded during maintenance")
 	}
 	const words = "ClientSuccess is down for maintenance"
-	if got := e.board.Get(); got.State != Error || got.LastError != words {
-		t.Errorf("status = %v %q, want Error %q", got.State, got.LastError, words)
+	if o := OutcomeOf(err); o.Words != words || o.Stopped || o.Reconnect {
+		t.Errorf("outcome = %+v, want the words %q", o, words)
 	}
-	if m, _ := e.store.Meta(); m.LastError != words || !m.LastSuccessStart.IsZero() {
+	if m, _ := e.store.Meta(); !m.LastSuccessStart.IsZero() {
 		t.Errorf("meta = %+v", m)
 	}
 	e.c.SetMaintenance(false)

@@ -134,7 +134,7 @@ func TestMarkedReadRelistedNotUploadedTwice(t *testing.T) {
 	}
 	e.clock.Set(testNow.Add(2 * time.Hour))
 	rec := &listRecorder{Mailbox: e.mb}
-	read, err := e.engine().Pass(context.Background(), rec, e.api)
+	read, err := e.engine().Pass(context.Background(), rec, e.api, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

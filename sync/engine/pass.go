@@ -10,7 +10,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -93,24 +92,12 @@ const (
 	DefaultPassTimeout = 2 * time.Hour
 )
 
-// Skip reasons the engine adds to those of sync/match.
-const (
-	reasonNoMessageID  = "no Message-ID"
-	reasonGone         = "deleted before it could be copied"
-	reasonRefused      = "ClientSuccess refused it"
-	reasonContactsGone = "its contacts were removed from ClientSuccess"
-	// reasonNoText starts the reason of a message whose body Microsoft 365
-	// kept refusing; it is tried again on the next pass.
-	reasonNoText = "Microsoft 365 would not give its text: "
-)
-
-// Engine runs passes. Set its fields before the first Pass; Pass is safe to
-// call from several goroutines (calls run one after the other).
+// Engine runs passes. Set its fields before the first Pass. Passes must
+// not overlap: the agent's loop runs one at a time (the engine keeps no
+// lock of its own for that). The decisions, the unsure uploads and the
+// ledger may be read at any time.
 type Engine struct {
 	Store *storage.Store
-	// Board may be nil; a pass publishes Syncing with Progress, then the
-	// outcome (Idle, Error or NeedsReconnect).
-	Board *Board
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log may be nil (nothing is logged). Tokens, bodies and passwords are
@@ -146,6 +133,9 @@ type Summary struct {
 	// Pending is how many uploads left unfinished by an earlier pass (a
 	// crash, a lost answer) were resolved at the start of this one.
 	Pending int
+	// SyncedToday is how many messages were copied since the start of the
+	// day the pass ended (this pass and earlier ones).
+	SyncedToday int
 }
 
 func (e *Engine) now() time.Time {
@@ -215,6 +205,8 @@ type pass struct {
 	// page.
 	mu       sync.Mutex
 	progress Progress
+	// onProgress is the caller's progress callback, or nil.
+	onProgress func(Progress)
 	// poster posts the pass's uploads while it reads mail.
 	poster *poster
 	// posting is the outcome of the page whose uploads are being posted
@@ -234,12 +226,21 @@ type pass struct {
 // lists the mailbox window page by page, matches each message, uploads
 // what is taken exactly once per client, records every decision, and moves
 // the last-success time only when all of that is recorded. A failed pass
-// leaves the window where it was, so the next one covers the gap. Status
-// goes to e.Board; the person-readable failure also goes to Meta.LastError.
-// A second call waits for the first to finish (or for its ctx).
-func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
+// leaves the window where it was, so the next one covers the gap.
+//
+// Pass only does the work: it returns the Summary and the error, and the
+// caller (the agent's loop) decides what they mean for the state a person
+// sees (OutcomeOf) and records it. The pass's own bookkeeping is written
+// with its results, in the same transactions: the connect time on the
+// first pass, and the window's start, the end time, the counts and the
+// pruning in finish, which runs only after the pass's work is recorded.
+// progress, when not nil, is called with the position of the pass as it
+// moves (first with zero values when the pass starts); the values of one
+// pass never go down, and calls may come from several goroutines, one at a
+// time. A pass waits for the backfill day in flight, if any (the turn).
+func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM, progress func(Progress)) (Summary, error) {
 	if err := e.turn.acquire(ctx, true); err != nil {
-		return Summary{}, fmt.Errorf("engine: wait for the pass in flight: %w", err)
+		return Summary{}, fmt.Errorf("engine: wait for the backfill day in flight: %w", err)
 	}
 	defer e.turn.release()
 
@@ -256,52 +257,35 @@ func (e *Engine) Pass(ctx context.Context, mb Mailbox, c CRM) (Summary, error) {
 	defer cancel()
 	p := &pass{
 		e: e, mb: &bodyReader{Mailbox: mb, e: e}, crm: c, log: e.logger(), start: e.now(), limit: limit,
-		id:    strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36),
-		names: map[int64]string{},
+		id:         strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.FormatUint(rand.Uint64(), 36),
+		names:      map[int64]string{},
+		onProgress: progress,
 	}
 	p.counts.Skipped = map[string]int{}
-	e.publish(func(s *Status) {
-		s.Running = true
-		s.Progress = &Progress{}
-	})
+	p.advance(0, 0)
 	err := p.run(ctx)
 	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = &passTooLongError{limit: timeout, err: err}
 	}
 	sum := Summary{Start: p.start, End: e.now(), WindowStart: p.window, Counts: p.counts, Pending: p.pending}
+	sum.Counts.Skipped = maps.Clone(p.counts.Skipped)
 	if err != nil {
-		p.failed(err)
+		if errors.Is(err, context.Canceled) {
+			p.log.Info("pass stopped before it finished")
+		} else {
+			p.log.Warn("pass failed", "err", err)
+		}
 		return sum, err
 	}
 	today, cerr := e.Store.MessagesUploadedSince(startOfDay(sum.End))
 	if cerr != nil {
 		p.log.Warn("count today's uploads", "err", cerr)
 	}
-	e.publish(func(s *Status) {
-		s.Running = false
-		s.Reconnect = ""
-		s.LastPass = sum.End
-		s.LastCounts = sum.Counts
-		s.LastCounts.Skipped = maps.Clone(sum.Counts.Skipped)
-		if !sum.Counts.Quiet() {
-			s.LastCopy = &PassRecord{End: sum.End, Counts: s.LastCounts}
-			s.LastCopy.Counts.Skipped = maps.Clone(sum.Counts.Skipped)
-		}
-		s.LastSuccess = sum.Start
-		s.SyncedToday = today
-		s.LastError = ""
-		s.Progress = nil
-	})
+	sum.SyncedToday = today
 	p.log.Info("pass done", "listed", sum.Counts.Listed, "synced", sum.Counts.Synced,
 		"uploads", sum.Counts.Uploads, "already", sum.Counts.Already, "pending", sum.Pending,
 		"directory_pages", p.directoryPages, "lookups", p.addressLookups, "retry_next_pass", p.retry, "took_ms", sum.End.Sub(sum.Start).Milliseconds())
 	return sum, nil
-}
-
-func (e *Engine) publish(f func(*Status)) {
-	if e.Board != nil {
-		e.Board.Update(f)
-	}
 }
 
 func startOfDay(t time.Time) time.Time {
@@ -647,18 +631,21 @@ func (p *pass) waitPosting() error {
 	return err
 }
 
-// advance adds to the progress shown and publishes it.
+// advance adds to the progress and hands it to the caller's callback.
+// The callback runs under p.mu, so the positions it sees never go down;
+// it must not block (the agent's hands the value to its loop).
 func (p *pass) advance(total, done int) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.progress.Total += total
 	p.progress.Done += done
-	pr := p.progress
-	p.mu.Unlock()
 	if p.backfill {
 		// A backfill reports its own progress (RunBackfill).
 		return
 	}
-	p.e.publish(func(s *Status) { s.Progress = &Progress{Done: pr.Done, Total: pr.Total} })
+	if p.onProgress != nil {
+		p.onProgress(p.progress)
+	}
 }
 
 // jobID is one upload: a message (its ledger key) for one client.
@@ -712,9 +699,6 @@ func (p *pass) finish() error {
 		// Every pass lists the whole window: nothing to compare with.
 		m.ListedWith = ""
 		m.LastPassEnd = end
-		m.LastError = ""
-		m.FailingSince = time.Time{}
-		m.NeedsReconnect = ""
 	})
 	if err != nil {
 		return fmt.Errorf("engine: record the pass: %w", err)
@@ -723,41 +707,31 @@ func (p *pass) finish() error {
 	return nil
 }
 
-// failed publishes and saves why the pass failed, in words. A pass that
-// was stopped (its ctx cancelled: a shutdown, a disconnect, a change of
-// account) did not fail: it leaves no error behind, and the error of an
-// earlier pass stands.
-func (p *pass) failed(err error) {
-	if errors.Is(err, context.Canceled) {
-		p.log.Info("pass stopped before it finished")
-		p.e.publish(func(s *Status) {
-			s.Running = false
-			s.Progress = nil
-		})
-		return
+// Outcome is what the error of a pass means for the state a person sees:
+// the agent's loop records it (storage.Meta's LastError and
+// NeedsReconnect) and publishes it.
+type Outcome struct {
+	// Stopped: the pass was cancelled (a shutdown, a disconnect, a change
+	// of account). It did not fail: it leaves no error behind, and the
+	// error of an earlier pass stands.
+	Stopped bool
+	// Words is why the pass failed, in words (Describe); "" when it did
+	// not fail.
+	Words string
+	// Reconnect: Microsoft refused the sign-in; the person must connect
+	// again.
+	Reconnect bool
+}
+
+// OutcomeOf is what err, returned by Pass, means.
+func OutcomeOf(err error) Outcome {
+	switch {
+	case err == nil:
+		return Outcome{}
+	case errors.Is(err, context.Canceled):
+		return Outcome{Stopped: true}
 	}
-	words := Describe(err)
-	reconnect := microsoftRefused(err)
-	p.log.Warn("pass failed", "err", err)
-	if uerr := p.e.Store.UpdateMeta(func(m *storage.Meta) {
-		m.LastError = words
-		if m.FailingSince.IsZero() {
-			m.FailingSince = p.start
-		}
-		if reconnect {
-			m.NeedsReconnect = words
-		}
-	}); uerr != nil {
-		p.log.Warn("save the failure", "err", uerr)
-	}
-	p.e.publish(func(s *Status) {
-		s.Running = false
-		if reconnect {
-			s.Reconnect = words
-		}
-		s.LastError = words
-		s.Progress = nil
-	})
+	return Outcome{Words: Describe(err), Reconnect: microsoftRefused(err)}
 }
 
 // microsoftRefused reports whether err means the Microsoft sign-in must be
@@ -766,89 +740,4 @@ func (p *pass) failed(err error) {
 func microsoftRefused(err error) bool {
 	var re *remote.Error
 	return errors.As(err, &re) && re.Kind == remote.NeedsReconnect && re.Service == "graph"
-}
-
-// Describe says in words a person understands why a pass failed: the
-// message of a remote error (which never holds a URL or a token), never the
-// raw Go error chain.
-func Describe(err error) string {
-	if err == nil {
-		return ""
-	}
-	var long *passTooLongError
-	if errors.As(err, &long) {
-		return fmt.Sprintf("The sync took longer than %s and was stopped; the next sync carries on from where it was", humanDuration(long.limit))
-	}
-	var re *remote.Error
-	if errors.As(err, &re) {
-		service := "ClientSuccess"
-		if re.Service == "graph" {
-			service = "Microsoft 365"
-		}
-		msg := strings.TrimSpace(re.Message)
-		switch {
-		case re.Kind == remote.NeedsReconnect && re.Service == "graph":
-			// The token source put the reason in words (revoked, expired,
-			// consent withdrawn); the Graph call around it only knows it
-			// was refused.
-			if why := deepestMessage(err); why != "" {
-				return upperFirst(why)
-			}
-			return "Microsoft 365 needs you to connect again"
-		case re.Kind == remote.NeedsReconnect:
-			return "ClientSuccess rejected the username or password; sign in to ClientSuccess again in Settings"
-		case msg == "" && re.Kind == remote.Transient:
-			return "Could not reach " + service + "; Mail Sync will try again"
-		case msg == "":
-			return service + " refused a request"
-		case strings.Contains(msg, service):
-			return upperFirst(msg)
-		}
-		return service + ": " + msg
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return "The sync was stopped before it finished"
-	}
-	return "The sync failed; Mail Sync will try again"
-}
-
-// deepestMessage is the Message of the innermost *remote.Error in err's
-// chain that has one.
-func deepestMessage(err error) string {
-	msg := ""
-	for err != nil {
-		var re *remote.Error
-		if !errors.As(err, &re) {
-			break
-		}
-		if m := strings.TrimSpace(re.Message); m != "" {
-			msg = m
-		}
-		err = re.Err
-	}
-	return msg
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// humanDuration says a duration in whole hours or minutes.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour && d%time.Hour == 0:
-		if d == time.Hour {
-			return "1 hour"
-		}
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	case d >= time.Minute:
-		if m := (d + time.Minute/2) / time.Minute; m != 1 {
-			return fmt.Sprintf("%d minutes", m)
-		}
-		return "1 minute"
-	}
-	return d.Round(time.Second).String()
 }

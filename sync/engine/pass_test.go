@@ -165,7 +165,7 @@ func TestPassCrashAtEveryUpload(t *testing.T) {
 				cancel()
 			}
 			e.clock.Set(testNow)
-			_, err := e.engine().Pass(ctx, e.mb, wrap)
+			_, err := e.engine().Pass(ctx, e.mb, wrap, nil)
 			wrap.mu.Lock()
 			made := wrap.creates
 			wrap.mu.Unlock()
@@ -196,12 +196,12 @@ func TestPassPostedButNotRecorded(t *testing.T) {
 	want := w.Expected()
 	wrap := &crashCRM{CRM: e.api, after: -1, lieAt: 3}
 	e.clock.Set(testNow)
-	_, err := e.engine().Pass(context.Background(), e.mb, wrap)
+	_, err := e.engine().Pass(context.Background(), e.mb, wrap, nil)
 	if err == nil || !crm.IsAmbiguous(err) {
 		t.Fatalf("pass error = %v, want an ambiguous create", err)
 	}
-	if st := e.board.Get(); st.State != Error || st.LastError == "" || strings.Contains(st.LastError, "http") {
-		t.Errorf("status = %+v", st)
+	if o := OutcomeOf(err); o.Stopped || o.Reconnect || o.Words == "" || strings.Contains(o.Words, "http") {
+		t.Errorf("outcome = %+v", o)
 	}
 	if m, _ := e.store.Meta(); !m.LastSuccessStart.IsZero() {
 		t.Errorf("failed pass moved the window: %+v", m)
@@ -237,7 +237,7 @@ func TestPassPostedButNotRecordedNoteTransformed(t *testing.T) {
 			e.c.SetNoteForm(form)
 			wrap := &crashCRM{CRM: e.api, after: -1, lieAt: 2}
 			e.clock.Set(testNow)
-			if _, err := e.engine().Pass(context.Background(), e.mb, wrap); !crm.IsAmbiguous(err) {
+			if _, err := e.engine().Pass(context.Background(), e.mb, wrap, nil); !crm.IsAmbiguous(err) {
 				t.Fatalf("pass error = %v, want an ambiguous create", err)
 			}
 			e.reopen()
@@ -272,7 +272,7 @@ func TestPendingFoundOnPage3(t *testing.T) {
 	// Lie about the last create of the pass: it lands after the 250.
 	wrap := &crashCRM{CRM: e.api, after: -1, lieAt: countUploads(w.Expected())}
 	e.clock.Set(testNow)
-	if _, err := e.engine().Pass(context.Background(), e.mb, wrap); !crm.IsAmbiguous(err) {
+	if _, err := e.engine().Pass(context.Background(), e.mb, wrap, nil); !crm.IsAmbiguous(err) {
 		t.Fatalf("pass error = %v, want an ambiguous create", err)
 	}
 	pend, err := e.store.PendingJobs()
@@ -319,51 +319,28 @@ func TestPassResetAfterApply(t *testing.T) {
 }
 
 // TestPassRefusedSignIn: a refused ClientSuccess sign-in asks the person to
-// sign in to ClientSuccess again, in words, and is saved in Meta; it is not
-// a Microsoft reconnect, so the next pass tries again by itself.
+// sign in to ClientSuccess again, in words; it is not a Microsoft
+// reconnect, so the next pass tries again by itself. The engine leaves the
+// state facts in Meta to the agent's loop.
 func TestPassRefusedSignIn(t *testing.T) {
 	e := newEnv(t, sandbox.Demo(testNow))
 	bad := crm.NewClient(e.c.URL, sandbox.CRMUser, func() (string, error) { return "wrong", nil }, nil)
 	bad.Policy = fastPolicy
 	e.clock.Set(testNow)
-	_, err := e.engine().Pass(context.Background(), e.mb, bad)
+	_, err := e.engine().Pass(context.Background(), e.mb, bad, nil)
 	if !remote.IsNeedsReconnect(err) {
 		t.Fatalf("err = %v, want needs reconnect", err)
 	}
-	st := e.board.Get()
+	o := OutcomeOf(err)
 	m, _ := e.store.Meta()
-	if st.State != Error || !strings.Contains(st.LastError, "ClientSuccess rejected the username or password") ||
-		m.LastError != st.LastError || m.NeedsReconnect != "" {
-		t.Errorf("status %+v, meta %+v", st, m)
+	if o.Stopped || o.Reconnect || !strings.Contains(o.Words, "ClientSuccess rejected the username or password") ||
+		m.LastError != "" || m.NeedsReconnect != "" {
+		t.Errorf("outcome %+v, meta %+v", o, m)
 	}
 	if len(e.c.AllInteractions()) != 0 {
 		t.Error("uploads without a sign-in")
 	}
 	e.mustPass(testNow.Add(time.Hour))
-	if m, _ := e.store.Meta(); m.NeedsReconnect != "" || m.LastError != "" {
-		t.Errorf("a good pass left the failure in meta: %+v", m)
-	}
-}
-
-// TestPassWaitsForPassInFlight: a second Pass waits for the first.
-func TestPassWaitsForPassInFlight(t *testing.T) {
-	w := sandbox.Demo(testNow)
-	e := newEnv(t, w)
-	eng := e.engine()
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = eng.Pass(context.Background(), e.mb, e.api)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	sameLanding(t, landed(e.c), w.Expected())
 }
 
 func TestDescribe(t *testing.T) {
@@ -425,7 +402,7 @@ func TestInteractionDateInPersonsZone(t *testing.T) {
 		e.clock.Set(testNow)
 		eng := e.engine()
 		eng.Location = loc
-		if _, err := eng.Pass(context.Background(), e.mb, e.api); err != nil {
+		if _, err := eng.Pass(context.Background(), e.mb, e.api, nil); err != nil {
 			t.Fatal(err)
 		}
 		day := map[string]string{}
@@ -465,7 +442,7 @@ func TestPendingUploadsObeyCurrentSettings(t *testing.T) {
 			defer cancel()
 			wrap := &crashCRM{CRM: e.api, after: 1, cancel: cancel}
 			e.clock.Set(testNow)
-			if _, err := e.engine().Pass(ctx, e.mb, wrap); err == nil {
+			if _, err := e.engine().Pass(ctx, e.mb, wrap, nil); err == nil {
 				t.Fatal("the pass was not cut short")
 			}
 			pend, err := e.store.PendingJobs()

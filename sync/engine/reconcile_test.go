@@ -123,7 +123,7 @@ func TestReconcileCrashAtEveryBoundary(t *testing.T) {
 				defer cancel()
 				wrap := &boundaryCRM{CRM: e.api, k: k, after: after, cancel: cancel}
 				e.clock.Set(testNow)
-				if _, err := e.engine().Pass(ctx, e.mb, wrap); err == nil {
+				if _, err := e.engine().Pass(ctx, e.mb, wrap, nil); err == nil {
 					t.Fatal("the pass went on after the crash")
 				}
 				pend, err := e.store.PendingJobs()
@@ -169,7 +169,7 @@ func (l *lieOnce) CreateInteraction(ctx context.Context, clientID int64, in crm.
 func unconfirmed(t *testing.T, e *env) storage.PendingJob {
 	t.Helper()
 	e.clock.Set(testNow)
-	if _, err := e.engine().Pass(context.Background(), e.mb, &lieOnce{CRM: e.api}); !crm.IsAmbiguous(err) {
+	if _, err := e.engine().Pass(context.Background(), e.mb, &lieOnce{CRM: e.api}, nil); !crm.IsAmbiguous(err) {
 		t.Fatalf("pass error = %v, want an ambiguous create", err)
 	}
 	pend, err := e.store.PendingJobs()
@@ -243,7 +243,7 @@ func TestReconcileOnlyA404OnTheClientDrops(t *testing.T) {
 			unconfirmed(t, e)
 			before := len(e.c.AllInteractions())
 			e.clock.Set(testNow.Add(time.Hour))
-			if _, err := e.engine().Pass(context.Background(), e.mb, &notFoundCRM{CRM: e.api, gone: gone}); err != nil {
+			if _, err := e.engine().Pass(context.Background(), e.mb, &notFoundCRM{CRM: e.api, gone: gone}, nil); err != nil {
 				t.Fatal(err)
 			}
 			pend, _ := e.store.PendingJobs()

@@ -29,19 +29,21 @@ const (
 // catch-up pass, never a burst. Set the fields before Run; the methods are
 // safe for concurrent use.
 //
-// Whether syncing is paused is a fact of the Board's status, not of the
-// scheduler: the board's lock is the only one it takes for it, and the
-// scheduler's own lock is never held while the board is updated.
+// The scheduler reads nothing of the status: whether syncing is paused is
+// told to it (SetPaused, by the agent's loop, which owns that fact), and
+// the due time goes out through Next. Its lock is never held while it
+// calls Pass or Next.
 type Scheduler struct {
 	Interval   time.Duration // between pass starts; DefaultInterval when 0
 	StartDelay time.Duration // before the first pass; DefaultStartDelay when 0
 	Clock      Clock         // RealClock when nil
-	// Board holds the Paused fact and receives NextPass; a private one is
-	// used when nil. The pass itself shows Running and its outcome on it.
-	Board *Board
-	// Pass runs one pass. Its error is logged; the next pass is scheduled
+	// Pass runs one pass (the agent's asks its loop for one and waits for
+	// the outcome). Its error is logged; the next pass is scheduled
 	// regardless.
 	Pass func(ctx context.Context) (Summary, error)
+	// Next, when set, is told on Run's goroutine when the next pass is
+	// due: the zero time while paused (no pass is due then).
+	Next func(due time.Time)
 	Log  *slog.Logger // slog.Default() when nil
 
 	initOnce sync.Once
@@ -49,6 +51,7 @@ type Scheduler struct {
 	wake     chan struct{} // Resume; makes the loop publish the due time again
 
 	mu      sync.Mutex
+	paused  bool // no pass starts; requests are refused
 	running *Run // the pass in flight
 	pending *Run // the pass asked for and not started yet
 	stopped bool // Run has returned: requests fail at once
@@ -86,9 +89,6 @@ func (s *Scheduler) init() {
 	s.initOnce.Do(func() {
 		s.kick = make(chan struct{}, 1)
 		s.wake = make(chan struct{}, 1)
-		if s.Board == nil {
-			s.Board = NewBoard(Status{})
-		}
 	})
 }
 
@@ -97,12 +97,9 @@ func (s *Scheduler) init() {
 // follows. Ignored while paused.
 func (s *Scheduler) SyncNow() {
 	s.init()
-	if s.Board.Paused() {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
+	if s.stopped || s.paused {
 		return
 	}
 	if s.pending == nil {
@@ -116,11 +113,11 @@ func (s *Scheduler) SyncNow() {
 // before it starts. While paused it returns nil.
 func (s *Scheduler) Request() (r *Run, joined bool) {
 	s.init()
-	if s.Board.Paused() {
-		return nil, false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.paused {
+		return nil, false
+	}
 	if s.running != nil {
 		return s.running, true
 	}
@@ -136,50 +133,41 @@ func (s *Scheduler) Request() (r *Run, joined bool) {
 	return s.pending, false
 }
 
-// Pause stops scheduled passes and SyncNow and shows Paused on the board. A
-// pass in flight finishes, after which the board shows Paused.
-func (s *Scheduler) Pause() {
-	s.init()
-	s.Board.Update(func(st *Status) {
-		st.Paused = true
-		st.NextPass = time.Time{}
-	})
-}
+// Pause stops scheduled passes and SyncNow; Next is told no pass is due.
+// A pass in flight finishes.
+func (s *Scheduler) Pause() { s.SetPaused(true) }
 
 // Resume undoes Pause: if a pass fell due while paused, one pass runs at
 // once.
-func (s *Scheduler) Resume() {
-	s.init()
-	s.Board.Update(func(st *Status) { st.Paused = false })
-	signal(s.wake)
-}
+func (s *Scheduler) Resume() { s.SetPaused(false) }
 
 // Paused reports whether syncing is paused.
 func (s *Scheduler) Paused() bool {
 	s.init()
-	return s.Board.Paused()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
 }
 
-// SetPaused sets the initial state, as stored from the last run. Call it
-// before Run.
+// SetPaused sets whether syncing is paused (before Run: as stored from the
+// last run). Run tells Next the due time again.
 func (s *Scheduler) SetPaused(paused bool) {
-	if paused {
-		s.Pause()
-	} else {
-		s.Resume()
-	}
+	s.init()
+	s.mu.Lock()
+	s.paused = paused
+	s.mu.Unlock()
+	signal(s.wake)
 }
 
-// showNext puts the due time on the board, unless paused (no pass is due
-// then). The check and the change are one board update.
+// showNext tells Next the due time, or the zero time while paused.
 func (s *Scheduler) showNext(due time.Time) {
-	s.Board.Update(func(st *Status) {
-		if st.Paused {
-			st.NextPass = time.Time{}
-		} else {
-			st.NextPass = due
-		}
-	})
+	if s.Next == nil {
+		return
+	}
+	if s.Paused() {
+		due = time.Time{}
+	}
+	s.Next(due)
 }
 
 // Run runs passes until ctx ends, then returns nil. The first pass runs

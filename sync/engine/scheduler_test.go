@@ -20,19 +20,20 @@ const safety = 60 * time.Second
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // schedHarness runs a Scheduler on a FakeClock with a pass that records its
-// start time and shows Syncing/Idle on the board as the real pass does.
+// start time, and keeps the due time the scheduler tells.
 type schedHarness struct {
 	t       *testing.T
 	clock   *clocktest.FakeClock
-	board   *engine.Board
 	s       *engine.Scheduler
 	started chan time.Time // one value per pass start
 	release chan struct{}  // when blocking, each pass waits for one value
 	block   bool
 	passErr error
 
-	mu     sync.Mutex
-	passes []time.Time
+	mu      sync.Mutex
+	passes  []time.Time
+	due     time.Time // the last due time told (Next)
+	running bool
 
 	cancel context.CancelFunc
 	done   chan error
@@ -43,7 +44,6 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 	h := &schedHarness{
 		t:       t,
 		clock:   clocktest.NewFakeClock(t0),
-		board:   engine.NewBoard(engine.Status{Account: &engine.Account{Email: "ann@example.com"}, CRMUser: "ann"}),
 		started: make(chan time.Time, 100),
 		release: make(chan struct{}),
 		block:   block,
@@ -53,9 +53,13 @@ func newSchedHarness(t *testing.T, block bool) *schedHarness {
 		Interval:   time.Hour,
 		StartDelay: 5 * time.Second,
 		Clock:      h.clock,
-		Board:      h.board,
 		Pass:       h.pass,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Next: func(due time.Time) {
+			h.mu.Lock()
+			h.due = due
+			h.mu.Unlock()
+		},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	return h
 }
@@ -64,8 +68,8 @@ func (h *schedHarness) pass(ctx context.Context) (engine.Summary, error) {
 	now := h.clock.Now()
 	h.mu.Lock()
 	h.passes = append(h.passes, now)
+	h.running = true
 	h.mu.Unlock()
-	h.board.Update(func(s *engine.Status) { s.Running = true })
 	h.started <- now
 	if h.block {
 		select {
@@ -73,8 +77,32 @@ func (h *schedHarness) pass(ctx context.Context) (engine.Summary, error) {
 		case <-ctx.Done():
 		}
 	}
-	h.board.Update(func(s *engine.Status) { s.Running = false; s.LastPass = now })
+	h.mu.Lock()
+	h.running = false
+	h.mu.Unlock()
 	return engine.Summary{Start: now}, h.passErr
+}
+
+// next is the due time the scheduler told last.
+func (h *schedHarness) next() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.due
+}
+
+// setPaused pauses or resumes and waits until the scheduler has told the
+// due time that goes with it (none while paused). Each due time told is
+// followed by a timer, so waiting for the next timer cannot miss it.
+func (h *schedHarness) setPaused(paused bool) {
+	h.t.Helper()
+	h.s.SetPaused(paused)
+	for {
+		n := h.clock.TimersMade()
+		if h.next().IsZero() == paused {
+			return
+		}
+		h.waitWaiting(n)
+	}
 }
 
 // start runs the scheduler and waits until it waits for its first pass.
@@ -181,7 +209,7 @@ func inJitter(d time.Duration) bool {
 func TestSchedulerRunsHourlyWithJitter(t *testing.T) {
 	h := newSchedHarness(t, false)
 	h.start()
-	if got := h.board.Get().NextPass; !got.Equal(t0.Add(5 * time.Second)) {
+	if got := h.next(); !got.Equal(t0.Add(5 * time.Second)) {
 		t.Fatalf("NextPass before the first pass = %v, want %v", got, t0.Add(5*time.Second))
 	}
 	h.advance(5*time.Hour + 5*time.Second)
@@ -198,9 +226,9 @@ func TestSchedulerRunsHourlyWithJitter(t *testing.T) {
 			t.Errorf("gap %d = %v, want 1 h ± 10 %%", i, gap)
 		}
 	}
-	// The board announces the next pass, and that is when it runs.
+	// Next announces the next pass, and that is when it runs.
 	last := passes[len(passes)-1]
-	next := h.board.Get().NextPass
+	next := h.next()
 	if !inJitter(next.Sub(last)) || !next.After(h.clock.Now()) {
 		t.Fatalf("NextPass %v: want 1 h ± 10 %% after the last pass %v and in the future", next, last)
 	}
@@ -210,7 +238,7 @@ func TestSchedulerRunsHourlyWithJitter(t *testing.T) {
 		t.Fatalf("%d passes after reaching NextPass, want %d", got, len(passes)+1)
 	}
 	if at := h.passTimes()[len(passes)]; !at.Equal(next) {
-		t.Fatalf("pass ran at %v, board said %v", at, next)
+		t.Fatalf("pass ran at %v, Next said %v", at, next)
 	}
 }
 
@@ -222,7 +250,7 @@ func TestSchedulerPassErrorKeepsSchedule(t *testing.T) {
 	if got := h.count(); got < 3 {
 		t.Fatalf("%d passes in 2 h 20 min with failing passes, want at least 3", got)
 	}
-	if h.board.Get().NextPass.IsZero() {
+	if h.next().IsZero() {
 		t.Fatal("no next pass announced after a failure")
 	}
 }
@@ -240,7 +268,7 @@ func TestSchedulerSyncNowRunsAtOnce(t *testing.T) {
 		t.Fatalf("Sync now pass at %v, want at once (clock not advanced)", at)
 	}
 	// The hour is counted from the Sync now pass.
-	if next := h.board.Get().NextPass; !inJitter(next.Sub(at)) {
+	if next := h.next(); !inJitter(next.Sub(at)) {
 		t.Fatalf("NextPass %v, want 1 h ± 10 %% after %v", next, at)
 	}
 }
@@ -262,22 +290,21 @@ func TestSchedulerSyncNowMergesWhileRunning(t *testing.T) {
 	if got := h.count(); got != 2 {
 		t.Fatalf("%d passes, want 2: three kicks during a pass merge into one", got)
 	}
-	if st := h.board.Get().State; st != engine.Idle {
-		t.Fatalf("state %v after the passes, want Idle", st)
-	}
 }
 
 func TestSchedulerPauseAndResume(t *testing.T) {
 	h := newSchedHarness(t, false)
 	h.startThroughFirstPass()
 
-	h.s.Pause()
+	h.setPaused(true)
 	if !h.s.Paused() {
 		t.Fatal("Paused() = false after Pause")
 	}
-	st := h.board.Get()
-	if st.State != engine.Paused || !st.NextPass.IsZero() {
-		t.Fatalf("board after Pause: state %v, NextPass %v; want Paused, none", st.State, st.NextPass)
+	if next := h.next(); !next.IsZero() {
+		t.Fatalf("due time after Pause %v, want none", next)
+	}
+	if r, _ := h.s.Request(); r != nil {
+		t.Fatal("Request while paused gave a pass")
 	}
 	h.advance(3 * time.Hour)
 	h.s.SyncNow()
@@ -295,8 +322,8 @@ func TestSchedulerPauseAndResume(t *testing.T) {
 	if !at.Equal(h.clock.Now()) {
 		t.Fatalf("pass after resume at %v, want at once (%v)", at, h.clock.Now())
 	}
-	if st := h.board.Get(); st.State != engine.Idle || !inJitter(st.NextPass.Sub(at)) {
-		t.Fatalf("board after resume: state %v, NextPass %v; want Idle, 1 h after %v", st.State, st.NextPass, at)
+	if next := h.next(); !inJitter(next.Sub(at)) {
+		t.Fatalf("due time after resume %v, want 1 h after %v", next, at)
 	}
 	h.advance(time.Hour + 10*time.Minute)
 	if got := h.count(); got != 3 {
@@ -304,7 +331,7 @@ func TestSchedulerPauseAndResume(t *testing.T) {
 	}
 }
 
-func TestSchedulerPauseKeepsOtherFacts(t *testing.T) {
+func TestSchedulerStartsPaused(t *testing.T) {
 	h := newSchedHarness(t, false)
 	h.s.SetPaused(true)
 	h.start()
@@ -312,17 +339,13 @@ func TestSchedulerPauseKeepsOtherFacts(t *testing.T) {
 	if got := h.count(); got != 0 {
 		t.Fatalf("%d passes when started paused, want 0", got)
 	}
-	if st := h.board.Get().State; st != engine.Paused {
-		t.Fatalf("state %v, want Paused", st)
+	if next := h.next(); !next.IsZero() {
+		t.Fatalf("due time %v while paused, want none", next)
 	}
-	// A refused sign-in while paused is what the person must act on first.
-	h.board.Update(func(s *engine.Status) { s.Reconnect = "revoked" })
-	if st := h.board.Get(); st.State != engine.NeedsReconnect || !st.Paused {
-		t.Fatalf("state %v paused %v, want NeedsReconnect and still paused", st.State, st.Paused)
-	}
-	h.s.Resume()
-	if st := h.board.Get(); st.State != engine.NeedsReconnect || st.Paused {
-		t.Fatalf("state after resume %v paused %v, want NeedsReconnect, not paused", st.State, st.Paused)
+	h.setPaused(false)
+	h.waitPass()
+	if h.s.Paused() {
+		t.Fatal("still paused after Resume")
 	}
 }
 
@@ -333,18 +356,21 @@ func TestSchedulerPauseLetsPassFinish(t *testing.T) {
 	h.waitPass()
 
 	h.s.Pause()
-	if st := h.board.Get().State; st != engine.Syncing {
-		t.Fatalf("state %v during the pass in flight, want Syncing until it ends", st)
+	h.mu.Lock()
+	running := h.running
+	h.mu.Unlock()
+	if !running {
+		t.Fatal("Pause stopped the pass in flight")
 	}
 	n := h.clock.TimersMade()
 	h.release <- struct{}{}
 	h.waitWaiting(n)
-	if st := h.board.Get(); st.State != engine.Paused || !st.NextPass.IsZero() {
-		t.Fatalf("after the pass: state %v, NextPass %v; want Paused, none", st.State, st.NextPass)
+	if next := h.next(); !next.IsZero() {
+		t.Fatalf("after the pass: due time %v; want none while paused", next)
 	}
-	h.s.Resume()
-	if st := h.board.Get().State; st != engine.Idle {
-		t.Fatalf("state after resume %v, want Idle (what the pass left)", st)
+	h.setPaused(false)
+	if next := h.next(); next.IsZero() {
+		t.Fatal("no due time after resume")
 	}
 }
 
@@ -360,7 +386,7 @@ func TestSchedulerOneCatchUpAfterSleep(t *testing.T) {
 		t.Fatalf("%d passes after waking, want 2 (exactly one catch-up)", got)
 	}
 	woke := h.passTimes()[1]
-	if next := h.board.Get().NextPass; !inJitter(next.Sub(woke)) {
+	if next := h.next(); !inJitter(next.Sub(woke)) {
 		t.Fatalf("NextPass %v, want 1 h ± 10 %% after the catch-up at %v", next, woke)
 	}
 	h.advance(50 * time.Minute)
@@ -376,7 +402,7 @@ func TestSchedulerClockBackwards(t *testing.T) {
 
 	h.clock.Set(h.clock.Now().Add(-72 * time.Hour))
 	h.advance(time.Minute)
-	if next := h.board.Get().NextPass; next.Sub(h.clock.Now()) > 66*time.Minute {
+	if next := h.next(); next.Sub(h.clock.Now()) > 66*time.Minute {
 		t.Fatalf("NextPass %v is %v away after the clock went back, want at most 1 h + jitter",
 			next, next.Sub(h.clock.Now()))
 	}

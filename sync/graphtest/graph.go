@@ -74,6 +74,7 @@ type Graph struct {
 	faults      remotetest.Injector // Retry-After kept by bearer token: the client's identity
 	stats       Stats
 	inFlight    int
+	gate        *gate // HoldUntilInFlight
 	seq         int
 	mbox        mailboxState
 	// now stamps lastModifiedDateTime on a read flag, and on a move or a
@@ -311,6 +312,23 @@ func (g *Graph) SetLatency(d time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.latency = d
+}
+
+// gate holds requests until n are in flight together.
+type gate struct {
+	n    int
+	open chan struct{}
+}
+
+// HoldUntilInFlight holds every request, once counted as in flight, until
+// n requests are in flight at the same moment (or the request's context
+// ends). From then on requests pass. It shows that a client runs requests
+// concurrently without depending on how the machine schedules them: a
+// client that sends one at a time never opens the gate.
+func (g *Graph) HoldUntilInFlight(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gate = &gate{n: n, open: make(chan struct{})}
 }
 
 // SetFaults replaces the fault configuration and reseeds its generator.

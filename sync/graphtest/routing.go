@@ -57,6 +57,14 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		g.stats.PeakInFlight = g.inFlight
 	}
 	latency := g.latency
+	gt := g.gate
+	if gt != nil && g.inFlight >= gt.n {
+		select {
+		case <-gt.open:
+		default:
+			close(gt.open)
+		}
+	}
 	g.mu.Unlock()
 
 	// The request stops counting as in flight just before its response is
@@ -73,6 +81,14 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	defer leave()
+
+	if gt != nil {
+		select {
+		case <-gt.open:
+		case <-r.Context().Done():
+			return
+		}
+	}
 
 	// Reading the body first lets the server notice a client hanging up
 	// (it watches the connection only once the body is consumed), so a

@@ -19,4 +19,5 @@ const (
 	entryMustBeString = "every entry must be a string, not %v."
 	mustBeList        = "it must be a list of addresses and @domains, not %v."
 	notEntries        = "these entries are not an email address or @domain: %s."
+	mustBeDays        = "it must be a number of days from 0 to %d, not %v."
 )
