@@ -26,6 +26,7 @@ type syncPage struct {
 	syncBtn, pauseBtn *widget.Button
 	callErr           *widget.Label
 	checks            *checkPanel
+	backfill          *backfillPanel
 }
 
 func newSyncPage(w *Window) *syncPage {
@@ -42,6 +43,7 @@ func newSyncPage(w *Window) *syncPage {
 	p.syncBtn.Importance = widget.HighImportance
 	p.pauseBtn = widget.NewButtonWithIcon("Pause syncing", theme.MediaPauseIcon(), p.pauseOrResume)
 	p.checks = newCheckPanel(w)
+	p.backfill = newBackfillPanel(w)
 
 	p.root = page(SectionSync,
 		container.New(layout.NewFormLayout(),
@@ -52,6 +54,7 @@ func newSyncPage(w *Window) *syncPage {
 		p.progressBox,
 		buttons(p.syncBtn, p.pauseBtn),
 		p.callErr,
+		p.backfill.box,
 		p.checks.box,
 	)
 	return p
@@ -121,6 +124,7 @@ func (p *syncPage) render() {
 	}
 	enable(p.pauseBtn, p.w.online && (act.Pause || act.Resume))
 	p.checks.render()
+	p.backfill.render()
 }
 
 func enable(b *widget.Button, on bool) {

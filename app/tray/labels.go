@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"mailsync/assets"
+	"mailsync/storage"
 	"mailsync/sync/engine"
 )
 
@@ -66,6 +67,10 @@ func Tooltip(s engine.Status, now time.Time) string {
 	t += "\n" + stateLine(s, now)
 	if next := s.NextSync(); !next.IsZero() {
 		t += "\nNext sync " + when(next, now)
+	}
+	if b := s.Backfill; b != nil && b.State == storage.BackfillRunning {
+		t += fmt.Sprintf("\nCopying older mail: %d%% of %d days · %d read · %d copied",
+			int(engine.BackfillShare(*b)*100+0.5), b.Days, b.Read, b.Emails)
 	}
 	return t
 }

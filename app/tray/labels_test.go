@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"mailsync/assets"
+	"mailsync/storage"
 	"mailsync/sync/engine"
 )
 
@@ -61,6 +62,12 @@ func TestTooltip(t *testing.T) {
 		{"sandbox", engine.Status{State: engine.Idle, Sandbox: true, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute)},
 			"Mail Sync (sandbox) — ann@example.com\nLast sync 15:00 · 4 emails copied today\nNext sync 16:00"},
 		{"sandbox signed out", engine.Status{State: engine.SignedOut, Sandbox: true}, "Mail Sync (sandbox)\nNot connected — open Settings to connect"},
+		{"copying older mail", engine.Status{State: engine.Idle, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute),
+			Backfill: &engine.Backfill{State: storage.BackfillRunning, Days: 30, From: now.Add(-30 * 24 * time.Hour), To: now, Reached: now.Add(-10 * 24 * time.Hour), Read: 210, Emails: 7}},
+			"Mail Sync — ann@example.com\nLast sync 15:00 · 4 emails copied today\nNext sync 16:00\nCopying older mail: 33% of 30 days · 210 read · 7 copied"},
+		{"older mail copied", engine.Status{State: engine.Idle, Account: acct, LastPass: now.Add(-30 * time.Minute), SyncedToday: 4, NextPass: now.Add(30 * time.Minute),
+			Backfill: &engine.Backfill{State: storage.BackfillDone, Days: 30, Emails: 7}},
+			"Mail Sync — ann@example.com\nLast sync 15:00 · 4 emails copied today\nNext sync 16:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

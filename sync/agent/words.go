@@ -19,6 +19,10 @@ import (
 // answer: the Secret Service is waiting for the person to unlock it.
 const keyringLocked = "Unlock your keyring: Mail Sync is waiting for the system keyring to answer, and carries on once it does."
 
+// historyTooLong refuses days of history beyond match.MaxHistoryDays
+// (formatted with it).
+const historyTooLong = "The mail of a contact added later can be copied from 0 up to %d days back."
+
 // problem returns an error that reads s and wraps cause for the log.
 func problem(s string, cause error) error { return words.Wrap(s, cause) }
 

@@ -42,6 +42,9 @@ const (
 	// benchUnreadableEnv, when "1", makes the body of one message to
 	// upload fail 500 on every read.
 	benchUnreadableEnv = "MAILSYNC_BENCH_UNREADABLE"
+	// benchSpanEnv is how far back the generated messages go, e.g.
+	// "2160h"; "" keeps them in the first pass's window.
+	benchSpanEnv = "MAILSYNC_BENCH_SPAN"
 )
 
 // bigBody is the size of every matching message's body in the large-body
@@ -52,6 +55,7 @@ func TestMain(m *testing.M) {
 	if n := os.Getenv(benchFakesEnv); n != "" {
 		if err := serveBenchFakes(n, os.Getenv(benchLatencyEnv), os.Getenv(benchBodyEnv), benchKnobs{
 			adverse: os.Getenv(benchAdverseEnv) == "1", unreadable: os.Getenv(benchUnreadableEnv) == "1",
+			span: benchSpan(os.Getenv(benchSpanEnv)),
 		}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench fakes:", err)
 			os.Exit(1)
@@ -88,6 +92,14 @@ type benchKnobs struct {
 	// unreadable: the body of the first message to upload fails 500 on
 	// every read.
 	unreadable bool
+	// span: how far back the messages go (0: the first pass's window).
+	span time.Duration
+}
+
+// benchSpan reads benchSpanEnv; a value that is not a duration is 0.
+func benchSpan(v string) time.Duration {
+	d, _ := time.ParseDuration(v)
+	return d
 }
 
 func (k benchKnobs) env() []string {
@@ -97,6 +109,9 @@ func (k benchKnobs) env() []string {
 	}
 	if k.unreadable {
 		out = append(out, benchUnreadableEnv+"=1")
+	}
+	if k.span > 0 {
+		out = append(out, benchSpanEnv+"="+k.span.String())
 	}
 	return out
 }
@@ -116,6 +131,7 @@ func serveBenchFakes(count, latency, bodySize string, knobs benchKnobs) error {
 		}
 	}
 	o := benchOptions(n)
+	o.Span = knobs.span
 	g, c := graphtest.NewGraph(), crmtest.NewCRM()
 	defer g.Close()
 	defer c.Close()
@@ -653,5 +669,106 @@ func BenchmarkFirstPass(b *testing.B) {
 				b.ReportMetric(float64(r.stats.Graph.Requests), "graph-requests")
 			}
 		})
+	}
+}
+
+// BenchmarkBackfill is a backfill of 90 days over a mailbox of 50,000
+// messages spread over those days (2,000 contacts, 15 % to upload), 20 ms
+// on every request to either fake, after the first pass copied the last
+// 24 hours. It reports the Graph requests against their floor (the list
+// pages of the range read in one go, the body batches and the /me and
+// folder calls; a backfill lists one day at a time), the wall time, the
+// peak heap and the peak mailbox concurrency. `make bench` runs it.
+func BenchmarkBackfill(b *testing.B) {
+	const (
+		n       = 50000
+		days    = 90
+		latency = 20 * time.Millisecond
+	)
+	span := days * 24 * time.Hour
+	for range b.N {
+		b.StopTimer()
+		o := benchOptions(n)
+		o.Span = span
+		f := startBenchFakes(b, n, latency, 0, benchKnobs{span: span})
+		bs := newBenchSession(b, f)
+		if err := bs.store.UpdateMeta(func(m *storage.Meta) {
+			m.Account = &storage.Account{Name: "Alex Morgan", Email: sandbox.Account(o).Me.Mail}
+		}); err != nil {
+			b.Fatal(err)
+		}
+		first := bs.pass(b, testNow, func(bool) {})
+		bs.at = testNow.Add(10 * time.Minute)
+		if _, err := bs.eng.StartBackfill(days); err != nil {
+			b.Fatal(err)
+		}
+
+		runtime.GC()
+		base := heapBytes()
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			t := time.NewTicker(10 * time.Millisecond)
+			defer t.Stop()
+			for {
+				if h := heapBytes(); h > peak.Load() {
+					peak.Store(h)
+				}
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		})
+		b.StartTimer()
+		start := time.Now()
+		rec, err := bs.eng.RunBackfill(context.Background(), bs.mb, bs.api, nil)
+		wall := time.Since(start)
+		b.StopTimer()
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			b.Fatal(err)
+		}
+		after := f.stats(b)
+		// What the labels say the backfill must do: read what was received
+		// in its range, copy what the first pass's window did not hold.
+		window := first.sum.WindowStart
+		var inRange, uploads, pairs int
+		for it := range o.Items() {
+			at := it.Msg.ReceivedDateTime
+			if at.Before(rec.From) || !at.Before(rec.To) {
+				continue
+			}
+			inRange++
+			if len(it.Expect) > 0 && at.Before(window) {
+				uploads++
+				pairs += len(it.Expect)
+			}
+		}
+		if rec.Emails != uploads || rec.Read != inRange {
+			b.Fatalf("backfill read %d and copied %d emails; the labels say %d and %d", rec.Read, rec.Emails, inRange, uploads)
+		}
+		graphReqs := after.Graph.Requests - first.stats.Graph.Requests
+		floor := (inRange+999)/1000 + (uploads+19)/20
+		creates := after.CRM.ByRoute["POST /clients/{id}/interactions"] - first.stats.CRM.ByRoute["POST /clients/{id}/interactions"]
+		if creates != pairs {
+			b.Fatalf("backfill created %d interactions; the labels say %d", creates, pairs)
+		}
+		heap := uint64(0)
+		if p := peak.Load(); p > base {
+			heap = p - base
+		}
+		b.ReportMetric(wall.Seconds(), "wall-s")
+		b.ReportMetric(float64(inRange), "messages")
+		b.ReportMetric(float64(uploads), "emails")
+		b.ReportMetric(float64(graphReqs), "graph-requests")
+		b.ReportMetric(float64(floor), "graph-floor")
+		b.ReportMetric(float64(after.CRM.Requests-first.stats.CRM.Requests), "crm-requests")
+		b.ReportMetric(float64(pairs)/crm.MaxInFlight*latency.Seconds(), "upload-floor-s")
+		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+		b.ReportMetric(float64(after.Graph.PeakMailbox), "peak-mailbox")
 	}
 }

@@ -79,6 +79,8 @@ type shot struct {
 	typed map[string]string
 	// blocklist is typed into the Options page's blocklist and saved.
 	blocklist string
+	// preview asks Copy older mail… for a preview of that many days.
+	preview int
 }
 
 // setupOf is a setup answer: fields given as key, value, source.
@@ -169,6 +171,14 @@ func shots() []shot {
 		[3]string{setup.KeyClientID, appID, string(setup.FromPolicy)},
 		[3]string{setup.KeyTenant, "contoso.example", string(setup.FromPolicy)},
 		[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)})
+	// Copying 90 days of older mail, a third of the way back.
+	backfilling := connectedIdle()
+	bf := shotBackfill(backfilling)
+	bf.State = storage.BackfillRunning
+	bf.Reached = bf.To.Add(-31 * 24 * time.Hour)
+	bf.Read, bf.Emails = 652, 9
+	bf.Clients = []storage.BackfillClient{{ID: 1001, Name: "Northwind Traders", Emails: 5}, {ID: 1003, Name: "Adatum Corp", Emails: 3}, {ID: 1002, Name: "Fabrikam Inc", Emails: 1}}
+	backfilling.Backfill = &bf
 	yes, no := true, false
 	days := 30
 	policy := &agentapi.PolicyRules{StartAtLogin: &yes, IgnoreInternal: &no, Blocklist: []string{"@rival.example", "press@contoso.example"}, HistoryDays: &days}
@@ -213,6 +223,8 @@ func shots() []shot {
 		{file: "settings-advanced-policy.png", section: settings.SectionAdvanced, status: idle, setup: managed, tall: true},
 		{file: "settings-options-policy.png", section: settings.SectionOptions, status: idle, setup: managed, policy: policy, tall: true},
 		{file: "settings-about.png", section: settings.SectionAbout, status: idle, setup: builtIn},
+		{file: "settings-backfill-preview.png", section: settings.SectionSync, status: idle, preview: 90},
+		{file: "settings-backfill-progress.png", section: settings.SectionSync, status: backfilling},
 		{file: "settings-connected@2x.png", section: settings.SectionOffice, status: idle, scale: 2},
 		{file: "settings-activity@2x.png", section: settings.SectionActivity, status: idle, scale: 2},
 	}
@@ -332,7 +344,7 @@ func render(a fyne.App, s shot, path string) error {
 		// A title of its own, so import finds this window and no other.
 		w.Window().SetTitle(title)
 		w.Select(s.section)
-		if s.check || s.tall {
+		if s.check || s.tall || s.preview > 0 || s.status.Backfill != nil {
 			w.Window().Resize(fyne.NewSize(settings.MinSize.Width, 900))
 		}
 		w.Show()
@@ -393,6 +405,16 @@ func render(a fyne.App, s shot, path string) error {
 		}
 		// The outcome reaches the window through fyne.Do after Doctor
 		// returns; a call queued behind it runs once it is shown.
+		time.Sleep(50 * time.Millisecond)
+		fyne.DoAndWait(func() {})
+	}
+	if s.preview > 0 {
+		fyne.DoAndWait(func() { w.PreviewBackfill(s.preview) })
+		select {
+		case <-api.Answered("PreviewBackfill"):
+		case <-time.After(10 * time.Second):
+			return errors.New("the window did not ask for the preview")
+		}
 		time.Sleep(50 * time.Millisecond)
 		fyne.DoAndWait(func() {})
 	}
