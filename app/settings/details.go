@@ -234,7 +234,7 @@ func (v *detailsView) block(addr string, wholeDomain bool) {
 			v.say(err.Error(), true)
 			return
 		}
-		v.say(entry+" is on your blocklist: Mail Sync never copies mail with it.", false)
+		v.say(blockedWords(entry), false)
 		v.p.w.options.load()
 	})
 }
@@ -248,7 +248,7 @@ func (v *detailsView) copyAnyway(key string, b *widget.Button) {
 			v.say(err.Error(), true)
 			return
 		}
-		v.say("Mail Sync copies this email now, and keeps it copied on later syncs.", false)
+		v.say(copiedAnywayWords, false)
 		v.p.refresh()
 	})
 }
@@ -278,7 +278,7 @@ func (v *detailsView) openContactForm(addr string) {
 	f.last.SetPlaceHolder("Last name")
 	f.search.SetPlaceHolder(searchClientsText)
 	f.search.ActionItem = widget.NewIcon(theme.SearchIcon())
-	f.hint = wrapped("Looking up the clients…")
+	f.hint = wrapped(lookingUpClients)
 	f.list = widget.NewList(func() int { return len(f.shown) },
 		func() fyne.CanvasObject { return widget.NewLabel("Client name") },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
@@ -334,18 +334,17 @@ func (f *contactForm) fill(s agentapi.ContactSuggestion) {
 	_, domain, _ := strings.Cut(s.Address, "@")
 	switch len(s.Suggested) {
 	case 0:
-		f.hint.SetText("No contact at " + domain + " yet: choose the client.")
+		f.hint.SetText(noContactAtWords(domain))
 	case 1:
 		f.chosen = s.Suggested[0].ID
-		f.hint.SetText(fmt.Sprintf("Suggested: %s, which has %s at %s. Confirm, or choose another.",
-			s.Suggested[0].Name, plural(s.Suggested[0].Contacts, "contact"), domain))
+		f.hint.SetText(suggestedWords(s.Suggested[0].Name, plural(s.Suggested[0].Contacts, "contact"), domain))
 	default:
 		names := make([]string, len(s.Suggested))
 		for i, c := range s.Suggested {
 			names[i] = c.Name
 		}
 		f.chosen = s.Suggested[0].ID
-		f.hint.SetText("Contacts at " + domain + " belong to " + strings.Join(names, ", ") + ": choose the client.")
+		f.hint.SetText(severalClientsWords(domain, names))
 	}
 	f.filter()
 	f.enable()
@@ -409,18 +408,6 @@ func (v *detailsView) addContact(f *contactForm) {
 		v.say(addedWords(f.addr, out), false)
 		v.p.refresh()
 	})
-}
-
-// addedWords say what Add as contact did.
-func addedWords(addr string, out agentapi.AddedContact) string {
-	s := addr + " is now a contact of " + out.Client + "."
-	if out.Existed {
-		s = addr + " was already a contact of " + out.Client + "."
-	}
-	if out.Syncing {
-		return s + " Copying their emails now."
-	}
-	return s + " Their emails are copied on the next sync."
 }
 
 func plural(n int, noun string) string {
