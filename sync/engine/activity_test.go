@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -120,5 +121,20 @@ func TestDecisionDetails(t *testing.T) {
 	if d.Synced || d.Reason != string(match.NoContact) || d.Verdicts[8].Passed ||
 		!slices.ContainsFunc(d.Participants, func(p match.Participant) bool { return !p.Internal && !p.Contact }) {
 		t.Errorf("late contact's message: %+v", d)
+	}
+}
+
+func TestKeptParticipants(t *testing.T) {
+	var ps []match.Participant
+	for i := range ParticipantsKept + 30 {
+		ps = append(ps, match.Participant{Role: "To", Address: fmt.Sprintf("colleague%d@contoso.example", i), Internal: true})
+	}
+	ps = append(ps, match.Participant{Role: "Cc", Address: "olivia@tailspin.example"})
+	got := keptParticipants(ps)
+	if len(got) != ParticipantsKept || got[len(got)-1].Address != "olivia@tailspin.example" || got[0].Address != "colleague0@contoso.example" {
+		t.Errorf("kept %d, first %v, last %v", len(got), got[0], got[len(got)-1])
+	}
+	if short := ps[:3]; len(keptParticipants(short)) != 3 {
+		t.Error("a short list is cut")
 	}
 }

@@ -226,3 +226,33 @@ func (d *Decision) printableText() {
 		d.Participants[i].Name = printable.Text(d.Participants[i].Name)
 	}
 }
+
+// ParticipantsKept is how many of a message's participants its decision
+// keeps for Activity's details: a message to a large list would otherwise
+// make every record of it large. Those outside the organisation who are
+// not contacts (the ones Add as contact is offered for) are kept first.
+const ParticipantsKept = 50
+
+// keptParticipants is ps cut to ParticipantsKept, in their order, keeping
+// the outside addresses that are not contacts before the others.
+func keptParticipants(ps []match.Participant) []match.Participant {
+	if len(ps) <= ParticipantsKept {
+		return ps
+	}
+	keep := map[int]bool{}
+	for pass := 0; pass < 2 && len(keep) < ParticipantsKept; pass++ {
+		for i, p := range ps {
+			outside := !p.You && !p.Internal && !p.Contact
+			if len(keep) < ParticipantsKept && outside == (pass == 0) {
+				keep[i] = true
+			}
+		}
+	}
+	out := make([]match.Participant, 0, ParticipantsKept)
+	for i, p := range ps {
+		if keep[i] {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -532,7 +532,7 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		m := &msgs[i]
 		in.Msg = &rules[i]
 		d := match.Decide(in)
-		it := item{msg: m, d: d, key: keys[i], rules: &rules[i], parts: match.Participants(in), verdicts: match.Explain(in)}
+		it := item{msg: m, d: d, key: keys[i], rules: &rules[i], parts: keptParticipants(match.Participants(in)), verdicts: match.Explain(in)}
 		if kind, ok := in.Excluded.Kind(m.ParentFolderID); ok {
 			it.folder = string(kind.Reason())
 		}
