@@ -1,6 +1,11 @@
 package settings
 
-import "mailsync/sync/words"
+import (
+	"strings"
+
+	"mailsync/sync/agentapi"
+	"mailsync/sync/words"
+)
 
 // The window's sentences. Buttons and section names stay beside the
 // widgets they label; the agent's words (agent.Words) come as they are.
@@ -74,3 +79,37 @@ const (
 	useFix     = "Use %s"
 	useFixMore = "Use %s and %d more"
 )
+
+// Words of Activity's details and fixes.
+const (
+	copiedAnywayWords = "Mail Sync copies this email now, and keeps it copied on later syncs."
+	lookingUpClients  = "Looking up the clients…"
+)
+
+func blockedWords(entry string) string {
+	return entry + " is on your blocklist: Mail Sync never copies mail with it."
+}
+
+func noContactAtWords(domain string) string {
+	return "No contact at " + domain + " yet: choose the client."
+}
+
+func suggestedWords(client, contacts, domain string) string {
+	return "Suggested: " + client + ", which has " + contacts + " at " + domain + ". Confirm, or choose another."
+}
+
+func severalClientsWords(domain string, clients []string) string {
+	return "Contacts at " + domain + " belong to " + strings.Join(clients, ", ") + ": choose the client."
+}
+
+// addedWords say what Add as contact did.
+func addedWords(addr string, out agentapi.AddedContact) string {
+	s := addr + " is now a contact of " + out.Client + "."
+	if out.Existed {
+		s = addr + " was already a contact of " + out.Client + "."
+	}
+	if out.Syncing {
+		return s + " Copying their emails now."
+	}
+	return s + " Their emails are copied on the next sync."
+}

@@ -479,8 +479,21 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	rules := make([]match.Message, len(msgs))
+	keys := make([]string, len(msgs))
 	for i := range msgs {
 		rules[i] = MatchMessage(&msgs[i])
+		keys[i] = storage.LedgerKey(msgs[i].InternetMessageID)
+	}
+	// The rules the person lifted for single messages ("Copy this one
+	// anyway") hold on every pass.
+	lifted, err := p.e.Store.LiftedRules(keys)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for i := range rules {
+		for _, r := range lifted[keys[i]] {
+			rules[i].Lifted = append(rules[i].Lifted, match.Reason(r))
+		}
 	}
 	// Distinct addresses whose look-up can change a decision, with the
 	// newest message naming each.
@@ -519,7 +532,10 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		m := &msgs[i]
 		in.Msg = &rules[i]
 		d := match.Decide(in)
-		it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
+		it := item{msg: m, d: d, key: keys[i], rules: &rules[i], parts: keptParticipants(match.Participants(in)), verdicts: match.Explain(in)}
+		if kind, ok := in.Excluded.Kind(m.ParentFolderID); ok {
+			it.folder = string(kind.Reason())
+		}
 		if why := messageIDProblem(it.key); d.Taken() && why != "" {
 			it.d = match.Decision{Reason: why, Counterpart: d.Counterpart}
 		}
@@ -645,6 +661,13 @@ type item struct {
 	key      string
 	uploaded int    // interactions created for it this pass
 	failed   string // why an upload of it was refused or skipped
+	// What Activity's details show: the message as the rules read it,
+	// its participants, each rule's verdict, and an excluded folder's
+	// words.
+	rules    *match.Message
+	parts    []match.Participant
+	verdicts []match.Verdict
+	folder   string
 }
 
 // finish records the end of a successful pass: old ledger entries and
