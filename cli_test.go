@@ -188,3 +188,38 @@ func TestNothingToDoSaysSo(t *testing.T) {
 	c.Want(t, 0, "Syncing resumed.\n", "", "resume")
 	c.Want(t, 0, agent.NothingToResume+"\n", "", "resume")
 }
+
+// TestFailingCommandsSayTheSameWithOrWithoutTheAgent: a command that fails
+// prints the same words, with the same exit status, whether it opened the
+// state itself (no agent runs) or asked the running agent over its socket.
+func TestFailingCommandsSayTheSameWithOrWithoutTheAgent(t *testing.T) {
+	c := newCLI(t, "")
+	commands := [][]string{
+		{"sync"},
+		{"connect", "--no-browser"},
+		{"config", "set", "client-id", "not-a-guid"},
+		{"config", "set", "colour", "blue"},
+		// A word a person typed that an internal error might also hold.
+		{"config", "set", "tenant", "secret"},
+	}
+	alone := map[string]result{}
+	for _, args := range commands {
+		r := c.Run(t, nil, args...)
+		if r.Code == 0 || !strings.HasPrefix(r.Stderr, "mailsync: ") {
+			t.Fatalf("mailsync %s without an agent: exit %d, stderr %q; want it to fail in words", strings.Join(args, " "), r.Code, r.Stderr)
+		}
+		alone[strings.Join(args, " ")] = r
+	}
+	if r := alone["config set tenant secret"]; !strings.Contains(r.Stderr, `"secret" is not a directory`) {
+		t.Errorf("config set tenant secret: stderr %q; want it to say why the directory is refused", r.Stderr)
+	}
+	serveAgent(t, c.home)
+	for _, args := range commands {
+		name := strings.Join(args, " ")
+		r := c.Run(t, nil, args...)
+		if r.Code != alone[name].Code || r.Stderr != alone[name].Stderr {
+			t.Errorf("mailsync %s: through the agent exit %d, %q; without it exit %d, %q; want the same",
+				name, r.Code, r.Stderr, alone[name].Code, alone[name].Stderr)
+		}
+	}
+}

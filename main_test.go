@@ -25,6 +25,7 @@ import (
 	"mailsync/app/clitest"
 	"mailsync/storage"
 	"mailsync/sync/agent"
+	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/graphtest"
 	"mailsync/sync/graphtest/chromium"
@@ -229,6 +230,13 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	}
 	if st.Account == nil || st.Account.Email != w.Me.Mail || st.CRMUser != sandbox.CRMUser || st.State != "idle" || st.StateName != "Up to date" {
 		t.Errorf("status --json = %s", r.Stdout)
+	}
+	// A second sync finds nothing new: status still shows what the first
+	// copied, and the second as a check.
+	e.MustRun(t, nil, "sync")
+	r = e.MustRun(t, nil, "status")
+	if !strings.Contains(r.Stdout, engine.Emails(sum.Synced)+" copied") || !strings.Contains(r.Stdout, ", nothing new to copy") {
+		t.Errorf("status after a sync that found nothing new:\n%s", r.Stdout)
 	}
 
 	// Cancel: a second sign-in declined in the browser changes nothing.

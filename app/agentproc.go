@@ -19,6 +19,7 @@ import (
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
+	"mailsync/sync/words"
 )
 
 // AgentOptions tune the agent process.
@@ -185,7 +186,7 @@ func (s servedAgent) WindowRequests(ctx context.Context) (<-chan agentapi.Window
 
 // ErrAlreadyRunning is returned by RunAgent when another agent runs; that
 // agent was asked to show its window.
-var ErrAlreadyRunning = errors.New("Mail Sync is already running")
+var ErrAlreadyRunning = words.New(alreadyRunning)
 
 func report(log *slog.Logger, what string, err error) {
 	if err != nil {

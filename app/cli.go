@@ -24,6 +24,7 @@ import (
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
 	"mailsync/sync/setup"
+	"mailsync/sync/words"
 )
 
 // session is the API a command talks to: the running agent over its socket,
@@ -49,13 +50,13 @@ func openSession(cfg agent.Config, env Env) (*session, error) {
 	ag, err := agent.Open(cfg, desktopHooks(cfg, env), log)
 	if errors.Is(err, storage.ErrLocked) {
 		closeLog.Close()
-		return nil, errors.New("Mail Sync is busy (another command or the agent is starting); try again in a moment.")
+		return nil, words.New(busy)
 	}
 	if err != nil {
 		closeLog.Close()
 		return nil, err
 	}
-	return &session{api: ag, local: ag, close: func() { ag.Close(); closeLog.Close() }}, nil
+	return &session{api: agentapi.InProcess(ag), local: ag, close: func() { ag.Close(); closeLog.Close() }}, nil
 }
 
 // desktopHooks are the agent's hooks every process gives it: the browser,
@@ -89,10 +90,10 @@ func Status(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 		if asJSON {
 			// The shape of every other report, so scripts read one.
 			rep := agentapi.Report(engine.Status{State: engine.SignedOut}, false)
-			rep.SetUp, rep.StateName, rep.PolicyProblems = false, "Not set up yet", cfg.Policy.Problems
+			rep.SetUp, rep.StateName, rep.PolicyProblems = false, notSetUpState, cfg.Policy.Problems
 			return writeJSON(env.Stdout, rep)
 		}
-		fmt.Fprintln(env.Stdout, "Mail Sync is not set up yet: run `mailsync` to start it and connect Office 365.")
+		fmt.Fprintln(env.Stdout, notSetUp)
 		printPolicyProblems(env.Stdout, cfg.Policy.Problems)
 		return nil
 	}
@@ -200,17 +201,17 @@ func Sync(ctx context.Context, cfg agent.Config, env Env, asJSON bool) error {
 
 func printSummary(w io.Writer, s SyncSummary) {
 	if s.Joined {
-		fmt.Fprintln(w, "A sync was already running; this is its outcome.")
+		fmt.Fprintln(w, joinedPass)
 	}
 	// The first line counts emails, as the window and the tray do;
 	// interactions (one per client an email went to) are detail, apart.
 	c := engine.PassCounts{Listed: s.Listed, Synced: s.Synced, Uploads: s.Uploads, Already: s.Already, Skipped: s.Skipped}
 	fmt.Fprintf(w, "%s; %d listed; %.1fs\n", c.Words(), s.Listed, s.DurationSeconds)
 	if s.Uploads > 0 {
-		fmt.Fprintf(w, "ClientSuccess interactions created: %d (one per client an email went to)\n", s.Uploads)
+		fmt.Fprintf(w, interactionsCreated, s.Uploads)
 	}
 	if !s.WindowStart.IsZero() {
-		fmt.Fprintf(w, "Looked at email received since %s\n", s.WindowStart.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, lookedSince, s.WindowStart.Local().Format("2006-01-02 15:04"))
 	}
 	reasons := make([]string, 0, len(s.Skipped))
 	for r := range s.Skipped {
@@ -280,7 +281,7 @@ func printReport(w io.Writer, rep doctor.Report) {
 
 // ErrNeedsApproval is returned by Connect when the sign-in ended in a
 // consent problem; the words and the approval link are printed already.
-var ErrNeedsApproval = errors.New("Mail Sync is not connected (see above)")
+var ErrNeedsApproval = words.New(notConnectedSeeAbove)
 
 // Connect runs the browser sign-in and prints the account. When the
 // organization must approve Mail Sync, it prints what happened and the
@@ -299,13 +300,13 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 	}
 	before, ok := <-ch // Watch sends the current status first
 	if !ok {
-		return errors.New("Mail Sync stopped")
+		return words.New(agentStopped)
 	}
 	url, err := s.api.Connect(ctx, !noBrowser)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stderr, "Sign in to Office 365 in your browser. If it did not open, open this address:")
+	fmt.Fprintln(env.Stderr, signInInBrowser)
 	fmt.Fprintln(env.Stdout, url)
 	acct, err := agent.WaitSignIn(ctx, ch, before.SignIns+1)
 	var need *agent.ApprovalNeeded
@@ -320,23 +321,23 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 		_ = s.api.CancelConnect(context.Background())
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Connected as %s <%s>\n", acct.Name, acct.Email)
+	fmt.Fprintf(env.Stdout, connectedAs, acct.Name, acct.Email)
 	return nil
 }
 
 // Disconnect forgets the Microsoft sign-in.
 func Disconnect(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Disconnected. Emails already copied stay in ClientSuccess.", agent.UnchangedByDisconnect, func(api agentapi.API) error { return api.Disconnect(ctx) })
+	return simple(ctx, cfg, env, disconnected, agent.UnchangedByDisconnect, func(api agentapi.API) error { return api.Disconnect(ctx) })
 }
 
 // Pause and Resume toggle syncing.
 func Pause(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Syncing paused.", agent.UnchangedByPause, func(api agentapi.API) error { return api.Pause(ctx) })
+	return simple(ctx, cfg, env, syncingPaused, agent.UnchangedByPause, func(api agentapi.API) error { return api.Pause(ctx) })
 }
 
 // Resume resumes syncing.
 func Resume(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Syncing resumed.", agent.UnchangedByResume, func(api agentapi.API) error { return api.Resume(ctx) })
+	return simple(ctx, cfg, env, syncingResumed, agent.UnchangedByResume, func(api agentapi.API) error { return api.Resume(ctx) })
 }
 
 // Quit ends the running Mail Sync as the tray's Quit does, and returns
@@ -345,7 +346,7 @@ func Resume(ctx context.Context, cfg agent.Config, env Env) error {
 func Quit(ctx context.Context, cfg agent.Config, env Env) error {
 	c, err := agentapi.Dial(cfg.DataDir)
 	if errors.Is(err, agentapi.ErrNoAgent) {
-		fmt.Fprintln(env.Stdout, "Mail Sync is not running.")
+		fmt.Fprintln(env.Stdout, notRunning)
 		return nil
 	}
 	if err != nil {
@@ -369,10 +370,10 @@ func Quit(ctx context.Context, cfg agent.Config, env Env) error {
 			return fmt.Errorf("wait for Mail Sync to quit: %w", err)
 		}
 		if ctx.Err() != nil {
-			return errors.New("Mail Sync was asked to quit but is still closing; try again in a moment.")
+			return words.New(stillClosing)
 		}
 	}
-	fmt.Fprintln(env.Stdout, "Mail Sync has quit.")
+	fmt.Fprintln(env.Stdout, hasQuit)
 	return nil
 }
 
@@ -382,7 +383,7 @@ const quitTimeout = 30 * time.Second
 
 // CRMLogout forgets the ClientSuccess password.
 func CRMLogout(ctx context.Context, cfg agent.Config, env Env) error {
-	return simple(ctx, cfg, env, "Signed out of ClientSuccess.", agent.UnchangedByCRMLogout, func(api agentapi.API) error { return api.CRMLogout(ctx) })
+	return simple(ctx, cfg, env, signedOutCRM, agent.UnchangedByCRMLogout, func(api agentapi.API) error { return api.CRMLogout(ctx) })
 }
 
 // simple runs f on the agent and prints done. When unchanged (if not nil)
@@ -420,7 +421,7 @@ func CRMLogin(ctx context.Context, cfg agent.Config, env Env, username string) e
 	if err != nil {
 		return err
 	}
-	return simple(ctx, cfg, env, "Signed in to ClientSuccess as "+username+".", nil, func(api agentapi.API) error {
+	return simple(ctx, cfg, env, fmt.Sprintf(signedInCRM, username), nil, func(api agentapi.API) error {
 		fmt.Fprintln(env.Stderr, agent.SigningInCRM)
 		return api.CRMLogin(ctx, username, pw)
 	})
@@ -433,7 +434,7 @@ func readPassword(env Env) (string, error) {
 	if env.Stdin == nil || !term.IsTerminal(int(env.Stdin.Fd())) {
 		return "", errors.New("no terminal to read the password from: set MAILSYNC_CRM_PASSWORD")
 	}
-	fmt.Fprint(env.Stderr, "ClientSuccess password: ")
+	fmt.Fprint(env.Stderr, passwordPrompt)
 	b, err := term.ReadPassword(int(env.Stdin.Fd()))
 	fmt.Fprintln(env.Stderr)
 	if err != nil {
@@ -512,7 +513,7 @@ func ConfigSet(ctx context.Context, cfg agent.Config, env Env, key, value string
 	fmt.Fprintln(env.Stdout, done)
 	if su, err := s.api.Setup(ctx); err == nil {
 		if f := su.Field(key); f.Source == setup.FromEnv {
-			fmt.Fprintf(env.Stdout, "The environment overrides it for now: %s is %s (from MAILSYNC_*).\n", key, f.Value)
+			fmt.Fprintf(env.Stdout, envOverrides, key, f.Value)
 		} else if value == "" && f.Value != "" {
 			fmt.Fprintf(env.Stdout, "%s is now %s (%s).\n", key, f.Value, f.Source.Words())
 		}

@@ -61,7 +61,7 @@ func RunDemo(ctx context.Context, env Env, opt DemoOptions) error {
 	if err := probeKeyring(); err != nil {
 		// No Secret Service (a bare desktop or a container): the sandbox's
 		// made-up tokens are kept in this process's memory instead.
-		fmt.Fprintf(env.Stderr, "No system keyring available (%v); the sandbox keeps its made-up tokens in memory.\n", err)
+		fmt.Fprintf(env.Stderr, demoNoKeyring, err)
 		keyring.MockInit()
 	}
 
@@ -117,7 +117,7 @@ Close the window or press Ctrl-C to end the demo.
 	// window: nothing holds the folder any more (on Windows an open file
 	// would keep it).
 	if rerr := removeDemoDir(dir); rerr != nil {
-		fmt.Fprintf(env.Stderr, "The demo's temporary folder %s could not be removed (%v); delete it yourself.\n", dir, rerr)
+		fmt.Fprintf(env.Stderr, demoFolderLeft, dir, rerr)
 		if err == nil {
 			err = fmt.Errorf("could not remove the demo's temporary folder %s: %w", dir, rerr)
 		}

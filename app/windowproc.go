@@ -15,6 +15,7 @@ import (
 	"mailsync/assets"
 	"mailsync/sync/agent"
 	"mailsync/sync/agentapi"
+	"mailsync/sync/words"
 )
 
 // RunWindow runs the settings window process: it connects to the agent of
@@ -106,7 +107,7 @@ func startAgent(ctx context.Context, cfg agent.Config, env Env) (*agentapi.Clien
 			return c, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, errors.New("Mail Sync did not start; see the log in " + cfg.DataDir)
+			return nil, words.New(fmt.Sprintf(windowNoAgent, cfg.DataDir))
 		}
 		select {
 		case <-ctx.Done():

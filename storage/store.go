@@ -46,7 +46,7 @@ const FileName = "state.db"
 var LockTimeout = 500 * time.Millisecond
 
 // ErrLocked means another Mail Sync process holds the state file.
-var ErrLocked = errors.New("Mail Sync is already running")
+var ErrLocked = errors.New("storage: the state file is held by another Mail Sync process")
 
 // ErrNotFound means a value (or secret) is not stored. For the Microsoft
 // refresh token and the ClientSuccess password it means "signed out".

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"mailsync/sync/engine"
@@ -64,13 +65,13 @@ func (p *Policy) Next(s engine.Status, now time.Time) (Notice, bool) {
 			return Notice{}, false
 		}
 		p.failureNotified = true
-		body := "Emails are not being copied to ClientSuccess. Mail Sync keeps trying every hour."
+		body := failingBody
 		// The problem carries a service's words; whatever way the status
 		// came here, the desktop shows them printable.
 		if p := printable.Text(s.Problem()); p != "" {
 			body = p + ". " + body
 		}
-		return Notice{Title: "Mail Sync has not synced for over 3 hours", Body: body}, true
+		return Notice{Title: failingTitle, Body: body}, true
 	}
 	return Notice{}, false
 }
@@ -89,12 +90,12 @@ func (p *Policy) Wake() time.Time {
 // mail is waiting: since the start of the last sync that finished, from
 // which connecting the same mailbox again continues.
 func reconnectNotice(s engine.Status, now time.Time) Notice {
-	body := "Microsoft 365 no longer accepts Mail Sync's sign-in, so no email is being copied."
+	body := reconnectBody
 	if since := s.LastSuccess; !since.IsZero() {
-		body += " Email received since " + since.In(now.Location()).Format("Mon 2 Jan 15:04") + " is waiting."
+		body += fmt.Sprintf(reconnectWaiting, since.In(now.Location()).Format("Mon 2 Jan 15:04"))
 	}
-	body += " Open Settings and connect again: Mail Sync continues from where it stopped."
-	return Notice{Title: "Mail Sync: reconnect needed", Body: body}
+	body += reconnectAction
+	return Notice{Title: reconnectTitle, Body: body}
 }
 
 // Follow shows, through show, the notices Policy gives for each status

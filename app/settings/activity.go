@@ -19,7 +19,6 @@ import (
 const activityLimit = 200
 
 // emptyActivityText is shown while the agent has no decisions at all.
-const emptyActivityText = "No emails looked at yet. After the first sync, every email Mail Sync considered is listed here with the reason."
 
 // activityPage is the Activity section: the recent decisions with their
 // reasons, searchable, so a person can find out why an email did or did not

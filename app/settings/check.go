@@ -45,7 +45,7 @@ func newCheckPanel(w *Window) *checkPanel {
 	p.errText = errorText()
 	p.box = container.NewVBox(
 		widget.NewSeparator(),
-		wrapped("Something not working? Check, without changing anything, that Office 365 and ClientSuccess answer as Mail Sync needs."),
+		wrapped(checkIntro),
 		buttons(p.btn),
 		p.summary,
 		p.rows,

@@ -12,11 +12,11 @@ import (
 
 	"mailsync/sync/agent"
 	"mailsync/sync/sandbox"
+	"mailsync/sync/words"
 )
 
 // signOutMessage is what signing out of ClientSuccess means, asked before
 // it is done as Disconnect asks.
-const signOutMessage = "Mail Sync will stop copying email until you sign in again. Emails already copied stay in ClientSuccess."
 
 // sandboxSignIn tells a person trying the demo which account to use.
 const sandboxSignIn = "Sandbox: sign in as " + sandbox.CRMUser + " with the password " + sandbox.CRMPassword + "."
@@ -76,7 +76,7 @@ func newCRMPage(w *Window) *crmPage {
 	p.signOutBtn = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), p.confirmSignOut)
 	p.signedIn = container.NewVBox(
 		p.who,
-		wrapped("Emails with your ClientSuccess contacts are added to their client's timeline as Email interactions."),
+		wrapped(crmIntro),
 		buttons(p.signOutBtn),
 	)
 	p.root = page(SectionCRM, p.signedOut, p.signedIn, p.errText)
@@ -138,7 +138,7 @@ func (p *crmPage) signIn() {
 		if errors.Is(err, context.DeadlineExceeded) {
 			// The agent bounds the sign-in below the window's wait; this
 			// is the agent not answering while it tries.
-			err = errors.New(agent.CRMUnreachable)
+			err = words.New(agent.CRMUnreachable)
 		}
 		p.showErr(err)
 		p.render()
@@ -146,5 +146,5 @@ func (p *crmPage) signIn() {
 }
 
 func (p *crmPage) confirmSignOut() {
-	p.w.confirmDanger("Sign out of ClientSuccess?", signOutMessage, "Sign out", "Stay signed in", p.w.api.CRMLogout, p.showErr)
+	p.w.confirmDanger(signOutQuestion, signOutMessage, "Sign out", "Stay signed in", p.w.api.CRMLogout, p.showErr)
 }

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"time"
 
@@ -14,32 +15,6 @@ import (
 	"mailsync/sync/agent"
 	"mailsync/sync/engine"
 )
-
-// permissions are the delegated Microsoft Graph permissions Mail Sync asks
-// for, with what each is for in plain words.
-var permissions = []struct{ scope, purpose string }{
-	{"openid, profile, email", "Sign you in and show your name."},
-	{"User.Read", "Read your profile, so Mail Sync knows which addresses are your own."},
-	{"offline_access", "Keep syncing without asking you to sign in every hour."},
-	{"Mail.Read", "Read your email to find messages with your ClientSuccess contacts."},
-}
-
-// notAsked says why Mail.Send, which ClientSuccess's own integration asks
-// for, is not in the list.
-const notAsked = "Mail Sync does not ask for Mail.Send. ClientSuccess's own web integration asks for it " +
-	"because it sends email from ClientSuccess's servers; Mail Sync never sends email, so it cannot send as you."
-
-// connectPromise is what connecting does, as it is: mail from 24 hours
-// before the connect on (rule 1 of the product's help page), not every
-// email ever exchanged.
-const connectPromise = "Connect your Office 365 mailbox. Your browser opens Microsoft's sign-in page; " +
-	"after you accept, Mail Sync copies the emails you exchange with your ClientSuccess contacts " +
-	"into their client's timeline, once an hour, starting with those of the 24 hours before you connect. " +
-	"Older emails are not copied."
-
-// disconnectMessage is the question the Disconnect confirmation asks.
-const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess. " +
-	"Connecting this mailbox again later continues from where it stopped, up to 30 days back."
 
 // officePage is the Office 365 section: connect, wait for the browser
 // sign-in, connected account, reconnect.
@@ -81,7 +56,7 @@ func newOfficePage(w *Window) *officePage {
 		p.approvalCopied.Show()
 		p.root.relayout()
 	})
-	p.approvalCopied = dimText("Copied. Paste it into an email to your IT admin; once they approve Mail Sync, connect again.")
+	p.approvalCopied = dimText(approvalCopied)
 	p.approvalCopied.Hide()
 	p.notice = container.NewVBox(p.outcome, buttons(p.approvalBtn), p.approvalCopied)
 	p.signedOut = container.NewVBox(
@@ -95,7 +70,7 @@ func newOfficePage(w *Window) *officePage {
 	// for the rare case it did not, where Copy address takes it whole.
 	p.link = widget.NewHyperlink("", nil)
 	p.link.Truncation = fyne.TextTruncateEllipsis
-	p.linkText = dimText("If your browser did not open, open this address:")
+	p.linkText = dimText(openThisAddress)
 	p.copyBtn = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), func() {
 		w.app.Clipboard().SetContent(p.link.Text)
 	})
@@ -185,7 +160,7 @@ func (p *officePage) render() {
 		only(p.reconnect)
 		reason := st.Reconnect
 		if reason == "" {
-			reason = "Microsoft no longer accepts the sign-in Mail Sync had."
+			reason = signInRefused
 		}
 		p.reason.SetText(reason)
 	case st.Account != nil:
@@ -261,7 +236,7 @@ func (p *officePage) cancel() {
 func (p *officePage) confirmDisconnect() {
 	// "Stay connected", not "Keep syncing": nothing may be syncing (paused,
 	// or signed out of ClientSuccess) when the person is asked.
-	p.w.confirmDanger("Disconnect Office 365?", disconnectMessage, "Disconnect", "Stay connected", p.w.api.Disconnect, p.showErr)
+	p.w.confirmDanger(disconnectQuestion, disconnectMessage, "Disconnect", "Stay connected", p.w.api.Disconnect, p.showErr)
 }
 
 // continuesWords says, before the person connects, what connecting does
@@ -273,6 +248,5 @@ func continuesWords(st engine.Status, now time.Time) string {
 	if acct == nil {
 		return ""
 	}
-	return "Connecting again as " + acct.Email + " continues from " + when(from, now) +
-		", so no email of the time in between is missed; another account starts with the last 24 hours."
+	return fmt.Sprintf(continuesFrom, acct.Email, when(from, now))
 }

@@ -28,6 +28,7 @@ type optionsPage struct {
 	saveBtn   *widget.Button
 	feedback  *widget.Label
 	blockErr  *widget.Label
+	fixBtn    *widget.Button // rewrites the lines that have a plain fix, and saves
 	// startLocked and internalLocked say an option is set by the
 	// organisation; orgBlocklist lists the entries the policy adds.
 	startLocked, internalLocked *widget.RichText
@@ -57,15 +58,17 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.blocklist.OnChanged = func(string) {
 		p.dirty = true
 		p.feedback.SetText("")
+		p.fixBtn.Hide()
 		p.render()
 	}
 	p.saveBtn = widget.NewButtonWithIcon("Save blocklist", theme.DocumentSaveIcon(), p.saveBlocklist)
 	p.feedback = widget.NewLabel("")
 	p.feedback.Importance = widget.SuccessImportance
 	p.blockErr = errorText()
+	p.fixBtn = p.newFixButton()
 
 	blockTitle := widget.NewLabelWithStyle("Blocklist", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	blockHelp := dimText("Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com, not *@example.com or example.com) per line.")
+	blockHelp := dimText(blocklistHelp)
 	blockHelp.Wrapping = fyne.TextWrapWord
 
 	p.startLocked, p.internalLocked = dimText(lockedNote), dimText(lockedNote)
@@ -84,8 +87,9 @@ func newOptionsPage(w *Window) *optionsPage {
 		container.NewHBox(container.NewGridWrap(fyne.NewSize(160, p.history.MinSize().Height), p.history), container.NewCenter(p.historyLocked)),
 		historyHelp,
 		widget.NewSeparator(),
-		blockTitle, blockHelp, p.blocklist, p.blockErr, p.orgBlocklist,
-		buttons(p.saveBtn, p.feedback),
+		// Save and the fix right under the list, so that a long error
+		// below never hides them.
+		blockTitle, blockHelp, p.blocklist, buttons(p.saveBtn, p.fixBtn, p.feedback), p.blockErr, p.orgBlocklist,
 	)
 	return p
 }
@@ -229,10 +233,14 @@ func (p *optionsPage) saveBlocklist() {
 		p.feedback.SetText("")
 		p.blockErr.SetText("Not saved: " + err.Error() + ".")
 		p.blockErr.Show()
+		p.showFixes()
 		p.root.relayout()
+		// The refusal, the fix and Save are at the page's end: in view.
+		p.root.ScrollToBottom()
 		return
 	}
 	p.blockErr.Hide()
+	p.fixBtn.Hide()
 	p.root.relayout()
 	s := p.saved
 	s.Rules.Blocklist = list
@@ -270,10 +278,23 @@ func (p *optionsPage) save(s agentapi.Settings) {
 		if strings.Join(s.Rules.Blocklist, "\n") != strings.Join(p.saved.Rules.Blocklist, "\n") {
 			p.dirty = false
 		}
+		rules := !slices.Equal(s.Rules.Blocklist, p.saved.Rules.Blocklist) ||
+			s.Rules.IgnoreInternal != p.saved.Rules.IgnoreInternal || s.Rules.SkipPrivate != p.saved.Rules.SkipPrivate
 		p.set(s)
-		p.feedback.SetText("Saved")
+		if !rules {
+			p.feedback.SetText("Saved")
+			return
+		}
+		// The agent decided Activity's rows again with the new rules
+		// (engine.Redecide); uploads wait for a sync.
+		p.feedback.SetText(rulesSaved)
+		p.w.activity.refresh()
 	})
 }
+
+// rulesSaved is what saving a change of the rules says: Activity shows at
+// once what they decide, and nothing is copied before the next sync.
+const rulesSaved = "Saved. Activity is updated; copying waits for the next sync."
 
 // blockHint suggests the entry a person probably meant for a line that is
 // not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.
@@ -281,12 +302,12 @@ func blockHint(line string) string {
 	l := strings.TrimSpace(line)
 	if d, ok := strings.CutPrefix(l, "*@"); ok {
 		if e, ok := match.BlockEntry("@" + d); ok {
-			return ": write " + e + ", without the *"
+			return ": write " + shorten(e, 40) + ", without the *"
 		}
 	}
 	if !strings.Contains(l, "@") {
 		if e, ok := match.BlockEntry("@" + l); ok {
-			return ": for the whole domain write " + e
+			return ": for the whole domain write " + shorten(e, 40)
 		}
 	}
 	return ""
@@ -310,7 +331,7 @@ func parseBlocklist(text string) ([]string, error) {
 			ok = false
 		}
 		if !ok {
-			bad = append(bad, fmt.Sprintf("line %d (%q%s)", i+1, line, blockHint(line)))
+			bad = append(bad, fmt.Sprintf("line %d (%q%s)", i+1, shorten(line, 40), blockHint(line)))
 			continue
 		}
 		if !seen[entry] {

@@ -13,17 +13,6 @@ import (
 	"mailsync/sync/setup"
 )
 
-// Words of the setup pages.
-const (
-	firstRunTitle = "Set up Mail Sync"
-	firstRunIntro = "Before Mail Sync can sign in to Office 365 it needs to know which Microsoft app registration to use. " +
-		"Your IT department has its application (client) ID; the other two settings can usually stay as they are."
-	advancedIntro = "Where Mail Sync signs in. Change these only if your IT department tells you to."
-	lockedNote    = "Set by your organization"
-	envNote       = "Overridden by a MAILSYNC_ variable"
-	policyTitle   = "Some of your organization's settings were ignored:"
-)
-
 // setupLabels names the fields as a person reads them, with a hint.
 var setupLabels = map[string][2]string{
 	setup.KeyClientID: {"Microsoft app (client) ID", ""},
@@ -188,12 +177,6 @@ func (f *setupForm) check() (map[string]string, bool) {
 	return changes, ok
 }
 
-type wordsError string
-
-func (e wordsError) Error() string { return string(e) }
-
-const errEmptyClientID = wordsError("Enter the application (client) ID.")
-
 func (f *setupForm) render() {
 	defer f.page.relayout()
 	changes, ok := f.check()
@@ -258,7 +241,7 @@ func newAboutPage() *aboutPage {
 	p := &aboutPage{version: widget.NewLabel("Mail Sync")}
 	p.version.TextStyle.Bold = true
 	p.root = page(SectionAbout, p.version,
-		wrapped("Mail Sync copies email with your ClientSuccess contacts to their client timelines."))
+		wrapped(aboutText))
 	return p
 }
 

@@ -358,6 +358,61 @@ func TestBlocklistInvalidNotSaved(t *testing.T) {
 	h.wantText("Saved")
 }
 
+// TestBlocklistFixInOneClick: lines whose meaning is plain ("evil.com",
+// "*@spam.example") are refused with a button that rewrites them as the
+// entries they mean and saves; saving a change of the rules says that
+// Activity is updated and copying waits for the next sync.
+func TestBlocklistFixInOneClick(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.w.Select(SectionOptions)
+	o := h.w.options
+	h.wantNoText("Use @")
+	o.blocklist.SetText("ann@acme.com\nevil.com\n*@spam.example\nnot an address at all")
+	test.Tap(h.button("Save blocklist"))
+	h.settle()
+	if n := len(h.api.Snapshot().Saved); n != 0 {
+		t.Fatalf("an invalid blocklist was saved (%d saves)", n)
+	}
+	// A line with no plain fix stays for the person to mend.
+	test.Tap(h.button("Use @evil.com and 1 more"))
+	h.settle()
+	if want := "ann@acme.com\n@evil.com\n@spam.example\nnot an address at all"; o.blocklist.Text != want {
+		t.Errorf("after the fix the blocklist reads %q, want %q", o.blocklist.Text, want)
+	}
+	h.wantText(`line 4 ("not an address at all") is not an email address or @domain`)
+	h.wantNoText("Use @")
+
+	o.blocklist.SetText("ann@acme.com\n*@spam.example")
+	test.Tap(h.button("Save blocklist"))
+	h.settle()
+	test.Tap(h.button("Use @spam.example"))
+	h.pump("saved", func() bool { return len(h.api.Snapshot().Saved) == 1 })
+	h.settle()
+	if got, want := h.api.Snapshot().Saved[0].Rules.Blocklist, []string{"ann@acme.com", "@spam.example"}; !slices.Equal(got, want) {
+		t.Errorf("saved blocklist %q, want %q", got, want)
+	}
+	h.wantNoText("not an email address", "Use @")
+	h.wantText(rulesSaved)
+}
+
+// TestLongBlocklistLineKeepsTheWindowSize: a long line that is not an
+// entry is quoted shortened, so the error cannot widen the window and push
+// Save out of it.
+func TestLongBlocklistLineKeepsTheWindowSize(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	h.w.Select(SectionOptions)
+	h.settle()
+	before := h.w.win.Canvas().Content().MinSize()
+	long := strings.Repeat("no-spaces-in-this-pasted-line-", 12)
+	h.w.options.blocklist.SetText(long)
+	test.Tap(h.button("Save blocklist"))
+	h.settle()
+	h.wantText("not an email address", `"no-spaces-in-this-pasted-line-no-spaces…"`)
+	if after := h.w.win.Canvas().Content().MinSize(); after.Width > before.Width {
+		t.Errorf("the window's minimum width grew from %v to %v", before.Width, after.Width)
+	}
+}
+
 func TestActivity(t *testing.T) {
 	h := newHarness(t, connectedIdle())
 	h.w.Select(SectionActivity)

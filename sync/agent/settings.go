@@ -263,7 +263,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	}
 	s.Rules.Blocklist = list
 	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
-		return problem(fmt.Sprintf("The mail of a contact added later can be copied from up to %d days back.", match.MaxHistoryDays), nil)
+		return problem(fmt.Sprintf(historyTooLong, match.MaxHistoryDays), nil)
 	}
 	// An op, so that changes come one after the other; the login item is
 	// changed on the op's goroutine, never on the loop.

@@ -12,25 +12,19 @@ import (
 	"mailsync/sync/graph"
 	"mailsync/sync/printable"
 	"mailsync/sync/remote"
+	"mailsync/sync/words"
 )
-
-// sentence is an error whose text is written for a person. The cause it
-// wraps (a keyring or state-file error, whose text is for the log) is
-// never part of that text.
-type sentence struct {
-	words string
-	cause error
-}
-
-func (s sentence) Error() string { return s.words }
-func (s sentence) Unwrap() error { return s.cause }
 
 // keyringLocked is the state's words while the system keyring does not
 // answer: the Secret Service is waiting for the person to unlock it.
 const keyringLocked = "Unlock your keyring: Mail Sync is waiting for the system keyring to answer, and carries on once it does."
 
-// problem returns an error that reads words and wraps cause for the log.
-func problem(words string, cause error) error { return sentence{words: words, cause: cause} }
+// historyTooLong refuses days of history beyond match.MaxHistoryDays
+// (formatted with it).
+const historyTooLong = "The mail of a contact added later can be copied from 0 up to %d days back."
+
+// problem returns an error that reads s and wraps cause for the log.
+func problem(s string, cause error) error { return words.Wrap(s, cause) }
 
 // Words is the one place an error becomes words a person reads: the
 // agent's own sentences as they are, a remote service's answer as the
@@ -39,19 +33,26 @@ func problem(words string, cause error) error { return sentence{words: words, ca
 // failed without its raw text, which goes to the log instead. The words
 // are printable (printable.Text): a service's answer may carry control
 // characters.
-func Words(err error) string { return printable.Text(words(err)) }
+func Words(err error) string { return printable.Text(phrase(err)) }
 
-func words(err error) string {
+func phrase(err error) string {
 	if err == nil {
 		return ""
 	}
-	var s sentence
+	var inv InvalidError
+	var locked LockedError
+	var s *words.Error
 	var nr ErrNeedsReconnect
 	var re *remote.Error
 	var ae *graph.ApprovalError
 	switch {
+	case errors.As(err, &inv):
+		// The key, then why its value was refused, in words.
+		return inv.Key + ": " + phrase(inv.Err)
+	case errors.As(err, &locked):
+		return locked.Error()
 	case errors.As(err, &s):
-		return s.words
+		return s.Words
 	case errors.As(err, &ae):
 		return approvalWords(ae.Code, true)
 	case errors.As(err, &nr):

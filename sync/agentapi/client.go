@@ -17,6 +17,7 @@ import (
 
 	"mailsync/sync/doctor"
 	"mailsync/sync/engine"
+	"mailsync/sync/words"
 )
 
 // Call timeouts. Most calls are answered from the agent's memory; the slow
@@ -357,7 +358,7 @@ func (c *Client) call(ctx context.Context, timeout time.Duration, method, path s
 		if tctx.Err() != nil {
 			return c.wrap(ctx, tctx.Err())
 		}
-		return &transportError{words: "Mail Sync sent an answer that could not be read", err: err}
+		return &transportError{words: answerUnreadable, err: err}
 	}
 	return nil
 }
@@ -369,7 +370,7 @@ func (c *Client) wrap(ctx context.Context, err error) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.Is(err, context.DeadlineExceeded):
-		return &transportError{words: "Mail Sync did not answer in time", err: err}
+		return &transportError{words: noAnswerInTime, err: err}
 	}
 	var refused *refusedEndpointError
 	if errors.As(err, &refused) {
@@ -377,7 +378,7 @@ func (c *Client) wrap(ctx context.Context, err error) error {
 	}
 	select {
 	case <-c.done:
-		return &transportError{words: "the connection to Mail Sync is closed", err: err}
+		return &transportError{words: connectionClosed, err: err}
 	default:
 	}
 	return &transportError{words: ErrNoAgent.Error(), noAgent: true, err: err}
@@ -387,8 +388,7 @@ func (c *Client) wrap(ctx context.Context, err error) error {
 func readError(resp *http.Response) error {
 	var e errorReply
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e); err == nil && e.Error != "" {
-		return errors.New(e.Error)
+		return words.New(e.Error)
 	}
-	//lint:ignore ST1005 the words are shown to a person and start with the product's name
-	return fmt.Errorf("Mail Sync answered %s", resp.Status)
+	return words.New(fmt.Sprintf(answeredStatus, resp.Status))
 }

@@ -19,7 +19,7 @@ type Quitter interface {
 func (h *handler) quit(w http.ResponseWriter, r *http.Request) {
 	q, ok := h.api.(Quitter)
 	if !ok {
-		writeError(w, http.StatusNotFound, "this Mail Sync cannot be asked to quit")
+		writeError(w, http.StatusNotFound, cannotQuit)
 		return
 	}
 	h.log.Info("asked to quit over the local API")

@@ -16,12 +16,14 @@ func TestReportJSONNamesTheStateAndHasNoNull(t *testing.T) {
 	for _, st := range []engine.Status{
 		{State: engine.SignedOut},
 		{State: engine.Paused, Account: &engine.Account{Name: "Ann Lee", Email: "ann@contoso.com"}, Paused: true},
+		{State: engine.Idle, Account: &engine.Account{Email: "ann@contoso.com"}, CRMUser: "ann",
+			LastCopy: &engine.PassRecord{Counts: engine.PassCounts{Synced: 2}}},
 	} {
 		b, err := json.Marshal(agentapi.Report(st, false))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := `"state":"` + map[engine.State]string{engine.SignedOut: "signed-out", engine.Paused: "paused"}[st.State] + `"`; !strings.Contains(string(b), want) {
+		if want := `"state":"` + map[engine.State]string{engine.SignedOut: "signed-out", engine.Paused: "paused", engine.Idle: "idle"}[st.State] + `"`; !strings.Contains(string(b), want) {
 			t.Errorf("report of %v: %s, want %s", st.State, b, want)
 		}
 		if strings.Contains(string(b), "null") {

@@ -3,9 +3,9 @@ package agentapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
+	"mailsync/sync/words"
 	"net"
 	"net/http"
 	"strconv"
@@ -18,12 +18,10 @@ import (
 var (
 	// ErrAgentRunning is returned by Listen when another agent answers on
 	// the socket.
-	//lint:ignore ST1005 the words are shown to a person and start with the product's name
-	ErrAgentRunning = errors.New("Mail Sync is already running")
+	ErrAgentRunning = words.New(agentRunning)
 	// ErrNoAgent is returned by Dial, and wrapped in the Client's errors,
 	// when no agent answers on the socket.
-	//lint:ignore ST1005 the words are shown to a person and start with the product's name
-	ErrNoAgent = errors.New("Mail Sync is not running")
+	ErrNoAgent = words.New(noAgent)
 )
 
 // dialTimeout bounds how long a connection attempt to the socket may take;
@@ -161,11 +159,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !info.local:
 		h.log.Warn("local API: refused a request not on the socket", "remote", r.RemoteAddr)
-		writeError(w, http.StatusForbidden, "the local API answers only on its socket")
+		writeError(w, http.StatusForbidden, onlyOnSocket)
 		return
 	case info.peerErr != nil:
 		h.log.Warn("local API: refused a request", "err", info.peerErr)
-		writeError(w, http.StatusForbidden, "the local API answers only its own user")
+		writeError(w, http.StatusForbidden, onlyItsUser)
 		return
 	}
 	h.log.Debug("local API", "method", r.Method, "path", r.URL.Path)
@@ -317,7 +315,7 @@ func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number")
+			writeError(w, http.StatusBadRequest, badLimit)
 			return
 		}
 		limit = n
@@ -367,7 +365,7 @@ type (
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "the request body is not valid JSON")
+		writeError(w, http.StatusBadRequest, badJSON)
 		return false
 	}
 	return true
@@ -378,15 +376,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// writeAPIError sends the API's error words, which are meant for a person,
-// unchanged.
-// writeAPIError sends err as words: the API's own (Worder) when it has
-// them, and logs the error itself, whose text may not be fit to show.
+// writeAPIError sends err as words (WordsOf) and logs the error itself,
+// whose text may not be fit to show.
 func (h *handler) writeAPIError(w http.ResponseWriter, err error) {
-	words := err.Error()
-	if wd, ok := h.api.(Worder); ok {
-		words = wd.Words(err)
-	}
+	words := WordsOf(h.api, err)
 	if words != err.Error() {
 		h.log.Warn("local API: call failed", "err", err)
 	}

@@ -170,7 +170,7 @@ type Worder interface {
 type refusedEndpointError struct{ reason string }
 
 func (e *refusedEndpointError) Error() string {
-	return "the local API was refused: " + e.reason
+	return localAPIRefused + e.reason
 }
 
 // StatusReport is what `mailsync status --json` prints: the status with
@@ -192,6 +192,11 @@ func Report(st engine.Status, agentRunning bool) StatusReport {
 	if st.LastCounts.Skipped == nil {
 		// Scripts read an empty table, never null.
 		st.LastCounts.Skipped = map[string]int{}
+	}
+	if c := st.LastCopy; c != nil && c.Counts.Skipped == nil {
+		cp := *c
+		cp.Counts.Skipped = map[string]int{}
+		st.LastCopy = &cp
 	}
 	return StatusReport{Status: st, SetUp: true, StateName: st.State.String(), Problem: st.Problem(),
 		Actions: st.Actions(), AgentRunning: agentRunning}

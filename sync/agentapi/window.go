@@ -77,7 +77,7 @@ func (h *WindowHub) Send(r WindowRequest) int {
 func (h *handler) windowRequests(w http.ResponseWriter, r *http.Request) {
 	host, ok := h.api.(WindowHost)
 	if !ok {
-		writeError(w, http.StatusNotFound, "this agent opens no window")
+		writeError(w, http.StatusNotFound, noWindow)
 		return
 	}
 	ch, err := host.WindowRequests(r.Context())

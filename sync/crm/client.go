@@ -38,19 +38,19 @@ import (
 // ErrBadCredentials means ClientSuccess refused the username or password.
 // Login and every call that has to log in return it wrapped in a
 // *remote.Error of Kind NeedsReconnect; test with errors.Is.
-var ErrBadCredentials = errors.New("ClientSuccess rejected the username or password")
+var ErrBadCredentials = errors.New(badCredentials)
 
 // ErrMaintenance means ClientSuccess answered with its HTML maintenance page.
 // It is returned wrapped in a *remote.Error of Kind Transient: a later pass
 // will try again. Test with errors.Is.
-var ErrMaintenance = errors.New("ClientSuccess is down for maintenance")
+var ErrMaintenance = errors.New(maintenance)
 
 // ErrAmbiguous means a request that changes data may or may not have been
 // applied: it was sent, but no complete answer came back (connection reset,
 // timeout, truncated answer, a 5xx other than 503). It is returned wrapped in
 // a *remote.Error of Kind Transient. The caller must look for the result
 // before sending the request again. Test with IsAmbiguous.
-var ErrAmbiguous = errors.New("ClientSuccess did not confirm whether the change was made")
+var ErrAmbiguous = errors.New(ambiguous)
 
 // IsAmbiguous reports whether err says that the change may have been applied
 // even though it failed, so that sending it again could duplicate it. It is
@@ -253,12 +253,12 @@ const maxInteractionPages = 1000
 // for (it ignores the page parameter), or the pages did not end within the
 // cap. What was read says nothing about what was not. It is returned
 // wrapped in a *remote.Error of Kind Transient; test with errors.Is.
-var ErrIncomplete = errors.New("ClientSuccess did not give the whole list")
+var ErrIncomplete = errors.New(incompleteList)
 
 // incomplete is the error of a listing that could not be read to its end.
 func incomplete(op, why string) error {
 	return &remote.Error{Service: "crm", Op: op, Kind: remote.Transient,
-		Message: "ClientSuccess did not give the whole list (" + why + ")", Err: ErrIncomplete}
+		Message: fmt.Sprintf(incompleteWhy, why), Err: ErrIncomplete}
 }
 
 // pager tells when a paged listing cannot be trusted: a page that repeats
@@ -403,7 +403,7 @@ func (a *API) CreateInteraction(ctx context.Context, clientID int64, in Interact
 	body, err := json.Marshal(in)
 	if err != nil {
 		return Interaction{}, &remote.Error{Service: "crm", Op: "create interaction", Kind: remote.Permanent,
-			Message: "the interaction could not be encoded", Err: err}
+			Message: notEncoded, Err: err}
 	}
 	var id int64
 	err = a.do(ctx, call{op: "create interaction", method: http.MethodPost, path: interactionsPath(clientID),
@@ -477,13 +477,13 @@ func (a *API) do(ctx context.Context, k call) error {
 			}
 			if k.unsafe && !remote.NeverConnected(err) {
 				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient,
-					Message: "the connection to ClientSuccess broke before it confirmed the change",
+					Message: brokeBeforeConfirm,
 					Err:     fmt.Errorf("%w: %w", ErrAmbiguous, err)}
 			}
 			retry, wait := remote.ShouldRetry(ctx, a.Policy, attempt, nil, err)
 			if !retry {
 				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient,
-					Message: "could not reach ClientSuccess", Err: err}
+					Message: unreachable, Err: err}
 			}
 			if err := remote.Sleep(ctx, wait); err != nil {
 				return a.stopped(ctx, k, err, false)
@@ -504,7 +504,7 @@ func (a *API) do(ctx context.Context, k call) error {
 		case resp.StatusCode == http.StatusUnauthorized && k.auth:
 			if reauthed {
 				return &remote.Error{Service: "crm", Op: k.op, Kind: remote.NeedsReconnect, Status: resp.StatusCode,
-					Message: "ClientSuccess no longer accepts the sign-in; sign in to ClientSuccess again"}
+					Message: signInRefused}
 			}
 			// The token expired or was revoked early: log in once more and
 			// repeat. A 401 means the request was not applied, so this is
@@ -523,7 +523,7 @@ func (a *API) do(ctx context.Context, k call) error {
 				retry, wait := remote.ShouldRetry(ctx, a.Policy, attempt, nil, io.ErrUnexpectedEOF)
 				if !retry {
 					return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: resp.StatusCode,
-						Message: "ClientSuccess's answer could not be read (" + shapeOf(body) + ")"}
+						Message: fmt.Sprintf(answerUnreadable, shapeOf(body))}
 				}
 				if err := remote.Sleep(ctx, wait); err != nil {
 					return a.stopped(ctx, k, err, false)
@@ -559,9 +559,9 @@ func (a *API) readError(k call, status int, err error) error {
 	}
 	if errors.Is(err, errRefused) {
 		return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Permanent, Status: status,
-			Message: "ClientSuccess refused it without saying why (it answered null)", Err: err}
+			Message: refusedNull, Err: err}
 	}
-	msg := "ClientSuccess answered in a shape Mail Sync cannot read: " + err.Error()
+	msg := shapeUnreadable + err.Error()
 	if k.unsafe {
 		return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient, Status: status,
 			Message: msg, Err: fmt.Errorf("%w: %w", ErrAmbiguous, err)}
@@ -623,7 +623,7 @@ func (a *API) stopped(ctx context.Context, k call, err error, inFlight bool) err
 		err = fmt.Errorf("%w: %w", ErrAmbiguous, err)
 	}
 	return &remote.Error{Service: "crm", Op: k.op, Kind: remote.Transient,
-		Message: "stopped before ClientSuccess answered", Err: err}
+		Message: stoppedBeforeAnswer, Err: err}
 }
 
 // isHTML reports an HTML page (the maintenance page), by its Content-Type
@@ -644,22 +644,22 @@ func statusError(k call, resp *http.Response, body []byte) error {
 	detail := readErrorMessage(body)
 	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests:
-		e.Kind, e.Message = remote.Transient, "ClientSuccess is busy; Mail Sync will try again later"
+		e.Kind, e.Message = remote.Transient, busy
 	case s == http.StatusServiceUnavailable:
-		e.Kind, e.Message = remote.Transient, "ClientSuccess is unavailable; Mail Sync will try again later"
+		e.Kind, e.Message = remote.Transient, unavailable
 	case s >= 500:
-		e.Kind, e.Message = remote.Transient, fmt.Sprintf("ClientSuccess had a problem (HTTP %d)", s)
+		e.Kind, e.Message = remote.Transient, fmt.Sprintf(serverProblem, s)
 		if k.unsafe {
 			e.Err = ErrAmbiguous
 		}
 	case s == http.StatusNotFound:
-		e.Kind, e.Message = remote.Permanent, "ClientSuccess does not know it (it may have been deleted)"
+		e.Kind, e.Message = remote.Permanent, unknownToCRM
 	case s == http.StatusForbidden:
-		e.Kind, e.Message = remote.Permanent, "the ClientSuccess account is not allowed to do this"
+		e.Kind, e.Message = remote.Permanent, notAllowed
 	case s == http.StatusUnauthorized:
-		e.Kind, e.Message = remote.NeedsReconnect, "ClientSuccess no longer accepts the sign-in; sign in to ClientSuccess again"
+		e.Kind, e.Message = remote.NeedsReconnect, signInRefused
 	default:
-		e.Kind, e.Message = remote.Permanent, fmt.Sprintf("ClientSuccess refused the request (HTTP %d)", s)
+		e.Kind, e.Message = remote.Permanent, fmt.Sprintf(refusedStatus, s)
 	}
 	if detail != "" {
 		e.Message += ": " + detail
@@ -714,7 +714,7 @@ func (a *API) acquireLogin(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return &remote.Error{Service: "crm", Op: "log in", Kind: remote.Transient,
-			Message: "stopped before ClientSuccess answered", Err: ctx.Err()}
+			Message: stoppedBeforeAnswer, Err: ctx.Err()}
 	}
 }
 
@@ -726,14 +726,14 @@ func (a *API) login(ctx context.Context) error {
 	pw, err := a.password()
 	if err != nil {
 		return &remote.Error{Service: "crm", Op: op, Kind: remote.NeedsReconnect,
-			Message: "the ClientSuccess password could not be read; sign in to ClientSuccess again", Err: err}
+			Message: passwordUnreadable, Err: err}
 	}
 	body, err := json.Marshal(struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}{a.username, pw})
 	if err != nil {
-		return &remote.Error{Service: "crm", Op: op, Kind: remote.Permanent, Message: "the sign-in could not be encoded"}
+		return &remote.Error{Service: "crm", Op: op, Kind: remote.Permanent, Message: signInNotEncoded}
 	}
 	var ans AuthResponse
 	err = a.do(ctx, call{op: op, method: http.MethodPost, path: "/auth", body: body,
@@ -751,7 +751,7 @@ func (a *API) login(ctx context.Context) error {
 	}
 	if ans.AccessToken == "" || ans.ExpiresIn <= 0 {
 		return &remote.Error{Service: "crm", Op: op, Kind: remote.Transient,
-			Message: "ClientSuccess answered the sign-in without a token"}
+			Message: noToken}
 	}
 	life := time.Duration(ans.ExpiresIn) * time.Second
 	// A token shorter-lived than twice the margin (only seen in tests) is

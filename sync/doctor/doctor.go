@@ -34,18 +34,6 @@ import (
 	"mailsync/sync/remote"
 )
 
-// The checks, in the order they run. The names are what a person reads.
-const (
-	CheckMicrosoftSignIn = "Microsoft sign-in"
-	CheckMe              = "Microsoft account (/me)"
-	CheckFolders         = "Excluded folders"
-	CheckMail            = "One page of mail"
-	CheckCRMSignIn       = "ClientSuccess sign-in"
-	CheckContactSearch   = "ClientSuccess contact search (v2)"
-	CheckContactLookup   = "ClientSuccess contact look-up (v1)"
-	CheckInteractions    = "ClientSuccess interactions"
-)
-
 // Checks are the names of every check, in the order a Report lists them.
 var Checks = []string{
 	CheckMicrosoftSignIn, CheckMe, CheckFolders, CheckMail,
@@ -273,7 +261,7 @@ func (r *run) fail(check, detail, because string, needing ...string) {
 
 func (r *run) microsoft(ctx context.Context) {
 	if r.cfg.Microsoft == nil {
-		why := cmp.Or(r.cfg.NotConnected, "Mail Sync is not connected to Office 365; connect it first.")
+		why := cmp.Or(r.cfg.NotConnected, notConnected)
 		r.fail(CheckMicrosoftSignIn, why, "needs the Microsoft sign-in", CheckMe, CheckFolders, CheckMail)
 		return
 	}
@@ -307,7 +295,7 @@ func (r *run) microsoft(ctx context.Context) {
 		r.fail(CheckMe, failure("Microsoft Graph", host, rec.take(), err), "needs /me", CheckFolders, CheckMail)
 		return
 	case me.ID == "" || me.Mail == "" && me.UserPrincipalName == "":
-		r.fail(CheckMe, answered(rec.take(), "Graph answered /me without the user's id or address, so Mail Sync could not tell which messages are the user's."),
+		r.fail(CheckMe, answered(rec.take(), meWithoutUser),
 			"needs /me", CheckFolders, CheckMail)
 		return
 	}
@@ -321,7 +309,7 @@ func (r *run) microsoft(ctx context.Context) {
 	case err != nil:
 		r.add(CheckFolders, Failed, failure("Microsoft Graph", host, rec.take(), err))
 	case len(folders) == 0:
-		r.add(CheckFolders, Failed, answered(rec.take(), "Graph knows none of the well-known folders (Junk, Drafts, Outbox…), so mail in them would not be told apart."))
+		r.add(CheckFolders, Failed, answered(rec.take(), noWellKnownFolders))
 	default:
 		rec.take()
 		r.add(CheckFolders, Passed, plural(len(folders), "folder", "folders"))
@@ -454,7 +442,7 @@ func (r *run) correspondents(page []graph.Message) {
 
 func (r *run) clientSuccess(ctx context.Context) {
 	if r.cfg.CRMUser == "" || r.cfg.CRMPassword == nil {
-		why := cmp.Or(r.cfg.CRMSignedOut, "Mail Sync is not signed in to ClientSuccess; sign in first.")
+		why := cmp.Or(r.cfg.CRMSignedOut, crmSignedOut)
 		r.fail(CheckCRMSignIn, why, "needs the ClientSuccess sign-in", CheckContactSearch, CheckContactLookup, CheckInteractions)
 		return
 	}
@@ -479,7 +467,7 @@ func (r *run) clientSuccess(ctx context.Context) {
 	var re *remote.Error
 	switch {
 	case err != nil && errors.As(err, &re) && (re.Status == http.StatusNotFound || re.Status == http.StatusForbidden):
-		r.add(CheckContactSearch, Failed, answered(rec.take(), "this ClientSuccess account cannot use the v2 contact search, so Mail Sync cannot keep a local list of contacts and looks each address up instead (many more requests)."))
+		r.add(CheckContactSearch, Failed, answered(rec.take(), noContactSearch))
 	case err != nil:
 		r.add(CheckContactSearch, Failed, failure("ClientSuccess", host, rec.take(), err))
 	default:
@@ -545,7 +533,7 @@ func (r *run) lookup(ctx context.Context, cc *crm.API, rec *recorder, host strin
 		if len(seen) > 0 {
 			last := seen[len(seen)-1]
 			if last.top != "object" && last.top != "null" {
-				r.add(CheckContactLookup, Failed, fmt.Sprintf("answered %s; ClientSuccess answers this look-up with one contact object or null, so the service at %s does not behave as the ClientSuccess API Mail Sync knows.", last.describe(), host))
+				r.add(CheckContactLookup, Failed, fmt.Sprintf(strangeLookup, last.describe(), host))
 				return
 			}
 		}
@@ -568,7 +556,7 @@ func (r *run) lookup(ctx context.Context, cc *crm.API, rec *recorder, host strin
 // came back (status and shape of the last answer) and what it means.
 func failure(service, host string, seen []exchange, err error) string {
 	if remote.NeverConnected(err) {
-		return fmt.Sprintf("unreachable: nothing answered at %s. Check the network connection, a proxy or firewall, and the configured address.", host)
+		return fmt.Sprintf(unreachable, host)
 	}
 	words := meaning(err)
 	if len(seen) == 0 {

@@ -29,11 +29,15 @@ import (
 // ledger like the rest; the others are left alone, as they were decided
 // while they were in the window.
 
-// HistoryLedgerKept is how long the ledger keeps a message past the pass
-// start when a contact's history may reach that far back: a message
-// copied for one newcomer must still be found in the ledger when another
-// contact of the same client, added later, names it too.
-const HistoryLedgerKept = match.MaxHistoryDays*24*time.Hour + LedgerKept
+// HistoryLedgerKept is how long before the pass start the ledger keeps a
+// message at least, as a contact's history may reach that far back: a
+// message copied for one newcomer must still be found in the ledger when
+// another contact of the same client, added later, names it too.
+const HistoryLedgerKept = (match.MaxHistoryDays + 1) * 24 * time.Hour
+
+// legacyLedgerKept is how long past their window start the versions that
+// did not record storage.LedgerForgotBefore kept ledger entries.
+const legacyLedgerKept = 30 * 24 * time.Hour
 
 // history is what a pass copies for the contacts that appeared in the
 // directory since the last successful pass.
@@ -65,13 +69,13 @@ func (p *pass) loadHistory(m storage.Meta) error {
 	start := p.start.Add(-back)
 	// Never before what the ledger may have forgotten: such a message
 	// could have been copied already. A state file of a version that did
-	// not record it pruned LedgerKept before its passes' windows.
+	// not record it pruned legacyLedgerKept before its passes' windows.
 	forgot, known, err := p.e.Store.LedgerForgotBefore()
 	if err != nil {
 		return fmt.Errorf("engine: read the ledger: %w", err)
 	}
 	if !known && !m.LastSuccessStart.IsZero() {
-		forgot = m.LastSuccessStart.Add(-LedgerKept)
+		forgot = m.LastSuccessStart.Add(-legacyLedgerKept)
 		if err := p.e.Store.NoteLedgerForgot(forgot); err != nil {
 			return fmt.Errorf("engine: record the ledger: %w", err)
 		}

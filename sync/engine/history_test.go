@@ -268,3 +268,45 @@ func TestHistoryAfterFailedPass(t *testing.T) {
 		t.Errorf("landed %q, want %q", got, want)
 	}
 }
+
+// TestHistoryStopsWhereAnOlderLedgerForgot: a state file from a version
+// that pruned the ledger a month past its window without recording it
+// lets a history reach back only that far: older mail of a new contact may
+// have been copied and forgotten, and is not copied again on a guess.
+func TestHistoryStopsWhereAnOlderLedgerForgot(t *testing.T) {
+	w := sandbox.Demo(testNow)
+	e := newEnv(t, w)
+	s := sandbox.Settings()
+	s.HistoryDays = match.MaxHistoryDays
+	if err := e.store.SaveSettings(s, storage.AppSettings{StartAtLogin: true}); err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	recent := histMessage(1, testNow.Add(-20*day), nia, []string{histUser}, "0")
+	forgotten := histMessage(2, testNow.Add(-60*day), nia, []string{histUser}, "0")
+	e.g.AddMessage(recent, "Hello")
+	e.g.AddMessage(forgotten, "Hello")
+	// The state the older version left: a directory read an hour ago, a
+	// pass an hour ago, and no record of where the ledger forgot.
+	last := testNow.Add(-time.Hour)
+	var dir []storage.DirectoryContact
+	for _, c := range w.Contacts {
+		dir = append(dir, storage.DirectoryContact{ID: c.ID, ClientID: c.ClientID, Email: c.Email})
+	}
+	st := storage.DirectoryState{Source: storage.DirectorySearch, FullAt: last, LookedAt: last}
+	if _, err := e.store.ReplaceDirectory(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(last)
+	addContact(e, 2901, nia)
+	if _, err := e.store.ApplyDirectoryChanges([]storage.DirectoryContact{{ID: 2901, ClientID: histClient, Email: nia}}, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.UpdateMeta(func(m *storage.Meta) { m.ConnectedAt, m.LastSuccessStart = testNow.Add(-10*day), last }); err != nil {
+		t.Fatal(err)
+	}
+	e.mustPass(testNow)
+	if got, want := histLanded(e), []string{recent.InternetMessageID}; !slices.Equal(got, want) {
+		t.Errorf("landed %q, want only %q (the 60-day-old message is older than what the ledger kept)", got, want)
+	}
+}

@@ -64,12 +64,6 @@ func buildNote(m *graph.Message, body graph.Body, limit int, loc *time.Location)
 	return b.String()
 }
 
-// Why a message with an unusable Message-ID is not copied.
-const (
-	reasonLongMessageID = "its Message-ID is longer than 1 KB, which no mail server writes"
-	reasonBadMessageID  = "its Message-ID has no @, so its copy could not be found again"
-)
-
 // messageIDProblem is why a message with ledger key key (storage.LedgerKey)
 // cannot be copied, or "": it has none, one too long to trust, or one the
 // note's Message-ID line could not be told from other text by (RFC 5322

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -91,17 +90,6 @@ const (
 	// minutes (README, Performance); two hours leaves room for a slow
 	// network and throttling, and still ends a pass that hangs.
 	DefaultPassTimeout = 2 * time.Hour
-)
-
-// Skip reasons the engine adds to those of sync/match.
-const (
-	reasonNoMessageID  = "no Message-ID"
-	reasonGone         = "deleted before it could be copied"
-	reasonRefused      = "ClientSuccess refused it"
-	reasonContactsGone = "its contacts were removed from ClientSuccess"
-	// reasonNoText starts the reason of a message whose body Microsoft 365
-	// kept refusing; it is tried again on the next pass.
-	reasonNoText = "Microsoft 365 would not give its text: "
 )
 
 // Engine runs passes. Set its fields before the first Pass. Passes must
@@ -729,89 +717,4 @@ func OutcomeOf(err error) Outcome {
 func microsoftRefused(err error) bool {
 	var re *remote.Error
 	return errors.As(err, &re) && re.Kind == remote.NeedsReconnect && re.Service == "graph"
-}
-
-// Describe says in words a person understands why a pass failed: the
-// message of a remote error (which never holds a URL or a token), never the
-// raw Go error chain.
-func Describe(err error) string {
-	if err == nil {
-		return ""
-	}
-	var long *passTooLongError
-	if errors.As(err, &long) {
-		return fmt.Sprintf("The sync took longer than %s and was stopped; the next sync carries on from where it was", humanDuration(long.limit))
-	}
-	var re *remote.Error
-	if errors.As(err, &re) {
-		service := "ClientSuccess"
-		if re.Service == "graph" {
-			service = "Microsoft 365"
-		}
-		msg := strings.TrimSpace(re.Message)
-		switch {
-		case re.Kind == remote.NeedsReconnect && re.Service == "graph":
-			// The token source put the reason in words (revoked, expired,
-			// consent withdrawn); the Graph call around it only knows it
-			// was refused.
-			if why := deepestMessage(err); why != "" {
-				return upperFirst(why)
-			}
-			return "Microsoft 365 needs you to connect again"
-		case re.Kind == remote.NeedsReconnect:
-			return "ClientSuccess rejected the username or password; sign in to ClientSuccess again in Settings"
-		case msg == "" && re.Kind == remote.Transient:
-			return "Could not reach " + service + "; Mail Sync will try again"
-		case msg == "":
-			return service + " refused a request"
-		case strings.Contains(msg, service):
-			return upperFirst(msg)
-		}
-		return service + ": " + msg
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return "The sync was stopped before it finished"
-	}
-	return "The sync failed; Mail Sync will try again"
-}
-
-// deepestMessage is the Message of the innermost *remote.Error in err's
-// chain that has one.
-func deepestMessage(err error) string {
-	msg := ""
-	for err != nil {
-		var re *remote.Error
-		if !errors.As(err, &re) {
-			break
-		}
-		if m := strings.TrimSpace(re.Message); m != "" {
-			msg = m
-		}
-		err = re.Err
-	}
-	return msg
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// humanDuration says a duration in whole hours or minutes.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour && d%time.Hour == 0:
-		if d == time.Hour {
-			return "1 hour"
-		}
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	case d >= time.Minute:
-		if m := (d + time.Minute/2) / time.Minute; m != 1 {
-			return fmt.Sprintf("%d minutes", m)
-		}
-		return "1 minute"
-	}
-	return d.Round(time.Second).String()
 }

@@ -23,27 +23,6 @@ const (
 	CRMSignedOut   State = 6 // connected to Microsoft 365, but no ClientSuccess account is signed in
 )
 
-// String returns the state in words a person understands.
-func (s State) String() string {
-	switch s {
-	case SignedOut:
-		return "Not connected"
-	case Idle:
-		return "Up to date"
-	case Syncing:
-		return "Syncing"
-	case NeedsReconnect:
-		return "Reconnect needed"
-	case Error:
-		return "Sync failed"
-	case Paused:
-		return "Paused"
-	case CRMSignedOut:
-		return "Sign in to ClientSuccess"
-	}
-	return "Unknown"
-}
-
 // stateNames are the states as JSON carries them (`mailsync status
 // --json` and the local API): stable names for scripts, apart from the
 // words String gives a person.

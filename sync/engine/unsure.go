@@ -27,12 +27,6 @@ type UnsureUpload struct {
 	Why     string    `json:"why"` // in words
 }
 
-// Words says what is unsure, for the Activity list.
-func (u UnsureUpload) Words() string {
-	return "Mail Sync could not check whether “" + u.Subject + "” is already in " + u.Client +
-		"’s timeline, and has not copied it again: " + u.Why + ". Copy it again, or leave it out?"
-}
-
 // UnsureUploads returns the uploads unsure for longer than UnsureAfter at
 // now, oldest first.
 func (e *Engine) UnsureUploads(now time.Time) ([]UnsureUpload, error) {

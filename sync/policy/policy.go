@@ -218,7 +218,7 @@ func toDays(v any) (int, error) {
 		}
 	}
 	if n < 0 || n > match.MaxHistoryDays {
-		return 0, fmt.Errorf("it must be a number of days from 0 to %d, not %v.", match.MaxHistoryDays, describe(v))
+		return 0, words.New(fmt.Sprintf(mustBeDays, match.MaxHistoryDays, describe(v)))
 	}
 	return n, nil
 }

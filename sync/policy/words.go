@@ -16,6 +16,7 @@ const (
 	// Why a value is ignored, after valueIgnored.
 	mustBeString      = "it must be a string."
 	mustBeBool        = "it must be true or false (1 or 0), not %v."
+	mustBeDays        = "it must be a number of days from 0 to %d, not %v."
 	entryMustBeString = "every entry must be a string, not %v."
 	mustBeList        = "it must be a list of addresses and @domains, not %v."
 	notEntries        = "these entries are not an email address or @domain: %s."

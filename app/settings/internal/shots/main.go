@@ -76,6 +76,8 @@ type shot struct {
 	typed map[string]string
 	// preview asks Copy older mail… for a preview of that many days.
 	preview int
+	// blocklist is typed into the Options page's blocklist and saved.
+	blocklist string
 }
 
 // setupOf is a setup answer: fields given as key, value, source.
@@ -197,6 +199,11 @@ func shots() []shot {
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
+		// Lines that are not entries, one of them long: the fix is one
+		// click away and Save stays in the window.
+		{file: "settings-options-blocklist-fix.png", section: settings.SectionOptions, status: idle,
+			blocklist: "press@contoso.example\nevil.example\n*@spam.example\n" +
+				"rival-partners-and-resellers-of-the-northwind-traders-group-in-emea-and-apac.example"},
 		{file: "settings-sandbox.png", section: settings.SectionActivity, status: sandbox},
 		{file: "settings-check-connection.png", section: settings.SectionSync, status: idle, check: true},
 		{file: "settings-check-connection-fresh.png", section: settings.SectionSync, status: fresh, check: true, report: &freshReport},
@@ -356,6 +363,9 @@ func render(a fyne.App, s shot, path string) error {
 			}
 		})
 	}
+	if s.blocklist != "" {
+		fyne.DoAndWait(func() { w.TypeBlocklist(s.blocklist) })
+	}
 	if s.check {
 		fyne.DoAndWait(w.CheckConnection)
 		select {
@@ -485,7 +495,7 @@ func startX() (stop func(), err error) {
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil {
 		stop()
-		return nil, fmt.Errorf("Xvfb did not report its display: %w\n%s", err, xlog.Bytes())
+		return nil, fmt.Errorf("start X: Xvfb did not report its display: %w\n%s", err, xlog.Bytes())
 	}
 	os.Setenv("DISPLAY", ":"+strings.TrimSpace(line))
 	return stop, nil

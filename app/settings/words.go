@@ -1,0 +1,65 @@
+package settings
+
+import "mailsync/sync/words"
+
+// The window's sentences. Buttons and section names stay beside the
+// widgets they label; the agent's words (agent.Words) come as they are.
+
+// permissions are the delegated Microsoft Graph permissions Mail Sync asks
+// for, with what each is for in plain words.
+var permissions = []struct{ scope, purpose string }{
+	{"openid, profile, email", "Sign you in and show your name."},
+	{"User.Read", "Read your profile, so Mail Sync knows which addresses are your own."},
+	{"offline_access", "Keep syncing without asking you to sign in every hour."},
+	{"Mail.Read", "Read your email to find messages with your ClientSuccess contacts."},
+}
+
+// notAsked says why Mail.Send, which ClientSuccess's own integration asks
+// for, is not in the list.
+const notAsked = "Mail Sync does not ask for Mail.Send. ClientSuccess's own web integration asks for it " +
+	"because it sends email from ClientSuccess's servers; Mail Sync never sends email, so it cannot send as you."
+
+// connectPromise is what connecting does, as it is: mail from 24 hours
+// before the connect on (rule 1 of the product's help page), not every
+// email ever exchanged.
+const connectPromise = "Connect your Office 365 mailbox. Your browser opens Microsoft's sign-in page; " +
+	"after you accept, Mail Sync copies the emails you exchange with your ClientSuccess contacts " +
+	"into their client's timeline, once an hour, starting with those of the 24 hours before you connect. " +
+	"Older emails are not copied."
+
+// disconnectMessage is the question the Disconnect confirmation asks.
+const disconnectMessage = "Mail Sync will stop copying email. Emails already copied stay in ClientSuccess. " +
+	"Connecting this mailbox again later continues from where it stopped, up to 30 days back."
+
+// continuesFrom says what connecting the mailbox connected last does: it
+// continues from where its last sync stopped (account, when).
+const continuesFrom = "Connecting again as %s continues from %s, so no email of the time in between is missed; another account starts with the last 24 hours."
+
+// Words of the setup pages.
+const (
+	firstRunTitle = "Set up Mail Sync"
+	firstRunIntro = "Before Mail Sync can sign in to Office 365 it needs to know which Microsoft app registration to use. " +
+		"Your IT department has its application (client) ID; the other two settings can usually stay as they are."
+	advancedIntro = "Where Mail Sync signs in. Change these only if your IT department tells you to."
+	lockedNote    = "Set by your organization"
+	envNote       = "Overridden by a MAILSYNC_ variable"
+	policyTitle   = "Some of your organization's settings were ignored:"
+)
+
+// Sentences of the sections.
+const (
+	emptyActivityText  = "No emails looked at yet. After the first sync, every email Mail Sync considered is listed here with the reason."
+	checkIntro         = "Something not working? Check, without changing anything, that Office 365 and ClientSuccess answer as Mail Sync needs."
+	crmIntro           = "Emails with your ClientSuccess contacts are added to their client's timeline as Email interactions."
+	signOutQuestion    = "Sign out of ClientSuccess?"
+	signOutMessage     = "Mail Sync will stop copying email until you sign in again. Emails already copied stay in ClientSuccess."
+	disconnectQuestion = "Disconnect Office 365?"
+	approvalCopied     = "Copied. Paste it into an email to your IT admin; once they approve Mail Sync, connect again."
+	openThisAddress    = "If your browser did not open, open this address:"
+	signInRefused      = "Microsoft no longer accepts the sign-in Mail Sync had."
+	blocklistHelp      = "Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com, not *@example.com or example.com) per line."
+	aboutText          = "Mail Sync copies email with your ClientSuccess contacts to their client timelines."
+)
+
+// errEmptyClientID is what the setup page says of an empty app ID.
+var errEmptyClientID = words.New("Enter the application (client) ID.")
