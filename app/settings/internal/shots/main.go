@@ -74,10 +74,10 @@ type shot struct {
 	tall bool
 	// typed is typed into the setup fields (key to text) once loaded.
 	typed map[string]string
-	// preview asks Copy older mail… for a preview of that many days.
-	preview int
 	// blocklist is typed into the Options page's blocklist and saved.
 	blocklist string
+	// preview asks Copy older mail… for a preview of that many days.
+	preview int
 }
 
 // setupOf is a setup answer: fields given as key, value, source.
