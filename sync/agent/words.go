@@ -114,6 +114,8 @@ func phrase(err error) string {
 const (
 	backfillDaysWords    = "Choose how far back to copy: 1 to 365 days."
 	backfillRunningWords = "Older mail is being copied already; wait for it to finish or cancel it first."
+	// backfillAccountsChangingWords: an account change is under way.
+	backfillAccountsChangingWords = "Mail Sync is changing accounts; copy older mail once that is done."
 	// NoBackfillRunning: there is no copy of older mail to cancel.
 	NoBackfillRunning = "No copy of older mail is running; there is nothing to cancel."
 )

@@ -391,8 +391,10 @@ func (d *dryCount) add(items []item, jobs []*job) {
 }
 
 // mergeClients adds the emails per client of add to list, names them, and
-// sorts the list by emails, most first, then by name.
+// sorts the list by emails, most first, then by name, in a new list.
 func mergeClients(list []storage.BackfillClient, add map[int64]int, names map[int64]string) []storage.BackfillClient {
+	// A new list: the one given went to progress, whose reader keeps it.
+	list = slices.Clone(list)
 	at := map[int64]int{}
 	for i, c := range list {
 		at[c.ID] = i
