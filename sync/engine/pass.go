@@ -220,6 +220,9 @@ type pass struct {
 	backfill bool
 	dry      *dryCount
 	copiedTo map[int64]int
+	// doubt is the range of receive times a backfill day leaves out,
+	// because the ledger cannot vouch for it (see backfillDoubt).
+	doubt doubt
 }
 
 // Pass runs one pass: it resolves uploads left pending by an earlier pass,
@@ -537,6 +540,7 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		}
 		items = append(items, hitems...)
 	}
+	p.leaveOutDoubtful(items)
 	for i := range items {
 		for _, t := range items[i].d.Take {
 			targets = append(targets, storage.Target{Key: items[i].key, ClientID: t.ClientID})
