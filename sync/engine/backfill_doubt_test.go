@@ -15,7 +15,8 @@ import (
 // TestBackfillLeavesOutWhatAnOlderLedgerForgot: a state file from a version
 // that pruned the ledger a month before its window without recording it,
 // connected 60 days ago. A message of 45 days ago was copied then, and its
-// record is gone: a 90-day backfill (and its preview) leaves it out and
+// record is gone. After the upgraded app's first pass (which prunes and
+// records its own cutoff), a 90-day backfill (and its preview) leaves it out and
 // says so, and still copies what is older than the first window (never
 // copied) and what the ledger vouches for.
 func TestBackfillLeavesOutWhatAnOlderLedgerForgot(t *testing.T) {
@@ -47,6 +48,11 @@ func TestBackfillLeavesOutWhatAnOlderLedgerForgot(t *testing.T) {
 	}
 	if _, known, err := e.store.LedgerForgotBefore(); err != nil || known {
 		t.Fatalf("the older state file records where the ledger forgot: %v, %v", known, err)
+	}
+	// The upgraded app's first pass records its own pruning.
+	e.mustPass(testNow)
+	if at, known, err := e.store.LedgerForgotBefore(); err != nil || !known || !at.Equal(forgot) {
+		t.Fatalf("after the first pass the ledger forgot before %v (%v, %v), want %v", at, known, err, forgot)
 	}
 	count := func() map[string]int {
 		n := map[string]int{}

@@ -671,6 +671,16 @@ func (p *pass) finish() error {
 	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
 		cutoff = h
 	}
+	// A state file of an older version: where its ledger forgot is
+	// recorded before this pass records its own earlier cutoff, which
+	// would hide it (see ledgerForgot).
+	m, err := p.e.Store.Meta()
+	if err != nil {
+		return fmt.Errorf("engine: read state: %w", err)
+	}
+	if _, err := p.e.ledgerForgot(m); err != nil {
+		return err
+	}
 	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
 		m.LastCounts = counts
