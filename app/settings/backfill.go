@@ -187,13 +187,27 @@ func (p *backfillPanel) showProgress(b engine.Backfill) {
 // showPreview says what a copy would do, before anything is uploaded.
 func (p *backfillPanel) showPreview(b engine.Backfill) {
 	span := "received " + day(b.From) + " to " + day(b.To)
-	if b.Emails == 0 {
-		p.text.SetText("Nothing to copy: of the " + itoa(b.Read) + " emails " + span + ", none is left to copy to ClientSuccess.")
-	} else {
-		p.text.SetText("Copy would upload " + emailCount(b.Emails) + " of the " + itoa(b.Read) + " emails " + span + ", to these clients:")
+	var s string
+	switch {
+	case b.Emails == 0:
+		s = "Nothing to copy: of the " + itoa(b.Read) + " emails " + span + ", none is left to copy to ClientSuccess." + leftOut(b)
+	case b.LeftOut > 0:
+		s = "Copy would upload " + emailCount(b.Emails) + " of the " + itoa(b.Read) + " emails " + span + "." + leftOut(b) + " The emails go to these clients:"
+	default:
+		s = "Copy would upload " + emailCount(b.Emails) + " of the " + itoa(b.Read) + " emails " + span + ", to these clients:"
 	}
+	p.text.SetText(s)
 	p.text.Show()
 	p.fillClients(b.Clients, "")
+}
+
+// leftOut is what b leaves out because Mail Sync cannot tell whether it
+// copied it, as a sentence after a space; "" when nothing.
+func leftOut(b engine.Backfill) string {
+	if s := engine.BackfillLeftOut(b); s != "" {
+		return " " + s
+	}
+	return ""
 }
 
 // showEnded says how the last backfill ended.
@@ -201,7 +215,7 @@ func (p *backfillPanel) showEnded(b engine.Backfill) {
 	var s string
 	switch b.State {
 	case storage.BackfillDone:
-		s = "Older mail copied: " + emailCount(b.Emails) + " from the last " + itoa(b.Days) + " days."
+		s = "Older mail copied: " + emailCount(b.Emails) + " from the last " + itoa(b.Days) + " days." + leftOut(b)
 	case storage.BackfillCancelled:
 		s = "Copying older mail was cancelled after " + emailCount(b.Emails) + "; what was copied stays."
 	case storage.BackfillFailed:

@@ -220,6 +220,9 @@ type pass struct {
 	backfill bool
 	dry      *dryCount
 	copiedTo map[int64]int
+	// doubt is the range of receive times a backfill day leaves out,
+	// because the ledger cannot vouch for it (see backfillDoubt).
+	doubt doubt
 }
 
 // Pass runs one pass: it resolves uploads left pending by an earlier pass,
@@ -553,6 +556,7 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		}
 		items = append(items, hitems...)
 	}
+	p.leaveOutDoubtful(items)
 	for i := range items {
 		for _, t := range items[i].d.Take {
 			targets = append(targets, storage.Target{Key: items[i].key, ClientID: t.ClientID})
@@ -689,6 +693,16 @@ func (p *pass) finish() error {
 	cutoff := p.window.Add(-LedgerKept)
 	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
 		cutoff = h
+	}
+	// A state file of an older version: where its ledger forgot is
+	// recorded before this pass records its own earlier cutoff, which
+	// would hide it (see ledgerForgot).
+	m, err := p.e.Store.Meta()
+	if err != nil {
+		return fmt.Errorf("engine: read state: %w", err)
+	}
+	if _, err := p.e.ledgerForgot(m); err != nil {
+		return err
 	}
 	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start
