@@ -27,4 +27,13 @@ const (
 	windowNoAgent        = "Mail Sync did not start; see the log in %s"
 	demoFolderLeft       = "The demo's temporary folder %s could not be removed (%v); delete it yourself.\n"
 	demoNoKeyring        = "No system keyring available (%v); the sandbox keeps its made-up tokens in memory.\n"
+
+	// `mailsync backfill`: what was, or would be, copied of the mail
+	// received in the span.
+	backfillSpan       = "received %s to %s"
+	backfillNothing    = "Nothing to copy: the hourly sync already covers the last %d days.\n"
+	backfillWouldNone  = "Would copy 0 emails: of the %d emails %s, none is left to copy to ClientSuccess.\n"
+	backfillCopiedNone = "Copied 0 emails: of the %d emails %s, none was left to copy to ClientSuccess.\n"
+	backfillWould      = "Would copy %s of the %d emails %s, to:\n"
+	backfillCopied     = "Copied %s of the %d emails %s, to:\n"
 )
