@@ -185,6 +185,9 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	if want := fmt.Sprintf("Connected as %s <%s>\n", w.Me.DisplayName, w.Me.Mail); !strings.Contains(r.Stdout, want) {
 		t.Errorf("connect printed %q, want %q", r.Stdout, want)
 	}
+	if strings.Contains(r.Stderr, "Connecting again") {
+		t.Errorf("a first connect says it continues: %q", r.Stderr)
+	}
 
 	// The refresh token is in the Secret Service (read back both through
 	// the keyring library and with secret-tool) and nowhere in the files.
@@ -248,6 +251,9 @@ func TestConnectInChromiumThenSync(t *testing.T) {
 	})
 	if r.Code == 0 {
 		t.Errorf("connect declined in the browser exited 0\nstdout: %s", r.Stdout)
+	}
+	if !strings.Contains(r.Stderr, "Connecting again as "+w.Me.Mail+" continues from ") {
+		t.Errorf("connecting the same mailbox again does not say it continues: %q", r.Stderr)
 	}
 	if !strings.Contains(r.Stderr, "Sign-in was cancelled in the browser") {
 		t.Errorf("declined connect: stderr %q, want it to say the sign-in was cancelled", r.Stderr)

@@ -68,21 +68,21 @@ func printBackfill(w io.Writer, s BackfillSummary) {
 }
 
 func printBackfillCounts(w io.Writer, s BackfillSummary) {
-	span := fmt.Sprintf("received %s to %s", s.From.Local().Format("2006-01-02"), s.To.Local().Format("2006-01-02 15:04"))
+	span := fmt.Sprintf(backfillSpan, s.From.Local().Format("2006-01-02"), s.To.Local().Format("2006-01-02 15:04"))
 	switch {
 	case !s.From.Before(s.To):
-		fmt.Fprintf(w, "Nothing to copy: the hourly sync already covers the last %d days.\n", s.Days)
+		fmt.Fprintf(w, backfillNothing, s.Days)
 		return
 	case s.Emails == 0 && s.DryRun:
-		fmt.Fprintf(w, "Would copy 0 emails: of the %d emails %s, none is left to copy to ClientSuccess.\n", s.Read, span)
+		fmt.Fprintf(w, backfillWouldNone, s.Read, span)
 		return
 	case s.Emails == 0:
-		fmt.Fprintf(w, "Copied 0 emails: of the %d emails %s, none was left to copy to ClientSuccess.\n", s.Read, span)
+		fmt.Fprintf(w, backfillCopiedNone, s.Read, span)
 		return
 	case s.DryRun:
-		fmt.Fprintf(w, "Would copy %s of the %d emails %s, to:\n", emails(s.Emails), s.Read, span)
+		fmt.Fprintf(w, backfillWould, emails(s.Emails), s.Read, span)
 	default:
-		fmt.Fprintf(w, "Copied %s of the %d emails %s, to:\n", emails(s.Emails), s.Read, span)
+		fmt.Fprintf(w, backfillCopied, emails(s.Emails), s.Read, span)
 	}
 	for _, c := range s.Clients {
 		fmt.Fprintf(w, "  %s: %s\n", c.Name, emails(c.Emails))

@@ -302,6 +302,11 @@ func Connect(ctx context.Context, cfg agent.Config, env Env, noBrowser bool) err
 	if !ok {
 		return words.New(agentStopped)
 	}
+	// Before the sign-in, as the window says it: whether the mailbox
+	// connected last continues or another starts fresh.
+	if acct, from := before.Continues(time.Now()); acct != nil {
+		fmt.Fprintf(env.Stderr, continuesFrom+"\n", acct.Email, from.Local().Format("2006-01-02 15:04"))
+	}
 	url, err := s.api.Connect(ctx, !noBrowser)
 	if err != nil {
 		return err

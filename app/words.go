@@ -13,6 +13,7 @@ const (
 	agentStopped         = "Mail Sync stopped"
 	signInInBrowser      = "Sign in to Office 365 in your browser. If it did not open, open this address:"
 	connectedAs          = "Connected as %s <%s>\n"
+	continuesFrom        = "Connecting again as %s continues from %s; another account starts with the last 24 hours."
 	disconnected         = "Disconnected. Emails already copied stay in ClientSuccess."
 	syncingPaused        = "Syncing paused."
 	syncingResumed       = "Syncing resumed."
@@ -27,4 +28,13 @@ const (
 	windowNoAgent        = "Mail Sync did not start; see the log in %s"
 	demoFolderLeft       = "The demo's temporary folder %s could not be removed (%v); delete it yourself.\n"
 	demoNoKeyring        = "No system keyring available (%v); the sandbox keeps its made-up tokens in memory.\n"
+
+	// `mailsync backfill`: what was, or would be, copied of the mail
+	// received in the span.
+	backfillSpan       = "received %s to %s"
+	backfillNothing    = "Nothing to copy: the hourly sync already covers the last %d days.\n"
+	backfillWouldNone  = "Would copy 0 emails: of the %d emails %s, none is left to copy to ClientSuccess.\n"
+	backfillCopiedNone = "Copied 0 emails: of the %d emails %s, none was left to copy to ClientSuccess.\n"
+	backfillWould      = "Would copy %s of the %d emails %s, to:\n"
+	backfillCopied     = "Copied %s of the %d emails %s, to:\n"
 )

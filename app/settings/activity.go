@@ -192,11 +192,7 @@ func updateDecisionRow(o fyne.CanvasObject, d agentapi.Decision, now time.Time) 
 		// The colour of the quieter text beside it: a disabled icon is
 		// too faint to make out, above all in the dark theme.
 		r.icon.SetResource(theme.NewColoredResource(theme.CancelIcon(), theme.ColorNamePlaceHolder))
-		reason := d.Reason
-		if reason == "" {
-			reason = "no reason recorded"
-		}
-		setRich(r.outcome, "Skipped: "+reason, theme.ColorNamePlaceHolder)
+		setRich(r.outcome, d.Result(), theme.ColorNamePlaceHolder)
 	}
 	// The outcome's width changed: lay the row out again.
 	o.(*rowBox).content.Refresh()

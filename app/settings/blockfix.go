@@ -48,11 +48,10 @@ func blockFixes(text string) []blockFix {
 // fixLabel is the fix button's text: "Use @acme.com" for one line, "Use
 // @acme.com and 2 more" for several.
 func fixLabel(fixes []blockFix) string {
-	l := "Use " + shorten(fixes[0].entry, 40)
 	if len(fixes) > 1 {
-		l += fmt.Sprintf(" and %d more", len(fixes)-1)
+		return fmt.Sprintf(useFixMore, shorten(fixes[0].entry, 40), len(fixes)-1)
 	}
-	return l
+	return fmt.Sprintf(useFix, shorten(fixes[0].entry, 40))
 }
 
 // shorten cuts s to at most n characters with an ellipsis, so that a long

@@ -50,7 +50,7 @@ func newOptionsPage(w *Window) *optionsPage {
 	p.skipPrivate = widget.NewCheck("Never sync private or confidential messages", func(bool) { p.checked() })
 	p.history = widget.NewSelect(historyChoices(0), func(string) { p.checked() })
 	historyTitle := widget.NewLabel("When a contact is added in ClientSuccess, also copy their mail from the last")
-	historyHelp := dimText("ClientSuccess itself copies only mail less than 24 hours old when the contact is added.")
+	historyHelp := dimText(historyHelpText)
 	historyHelp.Wrapping = fyne.TextWrapWord
 
 	p.blocklist = newMultiLineEntry(w.win)
@@ -291,10 +291,6 @@ func (p *optionsPage) save(s agentapi.Settings) {
 		p.w.activity.refresh()
 	})
 }
-
-// rulesSaved is what saving a change of the rules says: Activity shows at
-// once what they decide, and nothing is copied before the next sync.
-const rulesSaved = "Saved. Activity is updated; copying waits for the next sync."
 
 // blockHint suggests the entry a person probably meant for a line that is
 // not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.

@@ -58,8 +58,19 @@ const (
 	openThisAddress    = "If your browser did not open, open this address:"
 	signInRefused      = "Microsoft no longer accepts the sign-in Mail Sync had."
 	blocklistHelp      = "Email with any of these people or domains is never copied. One address (ann@example.com) or domain (@example.com, not *@example.com or example.com) per line."
-	aboutText          = "Mail Sync copies email with your ClientSuccess contacts to their client timelines."
+	historyHelpText    = "ClientSuccess itself copies only mail less than 24 hours old when the contact is added."
+	// rulesSaved is what saving a change of the rules says: Activity shows
+	// at once what they decide, and nothing is copied before the next sync.
+	rulesSaved = "Saved. Activity is updated; copying waits for the next sync."
+	aboutText  = "Mail Sync copies email with your ClientSuccess contacts to their client timelines."
 )
 
 // errEmptyClientID is what the setup page says of an empty app ID.
 var errEmptyClientID = words.New("Enter the application (client) ID.")
+
+// useFix is the blocklist's one-click fix: the entry meant by the first
+// line it rewrites, and how many more lines it rewrites.
+const (
+	useFix     = "Use %s"
+	useFixMore = "Use %s and %d more"
+)

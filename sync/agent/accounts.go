@@ -13,6 +13,7 @@ import (
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/remote"
+	"mailsync/sync/words"
 )
 
 // keyringTimeout is how long the agent waits for the system keyring. The
@@ -198,7 +199,7 @@ func (a *Agent) tokenSource(ctx context.Context, email string) (*graph.TokenSour
 		return nil, err
 	}
 	if err != nil {
-		return nil, problem("Mail Sync could not read its sign-in from the system keyring.", err)
+		return nil, problem(keyringUnreadable, err)
 	}
 
 	r := a.resolved()
@@ -213,7 +214,7 @@ func (a *Agent) tokenSource(ctx context.Context, email string) (*graph.TokenSour
 		save := func(refresh string) error {
 			if err := a.keys.Set(conn, key, refresh); err != nil {
 				if conn.Err() != nil {
-					return errors.New("Mail Sync was disconnected from this account")
+					return words.New(disconnectedMeanwhile)
 				}
 				return err
 			}
@@ -361,7 +362,7 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 			msg = ""
 		}
 		if msg == "" {
-			msg = "Sign-in was cancelled; nothing was changed."
+			msg = signInCancelled
 		}
 		a.log.Info("sign-in ended without connecting", "reason", msg)
 	}
@@ -384,10 +385,10 @@ func (a *Agent) finishConnect(res *graph.Result, err error) error {
 func (a *Agent) saveConnection(res *graph.Result) error {
 	acct := res.Account
 	if acct.Email == "" {
-		return errors.New("Microsoft did not say which account signed in; try again.")
+		return words.New(noAccountSaid)
 	}
 	if res.Token == nil || res.Token.RefreshToken == "" {
-		return errors.New("Microsoft did not grant offline access, so Mail Sync could not stay connected; try again and accept all permissions.")
+		return words.New(noOfflineAccess)
 	}
 	return a.runOp(context.Background(), op{
 		begin: func(s *loopState) bool {
@@ -400,7 +401,7 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 				return err
 			}
 			if err := a.keys.Set(ctx, storage.MicrosoftKey(acct.Email), res.Token.RefreshToken); err != nil {
-				return keyringProblem("Mail Sync could not save its sign-in in the system keyring.", err)
+				return keyringProblem(keyringSaveFailed, err)
 			}
 			if old.Account != nil && !strings.EqualFold(old.Account.Email, acct.Email) {
 				_ = a.keys.Delete(ctx, storage.MicrosoftKey(old.Account.Email))
@@ -411,7 +412,7 @@ func (a *Agent) saveConnection(res *graph.Result) error {
 				// token was refused keeps the connect time so the gap is
 				// caught up.
 				if _, err := a.store.ConnectMailbox(storage.Account{Name: acct.Name, Email: acct.Email, TenantID: acct.TenantID}, a.now()); err != nil {
-					return problem("Mail Sync could not record the connection.", err)
+					return problem(connectionNotRecorded, err)
 				}
 				if err := s.reload(); err != nil {
 					return err
@@ -481,11 +482,11 @@ func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Ac
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, errors.New("Sign-in was cancelled; nothing was changed.")
+			return nil, words.New(signInCancelled)
 		case s, ok := <-ch:
 			switch {
 			case !ok:
-				return nil, errors.New("Mail Sync stopped during the sign-in")
+				return nil, words.New(stoppedDuringSignIn)
 			case s.SignIns < n || s.Connecting:
 				continue
 			case s.SignInError != "" && s.ApprovalURL != "":
@@ -495,7 +496,7 @@ func WaitSignIn(ctx context.Context, ch <-chan engine.Status, n int) (*engine.Ac
 			case s.Account != nil:
 				return s.Account, nil
 			}
-			return nil, errors.New("Sign-in was cancelled; nothing was changed.")
+			return nil, words.New(signInCancelled)
 		}
 	}
 }
@@ -518,7 +519,7 @@ func (a *Agent) Disconnect(ctx context.Context) error {
 			}
 			if m.Account != nil {
 				if err := a.keys.Delete(ctx, storage.MicrosoftKey(m.Account.Email)); err != nil {
-					return keyringProblem("Mail Sync could not remove its sign-in from the system keyring.", err)
+					return keyringProblem(keyringRemoveFailed, err)
 				}
 			}
 			if err := a.do(ctx, func(s *loopState) error {
@@ -554,7 +555,7 @@ var CRMSignInPolicy = remote.Policy{MaxAttempts: 2, BaseDelay: 300 * time.Millis
 func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
-		return errors.New("Enter your ClientSuccess username and password.")
+		return words.New(enterCRMCredentials)
 	}
 	c := crm.NewClient(a.resolved().CRMBase, username, func() (string, error) { return password, nil }, nil)
 	// A person waits for this answer: one quick retry, and a bound shorter
@@ -582,7 +583,7 @@ func (a *Agent) CRMLogin(ctx context.Context, username, password string) error {
 				return err
 			}
 			if err := a.keys.Set(ctx, storage.CRMKey(username), password); err != nil {
-				return keyringProblem("Mail Sync could not save the password in the system keyring.", err)
+				return keyringProblem(passwordSaveFailed, err)
 			}
 			if old.CRMUser != "" && !strings.EqualFold(old.CRMUser, username) {
 				_ = a.keys.Delete(ctx, storage.CRMKey(old.CRMUser))
@@ -608,7 +609,7 @@ func (s *loopState) signedInCRM(username string, switched bool) error {
 		err = s.updateMeta(func(m *storage.Meta) { m.LastError = "" })
 	}
 	if err != nil {
-		return problem("Mail Sync could not record the ClientSuccess sign-in.", err)
+		return problem(crmSignInNotRecorded, err)
 	}
 	if dropped > 0 {
 		a.log.Warn("dropped uploads not confirmed by the previous ClientSuccess user", "count", dropped)
@@ -638,7 +639,7 @@ func (a *Agent) CRMLogout(ctx context.Context) error {
 			}
 			if m.CRMUser != "" {
 				if err := a.keys.Delete(ctx, storage.CRMKey(m.CRMUser)); err != nil {
-					return keyringProblem("Mail Sync could not remove the password from the system keyring.", err)
+					return keyringProblem(passwordRemoveFailed, err)
 				}
 			}
 			return a.do(ctx, func(s *loopState) error {

@@ -12,6 +12,7 @@ import (
 	"mailsync/sync/agentapi"
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
+	"mailsync/sync/words"
 )
 
 // Hooks are what the agent asks of the desktop around it. Any may be nil.
@@ -143,10 +144,10 @@ func (a *Agent) Board() *engine.Board { return a.board }
 func (a *Agent) Store() *storage.Store { return a.store }
 
 // ErrNotConnected means no Microsoft 365 account is connected.
-var ErrNotConnected = errors.New("Mail Sync is not connected to Office 365: run `mailsync connect` or use Connect Office 365 in Settings.")
+var ErrNotConnected = words.New(notConnected)
 
 // ErrCRMSignedOut means no ClientSuccess account is signed in.
-var ErrCRMSignedOut = errors.New("Sign in to ClientSuccess to start syncing: run `mailsync crm login` or use Settings.")
+var ErrCRMSignedOut = words.New(crmSignedOut)
 
 // ErrNeedsReconnect wraps the reason the Microsoft sign-in must be redone.
 type ErrNeedsReconnect struct{ Reason string }
@@ -199,7 +200,7 @@ func (a *Agent) Watch(ctx context.Context) (<-chan engine.Status, error) {
 }
 
 // ErrPaused is the answer to a sync asked for while paused.
-var ErrPaused = errors.New("Syncing is paused; resume it first.")
+var ErrPaused = words.New(pausedFirst)
 
 // SyncNow implements agentapi.API: it asks the scheduler for a pass and
 // returns at once.
@@ -298,7 +299,7 @@ func (a *Agent) Unsure(context.Context) ([]engine.UnsureUpload, error) {
 func (a *Agent) DecideUnsure(ctx context.Context, id string, copyAgain bool) error {
 	if err := a.eng.DecideUnsure(id, copyAgain); err != nil {
 		a.log.Warn("decide an unsure upload", "err", err)
-		return errors.New("Mail Sync could not record the choice; try again")
+		return words.New(choiceNotRecorded)
 	}
 	if copyAgain {
 		// The choice is recorded: the next pass copies it, whenever it

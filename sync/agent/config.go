@@ -15,7 +15,6 @@ package agent
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"mailsync/storage"
 	"mailsync/sync/policy"
 	"mailsync/sync/setup"
+	"mailsync/sync/words"
 )
 
 // Defaults of the real services (ARCHITECTURE.md "Configuration").
@@ -43,7 +43,7 @@ var Version = "dev"
 
 // ErrNoClientID is returned by Connect when no Microsoft app registration is
 // configured.
-var ErrNoClientID = errors.New("Mail Sync does not know which Microsoft app to sign in with yet: enter the app (client) ID on the setup page of the settings window, or run `mailsync config set client-id <id>` (your IT department has it).")
+var ErrNoClientID = words.New(noClientID)
 
 // Config says where the agent keeps its state and which services it talks
 // to. Authority, CRMURL and ClientID, when set, override what the person

@@ -60,6 +60,12 @@ package agent
 // run's ctx ends when the caller gives up and at Quit; run changes facts
 // only through a.do. A pass is asked for with a.requestPass (PassNow and
 // the scheduler) or through the scheduler (SyncNow, Sync).
+//
+// The copy of older mail (backfill.go) still runs beside the loop under a
+// lock of its own: it shows its progress through the loop (publishBackfill),
+// an exclusive op and Close stop it first, and the engine's turn keeps its
+// days and the passes apart. Its commands are the next to move onto the
+// loop.
 
 import (
 	"context"
@@ -71,10 +77,11 @@ import (
 	"mailsync/sync/engine"
 	"mailsync/sync/graph"
 	"mailsync/sync/remote"
+	"mailsync/sync/words"
 )
 
 // errClosed is the answer to a command that reaches the agent after Close.
-var errClosed = errors.New("Mail Sync is closing.")
+var errClosed = words.New(closing)
 
 // loopState is what the loop owns. Only the loop goroutine touches it: in
 // the functions given to do, in op begins, and in the outcomes of the

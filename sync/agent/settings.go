@@ -11,6 +11,7 @@ import (
 	"mailsync/sync/agentapi"
 	"mailsync/sync/match"
 	"mailsync/sync/setup"
+	"mailsync/sync/words"
 )
 
 // resolved is the Microsoft app, authority and ClientSuccess API in force:
@@ -30,7 +31,7 @@ func (a *Agent) resolved() setup.Resolved {
 func (a *Agent) Setup(context.Context) (agentapi.Setup, error) {
 	var person setup.Values
 	if err := a.store.Setup(&person); err != nil {
-		return agentapi.Setup{}, problem("Mail Sync could not read its setup.", err)
+		return agentapi.Setup{}, problem(setupUnreadable, err)
 	}
 	r := setup.Resolve(a.cfg.Policy.Values, a.cfg.envLayer(), person, BuildClientID)
 	return agentapi.Setup{
@@ -45,7 +46,7 @@ func (a *Agent) Setup(context.Context) (agentapi.Setup, error) {
 type LockedError struct{ Key string }
 
 func (e LockedError) Error() string {
-	return fmt.Sprintf("%s is set by your organization's policy, so it cannot be changed on this computer; ask your IT department.", e.Key)
+	return fmt.Sprintf(setByPolicy, e.Key)
 }
 
 // InvalidError is a value that is not valid for its key.
@@ -63,7 +64,7 @@ func (e InvalidError) Unwrap() error { return e.Err }
 func CheckSetup(p setup.Values, values map[string]string) (map[string]string, error) {
 	for k := range values {
 		if !slices.Contains(setup.Keys, k) {
-			return nil, fmt.Errorf("There is no setting %q; the settings are %s.", k, strings.Join(setup.Keys, ", "))
+			return nil, words.New(fmt.Sprintf(noSuchSetting, k, strings.Join(setup.Keys, ", ")))
 		}
 	}
 	out := map[string]string{}
@@ -99,13 +100,13 @@ func (a *Agent) SetSetup(ctx context.Context, values map[string]string) error {
 	return a.do(ctx, func(s *loopState) error {
 		var person setup.Values
 		if err := a.store.Setup(&person); err != nil {
-			return problem("Mail Sync could not read its setup.", err)
+			return problem(setupUnreadable, err)
 		}
 		for k, v := range changes {
 			person = person.With(k, v)
 		}
 		if err := a.store.SaveSetup(person); err != nil {
-			return problem("Mail Sync could not save its setup.", err)
+			return problem(setupNotSaved, err)
 		}
 		s.tokens, s.tokensFor = nil, ""
 		s.crmAPI, s.crmFor = nil, ""
@@ -246,7 +247,7 @@ func (a *Agent) StartAtLoginOnFirstRun() error {
 		return err
 	}
 	if err := a.hooks.SetAutostart(true); err != nil {
-		return problem("Mail Sync could not turn on start at login.", err)
+		return problem(autostartOnFailed, err)
 	}
 	return a.store.SaveSettings(rules, storage.AppSettings{StartAtLogin: true})
 }
@@ -263,7 +264,7 @@ func (a *Agent) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	}
 	s.Rules.Blocklist = list
 	if d := s.Rules.HistoryDays; d < 0 || d > match.MaxHistoryDays {
-		return problem(fmt.Sprintf(historyTooLong, match.MaxHistoryDays), nil)
+		return words.New(fmt.Sprintf(historyTooLong, match.MaxHistoryDays))
 	}
 	// An op, so that changes come one after the other; the login item is
 	// changed on the op's goroutine, never on the loop.
@@ -301,7 +302,7 @@ func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings) error {
 	}
 	if s.StartAtLogin != before.StartAtLogin && a.hooks.SetAutostart != nil {
 		if err := a.hooks.SetAutostart(s.StartAtLogin); err != nil {
-			return problem("Mail Sync could not change start at login.", err)
+			return problem(autostartChangeFailed, err)
 		}
 	}
 	if err := a.store.SaveSettings(s.Rules, storage.AppSettings{StartAtLogin: s.StartAtLogin}); err != nil {
@@ -336,7 +337,7 @@ func CleanBlocklist(in []string) ([]string, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("These blocklist lines are not an email address or @domain: %s", strings.Join(bad, ", "))
+		return nil, words.New(fmt.Sprintf(blocklistNotAddresses, strings.Join(bad, ", ")))
 	}
 	return out, nil
 }

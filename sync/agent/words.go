@@ -26,6 +26,40 @@ const historyTooLong = "The mail of a contact added later can be copied from 0 u
 // problem returns an error that reads s and wraps cause for the log.
 func problem(s string, cause error) error { return words.Wrap(s, cause) }
 
+// The agent's sentences: why a command cannot be done, and what failed
+// when the keyring or the state file did (the cause goes to the log).
+const (
+	notConnected = "Mail Sync is not connected to Office 365: run `mailsync connect` or use Connect Office 365 in Settings."
+	crmSignedOut = "Sign in to ClientSuccess to start syncing: run `mailsync crm login` or use Settings."
+	pausedFirst  = "Syncing is paused; resume it first."
+	noClientID   = "Mail Sync does not know which Microsoft app to sign in with yet: enter the app (client) ID on the setup page of the settings window, or run `mailsync config set client-id <id>` (your IT department has it)."
+	closing      = "Mail Sync is closing."
+
+	signInCancelled       = "Sign-in was cancelled; nothing was changed."
+	stoppedDuringSignIn   = "Mail Sync stopped during the sign-in"
+	disconnectedMeanwhile = "Mail Sync was disconnected from this account"
+	noAccountSaid         = "Microsoft did not say which account signed in; try again."
+	noOfflineAccess       = "Microsoft did not grant offline access, so Mail Sync could not stay connected; try again and accept all permissions."
+	connectionNotRecorded = "Mail Sync could not record the connection."
+	enterCRMCredentials   = "Enter your ClientSuccess username and password."
+	crmSignInNotRecorded  = "Mail Sync could not record the ClientSuccess sign-in."
+	choiceNotRecorded     = "Mail Sync could not record the choice; try again"
+
+	keyringUnreadable    = "Mail Sync could not read its sign-in from the system keyring."
+	keyringSaveFailed    = "Mail Sync could not save its sign-in in the system keyring."
+	keyringRemoveFailed  = "Mail Sync could not remove its sign-in from the system keyring."
+	passwordSaveFailed   = "Mail Sync could not save the password in the system keyring."
+	passwordRemoveFailed = "Mail Sync could not remove the password from the system keyring."
+
+	setupUnreadable       = "Mail Sync could not read its setup."
+	setupNotSaved         = "Mail Sync could not save its setup."
+	noSuchSetting         = "There is no setting %q; the settings are %s."
+	setByPolicy           = "%s is set by your organization's policy, so it cannot be changed on this computer; ask your IT department."
+	autostartOnFailed     = "Mail Sync could not turn on start at login."
+	autostartChangeFailed = "Mail Sync could not change start at login."
+	blocklistNotAddresses = "These blocklist lines are not an email address or @domain: %s"
+)
+
 // Words is the one place an error becomes words a person reads: the
 // agent's own sentences as they are, a remote service's answer as the
 // engine describes it, a stopped operation as stopped, and anything else

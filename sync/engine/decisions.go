@@ -118,17 +118,6 @@ type decisionRecord struct {
 	Facts *match.Message `json:"facts,omitempty"`
 }
 
-// Result words of a decision: one word for what became of a message,
-// everywhere a person reads it (the Activity list, the tray, the command
-// line, notifications).
-const (
-	ResultCopied  = "Copied"
-	ResultSkipped = "Skipped"
-	// ResultWaiting is a message the options, changed since the last
-	// sync, no longer skip: copying it needs a sync (Redecide).
-	ResultWaiting = "Waiting: the next sync copies it"
-)
-
 // Result is what became of the message, as the Activity list says it:
 // "Copied to ACME Corp, Globex" or "Skipped: no contact".
 func (d Decision) Result() string {

@@ -196,7 +196,7 @@ func (s Status) PassLines(when func(time.Time) string) []string {
 	if lc := s.LastCopy; lc != nil && lc.End.Before(s.LastPass) {
 		out = append(out, when(lc.End)+" · "+lc.Counts.Words())
 	}
-	return append(out, "Checked "+when(s.LastPass)+", nothing new to copy")
+	return append(out, fmt.Sprintf(checkedNothingNew, when(s.LastPass)))
 }
 
 // Continues is the mailbox whose connecting again continues where it left

@@ -141,3 +141,19 @@ func humanDuration(d time.Duration) string {
 	}
 	return d.Round(time.Second).String()
 }
+
+// Result words of a decision: one word for what became of a message,
+// everywhere a person reads it (the Activity list, the tray, the command
+// line, notifications).
+const (
+	ResultCopied  = "Copied"
+	ResultSkipped = "Skipped"
+)
+
+// ResultWaiting is the result of a message the options, changed since the
+// last sync, no longer skip: copying it needs a sync (Redecide).
+const ResultWaiting = "Waiting: the next sync copies it"
+
+// checkedNothingNew is a pass that copied nothing, after the last one
+// that did (Status.PassLines); %s is when it ended.
+const checkedNothingNew = "Checked %s, nothing new to copy"
