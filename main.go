@@ -50,6 +50,10 @@ Usage:
   mailsync crm login --username U   sign in to ClientSuccess (password from the terminal
                                     or MAILSYNC_CRM_PASSWORD)
   mailsync crm logout               forget the ClientSuccess password
+  mailsync activity [--skipped] [--json]
+                                    list the emails looked at and what became of each
+  mailsync contacts add ADDRESS [--client ID|NAME] [--first F] [--last L]
+                                    add a ClientSuccess contact and copy its recent emails
   mailsync backfill --days N [--dry-run] [--json]
                                     copy older mail: the N days (1 to 365) before the
                                     hourly sync's window (--dry-run: only say what)
@@ -87,7 +91,10 @@ type command struct {
 	minArgs, maxArgs int
 	// required names the flags that must be given a value.
 	required []string
-	flags    func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
+	// interspersed takes flags after the arguments too
+	// ("contacts add ADDRESS --client X").
+	interspersed bool
+	flags        func(fs *flag.FlagSet) func(ctx context.Context, cfg agent.Config, env app.Env) error
 }
 
 // flagSet is the flag set of cmd: errors and -h print to w, naming the
@@ -207,6 +214,25 @@ func commands() []command {
 				fmt.Fprintln(env.Stdout, app.VersionLine())
 				return nil
 			})},
+		{name: "activity", args: "[--skipped] [--json]", summary: "List the emails Mail Sync looked at, newest first, with what became of each (as Activity shows).",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				skipped := fs.Bool("skipped", false, "only the emails that were not copied")
+				asJSON := fs.Bool("json", false, "print JSON")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.Activity(ctx, cfg, env, *skipped, *asJSON)
+				}
+			}},
+		{name: "contacts add", args: "ADDRESS [--client ID|NAME] [--first F] [--last L]", minArgs: 1, maxArgs: 1, interspersed: true,
+			summary: "Add ADDRESS as a ClientSuccess contact and copy its emails still inside the window.",
+			detail:  "Without --client the client is the one whose contacts share the address's domain; when none or\nseveral do, the command lists the candidates and exits 1.",
+			flags: func(fs *flag.FlagSet) func(context.Context, agent.Config, app.Env) error {
+				client := fs.String("client", "", "the client: its ID or name")
+				first := fs.String("first", "", "first name")
+				last := fs.String("last", "", "last name")
+				return func(ctx context.Context, cfg agent.Config, env app.Env) error {
+					return app.ContactsAdd(ctx, cfg, env, app.ContactAdd{Address: fs.Arg(0), Client: *client, First: *first, Last: *last})
+				}
+			}},
 		{name: "backfill", args: "--days N [--dry-run] [--json]",
 			summary: "Copy older mail: the emails of the N days (1 to 365) before the hourly sync's window, by the same rules.",
 			detail:  "With --dry-run it only says how many emails it would copy, and to which clients. Copying again copies nothing twice.",
@@ -271,7 +297,7 @@ func lookup(args []string) (command, []string, bool) {
 		}
 		name = "agent"
 	}
-	if (name == "crm" || name == "config") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if (name == "crm" || name == "config" || name == "contacts") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = name+" "+args[0], args[1:]
 	}
 	for _, c := range commands() {
@@ -328,6 +354,9 @@ func run(args []string, env app.Env) int {
 	}
 	fs := flagSet(c, io.Discard)
 	do := c.flags(fs)
+	if c.interspersed {
+		args = flagsFirst(fs, args)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(env.Stdout, c, fs)
@@ -363,6 +392,38 @@ func run(args []string, env app.Env) int {
 		return fail(env.Stderr, err)
 	}
 	return 0
+}
+
+// flagsFirst moves the flags of args (with their values) before the
+// arguments, so that flag.Parse reads flags given after an argument. A
+// "--" ends the flags, as for flag.Parse.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i+1:]...)
+			return append(append(flags, "--"), rest...)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			f := fs.Lookup(name)
+			if f == nil || i+1 == len(args) {
+				continue // flag.Parse says what is wrong with it
+			}
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return append(flags, rest...)
 }
 
 // commandLineError is a command's own check of its flags failing: the

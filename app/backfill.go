@@ -22,6 +22,12 @@ type BackfillSummary struct {
 	To      time.Time                `json:"to"`
 	Clients []storage.BackfillClient `json:"clients"` // emails per client, most first
 	State   string                   `json:"state"`
+	// LeftOut is how many emails it leaves out because Mail Sync cannot
+	// tell whether it copied them (received before LeftOutBefore), and
+	// LeftOutWhy says so in words.
+	LeftOut       int       `json:"leftOut"`
+	LeftOutBefore time.Time `json:"leftOutBefore,omitzero"`
+	LeftOutWhy    string    `json:"leftOutWhy,omitempty"`
 }
 
 // Backfill copies the mail of the days before the sync window (or, with
@@ -42,7 +48,8 @@ func Backfill(ctx context.Context, cfg agent.Config, env Env, days int, dryRun, 
 		return err
 	}
 	sum := BackfillSummary{Days: days, DryRun: dryRun, Emails: b.Emails, Read: b.Read, From: b.From, To: b.To,
-		Clients: b.Clients, State: b.State.String()}
+		Clients: b.Clients, State: b.State.String(),
+		LeftOut: b.LeftOut, LeftOutBefore: b.LeftOutBefore, LeftOutWhy: engine.BackfillLeftOut(b)}
 	if sum.Clients == nil {
 		sum.Clients = []storage.BackfillClient{}
 	}
@@ -54,6 +61,13 @@ func Backfill(ctx context.Context, cfg agent.Config, env Env, days int, dryRun, 
 }
 
 func printBackfill(w io.Writer, s BackfillSummary) {
+	printBackfillCounts(w, s)
+	if s.LeftOutWhy != "" {
+		fmt.Fprintln(w, s.LeftOutWhy)
+	}
+}
+
+func printBackfillCounts(w io.Writer, s BackfillSummary) {
 	span := fmt.Sprintf(backfillSpan, s.From.Local().Format("2006-01-02"), s.To.Local().Format("2006-01-02 15:04"))
 	switch {
 	case !s.From.Before(s.To):

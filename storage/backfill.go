@@ -82,6 +82,11 @@ type Backfill struct {
 	Read    int              `json:"read"`
 	Emails  int              `json:"emails"`
 	Clients []BackfillClient `json:"clients,omitempty"`
+	// LeftOut is how many emails it left out (or would) because the ledger
+	// cannot vouch for them: received before LeftOutBefore, when Mail Sync
+	// may have copied them and forgotten it.
+	LeftOut       int       `json:"leftOut,omitempty"`
+	LeftOutBefore time.Time `json:"leftOutBefore,omitzero"`
 	// Error says in words why it stopped (BackfillFailed).
 	Error     string    `json:"error,omitempty"`
 	StartedAt time.Time `json:"startedAt"`

@@ -67,7 +67,7 @@ var (
 	bucketSettings  = []byte("settings")
 )
 
-var allBuckets = [][]byte{bucketMeta, bucketLedger, bucketPending, bucketContacts, bucketFolders, bucketDecisions, bucketSettings, bucketDirectory}
+var allBuckets = [][]byte{bucketMeta, bucketLedger, bucketPending, bucketContacts, bucketFolders, bucketDecisions, bucketSettings, bucketDirectory, bucketLifted}
 
 var keySchema = []byte("schema")
 

@@ -15,6 +15,35 @@ import (
 	"mailsync/sync/engine"
 )
 
+// The filters above the list.
+const (
+	filterAll     = "All"
+	filterCopied  = "Copied"
+	filterSkipped = "Skipped"
+)
+
+// showOf is the agent's name of a filter.
+func showOf(filter string) string {
+	switch filter {
+	case filterCopied:
+		return agentapi.ShowCopied
+	case filterSkipped:
+		return agentapi.ShowSkipped
+	}
+	return agentapi.ShowAll
+}
+
+// filterNoun names what a filter lists: "emails", "copied emails".
+func filterNoun(filter string) string {
+	switch filter {
+	case filterCopied:
+		return "copied emails"
+	case filterSkipped:
+		return "skipped emails"
+	}
+	return "emails"
+}
+
 // activityLimit is how many decisions the list asks the agent for.
 const activityLimit = 200
 
@@ -28,13 +57,17 @@ type activityPage struct {
 	root fyne.CanvasObject
 
 	search  *entry
-	unsure  *fyne.Container // the uploads waiting for the person's choice
+	filter  *widget.RadioGroup // All, Copied, Skipped
+	unsure  *fyne.Container    // the uploads waiting for the person's choice
 	list    *widget.List
 	empty   *widget.Label
 	errText *widget.Label
+	rows    fyne.CanvasObject // the list and its empty text
+	details *detailsView      // one row opened
 
 	items []agentapi.Decision
 	query string // the query items answer
+	shown string // the filter items answer
 	seq   int    // number of the newest request; older answers are dropped
 	timer *time.Timer
 }
@@ -55,7 +88,16 @@ func newActivityPage(w *Window) *activityPage {
 			}
 		},
 	)
-	p.list.OnSelected = func(widget.ListItemID) { p.list.UnselectAll() }
+	p.list.OnSelected = func(id widget.ListItemID) {
+		p.list.UnselectAll()
+		if id < len(p.items) {
+			p.open(p.items[id])
+		}
+	}
+	p.filter = widget.NewRadioGroup([]string{filterAll, filterCopied, filterSkipped}, func(string) { p.refresh() })
+	p.filter.Horizontal = true
+	p.filter.Required = true
+	p.filter.Selected = filterAll
 	p.empty = wrapped(emptyActivityText)
 	p.empty.Alignment = fyne.TextAlignCenter
 	p.empty.Importance = widget.LowImportance
@@ -65,10 +107,12 @@ func newActivityPage(w *Window) *activityPage {
 	h.SizeName = theme.SizeNameHeadingText
 	p.unsure = container.NewVBox()
 	p.unsure.Hide() // until there is something to ask
-	top := container.NewVBox(h, p.unsure, p.search, p.errText)
+	top := container.NewVBox(h, p.unsure, p.search, p.filter, p.errText)
+	p.details = newDetailsView(p)
+	p.rows = container.NewStack(p.list, container.NewVBox(p.empty))
 	// The list scrolls by itself, so this section is not wrapped in page().
 	p.root = container.NewPadded(container.NewBorder(top, nil, nil, nil,
-		container.NewStack(p.list, container.NewVBox(p.empty))))
+		container.NewStack(p.rows, p.details.root)))
 	p.show()
 	return p
 }
@@ -94,10 +138,10 @@ func (p *activityPage) typed(string) {
 func (p *activityPage) refresh() {
 	p.refreshUnsure()
 	p.seq++
-	seq, query := p.seq, strings.TrimSpace(p.search.Text)
+	seq, query, shown := p.seq, strings.TrimSpace(p.search.Text), p.filter.Selected
 	var got []agentapi.Decision
 	p.w.call(func(ctx context.Context) (err error) {
-		got, err = p.w.api.Decisions(ctx, query, activityLimit)
+		got, err = p.w.api.Activity(ctx, agentapi.ActivityQuery{Text: query, Show: showOf(shown), Limit: activityLimit})
 		return err
 	}, func(err error) {
 		if seq != p.seq {
@@ -109,7 +153,8 @@ func (p *activityPage) refresh() {
 			return
 		}
 		p.errText.Hide()
-		p.items, p.query = got, query
+		p.items, p.query, p.shown = got, query, shown
+		p.details.update(got)
 		p.show()
 	})
 }
@@ -120,7 +165,11 @@ func (p *activityPage) show() {
 		p.empty.Hide()
 		p.list.Show()
 	case p.query != "":
-		p.empty.SetText("No emails match “" + p.query + "”.")
+		p.empty.SetText("No " + filterNoun(p.shown) + " match “" + p.query + "”.")
+		p.empty.Show()
+		p.list.Hide()
+	case p.shown != filterAll && p.shown != "":
+		p.empty.SetText("No " + filterNoun(p.shown) + " yet.")
 		p.empty.Show()
 		p.list.Hide()
 	default:

@@ -188,13 +188,27 @@ func (p *backfillPanel) showProgress(b engine.Backfill) {
 // showPreview says what a copy would do, before anything is uploaded.
 func (p *backfillPanel) showPreview(b engine.Backfill) {
 	span := fmt.Sprintf(backfillSpan, day(b.From), day(b.To))
-	if b.Emails == 0 {
-		p.text.SetText(fmt.Sprintf(backfillNothing, b.Read, span))
-	} else {
-		p.text.SetText(fmt.Sprintf(backfillWould, emailCount(b.Emails), b.Read, span))
+	var s string
+	switch {
+	case b.Emails == 0:
+		s = fmt.Sprintf(backfillNothing, b.Read, span) + leftOut(b)
+	case b.LeftOut > 0:
+		s = fmt.Sprintf(backfillWouldLeftOut, emailCount(b.Emails), b.Read, span, leftOut(b))
+	default:
+		s = fmt.Sprintf(backfillWould, emailCount(b.Emails), b.Read, span)
 	}
+	p.text.SetText(s)
 	p.text.Show()
 	p.fillClients(b.Clients, "")
+}
+
+// leftOut is what b leaves out because Mail Sync cannot tell whether it
+// copied it, as a sentence after a space; "" when nothing.
+func leftOut(b engine.Backfill) string {
+	if s := engine.BackfillLeftOut(b); s != "" {
+		return " " + s
+	}
+	return ""
 }
 
 // showEnded says how the last backfill ended.
@@ -202,7 +216,7 @@ func (p *backfillPanel) showEnded(b engine.Backfill) {
 	var s string
 	switch b.State {
 	case storage.BackfillDone:
-		s = fmt.Sprintf(backfillDone, emailCount(b.Emails), b.Days)
+		s = fmt.Sprintf(backfillDone, emailCount(b.Emails), b.Days) + leftOut(b)
 	case storage.BackfillCancelled:
 		s = fmt.Sprintf(backfillCancelled, emailCount(b.Emails))
 	case storage.BackfillFailed:

@@ -76,3 +76,27 @@ func TestCopyOlderMail(t *testing.T) {
 	h.settle()
 	h.wantText("Copying older mail was cancelled after 9 emails", "[Copy older mail…]")
 }
+
+// TestCopyOlderMailSaysWhatItLeavesOut: the preview says how many emails
+// are left out because Mail Sync cannot tell whether it copied them.
+func TestCopyOlderMailSaysWhatItLeavesOut(t *testing.T) {
+	h := newHarness(t, connectedIdle())
+	to := testNow.Add(-24 * time.Hour)
+	before := to.Add(-30 * 24 * time.Hour)
+	h.api.Do(func(s *agentapitest.State) {
+		s.Backfill = engine.Backfill{From: to.Add(-89 * 24 * time.Hour), To: to, Reached: to, Read: 1874, Emails: 23,
+			LeftOut: 4, LeftOutBefore: before,
+			State: storage.BackfillDone, Clients: []storage.BackfillClient{{ID: 1, Name: "Northwind Traders", Emails: 23}}}
+	})
+	h.w.Select(SectionSync)
+	h.settle()
+	test.Tap(h.button("Copy older mail…"))
+	h.settle()
+	h.w.sync.backfill.choose.SetSelected(choice90)
+	h.settle()
+	h.tap("Preview", "PreviewBackfill")
+	h.pump("preview shown", func() bool { return h.w.sync.backfill.preview != nil })
+	h.wantText("Copy would upload 23 emails of the 1874 emails",
+		"4 emails from before "+before.Local().Format("2 January 2006")+" are left out because Mail Sync cannot tell whether it copied them.",
+		"Northwind Traders — 23 emails", "[Copy]")
+}

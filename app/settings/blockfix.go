@@ -21,17 +21,8 @@ type blockFix struct {
 
 // blockFixOf is the entry a person probably meant by line, or false.
 func blockFixOf(line string) (string, bool) {
-	l := strings.TrimSpace(line)
-	if _, ok := match.BlockEntry(l); ok && !strings.HasPrefix(l, "*@") {
-		return "", false
-	}
-	if d, ok := strings.CutPrefix(l, "*@"); ok {
-		return match.BlockEntry("@" + d)
-	}
-	if !strings.Contains(l, "@") {
-		return match.BlockEntry("@" + l)
-	}
-	return "", false
+	_, fix, ok := match.ReadBlockLine(line)
+	return fix, !ok && fix != ""
 }
 
 // blockFixes are the lines of text that have a plain fix.

@@ -292,52 +292,30 @@ func (p *optionsPage) save(s agentapi.Settings) {
 	})
 }
 
-// blockHint suggests the entry a person probably meant for a line that is
-// not one: "*@acme.com" and a bare "acme.com" both mean @acme.com.
-func blockHint(line string) string {
-	l := strings.TrimSpace(line)
-	if d, ok := strings.CutPrefix(l, "*@"); ok {
-		if e, ok := match.BlockEntry("@" + d); ok {
-			return ": write " + shorten(e, 40) + ", without the *"
-		}
-	}
-	if !strings.Contains(l, "@") {
-		if e, ok := match.BlockEntry("@" + l); ok {
-			return ": for the whole domain write " + shorten(e, 40)
-		}
-	}
-	return ""
-}
-
 // parseBlocklist reads one address or @domain per line; blank lines are
 // ignored and duplicates dropped. The error names every line that is
 // neither, so the person can fix them all at once.
 func parseBlocklist(text string) ([]string, error) {
-	var list, bad []string
-	seen := map[string]bool{}
-	for i, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		// "*@acme.com" reads as an address with "*" for a local part; the
-		// person meant the whole domain.
-		entry, ok := match.BlockEntry(line)
-		if strings.HasPrefix(line, "*@") {
-			ok = false
-		}
-		if !ok {
-			bad = append(bad, fmt.Sprintf("line %d (%q%s)", i+1, shorten(line, 40), blockHint(line)))
-			continue
-		}
-		if !seen[entry] {
-			seen[entry] = true
-			list = append(list, entry)
-		}
+	list, bad := match.CleanBlocklist(strings.Split(text, "\n"))
+	if len(bad) == 0 {
+		return list, nil
 	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("%s %s not an email address or @domain",
-			strings.Join(bad, ", "), map[bool]string{true: "is", false: "are"}[len(bad) == 1])
+	lines := make([]string, len(bad))
+	for i, b := range bad {
+		lines[i] = fmt.Sprintf("line %d (%q%s)", b.Line, shorten(b.Text, 40), blockHint(b))
 	}
-	return list, nil
+	return nil, fmt.Errorf("%s %s not an email address or @domain",
+		strings.Join(lines, ", "), map[bool]string{true: "is", false: "are"}[len(bad) == 1])
+}
+
+// blockHint says the entry a person probably meant for a line that is not
+// one (match.ReadBlockLine's fix).
+func blockHint(b match.BadBlockLine) string {
+	switch {
+	case b.Fix == "":
+		return ""
+	case strings.HasPrefix(b.Text, "*@"):
+		return ": write " + shorten(b.Fix, 40) + ", without the *"
+	}
+	return ": for the whole domain write " + shorten(b.Fix, 40)
 }

@@ -1,6 +1,11 @@
 package settings
 
-import "mailsync/sync/words"
+import (
+	"strings"
+
+	"mailsync/sync/agentapi"
+	"mailsync/sync/words"
+)
 
 // The window's sentences. Buttons and section names stay beside the
 // widgets they label; the agent's words (agent.Words) come as they are.
@@ -81,12 +86,48 @@ const (
 	backfillIntro   = "Copy older mail: the email with your ClientSuccess contacts from before the last 24 hours, by the same rules. Nothing is copied twice."
 	backfillReading = "Reading the email of the last %d days… nothing is copied yet."
 	// backfillCopying: emails read, emails copied, then the clients.
-	backfillCopying   = "Copying older mail: %d emails read, %s copied%s."
-	backfillSpan      = "received %s to %s"
-	backfillNothing   = "Nothing to copy: of the %d emails %s, none is left to copy to ClientSuccess."
-	backfillWould     = "Copy would upload %s of the %d emails %s, to these clients:"
-	backfillDone      = "Older mail copied: %s from the last %d days."
-	backfillCancelled = "Copying older mail was cancelled after %s; what was copied stays."
+	backfillCopying = "Copying older mail: %d emails read, %s copied%s."
+	backfillSpan    = "received %s to %s"
+	backfillNothing = "Nothing to copy: of the %d emails %s, none is left to copy to ClientSuccess."
+	backfillWould   = "Copy would upload %s of the %d emails %s, to these clients:"
+	// backfillWouldLeftOut: copied, read, span, then what is left out.
+	backfillWouldLeftOut = "Copy would upload %s of the %d emails %s.%s The emails go to these clients:"
+	backfillDone         = "Older mail copied: %s from the last %d days."
+	backfillCancelled    = "Copying older mail was cancelled after %s; what was copied stays."
 	// backfillStopped is followed by why, in the agent's words.
 	backfillStopped = "Copying older mail stopped: "
 )
+
+// Words of Activity's details and fixes.
+const (
+	copiedAnywayWords = "Mail Sync copies this email now, and keeps it copied on later syncs."
+	lookingUpClients  = "Looking up the clients…"
+)
+
+func blockedWords(entry string) string {
+	return entry + " is on your blocklist: Mail Sync never copies mail with it."
+}
+
+func noContactAtWords(domain string) string {
+	return "No contact at " + domain + " yet: choose the client."
+}
+
+func suggestedWords(client, contacts, domain string) string {
+	return "Suggested: " + client + ", which has " + contacts + " at " + domain + ". Confirm, or choose another."
+}
+
+func severalClientsWords(domain string, clients []string) string {
+	return "Contacts at " + domain + " belong to " + strings.Join(clients, ", ") + ": choose the client."
+}
+
+// addedWords say what Add as contact did.
+func addedWords(addr string, out agentapi.AddedContact) string {
+	s := addr + " is now a contact of " + out.Client + "."
+	if out.Existed {
+		s = addr + " was already a contact of " + out.Client + "."
+	}
+	if out.Syncing {
+		return s + " Copying their emails now."
+	}
+	return s + " Their emails are copied on the next sync."
+}

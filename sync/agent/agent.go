@@ -126,8 +126,6 @@ func (a *Agent) Run(ctx context.Context) error {
 // Run) before. Calls after the first return the first's result.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
-		// The backfill reports to the loop while it stops.
-		a.stopBackfill()
 		close(a.quit)
 		<-a.loopDone
 		a.keys.stop()

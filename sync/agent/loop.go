@@ -123,6 +123,11 @@ type loopState struct {
 
 	signin       context.CancelFunc // the browser sign-in in flight, or nil
 	signinNumber int                // the Status.SignIns the sign-in in flight ends with
+
+	backfill *backfillRun // the copy of older mail in flight, or nil (backfill.go)
+	// previews stops the backfill previews in flight, by number.
+	previews   map[int]context.CancelFunc
+	previewSeq int
 }
 
 // passReq is a pass asked for: its outcome goes to done.
@@ -250,6 +255,16 @@ func (a *Agent) runOp(ctx context.Context, o op) error {
 		if r.exclusive && s.pass != nil {
 			s.pass.cancel()
 		}
+		if r.exclusive && s.backfill != nil {
+			// A backfill goes with the accounts it was started for; its
+			// record stays running, resumed when they come back.
+			s.backfill.cancel()
+		}
+		if r.exclusive {
+			for _, stop := range s.previews {
+				stop()
+			}
+		}
 		r.ctx, r.cancel = within(ctx, a.life)
 		s.ops = append(s.ops, r)
 		s.next()
@@ -325,17 +340,12 @@ func (s *loopState) next() {
 			r.done <- err
 			continue
 		}
-		if r.exclusive && s.pass != nil {
+		if r.exclusive && (s.pass != nil || s.backfill != nil) {
 			return // stopped when asked for; starts when its end comes back
 		}
 		s.ops = s.ops[1:]
 		s.op = r
-		a := s.a
 		s.spawn(func() func(*loopState) {
-			if r.exclusive {
-				// A backfill goes with the accounts it was started for.
-				a.stopBackfill()
-			}
 			err := r.run(r.ctx)
 			return func(s *loopState) {
 				r.cancel()

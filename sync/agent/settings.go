@@ -312,31 +312,16 @@ func (a *Agent) saveSettings(ctx context.Context, s agentapi.Settings) error {
 	return nil
 }
 
-// CleanBlocklist normalises blocklist entries with match.BlockEntry,
-// dropping blanks and duplicates. An entry that is neither is an error
-// naming it.
+// CleanBlocklist reads blocklist entries with match.CleanBlocklist,
+// dropping blanks and duplicates. An entry that is neither an address nor
+// @domain is an error naming it.
 func CleanBlocklist(in []string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	var bad []string
-	for _, line := range in {
-		if strings.TrimSpace(line) == "" {
-			continue
+	out, badLines := match.CleanBlocklist(in)
+	if len(badLines) > 0 {
+		bad := make([]string, len(badLines))
+		for i, b := range badLines {
+			bad[i] = b.Text
 		}
-		e, ok := match.BlockEntry(line)
-		if strings.HasPrefix(strings.TrimSpace(line), "*@") {
-			ok = false // a wildcard is not an address: @domain is meant
-		}
-		if !ok {
-			bad = append(bad, strings.TrimSpace(line))
-			continue
-		}
-		if !seen[e] {
-			seen[e] = true
-			out = append(out, e)
-		}
-	}
-	if len(bad) > 0 {
 		return nil, words.New(fmt.Sprintf(blocklistNotAddresses, strings.Join(bad, ", ")))
 	}
 	return out, nil

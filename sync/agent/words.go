@@ -114,6 +114,8 @@ func phrase(err error) string {
 const (
 	backfillDaysWords    = "Choose how far back to copy: 1 to 365 days."
 	backfillRunningWords = "Older mail is being copied already; wait for it to finish or cancel it first."
+	// backfillAccountsChangingWords: an account change is under way.
+	backfillAccountsChangingWords = "Mail Sync is changing accounts; copy older mail once that is done."
 	// NoBackfillRunning: there is no copy of older mail to cancel.
 	NoBackfillRunning = "No copy of older mail is running; there is nothing to cancel."
 )
@@ -266,4 +268,48 @@ func CheckSummary(rep doctor.Report) string {
 		s += " Start with " + first.Check + "."
 	}
 	return s
+}
+
+// The words of Activity's fixes (contacts.go, activity.go).
+const (
+	wordsStateUnreadable = "Mail Sync could not read its state file."
+	wordsStateUnwritable = "Mail Sync could not record the change in its state file."
+	wordsAlreadyCopied   = "This email is already copied."
+	wordsNoSuchEmail     = "Activity no longer lists this email."
+	wordsTooOldToCopy    = "This email is older than the emails Mail Sync looks at (the last 24 hours), so it can no longer be copied."
+)
+
+func wordsNotAnAddress(s string) string {
+	return "“" + printable.Text(s) + "” is not an email address."
+}
+
+func wordsUnknownFilter(s string) string {
+	return "Activity shows all, copied or skipped emails, not “" + printable.Text(s) + "”."
+}
+
+func wordsNotLiftable(reason string) string {
+	return "This email was skipped because of where it is or what it is (" + reason + "), not by a choice of yours, so it cannot be copied anyway."
+}
+
+func wordsNoSuchClient(name string) string {
+	return "ClientSuccess has no client “" + printable.Text(name) + "”."
+}
+
+func wordsSeveralClients(name string) string {
+	return "Several ClientSuccess clients match “" + printable.Text(name) + "”; name one of them."
+}
+
+func wordsChooseClient(addr string, suggested int) string {
+	if suggested == 0 {
+		return "No ClientSuccess contact shares the domain of " + addr + "; choose the client it belongs to."
+	}
+	return "Contacts of several clients share the domain of " + addr + "; choose the client it belongs to."
+}
+
+func wordsContactUnconfirmed(addr, client string) string {
+	return "ClientSuccess did not confirm that it added " + addr + " to " + client + ", and does not list it yet. Look in ClientSuccess before adding it again."
+}
+
+func wordsContactNotCreated(addr, client, why string) string {
+	return "ClientSuccess did not add " + addr + " to " + client + ": " + why
 }

@@ -386,8 +386,15 @@ func (c *Client) wrap(ctx context.Context, err error) error {
 
 // readError returns the agent's error words from a failed reply.
 func readError(resp *http.Response) error {
-	var e errorReply
+	var e struct {
+		errorReply
+		// Candidates come with a ClientChoiceError.
+		Candidates *[]ClientChoice `json:"candidates"`
+	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e); err == nil && e.Error != "" {
+		if e.Candidates != nil && resp.StatusCode == http.StatusConflict {
+			return &ClientChoiceError{Words: e.Error, Candidates: *e.Candidates}
+		}
 		return words.New(e.Error)
 	}
 	return words.New(fmt.Sprintf(answeredStatus, resp.Status))

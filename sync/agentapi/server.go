@@ -149,6 +149,7 @@ func newHandler(api API, log *slog.Logger) *handler {
 	m.HandleFunc("POST /v1/backfill/start", h.startBackfill)
 	m.HandleFunc("POST /v1/backfill/cancel", h.command(h.api.CancelBackfill))
 	m.HandleFunc("POST /v1/quit", h.quit)
+	h.activityRoutes()
 	return h
 }
 

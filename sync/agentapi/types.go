@@ -118,6 +118,25 @@ type API interface {
 	// doctor). Failed checks are results, not an error: the error is for
 	// an agent that could not run the checks at all.
 	Doctor(ctx context.Context) (doctor.Report, error)
+
+	// Activity returns what the Activity list shows for q (see
+	// ActivityQuery).
+	Activity(ctx context.Context, q ActivityQuery) ([]Decision, error)
+	// SuggestContact returns what Add as contact starts from for an
+	// address of an email that was not copied.
+	SuggestContact(ctx context.Context, address string) (ContactSuggestion, error)
+	// AddContact creates the contact in ClientSuccess, puts it in the
+	// local directory and starts a pass that copies its emails still
+	// inside the window. Without a client named and with none or several
+	// suggested, it returns a *ClientChoiceError.
+	AddContact(ctx context.Context, c NewContact) (AddedContact, error)
+	// BlockAddress adds an address, or its whole domain, to the
+	// blocklist (as Options saves it) and returns the entry.
+	BlockAddress(ctx context.Context, address string, wholeDomain bool) (string, error)
+	// CopyAnyway lifts, for the one email with Decision.Key key, the rule
+	// the person chose that skipped it (internal, blocklist, private),
+	// keeps that choice for later passes and starts a pass.
+	CopyAnyway(ctx context.Context, key string) error
 	// PreviewBackfill reads the mail of the days (1 to 365) before the
 	// sync window and returns what a backfill would copy (Emails,
 	// Clients), uploading nothing. It takes as long as that reading.

@@ -631,3 +631,68 @@ func readErrorMessage(raw []byte) string {
 	}
 	return ""
 }
+
+// readCreatedContact reads the answer to POST /clients/{id}/contacts: the
+// contact object (docs/evidence.md "POST /v1/clients/{id}/contacts": the
+// recordings answer 200 with it; 201 and a {"data":…} wrapper are read
+// too), an empty body with a Location ending in the new id (hand-written
+// stubs), or null (refused, as a refused interaction create). The client
+// the answer names is kept; an answer that names none is the client asked
+// for.
+func readCreatedContact(raw []byte, location string, clientID int64) (Contact, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && string(raw) != "null" {
+		o, ok := decodeObject(raw)
+		if ok {
+			if v, ok := field(o, "data"); ok {
+				if inner, ok := decodeObject(v); ok {
+					o = inner
+				}
+			}
+			if c, ok := readNewContact(o, clientID); ok {
+				return c, nil
+			}
+		}
+		return Contact{}, unreadable("the created contact (an object with its id)", raw)
+	}
+	if location != "" {
+		if id, ok := idOfLocation(location); ok {
+			return Contact{ID: id, ClientID: clientID}, nil
+		}
+		return Contact{}, &shapeError{want: "a Location ending in the new contact's id", got: "a Location without one"}
+	}
+	if string(raw) == "null" {
+		return Contact{}, errRefused
+	}
+	return Contact{}, unreadable("the created contact, or an empty body with a Location header", raw)
+}
+
+// readNewContact reads a created contact's object: its id, and its client
+// when the object names one (else clientID).
+func readNewContact(o object, clientID int64) (Contact, bool) {
+	v, ok := field(o, "id", "contactId")
+	if !ok {
+		return Contact{}, false
+	}
+	id, ok := readID(v)
+	if !ok {
+		return Contact{}, false
+	}
+	b, _ := json.Marshal(o)
+	c, ok := readContact(b)
+	if !ok {
+		// No client in the answer (or one not read as an id): the one
+		// asked for.
+		c = Contact{ID: id, ClientID: clientID}
+		if v, ok := field(o, "email", "emailAddress"); ok {
+			c.Email, _ = readString(v)
+		}
+		if v, ok := field(o, "firstName"); ok {
+			c.FirstName, _ = readString(v)
+		}
+		if v, ok := field(o, "lastName"); ok {
+			c.LastName, _ = readString(v)
+		}
+	}
+	return c, true
+}

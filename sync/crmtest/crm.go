@@ -136,6 +136,9 @@ type Stats struct {
 	// CreatedWith200 counts creates answered 200 with the object (also
 	// counted in CreatedWithBody).
 	CreatedWith200 int
+	// ContactsCreated counts contacts created through POST
+	// /clients/{id}/contacts.
+	ContactsCreated int
 }
 
 // DefaultTokenLifetime is what the real /auth announces: 12 hours.
@@ -193,6 +196,8 @@ type CRM struct {
 	noteSearch   NoteSearch // SetNoteSearch
 	oldestFirst  bool       // SetDirectoryOldestFirst
 	lookupArray  bool
+	contactNew   ContactAnswer       // SetContactAnswer
+	contactNews  int                 // contacts created through the API
 	faults       remotetest.Injector // Retry-After kept by method and URL
 	stats        Stats
 	inFlight     int
@@ -230,6 +235,7 @@ func newCRM() *CRM {
 	c.mux.HandleFunc("GET /v2/clientNote/search", c.authed(c.searchNotes))
 	c.mux.HandleFunc("GET /v1/clients/{id}/interactions/{iid}", c.authed(c.getInteraction))
 	c.mux.HandleFunc("POST /v1/clients/{id}/interactions", c.authed(c.createInteraction))
+	c.mux.HandleFunc("POST /v1/clients/{id}/contacts", c.authed(c.createContact))
 	return c
 }
 

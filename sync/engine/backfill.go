@@ -12,6 +12,7 @@ import (
 
 	"mailsync/storage"
 	"mailsync/sync/graph"
+	"mailsync/sync/match"
 )
 
 // A backfill copies, on the person's request, the mail received in the N
@@ -182,6 +183,7 @@ func (e *Engine) RunBackfill(ctx context.Context, mb BackfillMailbox, c CRM, pro
 		}
 		b.Read += day.read
 		b.Emails += day.emails
+		addLeftOut(&b, day)
 		b.Clients = mergeClients(b.Clients, day.clients, run.names)
 		b.Reached = from
 		if err := e.Store.SaveBackfill(b); err != nil {
@@ -245,6 +247,7 @@ func (e *Engine) PreviewBackfill(ctx context.Context, mb BackfillMailbox, c CRM,
 			return b, err
 		}
 		b.Read += day.read
+		addLeftOut(&b, day)
 		b.Reached = from
 		b.Emails = run.dry.emails
 		b.Clients = mergeClients(nil, run.dry.clients, run.names)
@@ -271,6 +274,10 @@ type backfillRun struct {
 type dayResult struct {
 	read, emails int
 	clients      map[int64]int
+	// leftOut is how many messages it left out, received before doubtTo
+	// (see reasonDoubt).
+	leftOut int
+	doubtTo time.Time
 }
 
 // backfillTurn runs one day of a backfill in the engine's turn.
@@ -306,6 +313,9 @@ func (e *Engine) backfillDay(ctx context.Context, mb BackfillMailbox, c CRM, run
 		return dayResult{}, fmt.Errorf("engine: read state: %w", err)
 	}
 	p.account = storage.CRMAccount(m.CRMUser)
+	if p.doubt, err = e.backfillDoubt(m); err != nil {
+		return dayResult{}, err
+	}
 	if run.first {
 		if err := p.refreshDirectory(ctx); err != nil {
 			return dayResult{}, err
@@ -369,7 +379,8 @@ func (e *Engine) backfillDay(ctx context.Context, mb BackfillMailbox, c CRM, run
 	for _, id := range need {
 		run.names[id] = p.names[id]
 	}
-	return dayResult{read: p.counts.Listed, emails: p.counts.Synced, clients: p.copiedTo}, nil
+	return dayResult{read: p.counts.Listed, emails: p.counts.Synced, clients: p.copiedTo,
+		leftOut: len(p.doubt.left), doubtTo: p.doubt.to}, nil
 }
 
 // dryCount is what a preview would copy: emails, and emails per client.
@@ -391,8 +402,10 @@ func (d *dryCount) add(items []item, jobs []*job) {
 }
 
 // mergeClients adds the emails per client of add to list, names them, and
-// sorts the list by emails, most first, then by name.
+// sorts the list by emails, most first, then by name, in a new list.
 func mergeClients(list []storage.BackfillClient, add map[int64]int, names map[int64]string) []storage.BackfillClient {
+	// A new list: the one given went to progress, whose reader keeps it.
+	list = slices.Clone(list)
 	at := map[int64]int{}
 	for i, c := range list {
 		at[c.ID] = i
@@ -417,4 +430,101 @@ func mergeClients(list []storage.BackfillClient, add map[int64]int, names map[in
 		return cmp.Compare(a.Name, b.Name)
 	})
 	return list
+}
+
+// A backfill never posts on the ledger alone where the ledger cannot vouch
+// for it. Versions that did not record storage.LedgerForgotBefore pruned
+// the ledger legacyLedgerKept before their passes' windows: a message
+// received between the first window's start (the first connect less
+// WindowOverlap; nothing older was ever copied) and that point may have
+// been copied, and its record forgotten. A backfill leaves such messages
+// out, says why in Activity (reasonDoubt), and counts them
+// (storage.Backfill.LeftOut) so that the preview and the result say so.
+// Looking each one up in its client's timeline first, as resolvePending
+// does, would read every such client's whole timeline day after day, and
+// a timeline that cannot be read in full would still leave it a guess.
+
+// reasonDoubt: the message was received when the ledger cannot vouch for
+// what was copied.
+const reasonDoubt match.Reason = "Mail Sync cannot tell whether it copied this already"
+
+// doubt is the range of receive times [from, to) a backfill day leaves
+// out, and the messages it left out (by ledger key); to is zero when it
+// leaves out nothing.
+type doubt struct {
+	from, to time.Time
+	left     map[string]bool
+}
+
+// ledgerForgot is the receive time before which the ledger may have
+// forgotten uploads (storage.LedgerForgotBefore). A state file of a
+// version that did not record it, pruned legacyLedgerKept before its last
+// pass's window: that is recorded now, so that the record of a later pass
+// does not hide it.
+func (e *Engine) ledgerForgot(m storage.Meta) (time.Time, error) {
+	forgot, known, err := e.Store.LedgerForgotBefore()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("engine: read the ledger: %w", err)
+	}
+	if !known && !m.LastSuccessStart.IsZero() {
+		forgot = m.LastSuccessStart.Add(-legacyLedgerKept)
+		if err := e.Store.NoteLedgerForgot(forgot); err != nil {
+			return time.Time{}, fmt.Errorf("engine: record the ledger: %w", err)
+		}
+	}
+	return forgot, nil
+}
+
+// backfillDoubt is the range a backfill leaves out in state m: from the
+// first window's start to where the ledger may have forgotten; empty when
+// the ledger vouches for everything since the first window.
+func (e *Engine) backfillDoubt(m storage.Meta) (doubt, error) {
+	forgot, err := e.ledgerForgot(m)
+	if err != nil || m.ConnectedAt.IsZero() {
+		return doubt{}, err
+	}
+	first := m.ConnectedAt.Add(-WindowOverlap)
+	if !forgot.After(first) {
+		return doubt{}, nil
+	}
+	return doubt{from: first, to: forgot, left: map[string]bool{}}, nil
+}
+
+// leaveOutDoubtful leaves out each taken message received in the day's
+// doubt range (see reasonDoubt). A message listed twice counts once.
+func (p *pass) leaveOutDoubtful(items []item) {
+	if p.doubt.to.IsZero() {
+		return
+	}
+	for i := range items {
+		it := &items[i]
+		r := it.msg.ReceivedDateTime
+		if !it.d.Taken() || r.Before(p.doubt.from) || !r.Before(p.doubt.to) {
+			continue
+		}
+		it.d = match.Decision{Reason: reasonDoubt, Counterpart: it.d.Counterpart}
+		p.doubt.left[it.key] = true
+	}
+}
+
+// BackfillLeftOut says, in words, what backfill b leaves out because the
+// ledger cannot vouch for it; "" when nothing.
+func BackfillLeftOut(b Backfill) string {
+	if b.LeftOut == 0 {
+		return ""
+	}
+	n, verb, them := strconv.Itoa(b.LeftOut)+" emails", "are", "them"
+	if b.LeftOut == 1 {
+		n, verb, them = "1 email", "is", "it"
+	}
+	return n + " from before " + b.LeftOutBefore.Local().Format("2 January 2006") + " " + verb +
+		" left out because Mail Sync cannot tell whether it copied " + them + "."
+}
+
+// addLeftOut counts in b what a day left out.
+func addLeftOut(b *storage.Backfill, day dayResult) {
+	b.LeftOut += day.leftOut
+	if day.leftOut > 0 && day.doubtTo.After(b.LeftOutBefore) {
+		b.LeftOutBefore = day.doubtTo
+	}
 }

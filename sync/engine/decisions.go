@@ -25,16 +25,38 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 		}
 	}
 	p.clientNames(ctx, ids)
+	var syncedKeys []string
+	for i := range items {
+		if items[i].key != "" && items[i].d.Taken() {
+			syncedKeys = append(syncedKeys, items[i].key)
+		}
+	}
+	uploads, err := p.e.Store.LedgerUploads(p.account, syncedKeys)
+	if err != nil {
+		return fmt.Errorf("engine: record decisions: %w", err)
+	}
 	recs := make([]decisionRecord, len(items))
 	for i := range items {
 		it := &items[i]
 		m := it.msg
 		d := Decision{
-			Time:        now,
-			Received:    m.ReceivedDateTime,
-			MessageID:   m.InternetMessageID,
-			Subject:     m.Subject,
-			Counterpart: it.d.Counterpart,
+			Time:         now,
+			Received:     m.ReceivedDateTime,
+			MessageID:    m.InternetMessageID,
+			Subject:      m.Subject,
+			Counterpart:  it.d.Counterpart,
+			Key:          it.key,
+			Participants: it.parts,
+			Folder:       it.folder,
+			Verdicts:     it.verdicts,
+		}
+		if d.Key == "" {
+			d.Key = "graph:" + m.ID
+		}
+		if it.rules != nil {
+			for _, r := range it.rules.Lifted {
+				d.Lifted = append(d.Lifted, string(r))
+			}
 		}
 		switch {
 		case !it.d.Taken():
@@ -52,20 +74,31 @@ func (p *pass) recordDecisions(ctx context.Context, items []item) error {
 		}
 		if d.Synced {
 			for _, id := range it.d.ClientIDs() {
-				d.Clients = append(d.Clients, p.clientName(ctx, id))
+				name := p.clientName(ctx, id)
+				d.Clients = append(d.Clients, name)
+				c := Copy{ClientID: id, Client: name}
+				for _, u := range uploads[it.key] {
+					if u.ClientID == id {
+						c.InteractionID = u.InteractionID
+					}
+				}
+				d.Copies = append(d.Copies, c)
 			}
 		}
 		d.printableText()
 		// The facts the rules read, so that a change of the options can
 		// decide again at once without asking Microsoft (Redecide).
 		facts := MatchMessage(m)
+		if it.rules != nil {
+			facts.Lifted = it.rules.Lifted
+		}
 		recs[i] = decisionRecord{Decision: d, Facts: &facts}
 	}
 	out := make([]storage.DecisionRecord, len(recs))
 	for i, d := range recs {
 		id := items[i].key
 		if id == "" {
-			id = "graph:" + items[i].msg.ID
+			id = d.Key
 		}
 		raw, err := json.Marshal(d)
 		if err != nil {
@@ -149,6 +182,11 @@ func (d Decision) matches(q string) bool {
 			return true
 		}
 	}
+	for _, p := range d.Participants {
+		if strings.Contains(strings.ToLower(p.Name), q) || strings.Contains(p.Address, q) {
+			return true
+		}
+	}
 	return false
 }
 
@@ -170,4 +208,40 @@ func (d *Decision) printableText() {
 	for i, c := range d.Clients {
 		d.Clients[i] = printable.Text(c)
 	}
+	for i := range d.Copies {
+		d.Copies[i].Client = printable.Text(d.Copies[i].Client)
+	}
+	for i := range d.Participants {
+		d.Participants[i].Name = printable.Text(d.Participants[i].Name)
+	}
+}
+
+// ParticipantsKept is how many of a message's participants its decision
+// keeps for Activity's details: a message to a large list would otherwise
+// make every record of it large. Those outside the organisation who are
+// not contacts (the ones Add as contact is offered for) are kept first.
+const ParticipantsKept = 50
+
+// keptParticipants is ps cut to ParticipantsKept, in their order, keeping
+// the outside addresses that are not contacts before the others.
+func keptParticipants(ps []match.Participant) []match.Participant {
+	if len(ps) <= ParticipantsKept {
+		return ps
+	}
+	keep := map[int]bool{}
+	for pass := 0; pass < 2 && len(keep) < ParticipantsKept; pass++ {
+		for i, p := range ps {
+			outside := !p.You && !p.Internal && !p.Contact
+			if len(keep) < ParticipantsKept && outside == (pass == 0) {
+				keep[i] = true
+			}
+		}
+	}
+	out := make([]match.Participant, 0, ParticipantsKept)
+	for i, p := range ps {
+		if keep[i] {
+			out = append(out, p)
+		}
+	}
+	return out
 }

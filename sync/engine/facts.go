@@ -159,8 +159,12 @@ func (p *pass) unknownFacts(ctx context.Context, in match.Input, items []item) e
 	decide := func(it *item, props []graph.ExtendedProperty) {
 		mergeProperties(it.msg, props)
 		rules := MatchMessage(it.msg)
+		if it.rules != nil {
+			rules.Lifted = it.rules.Lifted
+		}
 		in.Msg = &rules
 		d := match.Decide(in)
+		it.verdicts = match.Explain(in)
 		if d.Taken() && it.key == "" {
 			d = match.Decision{Reason: reasonNoMessageID, Counterpart: d.Counterpart}
 		}

@@ -68,17 +68,10 @@ func (p *pass) loadHistory(m storage.Meta) error {
 	}
 	start := p.start.Add(-back)
 	// Never before what the ledger may have forgotten: such a message
-	// could have been copied already. A state file of a version that did
-	// not record it pruned legacyLedgerKept before its passes' windows.
-	forgot, known, err := p.e.Store.LedgerForgotBefore()
+	// could have been copied already (see ledgerForgot).
+	forgot, err := p.e.ledgerForgot(m)
 	if err != nil {
-		return fmt.Errorf("engine: read the ledger: %w", err)
-	}
-	if !known && !m.LastSuccessStart.IsZero() {
-		forgot = m.LastSuccessStart.Add(-legacyLedgerKept)
-		if err := p.e.Store.NoteLedgerForgot(forgot); err != nil {
-			return fmt.Errorf("engine: record the ledger: %w", err)
-		}
+		return err
 	}
 	if start.Before(forgot) {
 		start = forgot

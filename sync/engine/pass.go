@@ -220,6 +220,9 @@ type pass struct {
 	backfill bool
 	dry      *dryCount
 	copiedTo map[int64]int
+	// doubt is the range of receive times a backfill day leaves out,
+	// because the ledger cannot vouch for it (see backfillDoubt).
+	doubt doubt
 }
 
 // Pass runs one pass: it resolves uploads left pending by an earlier pass,
@@ -479,8 +482,21 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 
 	in := match.Input{Me: p.me, Excluded: p.excluded, WindowStart: p.window, Settings: p.settings}
 	rules := make([]match.Message, len(msgs))
+	keys := make([]string, len(msgs))
 	for i := range msgs {
 		rules[i] = MatchMessage(&msgs[i])
+		keys[i] = storage.LedgerKey(msgs[i].InternetMessageID)
+	}
+	// The rules the person lifted for single messages ("Copy this one
+	// anyway") hold on every pass.
+	lifted, err := p.e.Store.LiftedRules(keys)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	for i := range rules {
+		for _, r := range lifted[keys[i]] {
+			rules[i].Lifted = append(rules[i].Lifted, match.Reason(r))
+		}
 	}
 	// Distinct addresses whose look-up can change a decision, with the
 	// newest message naming each.
@@ -519,7 +535,10 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		m := &msgs[i]
 		in.Msg = &rules[i]
 		d := match.Decide(in)
-		it := item{msg: m, d: d, key: storage.LedgerKey(m.InternetMessageID)}
+		it := item{msg: m, d: d, key: keys[i], rules: &rules[i], parts: keptParticipants(match.Participants(in)), verdicts: match.Explain(in)}
+		if kind, ok := in.Excluded.Kind(m.ParentFolderID); ok {
+			it.folder = string(kind.Reason())
+		}
 		if why := messageIDProblem(it.key); d.Taken() && why != "" {
 			it.d = match.Decision{Reason: why, Counterpart: d.Counterpart}
 		}
@@ -537,6 +556,7 @@ func (p *pass) page(ctx context.Context, listed []graph.Message) error {
 		}
 		items = append(items, hitems...)
 	}
+	p.leaveOutDoubtful(items)
 	for i := range items {
 		for _, t := range items[i].d.Take {
 			targets = append(targets, storage.Target{Key: items[i].key, ClientID: t.ClientID})
@@ -645,6 +665,13 @@ type item struct {
 	key      string
 	uploaded int    // interactions created for it this pass
 	failed   string // why an upload of it was refused or skipped
+	// What Activity's details show: the message as the rules read it,
+	// its participants, each rule's verdict, and an excluded folder's
+	// words.
+	rules    *match.Message
+	parts    []match.Participant
+	verdicts []match.Verdict
+	folder   string
 }
 
 // finish records the end of a successful pass: old ledger entries and
@@ -666,6 +693,16 @@ func (p *pass) finish() error {
 	cutoff := p.window.Add(-LedgerKept)
 	if h := p.start.Add(-HistoryLedgerKept); h.Before(cutoff) {
 		cutoff = h
+	}
+	// A state file of an older version: where its ledger forgot is
+	// recorded before this pass records its own earlier cutoff, which
+	// would hide it (see ledgerForgot).
+	m, err := p.e.Store.Meta()
+	if err != nil {
+		return fmt.Errorf("engine: read state: %w", err)
+	}
+	if _, err := p.e.ledgerForgot(m); err != nil {
+		return err
 	}
 	err = p.e.Store.FinishPass(cutoff, p.start, func(m *storage.Meta) {
 		m.LastSuccessStart = p.start

@@ -116,6 +116,9 @@ func (e *Engine) Redecide(now time.Time) (int, error) {
 			continue
 		}
 		next.Time = now
+		if len(next.Verdicts) > 0 {
+			next.Verdicts = match.Explain(in)
+		}
 		raw, err := json.Marshal(next)
 		if err != nil {
 			return 0, fmt.Errorf("engine: decide again: %w", err)

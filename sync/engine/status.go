@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mailsync/storage"
+	"mailsync/sync/match"
 )
 
 // State is what the engine is doing, as the tray icon and the window show it.
@@ -318,7 +319,28 @@ type Decision struct {
 	Synced      bool      `json:"synced"`
 	Clients     []string  `json:"clients,omitempty"` // client names it went to, when Synced
 	Reason      string    `json:"reason,omitempty"`  // skip reason in words, when !Synced
+	// Key names the message for Activity's fixes: its LedgerKey, or
+	// "graph:" and its Graph id when it has no Message-ID.
+	Key string `json:"key,omitempty"`
+	// Participants are From, To and Cc, with what matching knew of each.
+	Participants []match.Participant `json:"participants,omitempty"`
+	// Folder says, for a folder Mail Sync never reads, which (the words of
+	// its reason); "" for any other folder.
+	Folder string `json:"folder,omitempty"`
+	// Verdicts is what each rule said (match.Explain).
+	Verdicts []match.Verdict `json:"verdicts,omitempty"`
+	// Lifted are the rules the person lifted for this message.
+	Lifted []string `json:"lifted,omitempty"`
+	// Copies are the interactions created for it, when Synced.
+	Copies []Copy `json:"copies,omitempty"`
 	// Waiting: the options changed since the last sync decided it, and
 	// no longer skip it; the next sync copies it (Result says so).
 	Waiting bool `json:"waiting,omitempty"`
+}
+
+// Copy is one interaction created for a message.
+type Copy struct {
+	ClientID      int64  `json:"clientId"`
+	Client        string `json:"client,omitempty"`        // its name, when known
+	InteractionID int64  `json:"interactionId,omitempty"` // 0: settled without one
 }

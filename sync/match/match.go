@@ -209,6 +209,27 @@ type Message struct {
 	// "private" or "confidential" (any case); "" (or anything else) when
 	// not known, which with Settings.SkipPrivate is never taken.
 	Sensitivity string
+	// Lifted are the rules the person lifted for this one message ("Copy
+	// this one anyway"). Only the person's own choices can be lifted (see
+	// Liftable); any other reason here is ignored.
+	Lifted []Reason
+}
+
+// Liftable reports whether r is a rule the person chose, which they may
+// lift for one message: internal only, a blocked address, marked private
+// (category or Outlook's sensitivity). Where a message lives, what kind of
+// item it is, Bcc and a fact Microsoft 365 did not give are never lifted.
+func Liftable(r Reason) bool {
+	switch r {
+	case Internal, Blocked, Private, SensitivityPrivate, SensitivityConfidential:
+		return true
+	}
+	return false
+}
+
+// lifted reports whether the person lifted r for m.
+func (m *Message) lifted(r Reason) bool {
+	return Liftable(r) && slices.Contains(m.Lifted, r)
 }
 
 // Me is the mailbox owner as matching sees it: every address that is the
@@ -331,25 +352,20 @@ type blocklist struct {
 	addrs, domains map[string]bool
 }
 
-// newBlocklist normalises the entries: "a@b.example" blocks one address,
-// "@b.example" (or a bare "b.example") a whole domain.
+// newBlocklist reads the entries with ReadBlockLine. A stored or
+// organisation entry that is not one but has a fix ("*@b.example", a bare
+// "b.example") blocks what the fix does: blocking more is the safe side.
 func newBlocklist(entries []string) blocklist {
 	b := blocklist{addrs: map[string]bool{}, domains: map[string]bool{}}
 	for _, e := range entries {
-		e = strings.ToLower(strings.TrimSpace(e))
-		if e == "" {
-			continue
+		entry, fix, ok := ReadBlockLine(e)
+		if !ok {
+			entry = fix
 		}
-		if d, ok := strings.CutPrefix(e, "@"); ok {
+		if d, ok := strings.CutPrefix(entry, "@"); ok {
 			b.domains[d] = true
-			continue
-		}
-		if !strings.Contains(e, "@") {
-			b.domains[e] = true
-			continue
-		}
-		if a, ok := NormalizeAddress(e); ok {
-			b.addrs[a] = true
+		} else if entry != "" {
+			b.addrs[entry] = true
 		}
 	}
 	return b
@@ -405,7 +421,7 @@ func messageChecks(m *Message, parts []participant, me Me, s Settings) Reason {
 	if strings.TrimSpace(m.Class) != "" && !IsMailClass(m.Class) {
 		return NotEmail(m.Class)
 	}
-	if r := privateReason(m, s); r != "" {
+	if r := privateReason(m, s); r != "" && !m.lifted(r) {
 		return r
 	}
 	if !slices.ContainsFunc(parts, func(p participant) bool { return me.Is(p.addr) }) {
@@ -417,10 +433,10 @@ func messageChecks(m *Message, parts []participant, me Me, s Settings) Reason {
 		return NotParticipant
 	}
 	bl := newBlocklist(s.Blocklist)
-	if slices.ContainsFunc(parts, func(p participant) bool { return bl.blocks(p.addr) }) {
+	if !m.lifted(Blocked) && slices.ContainsFunc(parts, func(p participant) bool { return bl.blocks(p.addr) }) {
 		return Blocked
 	}
-	if s.IgnoreInternal && !slices.ContainsFunc(parts, func(p participant) bool { return !me.Internal(p.addr) }) {
+	if s.IgnoreInternal && !m.lifted(Internal) && !slices.ContainsFunc(parts, func(p participant) bool { return !me.Internal(p.addr) }) {
 		return Internal
 	}
 	return ""

@@ -58,7 +58,15 @@ type State struct {
 	SetupSaved  []map[string]string // the changes of each SetSetup that was taken
 	Queries     []Query             // each Decisions
 	UnsureTaken []string            // "id copy" or "id leave", each DecideUnsure
-	Backfills   []int               // the days of each StartBackfill
+
+	// Activity's fixes: what SuggestContact answers (with the address
+	// asked), and what was asked.
+	Suggestion agentapi.ContactSuggestion
+	Shows      []string              // the filter of each Activity
+	Added      []agentapi.NewContact // each AddContact
+	Blocked    []string              // the entry of each BlockAddress
+	Copied     []string              // the key of each CopyAnyway
+	Backfills  []int                 // the days of each StartBackfill
 }
 
 // Query is one Decisions call.
@@ -118,6 +126,10 @@ func (f *Fake) Snapshot() State {
 	s.SetupSaved = slices.Clone(s.SetupSaved)
 	s.Queries = slices.Clone(s.Queries)
 	s.UnsureTaken = slices.Clone(s.UnsureTaken)
+	s.Shows = slices.Clone(s.Shows)
+	s.Added = slices.Clone(s.Added)
+	s.Blocked = slices.Clone(s.Blocked)
+	s.Copied = slices.Clone(s.Copied)
 	return s
 }
 

@@ -72,6 +72,9 @@ type shot struct {
 	policy *agentapi.PolicyRules
 	// tall makes the window tall enough for a long section.
 	tall bool
+	// open is the key of the Activity row opened once loaded, and
+	// addContact the address whose Add as contact form is opened in it.
+	open, addContact string
 	// typed is typed into the setup fields (key to text) once loaded.
 	typed map[string]string
 	// blocklist is typed into the Options page's blocklist and saved.
@@ -199,6 +202,9 @@ func shots() []shot {
 		{file: "settings-activity.png", section: settings.SectionActivity, status: idle},
 		{file: "settings-activity-dark.png", section: settings.SectionActivity, status: idle, dark: true},
 		{file: "settings-options.png", section: settings.SectionOptions, status: idle, tall: true},
+		{file: "settings-activity-details.png", section: settings.SectionActivity, status: idle, open: oliviaKey, tall: true},
+		{file: "settings-activity-add-contact.png", section: settings.SectionActivity, status: idle, open: oliviaKey,
+			addContact: "olivia.park@tailspin.example", tall: true},
 		// Lines that are not entries, one of them long: the fix is one
 		// click away and Save stays in the window.
 		{file: "settings-options-blocklist-fix.png", section: settings.SectionOptions, status: idle,
@@ -242,10 +248,12 @@ func decisions() []agentapi.Decision {
 			Synced: len(clients) > 0, Clients: clients, Reason: reason}
 	}
 	return []agentapi.Decision{
+		d(14, 35, "Checking in", "Olivia Park <olivia.park@tailspin.example>", nil, string(match.NoContact)),
 		d(14, 31, "Exclusive offer for Northwind partners", "Deal Finder <offers@blocked.example>", nil, "blocked address"),
 		d(14, 20, "Fabrikam QBR agenda", "Dana Whitfield <dana.whitfield@fabrikam.example>", []string{"Fabrikam Inc"}, ""),
 		d(14, 5, "Internal: vendor shortlist", "Nancy Davolio <nancy.davolio@northwind.example>", nil, "you are only in Bcc"),
 		d(13, 50, "Joint workshop: Northwind and Fabrikam", "Andrew Fuller <andrew.fuller@northwind.example>", []string{"Northwind Traders", "Fabrikam Inc"}, ""),
+		olivia(),
 		d(13, 20, "You have won a prize", "Dana Whitfield <dana.whitfield@fabrikam.example>", nil, "junk folder"),
 		d(12, 35, "Tailspin: spring catalogue", "Kenji Watanabe <kenji.watanabe@tailspin.example>", nil, "Microsoft 365 did not say what kind of item it is"),
 		d(11, 5, "Renewal call", "Andrew Fuller <andrew.fuller@northwind.example>", nil, "not an email (meeting request)"),
@@ -353,6 +361,28 @@ func render(a fyne.App, s shot, path string) error {
 	// subscribes; wait for all three answers before looking.
 	if err := waitLoaded(api, 10*time.Second); err != nil {
 		return err
+	}
+	if s.open != "" {
+		// The list's answer reaches the window through fyne.Do after
+		// Activity returned.
+		var opened bool
+		for try := 0; try < 100 && !opened; try++ {
+			fyne.DoAndWait(func() { opened = w.OpenActivity(s.open, s.addContact) })
+			if !opened {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if !opened {
+			return errors.New("Activity does not list " + s.open)
+		}
+		if s.addContact != "" {
+			select {
+			case <-api.Answered("SuggestContact"):
+			case <-time.After(10 * time.Second):
+				return errors.New("the window did not ask for the suggestion")
+			}
+		}
+		fyne.DoAndWait(func() {})
 	}
 	if len(s.typed) > 0 {
 		fyne.DoAndWait(func() {
@@ -566,9 +596,10 @@ func newMemAgent(s shot) *agentapitest.Fake {
 		Setup: *setupOf(false, nil, [3]string{setup.KeyClientID, appID, string(setup.FromPerson)},
 			[3]string{setup.KeyTenant, setup.DefaultTenant, string(setup.FromDefault)},
 			[3]string{setup.KeyCRMURL, setup.DefaultCRMAddress, string(setup.FromDefault)}),
-		Decisions: decisions(),
-		Report:    connectedReport(),
-		Backfill:  shotBackfill(s.status),
+		Decisions:  decisions(),
+		Report:     connectedReport(),
+		Suggestion: suggestion(),
+		Backfill:   shotBackfill(s.status),
 	}
 	if s.setup != nil {
 		st.Setup = *s.setup
@@ -583,7 +614,7 @@ func newMemAgent(s shot) *agentapitest.Fake {
 // decisions.
 func waitLoaded(api *agentapitest.Fake, limit time.Duration) error {
 	deadline := time.After(limit)
-	for _, m := range []string{"Watch", "Settings", "Decisions", "Setup"} {
+	for _, m := range []string{"Watch", "Settings", "Activity", "Setup"} {
 		select {
 		case <-api.Answered(m):
 		case <-deadline:
