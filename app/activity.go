@@ -34,11 +34,11 @@ func ContactsAdd(ctx context.Context, cfg agent.Config, env Env, in ContactAdd) 
 	var ce *agentapi.ClientChoiceError
 	if errors.As(err, &ce) {
 		cands := ce.Candidates
-		label := "The clients its domain suggests:"
+		label := clientsSuggested
 		if len(cands) == 0 {
 			// None suggested: any client may be the one.
 			if sug, serr := s.api.SuggestContact(ctx, in.Address); serr == nil {
-				cands, label = sug.Clients, "The clients:"
+				cands, label = sug.Clients, clientsAll
 			}
 		}
 		fmt.Fprintln(env.Stdout, ce.Words)
@@ -55,7 +55,7 @@ func ContactsAdd(ctx context.Context, cfg agent.Config, env Env, in ContactAdd) 
 	if out.Existed {
 		fmt.Fprintf(env.Stdout, "%s was already a contact of %s%s.\n", strings.ToLower(strings.TrimSpace(in.Address)), out.Client, how)
 	} else {
-		fmt.Fprintf(env.Stdout, "Added %s to %s%s.\n", strings.ToLower(strings.TrimSpace(in.Address)), out.Client, how)
+		fmt.Fprintf(env.Stdout, contactAdded, strings.ToLower(strings.TrimSpace(in.Address)), out.Client, how)
 	}
 	if s.local != nil {
 		// No agent runs: the pass that copies its emails runs here.
@@ -63,13 +63,13 @@ func ContactsAdd(ctx context.Context, cfg agent.Config, env Env, in ContactAdd) 
 		if err != nil {
 			return errors.New(agent.Words(err))
 		}
-		fmt.Fprintf(env.Stdout, "Synced: %s copied.\n", plural(sum.Counts.Synced, "email"))
+		fmt.Fprintf(env.Stdout, syncedCopied, plural(sum.Counts.Synced, "email"))
 		return nil
 	}
 	if out.Syncing {
-		fmt.Fprintln(env.Stdout, "Mail Sync is copying their emails now.")
+		fmt.Fprintln(env.Stdout, copyingNow)
 	} else {
-		fmt.Fprintln(env.Stdout, "Their emails are copied on the next sync.")
+		fmt.Fprintln(env.Stdout, copiedNextSync)
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func Activity(ctx context.Context, cfg agent.Config, env Env, skipped, asJSON bo
 		return writeJSON(env.Stdout, rows)
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(env.Stdout, "No emails looked at yet.")
+		fmt.Fprintln(env.Stdout, noDecisionsYet)
 		return nil
 	}
 	for _, d := range rows {

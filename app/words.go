@@ -37,4 +37,14 @@ const (
 	backfillCopiedNone = "Copied 0 emails: of the %d emails %s, none was left to copy to ClientSuccess.\n"
 	backfillWould      = "Would copy %s of the %d emails %s, to:\n"
 	backfillCopied     = "Copied %s of the %d emails %s, to:\n"
+
+	// `mailsync activity` and `mailsync contacts add`.
+	clientsSuggested = "The clients its domain suggests:"
+	clientsAll       = "The clients:"
+	// contactAdded: the address, the client, then how it was added.
+	contactAdded   = "Added %s to %s%s.\n"
+	syncedCopied   = "Synced: %s copied.\n"
+	copyingNow     = "Mail Sync is copying their emails now."
+	copiedNextSync = "Their emails are copied on the next sync."
+	noDecisionsYet = "No emails looked at yet."
 )
