@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"mailsync/sync/engine"
@@ -186,6 +187,9 @@ func (a *Agent) stopBackfill() {
 // publishBackfill puts where the backfill stands on the board, through
 // the loop.
 func (a *Agent) publishBackfill(b engine.Backfill) {
+	// The engine goes on changing its record's clients: the loop gets a
+	// copy of its own, made here, before this returns.
+	b.Clients = slices.Clone(b.Clients)
 	a.post(func(s *loopState) {
 		s.mem.Backfill = &b
 		s.publish()
