@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"mailsync/storage"
@@ -221,6 +222,9 @@ func (s *loopState) startBackfill(b engine.Backfill, done chan backfillResult) {
 // publishBackfill puts where the backfill stands on the board, through
 // the loop.
 func (a *Agent) publishBackfill(b engine.Backfill) {
+	// The engine goes on changing its record's clients: the loop gets a
+	// copy of its own, made here, before this returns.
+	b.Clients = slices.Clone(b.Clients)
 	a.post(func(s *loopState) {
 		s.mem.Backfill = &b
 		s.publish()
