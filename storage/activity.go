@@ -37,20 +37,11 @@ func (s *Store) LiftRule(key, rule string, at time.Time) error {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLifted)
-		var old [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
+		if _, err := deleteWhere(b, func(_, v []byte) (bool, error) {
 			var l lifted
-			if json.Unmarshal(v, &l) != nil || at.Sub(l.At) > liftedKept {
-				old = append(old, slices.Clone(k))
-			}
-			return nil
+			return json.Unmarshal(v, &l) != nil || at.Sub(l.At) > liftedKept, nil
 		}); err != nil {
 			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
 		}
 		var l lifted
 		if v := b.Get([]byte(key)); v != nil {

@@ -67,23 +67,13 @@ func (s *Store) SaveClientNames(names map[int64]string, expires time.Time) error
 // pruneContacts deletes the cached names expired at now, and the look-ups
 // by address that older versions kept in the contacts bucket.
 func pruneContacts(tx *bolt.Tx, now time.Time) error {
-	b := tx.Bucket(bucketContacts)
-	var old [][]byte
-	err := b.ForEach(func(k, v []byte) error {
+	_, err := deleteWhere(tx.Bucket(bucketContacts), func(k, v []byte) (bool, error) {
 		var e clientName
 		name := bytes.HasPrefix(k, []byte(clientNamePrefix)) && json.Unmarshal(v, &e) == nil
-		if !name || !now.Before(e.Expires) {
-			old = append(old, bytes.Clone(k))
-		}
-		return nil
+		return !name || !now.Before(e.Expires), nil
 	})
 	if err != nil {
-		return err
-	}
-	for _, k := range old {
-		if err := b.Delete(k); err != nil {
-			return fmt.Errorf("storage: prune contacts: %w", err)
-		}
+		return fmt.Errorf("storage: prune contacts: %w", err)
 	}
 	return nil
 }

@@ -512,20 +512,12 @@ func (s *Store) PruneAddressChecks(cutoff time.Time) error {
 		if err != nil {
 			return err
 		}
-		var old [][]byte
-		if err := b.ForEach(func(k, v []byte) error {
+		_, err = deleteWhere(b, func(_, v []byte) (bool, error) {
 			var a AddressCheck
-			if json.Unmarshal(v, &a) != nil || a.CheckedAt.Before(cutoff) {
-				old = append(old, slices.Clone(k))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range old {
-			if err := b.Delete(k); err != nil {
-				return fmt.Errorf("storage: prune address checks: %w", err)
-			}
+			return json.Unmarshal(v, &a) != nil || a.CheckedAt.Before(cutoff), nil
+		})
+		if err != nil {
+			return fmt.Errorf("storage: prune address checks: %w", err)
 		}
 		return nil
 	})

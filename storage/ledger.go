@@ -173,27 +173,17 @@ func (s *Store) RecordUpload(j PendingJob, interactionID int64, at time.Time) er
 // returns how many went. Such messages are older than any window a pass
 // lists, so they can no longer be uploaded twice.
 func pruneLedger(tx *bolt.Tx, cutoff time.Time) (int, error) {
-	b := tx.Bucket(bucketLedger)
-	var old [][]byte
-	err := b.ForEach(func(k, v []byte) error {
+	n, err := deleteWhere(tx.Bucket(bucketLedger), func(k, v []byte) (bool, error) {
 		var e LedgerEntry
 		if err := json.Unmarshal(v, &e); err != nil {
-			return fmt.Errorf("storage: read ledger %q: %w", k, err)
+			return false, fmt.Errorf("read ledger %q: %w", k, err)
 		}
-		if e.Received.Before(cutoff) {
-			old = append(old, bytes.Clone(k))
-		}
-		return nil
+		return e.Received.Before(cutoff), nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("storage: prune ledger: %w", err)
 	}
-	for _, k := range old {
-		if err := b.Delete(k); err != nil {
-			return 0, fmt.Errorf("storage: prune ledger: %w", err)
-		}
-	}
-	return len(old), nil
+	return n, nil
 }
 
 // MessagesUploadedSince counts the messages with at least one upload

@@ -17,6 +17,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,6 +171,28 @@ func getJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
 		return fmt.Errorf("storage: read %s/%s: %w", bucket, key, err)
 	}
 	return nil
+}
+
+// deleteWhere deletes the keys of b for which drop says so (bbolt does
+// not allow deleting while iterating) and returns how many went. An error
+// of drop stops it before anything is deleted.
+func deleteWhere(b *bolt.Bucket, drop func(k, v []byte) (bool, error)) (int, error) {
+	var old [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		d, err := drop(k, v)
+		if d {
+			old = append(old, bytes.Clone(k))
+		}
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
 }
 
 // putJSON stores v as JSON under key of bucket.

@@ -96,24 +96,12 @@ func (h *handler) activityRoutes() {
 
 func (h *handler) activity(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	in := ActivityQuery{Text: q.Get("q"), Show: q.Get("show")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, "limit must be a whole number")
-			return
-		}
-		in.Limit = n
-	}
-	ds, err := h.api.Activity(r.Context(), in)
-	if err != nil {
-		h.writeAPIError(w, err)
+	limit, ok := limitOf(w, q)
+	if !ok {
 		return
 	}
-	if ds == nil {
-		ds = []Decision{}
-	}
-	writeJSON(w, ds)
+	ds, err := h.api.Activity(r.Context(), ActivityQuery{Text: q.Get("q"), Show: q.Get("show"), Limit: limit})
+	h.writeDecisions(w, ds, err)
 }
 
 func (h *handler) suggestContact(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"mailsync/sync/words"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -312,16 +313,31 @@ func (h *handler) setSetup(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) decisions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 0
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, badLimit)
-			return
-		}
-		limit = n
+	limit, ok := limitOf(w, q)
+	if !ok {
+		return
 	}
 	ds, err := h.api.Decisions(r.Context(), q.Get("q"), limit)
+	h.writeDecisions(w, ds, err)
+}
+
+// limitOf reads the limit parameter of a list (0 when absent); a wrong
+// one is answered 400 and ok is false.
+func limitOf(w http.ResponseWriter, q url.Values) (limit int, ok bool) {
+	s := q.Get("limit")
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		writeError(w, http.StatusBadRequest, badLimit)
+		return 0, false
+	}
+	return n, true
+}
+
+// writeDecisions answers a list of decisions (never null) or err.
+func (h *handler) writeDecisions(w http.ResponseWriter, ds []Decision, err error) {
 	if err != nil {
 		h.writeAPIError(w, err)
 		return
