@@ -239,15 +239,7 @@ func readContact(raw json.RawMessage) (Contact, bool) {
 	if c.ClientID == 0 {
 		return Contact{}, false
 	}
-	if v, ok := field(o, "email", "emailAddress"); ok {
-		c.Email, _ = readString(v)
-	}
-	if v, ok := field(o, "firstName"); ok {
-		c.FirstName, _ = readString(v)
-	}
-	if v, ok := field(o, "lastName"); ok {
-		c.LastName, _ = readString(v)
-	}
+	readContactNames(o, &c)
 	if v, ok := field(o, "modifiedTime", "modifiedDateTime", "modifiedDate", "lastModifiedDate"); ok {
 		c.Modified, _ = readTime(v)
 	}
@@ -684,15 +676,21 @@ func readNewContact(o object, clientID int64) (Contact, bool) {
 		// No client in the answer (or one not read as an id): the one
 		// asked for.
 		c = Contact{ID: id, ClientID: clientID}
-		if v, ok := field(o, "email", "emailAddress"); ok {
-			c.Email, _ = readString(v)
-		}
-		if v, ok := field(o, "firstName"); ok {
-			c.FirstName, _ = readString(v)
-		}
-		if v, ok := field(o, "lastName"); ok {
-			c.LastName, _ = readString(v)
-		}
+		readContactNames(o, &c)
 	}
 	return c, true
+}
+
+// readContactNames reads a contact's address and names from o, those that
+// are strings.
+func readContactNames(o map[string]json.RawMessage, c *Contact) {
+	if v, ok := field(o, "email", "emailAddress"); ok {
+		c.Email, _ = readString(v)
+	}
+	if v, ok := field(o, "firstName"); ok {
+		c.FirstName, _ = readString(v)
+	}
+	if v, ok := field(o, "lastName"); ok {
+		c.LastName, _ = readString(v)
+	}
 }

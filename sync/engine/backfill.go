@@ -173,10 +173,7 @@ func (e *Engine) RunBackfill(ctx context.Context, mb BackfillMailbox, c CRM, pro
 	log := e.logger()
 	log.Info("backfill", "days", b.Days, "from", b.From, "to", b.To, "reached", b.Reached)
 	for b.Reached.After(b.From) {
-		from := b.Reached.Add(-BackfillDay)
-		if from.Before(b.From) {
-			from = b.From
-		}
+		from := nextDay(b)
 		day, err := e.backfillTurn(ctx, mb, c, run, from, b.Reached)
 		if err != nil {
 			return e.backfillStopped(ctx, b, err)
@@ -238,10 +235,7 @@ func (e *Engine) PreviewBackfill(ctx context.Context, mb BackfillMailbox, c CRM,
 	}
 	run := &backfillRun{first: true, names: map[int64]string{}, dry: &dryCount{clients: map[int64]int{}}}
 	for b.Reached.After(b.From) {
-		from := b.Reached.Add(-BackfillDay)
-		if from.Before(b.From) {
-			from = b.From
-		}
+		from := nextDay(b)
 		day, err := e.backfillTurn(ctx, mb, c, run, from, b.Reached)
 		if err != nil {
 			return b, err
@@ -527,4 +521,13 @@ func addLeftOut(b *storage.Backfill, day dayResult) {
 	if day.leftOut > 0 && day.doubtTo.After(b.LeftOutBefore) {
 		b.LeftOutBefore = day.doubtTo
 	}
+}
+
+// nextDay is where the day before b.Reached starts: a BackfillDay earlier,
+// never before b.From.
+func nextDay(b Backfill) time.Time {
+	if from := b.Reached.Add(-BackfillDay); from.After(b.From) {
+		return from
+	}
+	return b.From
 }
