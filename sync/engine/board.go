@@ -133,13 +133,7 @@ func (s *Status) printableText() {
 		c.Error = printable.Text(c.Error)
 		s.Backfill = &c
 	}
-	if a := s.Account; a != nil {
-		if name, email := printable.Text(a.Name), printable.Text(a.Email); name != a.Name || email != a.Email {
-			c := *a
-			c.Name, c.Email = name, email
-			s.Account = &c
-		}
-	}
+	s.Account = printableAccount(s.Account)
 	if r, changed := printableReasons(s.LastCounts.Skipped); changed {
 		s.LastCounts.Skipped = r
 	}
@@ -150,13 +144,7 @@ func (s *Status) printableText() {
 			s.LastCopy = &cp
 		}
 	}
-	if a := s.Previous; a != nil {
-		if name, email := printable.Text(a.Name), printable.Text(a.Email); name != a.Name || email != a.Email {
-			c := *a
-			c.Name, c.Email = name, email
-			s.Previous = &c
-		}
-	}
+	s.Previous = printableAccount(s.Previous)
 }
 
 // printableReasons is skipped with its reasons printable, in a new map
@@ -172,4 +160,19 @@ func printableReasons(skipped map[string]int) (out map[string]int, changed bool)
 		}
 	}
 	return skipped, false
+}
+
+// printableAccount returns a with printable text: a itself when it is,
+// else a changed copy (a writer may still hold a).
+func printableAccount(a *Account) *Account {
+	if a == nil {
+		return nil
+	}
+	name, email := printable.Text(a.Name), printable.Text(a.Email)
+	if name == a.Name && email == a.Email {
+		return a
+	}
+	c := *a
+	c.Name, c.Email = name, email
+	return &c
 }
