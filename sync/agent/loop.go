@@ -61,11 +61,8 @@ package agent
 // only through a.do. A pass is asked for with a.requestPass (PassNow and
 // the scheduler) or through the scheduler (SyncNow, Sync).
 //
-// The copy of older mail (backfill.go) still runs beside the loop under a
-// lock of its own: it shows its progress through the loop (publishBackfill),
-// an exclusive op and Close stop it first, and the engine's turn keeps its
-// days and the passes apart. Its commands are the next to move onto the
-// loop.
+// The copy of older mail (backfill.go) is loop state too; within the
+// engine, its days and the passes take turns on the mailbox (engine.turn).
 
 import (
 	"context"
