@@ -19,7 +19,7 @@ import (
 const (
 	backText          = "Back to the list"
 	addContactText    = "Add as contact…"
-	blockAddressText  = "Never copy mail with this address"
+	blockAddressText  = "Never copy this address"
 	copyAnywayText    = "Copy this one anyway"
 	addText           = "Add contact"
 	cancelText        = "Cancel"
@@ -29,7 +29,7 @@ const (
 
 func blockDomainText(addr string) string {
 	_, d, _ := strings.Cut(addr, "@")
-	return "…with @" + d
+	return "Never copy " + shorten("@"+d, 32)
 }
 
 // detailsView shows one row of Activity opened: the fixes on offer first,
@@ -205,8 +205,10 @@ func (v *detailsView) fixes(d agentapi.Decision) []fyne.CanvasObject {
 				continue
 			}
 			addr := pt.Address
+			// Two rows, so that a long domain does not widen the window.
 			out = append(out, wrapped(personText(pt)), buttons(
 				widget.NewButtonWithIcon(addContactText, theme.ContentAddIcon(), func() { v.openContactForm(addr) }),
+			), buttons(
 				widget.NewButton(blockAddressText, func() { v.block(addr, false) }),
 				widget.NewButton(blockDomainText(addr), func() { v.block(addr, true) }),
 			))

@@ -90,13 +90,13 @@ func TestActivityDetailsAndFixes(t *testing.T) {
 		"Cc: sam@contoso.com · your organization", "To: dana@contoso.com · you",
 		"A ClientSuccess contact takes part: no, no ClientSuccess contact", "Received inside the window",
 		"in a folder Mail Sync reads",
-		"[Add as contact…]", "[Never copy mail with this address]", "[…with @tailspin.example]")
+		"[Add as contact…]", "[Never copy this address]", "[Never copy @tailspin.example]")
 	// Only the outside address is offered.
-	h.wantNoText("[…with @contoso.com]", "[Copy this one anyway]")
+	h.wantNoText("[Never copy @contoso.com]", "[Copy this one anyway]")
 
 	h.tap(blockAddressText, "BlockAddress")
 	h.pump("blocked said", func() bool { return h.w.activity.details.note.Visible() })
-	h.tap("…with @tailspin.example", "BlockAddress")
+	h.tap("Never copy @tailspin.example", "BlockAddress")
 	h.pump("domain blocked", func() bool { return len(h.api.Snapshot().Blocked) == 2 })
 	if b := h.api.Snapshot().Blocked; !slices.Equal(b, []string{"olivia.park@tailspin.example", "@tailspin.example"}) {
 		t.Errorf("blocked %q", b)
