@@ -18,7 +18,7 @@ func (f *Fake) Activity(ctx context.Context, q agentapi.ActivityQuery) ([]agenta
 	f.st.Queries = append(f.st.Queries, Query{Text: q.Text, Limit: q.Limit})
 	f.st.Shows = append(f.st.Shows, q.Show)
 	f.mu.Unlock()
-	if err := f.command(ctx, "Activity"); err != nil {
+	if err := f.call(ctx, "Activity"); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
@@ -43,7 +43,7 @@ func (f *Fake) Activity(ctx context.Context, q agentapi.ActivityQuery) ([]agenta
 // SuggestContact answers State.Suggestion for the address.
 func (f *Fake) SuggestContact(ctx context.Context, address string) (agentapi.ContactSuggestion, error) {
 	defer f.done("SuggestContact")
-	if err := f.command(ctx, "SuggestContact"); err != nil {
+	if err := f.call(ctx, "SuggestContact"); err != nil {
 		return agentapi.ContactSuggestion{}, err
 	}
 	f.mu.Lock()
@@ -58,7 +58,7 @@ func (f *Fake) SuggestContact(ctx context.Context, address string) (agentapi.Con
 // *agentapi.ClientChoiceError, as from the agent.
 func (f *Fake) AddContact(ctx context.Context, c agentapi.NewContact) (agentapi.AddedContact, error) {
 	defer f.done("AddContact")
-	if err := f.command(ctx, "AddContact"); err != nil {
+	if err := f.call(ctx, "AddContact"); err != nil {
 		return agentapi.AddedContact{}, err
 	}
 	f.mu.Lock()
@@ -84,7 +84,7 @@ func (f *Fake) AddContact(ctx context.Context, c agentapi.NewContact) (agentapi.
 // BlockAddress records and answers the entry (match.BlockFor).
 func (f *Fake) BlockAddress(ctx context.Context, address string, wholeDomain bool) (string, error) {
 	defer f.done("BlockAddress")
-	if err := f.command(ctx, "BlockAddress"); err != nil {
+	if err := f.call(ctx, "BlockAddress"); err != nil {
 		return "", err
 	}
 	e, _ := match.BlockFor(address, wholeDomain)
@@ -97,7 +97,7 @@ func (f *Fake) BlockAddress(ctx context.Context, address string, wholeDomain boo
 // CopyAnyway records the key.
 func (f *Fake) CopyAnyway(ctx context.Context, key string) error {
 	defer f.done("CopyAnyway")
-	if err := f.command(ctx, "CopyAnyway"); err != nil {
+	if err := f.call(ctx, "CopyAnyway"); err != nil {
 		return err
 	}
 	f.mu.Lock()

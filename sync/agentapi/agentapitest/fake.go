@@ -202,7 +202,8 @@ func (f *Fake) ComeBack(st engine.Status) {
 	f.st.Down, f.st.Status = false, st
 }
 
-// call records method and returns the error it fails with, after any hold.
+// call records method and returns the error it fails with, after any
+// hold; the method's answer counts as given when it returns (Answered).
 func (f *Fake) call(ctx context.Context, method string) error {
 	f.mu.Lock()
 	f.st.Calls = append(f.st.Calls, method)
@@ -279,58 +280,52 @@ func (f *Fake) Watch(ctx context.Context) (<-chan engine.Status, error) {
 	return ch, nil
 }
 
-// command records a call of method and returns its error; the method's
-// answer counts as given when the method returns (Answered).
-func (f *Fake) command(ctx context.Context, method string) error {
-	return f.call(ctx, method)
-}
-
 // SyncNow records the call.
 func (f *Fake) SyncNow(ctx context.Context) error {
 	defer f.done("SyncNow")
-	return f.command(ctx, "SyncNow")
+	return f.call(ctx, "SyncNow")
 }
 
 // Pause records the call.
 func (f *Fake) Pause(ctx context.Context) error {
 	defer f.done("Pause")
-	return f.command(ctx, "Pause")
+	return f.call(ctx, "Pause")
 }
 
 // Resume records the call.
 func (f *Fake) Resume(ctx context.Context) error {
 	defer f.done("Resume")
-	return f.command(ctx, "Resume")
+	return f.call(ctx, "Resume")
 }
 
 // CancelConnect records the call.
 func (f *Fake) CancelConnect(ctx context.Context) error {
 	defer f.done("CancelConnect")
-	return f.command(ctx, "CancelConnect")
+	return f.call(ctx, "CancelConnect")
 }
 
 // Disconnect records the call.
 func (f *Fake) Disconnect(ctx context.Context) error {
 	defer f.done("Disconnect")
-	return f.command(ctx, "Disconnect")
+	return f.call(ctx, "Disconnect")
 }
 
 // CRMLogout records the call.
 func (f *Fake) CRMLogout(ctx context.Context) error {
 	defer f.done("CRMLogout")
-	return f.command(ctx, "CRMLogout")
+	return f.call(ctx, "CRMLogout")
 }
 
 // ShowWindow records the call.
 func (f *Fake) ShowWindow(ctx context.Context) error {
 	defer f.done("ShowWindow")
-	return f.command(ctx, "ShowWindow")
+	return f.call(ctx, "ShowWindow")
 }
 
 // Sync answers State.Pass.
 func (f *Fake) Sync(ctx context.Context) (agentapi.PassResult, error) {
 	defer f.done("Sync")
-	if err := f.command(ctx, "Sync"); err != nil {
+	if err := f.call(ctx, "Sync"); err != nil {
 		return agentapi.PassResult{}, err
 	}
 	f.mu.Lock()
@@ -344,7 +339,7 @@ func (f *Fake) Connect(ctx context.Context, openBrowser bool) (string, error) {
 	f.mu.Lock()
 	f.st.Connects = append(f.st.Connects, openBrowser)
 	f.mu.Unlock()
-	if err := f.command(ctx, "Connect"); err != nil {
+	if err := f.call(ctx, "Connect"); err != nil {
 		return "", err
 	}
 	f.mu.Lock()
@@ -358,13 +353,13 @@ func (f *Fake) CRMLogin(ctx context.Context, username, password string) error {
 	f.mu.Lock()
 	f.st.Logins = append(f.st.Logins, [2]string{username, password})
 	f.mu.Unlock()
-	return f.command(ctx, "CRMLogin")
+	return f.call(ctx, "CRMLogin")
 }
 
 // Settings answers State.Settings.
 func (f *Fake) Settings(ctx context.Context) (agentapi.Settings, error) {
 	defer f.done("Settings")
-	if err := f.command(ctx, "Settings"); err != nil {
+	if err := f.call(ctx, "Settings"); err != nil {
 		return agentapi.Settings{}, err
 	}
 	f.mu.Lock()
@@ -375,7 +370,7 @@ func (f *Fake) Settings(ctx context.Context) (agentapi.Settings, error) {
 // SetSettings keeps s as the settings.
 func (f *Fake) SetSettings(ctx context.Context, s agentapi.Settings) error {
 	defer f.done("SetSettings")
-	if err := f.command(ctx, "SetSettings"); err != nil {
+	if err := f.call(ctx, "SetSettings"); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -388,7 +383,7 @@ func (f *Fake) SetSettings(ctx context.Context, s agentapi.Settings) error {
 // Setup answers State.Setup.
 func (f *Fake) Setup(ctx context.Context) (agentapi.Setup, error) {
 	defer f.done("Setup")
-	if err := f.command(ctx, "Setup"); err != nil {
+	if err := f.call(ctx, "Setup"); err != nil {
 		return agentapi.Setup{}, err
 	}
 	f.mu.Lock()
@@ -400,7 +395,7 @@ func (f *Fake) Setup(ctx context.Context) (agentapi.Setup, error) {
 // the setup's fields, as set by the person.
 func (f *Fake) SetSetup(ctx context.Context, values map[string]string) error {
 	defer f.done("SetSetup")
-	if err := f.command(ctx, "SetSetup"); err != nil {
+	if err := f.call(ctx, "SetSetup"); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -438,7 +433,7 @@ func (f *Fake) Decisions(ctx context.Context, query string, limit int) ([]agenta
 	f.mu.Lock()
 	f.st.Queries = append(f.st.Queries, Query{Text: query, Limit: limit})
 	f.mu.Unlock()
-	if err := f.command(ctx, "Decisions"); err != nil {
+	if err := f.call(ctx, "Decisions"); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
@@ -460,7 +455,7 @@ func (f *Fake) Decisions(ctx context.Context, query string, limit int) ([]agenta
 // Unsure answers State.Unsure.
 func (f *Fake) Unsure(ctx context.Context) ([]engine.UnsureUpload, error) {
 	defer f.done("Unsure")
-	if err := f.command(ctx, "Unsure"); err != nil {
+	if err := f.call(ctx, "Unsure"); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
@@ -472,7 +467,7 @@ func (f *Fake) Unsure(ctx context.Context) ([]engine.UnsureUpload, error) {
 // does.
 func (f *Fake) DecideUnsure(ctx context.Context, id string, copyAgain bool) error {
 	defer f.done("DecideUnsure")
-	if err := f.command(ctx, "DecideUnsure"); err != nil {
+	if err := f.call(ctx, "DecideUnsure"); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -489,7 +484,7 @@ func (f *Fake) DecideUnsure(ctx context.Context, id string, copyAgain bool) erro
 // Doctor answers State.Report.
 func (f *Fake) Doctor(ctx context.Context) (doctor.Report, error) {
 	defer f.done("Doctor")
-	if err := f.command(ctx, "Doctor"); err != nil {
+	if err := f.call(ctx, "Doctor"); err != nil {
 		return doctor.Report{}, err
 	}
 	f.mu.Lock()
@@ -500,7 +495,7 @@ func (f *Fake) Doctor(ctx context.Context) (doctor.Report, error) {
 // PreviewBackfill answers State.Backfill for the days asked.
 func (f *Fake) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, error) {
 	defer f.done("PreviewBackfill")
-	if err := f.command(ctx, "PreviewBackfill"); err != nil {
+	if err := f.call(ctx, "PreviewBackfill"); err != nil {
 		return engine.Backfill{}, err
 	}
 	f.mu.Lock()
@@ -514,7 +509,7 @@ func (f *Fake) PreviewBackfill(ctx context.Context, days int) (engine.Backfill, 
 // agent does.
 func (f *Fake) StartBackfill(ctx context.Context, days int) error {
 	defer f.done("StartBackfill")
-	if err := f.command(ctx, "StartBackfill"); err != nil {
+	if err := f.call(ctx, "StartBackfill"); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -532,7 +527,7 @@ func (f *Fake) StartBackfill(ctx context.Context, days int) error {
 // to its end.
 func (f *Fake) Backfill(ctx context.Context, days int) (engine.Backfill, error) {
 	defer f.done("Backfill")
-	if err := f.command(ctx, "Backfill"); err != nil {
+	if err := f.call(ctx, "Backfill"); err != nil {
 		return engine.Backfill{}, err
 	}
 	f.mu.Lock()
@@ -545,7 +540,7 @@ func (f *Fake) Backfill(ctx context.Context, days int) (engine.Backfill, error) 
 // CancelBackfill shows the backfill in the status cancelled.
 func (f *Fake) CancelBackfill(ctx context.Context) error {
 	defer f.done("CancelBackfill")
-	if err := f.command(ctx, "CancelBackfill"); err != nil {
+	if err := f.call(ctx, "CancelBackfill"); err != nil {
 		return err
 	}
 	f.mu.Lock()
