@@ -53,8 +53,10 @@ type Agent struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// bf is the copy of older mail in flight (backfill.go).
-	bf backfills
+	// budget is the mailbox's one concurrency budget: every Graph client
+	// the agent makes counts against it, so a pass and a backfill together
+	// never ask Outlook for more than its four requests.
+	budget *graph.Budget
 }
 
 var _ agentapi.API = (*Agent)(nil)
@@ -87,6 +89,7 @@ func Open(cfg Config, hooks Hooks, log *slog.Logger) (*Agent, error) {
 		progress: make(chan progressMsg, 1),
 		quit:     make(chan struct{}),
 		loopDone: make(chan struct{}),
+		budget:   graph.NewBudget(),
 	}
 	a.life, a.lifeEnd = context.WithCancel(context.Background())
 	a.keys = &keyring{secrets: a.secrets, silent: a.keyringSilent, answered: a.keyringAnswered}
@@ -179,7 +182,7 @@ func (a *Agent) remotes(ctx context.Context) (engine.Mailbox, engine.CRM, error)
 		return nil, nil, err
 	}
 	gc := graph.NewClient(a.cfg.GraphURL, ts.Client(ctx))
-	gc.ShareBudget(a.mailboxBudget())
+	gc.ShareBudget(a.budget)
 	gc.SetInvalidate(ts.Invalidate)
 	return gc, c, nil
 }

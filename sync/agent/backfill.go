@@ -4,27 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 
 	"mailsync/storage"
 	"mailsync/sync/engine"
-	"mailsync/sync/graph"
 )
-
-// backfills holds the mailbox's budget, which every Graph client of the
-// agent shares; the backfill in flight is the loop's (loopState.backfill).
-type backfills struct {
-	budgetOnce sync.Once
-	budget     *graph.Budget
-}
-
-// mailboxBudget is the one concurrency budget of the mailbox: every Graph
-// client the agent makes counts against it, so a pass and a backfill
-// together never ask Outlook for more than its four requests.
-func (a *Agent) mailboxBudget() *graph.Budget {
-	a.bf.budgetOnce.Do(func() { a.bf.budget = graph.NewBudget() })
-	return a.bf.budget
-}
 
 // backfillRemotes is remotes, for a backfill.
 func (a *Agent) backfillRemotes(ctx context.Context) (engine.BackfillMailbox, engine.CRM, error) {
